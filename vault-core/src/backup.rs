@@ -1,0 +1,203 @@
+//! Whole-vault export and import.
+//!
+//! - The **backup** is portable and stays encrypted: the vault header (KDF parameters and the
+//!   wrapped vault key) plus every stored entry exactly as sealed. It opens anywhere with the
+//!   passphrase; `docs/FORMAT.md` is enough to decrypt it without SelfOS.
+//! - The **JSON export** is the plaintext records in the current schema, for people and tools.
+//!
+//! Both round-trip losslessly: restoring a backup gives back the same ciphertexts; importing a
+//! JSON export gives back the same records.
+
+use serde::{Deserialize, Serialize};
+
+use crate::crypto::kdf::Passphrase;
+use crate::error::VaultError;
+use crate::header::VaultHeader;
+use crate::record::{AnswerRecord, SCHEMA_VERSION};
+use crate::store::{StoredRecord, VaultStore};
+use crate::time::now_ms;
+use crate::vault::{RecordFailure, Vault};
+
+pub const BACKUP_FORMAT: &str = "selfos-backup";
+pub const EXPORT_FORMAT: &str = "selfos-export";
+pub const FILE_VERSION: u32 = 1;
+
+#[derive(Serialize, Deserialize)]
+struct BackupFile {
+    format: String,
+    version: u32,
+    exported_at_ms: u64,
+    header: serde_json::Value,
+    records: Vec<StoredRecord>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ExportFile {
+    format: String,
+    version: u32,
+    schema: u16,
+    exported_at_ms: u64,
+    records: Vec<AnswerRecord>,
+}
+
+/// What an import did.
+#[derive(Debug, Default)]
+pub struct ImportReport {
+    /// Records written.
+    pub imported: usize,
+    /// Records already present with identical content.
+    pub unchanged: usize,
+    /// Entries that could not be used, each with its reason. Nothing else was lost.
+    pub failures: Vec<RecordFailure>,
+}
+
+fn check_kind(expected: &'static str, format: &str, version: u32) -> Result<(), VaultError> {
+    if format != expected {
+        return Err(VaultError::BadFile {
+            expected,
+            reason: format!("its format is `{format}`"),
+        });
+    }
+    if version != FILE_VERSION {
+        return Err(VaultError::BadFile {
+            expected,
+            reason: format!(
+                "file version {version} is not supported (this build reads {FILE_VERSION})"
+            ),
+        });
+    }
+    Ok(())
+}
+
+impl<S: VaultStore> Vault<S> {
+    /// The encrypted, portable backup of every entry (tombstones included), as JSON bytes.
+    /// Entries too damaged to decode are left out and returned, so the caller can say so.
+    pub async fn export_backup(&self) -> Result<(Vec<u8>, Vec<RecordFailure>), VaultError> {
+        let (records, failures) = self.stored_entries().await?;
+        let file = BackupFile {
+            format: BACKUP_FORMAT.into(),
+            version: FILE_VERSION,
+            exported_at_ms: now_ms(),
+            header: self.header().to_json(),
+            records,
+        };
+        Ok((
+            serde_json::to_vec(&file).expect("backup serializes"),
+            failures,
+        ))
+    }
+
+    /// Restores a backup into an empty store and unlocks it with `passphrase`. Every entry is
+    /// checked to open before anything is written; entries that do not are reported and
+    /// skipped. A wrong passphrase writes nothing.
+    pub async fn restore_backup(
+        store: S,
+        bytes: &[u8],
+        passphrase: &Passphrase,
+    ) -> Result<(Self, ImportReport), VaultError> {
+        let file: BackupFile = serde_json::from_slice(bytes).map_err(|e| VaultError::BadFile {
+            expected: BACKUP_FORMAT,
+            reason: e.to_string(),
+        })?;
+        check_kind(BACKUP_FORMAT, &file.format, file.version)?;
+        let header = VaultHeader::from_json(file.header)?;
+        if store.get_meta(crate::store::META_HEADER).await?.is_some() {
+            return Err(VaultError::VaultExists);
+        }
+        let unlocked = header.unlock(passphrase).await?;
+        store
+            .write(crate::store::Batch {
+                meta: vec![(crate::store::META_HEADER.into(), header.encode())],
+                ..Default::default()
+            })
+            .await?;
+        let mut vault = Vault::resume(store, unlocked.vault_key).await?;
+        let mut report = ImportReport::default();
+        let mut good = Vec::with_capacity(file.records.len());
+        for stored in file.records {
+            match vault.open(&stored) {
+                Ok(_) => good.push(stored),
+                Err(error) => report.failures.push(RecordFailure {
+                    key: stored.key(),
+                    error,
+                }),
+            }
+        }
+        report.imported = good.len();
+        vault.write_sealed(good).await?;
+        Ok((vault, report))
+    }
+
+    /// Every live record in plaintext JSON.
+    pub async fn export_json(&self) -> Result<(Vec<u8>, Vec<RecordFailure>), VaultError> {
+        let listing = self.list().await?;
+        let file = ExportFile {
+            format: EXPORT_FORMAT.into(),
+            version: FILE_VERSION,
+            schema: SCHEMA_VERSION,
+            exported_at_ms: now_ms(),
+            records: listing.records,
+        };
+        Ok((
+            serde_json::to_vec_pretty(&file).expect("export serializes"),
+            listing.failures,
+        ))
+    }
+
+    /// Imports a JSON export: each record is validated and sealed anew. Records already
+    /// present with the same content are left alone; different content replaces them.
+    pub async fn import_json(&mut self, bytes: &[u8]) -> Result<ImportReport, VaultError> {
+        let value: serde_json::Value =
+            serde_json::from_slice(bytes).map_err(|e| VaultError::BadFile {
+                expected: EXPORT_FORMAT,
+                reason: e.to_string(),
+            })?;
+        let format = value
+            .get("format")
+            .and_then(|v| v.as_str())
+            .unwrap_or_default();
+        let version = value.get("version").and_then(|v| v.as_u64()).unwrap_or(0) as u32;
+        check_kind(EXPORT_FORMAT, format, version)?;
+        let schema = value.get("schema").and_then(|v| v.as_u64()).unwrap_or(0);
+        let items = value
+            .get("records")
+            .and_then(|v| v.as_array())
+            .ok_or_else(|| VaultError::BadFile {
+                expected: EXPORT_FORMAT,
+                reason: "no `records` list".into(),
+            })?;
+        let mut report = ImportReport::default();
+        for (i, item) in items.iter().enumerate() {
+            // Each item goes through the same migrations as a stored record.
+            let mut item = item.clone();
+            if let Some(obj) = item.as_object_mut() {
+                obj.insert("schema".into(), schema.into());
+            }
+            let decoded = serde_json::to_vec(&item)
+                .map_err(|e| VaultError::MalformedRecord(e.to_string()))
+                .and_then(|b| crate::record::decode_record(&b));
+            let record = match decoded {
+                Ok(r) => r,
+                Err(error) => {
+                    report.failures.push(RecordFailure {
+                        key: format!("records[{i}]"),
+                        error,
+                    });
+                    continue;
+                }
+            };
+            if self.get(&record.id).await.ok().flatten().as_ref() == Some(&record) {
+                report.unchanged += 1;
+                continue;
+            }
+            match self.put(&record).await {
+                Ok(_) => report.imported += 1,
+                Err(error) => report.failures.push(RecordFailure {
+                    key: record.id.to_string(),
+                    error,
+                }),
+            }
+        }
+        Ok(report)
+    }
+}

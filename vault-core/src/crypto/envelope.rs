@@ -1,0 +1,272 @@
+//! The envelope: one byte layout for every ciphertext in the vault.
+//!
+//! ```text
+//! offset  len  field
+//! 0       1    format version, 0x01
+//! 1       32   key salt   (random per seal)
+//! 33      12   nonce      (random per seal, 96 bits)
+//! 45      n+16 AES-256-GCM ciphertext || 128-bit tag (as WebCrypto's encrypt returns it)
+//! ```
+//!
+//! The AES key is never the root key itself: every seal derives a one-time content key
+//! `HKDF-SHA256(ikm = root key, salt = key salt, info = purpose label)`. A key therefore
+//! encrypts exactly one message, and the usual bound for random 96-bit nonces under one key
+//! (2^32 seals, NIST SP 800-38D §8.3) does not apply; the remaining risk is two seals drawing
+//! the same 256-bit key salt, about 2^-129 after 2^64 seals. See README.md beside this file.
+//!
+//! Associated data binds the purpose label, the format version and the context (record id,
+//! record version and namespace for records; vault id and KDF parameters for the wrapped
+//! vault key), so a ciphertext swapped, replayed or moved between namespaces fails to open.
+
+use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::{Aes256Gcm, Nonce};
+use hkdf::Hkdf;
+use sha2::Sha256;
+use zeroize::Zeroizing;
+
+use crate::crypto::kdf::KdfParams;
+use crate::crypto::keys::{KeyEncryptionKey, VaultKey, KEY_LEN};
+use crate::crypto::random;
+use crate::error::CryptoError;
+use crate::record::{Namespace, RecordId};
+
+pub const VERSION: u8 = 1;
+pub const KEY_SALT_LEN: usize = 32;
+pub const NONCE_LEN: usize = 12;
+pub const TAG_LEN: usize = 16;
+pub const HEADER_LEN: usize = 1 + KEY_SALT_LEN + NONCE_LEN;
+/// The shortest valid envelope: header and tag around an empty plaintext.
+pub const MIN_LEN: usize = HEADER_LEN + TAG_LEN;
+
+/// What an envelope protects; each purpose has its own label, used as the HKDF `info` and as
+/// the first bytes of the associated data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    Record,
+    VaultKeyWrap,
+}
+
+impl Purpose {
+    pub fn label(self) -> &'static [u8] {
+        match self {
+            Purpose::Record => b"selfos/v1/record",
+            Purpose::VaultKeyWrap => b"selfos/v1/vault-key",
+        }
+    }
+}
+
+/// Associated data for one sealed record. Built from the record's identity, never from
+/// caller-chosen bytes, so the same identity is demanded again to open it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordAad(Vec<u8>);
+
+impl RecordAad {
+    pub fn new(namespace: &Namespace, id: &RecordId, version: u64) -> Self {
+        let ns = namespace.as_str().as_bytes();
+        let mut a = prefix(Purpose::Record);
+        // Namespace length fits in u16: Namespace caps it at 64 bytes.
+        a.extend_from_slice(&(ns.len() as u16).to_be_bytes());
+        a.extend_from_slice(ns);
+        a.extend_from_slice(id.as_bytes());
+        a.extend_from_slice(&version.to_be_bytes());
+        RecordAad(a)
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// Associated data for the wrapped vault key: binds the vault id and the KDF parameters, so a
+/// header whose parameters were altered (above the floor) fails to unwrap.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrapAad(Vec<u8>);
+
+impl WrapAad {
+    pub fn new(vault_id: &[u8; 16], kdf: &KdfParams) -> Self {
+        let mut a = prefix(Purpose::VaultKeyWrap);
+        a.extend_from_slice(vault_id);
+        a.push(kdf.algorithm.id());
+        a.extend_from_slice(&kdf.iterations.to_be_bytes());
+        // Salt length is capped at 64 by KdfParams::check.
+        a.push(kdf.salt.len() as u8);
+        a.extend_from_slice(&kdf.salt);
+        WrapAad(a)
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+fn prefix(purpose: Purpose) -> Vec<u8> {
+    let mut a = Vec::with_capacity(96);
+    a.extend_from_slice(purpose.label());
+    a.push(0);
+    a.push(VERSION);
+    a
+}
+
+/// A syntactically valid envelope (version known, long enough). Opening it still needs the
+/// right key and associated data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Envelope(Vec<u8>);
+
+impl Envelope {
+    /// Checks the version byte and the length; the contents are checked when opened.
+    pub fn parse(bytes: Vec<u8>) -> Result<Self, CryptoError> {
+        match bytes.first() {
+            None => Err(CryptoError::Truncated {
+                len: 0,
+                min: MIN_LEN,
+            }),
+            Some(&VERSION) if bytes.len() >= MIN_LEN => Ok(Envelope(bytes)),
+            Some(&VERSION) => Err(CryptoError::Truncated {
+                len: bytes.len(),
+                min: MIN_LEN,
+            }),
+            Some(&v) => Err(CryptoError::UnknownEnvelopeVersion(v)),
+        }
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.0
+    }
+
+    fn key_salt(&self) -> &[u8] {
+        &self.0[1..1 + KEY_SALT_LEN]
+    }
+
+    fn nonce(&self) -> &[u8] {
+        &self.0[1 + KEY_SALT_LEN..HEADER_LEN]
+    }
+
+    fn ciphertext(&self) -> &[u8] {
+        &self.0[HEADER_LEN..]
+    }
+}
+
+/// The one-time AES key for one envelope.
+pub(crate) fn content_key(
+    root: &[u8; KEY_LEN],
+    key_salt: &[u8],
+    purpose: Purpose,
+) -> Zeroizing<[u8; KEY_LEN]> {
+    let hk = Hkdf::<Sha256>::new(Some(key_salt), root);
+    let mut out = Zeroizing::new([0u8; KEY_LEN]);
+    hk.expand(purpose.label(), out.as_mut())
+        .expect("32 bytes is a valid HKDF-SHA256 output length");
+    out
+}
+
+/// Seals with caller-provided randomness. Crate-private: only the test vectors fix it.
+pub(crate) fn seal_with(
+    root: &[u8; KEY_LEN],
+    purpose: Purpose,
+    aad: &[u8],
+    plaintext: &[u8],
+    key_salt: &[u8; KEY_SALT_LEN],
+    nonce: &[u8; NONCE_LEN],
+) -> Envelope {
+    let key = content_key(root, key_salt, purpose);
+    let cipher = Aes256Gcm::new_from_slice(key.as_ref()).expect("32-byte key");
+    let ct = cipher
+        .encrypt(
+            Nonce::from_slice(nonce),
+            Payload {
+                msg: plaintext,
+                aad,
+            },
+        )
+        .expect("AES-GCM encryption cannot fail below 64 GiB");
+    let mut out = Vec::with_capacity(HEADER_LEN + ct.len());
+    out.push(VERSION);
+    out.extend_from_slice(key_salt);
+    out.extend_from_slice(nonce);
+    out.extend_from_slice(&ct);
+    Envelope(out)
+}
+
+fn seal(
+    root: &[u8; KEY_LEN],
+    purpose: Purpose,
+    aad: &[u8],
+    plaintext: &[u8],
+) -> Result<Envelope, CryptoError> {
+    let key_salt = random::bytes::<KEY_SALT_LEN>()?;
+    let nonce = random::bytes::<NONCE_LEN>()?;
+    Ok(seal_with(root, purpose, aad, plaintext, &key_salt, &nonce))
+}
+
+fn open(
+    root: &[u8; KEY_LEN],
+    purpose: Purpose,
+    aad: &[u8],
+    envelope: &Envelope,
+) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+    let key = content_key(root, envelope.key_salt(), purpose);
+    let cipher = Aes256Gcm::new_from_slice(key.as_ref()).expect("32-byte key");
+    cipher
+        .decrypt(
+            Nonce::from_slice(envelope.nonce()),
+            Payload {
+                msg: envelope.ciphertext(),
+                aad,
+            },
+        )
+        .map(Zeroizing::new)
+        .map_err(|_| CryptoError::Tampered)
+}
+
+/// Seals a record's plaintext under the vault key.
+pub fn seal_record(
+    key: &VaultKey,
+    aad: &RecordAad,
+    plaintext: &[u8],
+) -> Result<Envelope, CryptoError> {
+    seal(key.expose(), Purpose::Record, aad.as_bytes(), plaintext)
+}
+
+/// Opens a record sealed by [`seal_record`] for the same identity.
+pub fn open_record(
+    key: &VaultKey,
+    aad: &RecordAad,
+    envelope: &Envelope,
+) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+    open(key.expose(), Purpose::Record, aad.as_bytes(), envelope)
+}
+
+/// Wraps the vault key under the key-encryption key.
+pub fn wrap_vault_key(
+    kek: &KeyEncryptionKey,
+    aad: &WrapAad,
+    vault_key: &VaultKey,
+) -> Result<Envelope, CryptoError> {
+    seal(
+        kek.expose(),
+        Purpose::VaultKeyWrap,
+        aad.as_bytes(),
+        vault_key.expose(),
+    )
+}
+
+/// Unwraps the vault key. Failure here means the passphrase was wrong (or the header was
+/// altered): it is reported as [`CryptoError::WrongPassphrase`], never as garbage output.
+pub fn unwrap_vault_key(
+    kek: &KeyEncryptionKey,
+    aad: &WrapAad,
+    envelope: &Envelope,
+) -> Result<VaultKey, CryptoError> {
+    let bytes = open(
+        kek.expose(),
+        Purpose::VaultKeyWrap,
+        aad.as_bytes(),
+        envelope,
+    )
+    .map_err(|_| CryptoError::WrongPassphrase)?;
+    VaultKey::from_session_bytes(&bytes).map_err(|_| CryptoError::WrongPassphrase)
+}

@@ -1,0 +1,120 @@
+//! Secret key types. None of them implements `Clone`, `Serialize` or a revealing `Debug`;
+//! all are zeroized on drop. Bytes leave these types only through the narrow, named
+//! functions below, each of which says why it exists.
+
+use hkdf::Hkdf;
+use sha2::Sha256;
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+use crate::crypto::random;
+use crate::error::CryptoError;
+
+/// Key length for every symmetric key in the hierarchy (AES-256).
+pub const KEY_LEN: usize = 32;
+
+/// HKDF `info` label for the key-encryption key (KEK) derived from the master key.
+pub const LABEL_KEK: &[u8] = b"selfos/v1/key-encryption-key";
+/// HKDF `info` label for the sync-server authentication secret derived from the master key.
+pub const LABEL_AUTH: &[u8] = b"selfos/v1/server-auth";
+
+macro_rules! secret_key {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Zeroize, ZeroizeOnDrop)]
+        pub struct $name([u8; KEY_LEN]);
+
+        impl std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(concat!(stringify!($name), "([redacted])"))
+            }
+        }
+
+        impl $name {
+            #[allow(dead_code)] // not every key type is used raw outside this crate's tests
+            pub(crate) fn expose(&self) -> &[u8; KEY_LEN] {
+                &self.0
+            }
+        }
+    };
+}
+
+secret_key!(
+    /// PBKDF2 output. Exists only while unlocking; the KEK and the auth secret come from it.
+    MasterKey
+);
+secret_key!(
+    /// Wraps (encrypts) the vault key. Derived from the master key by HKDF with [`LABEL_KEK`].
+    KeyEncryptionKey
+);
+secret_key!(
+    /// The random 256-bit key that every record's content key is derived from.
+    VaultKey
+);
+secret_key!(
+    /// Proves knowledge of the passphrase to the sync server. Derived by HKDF with
+    /// [`LABEL_AUTH`], a different label from the KEK: HKDF outputs under distinct labels are
+    /// independent, so the server learns nothing that decrypts data.
+    AuthSecret
+);
+
+impl MasterKey {
+    pub(crate) fn from_bytes(bytes: [u8; KEY_LEN]) -> Self {
+        MasterKey(bytes)
+    }
+
+    fn expand(&self, label: &[u8]) -> [u8; KEY_LEN] {
+        // Extract with an all-zero salt (RFC 5869 §2.2 default), then expand under `label`.
+        let hk = Hkdf::<Sha256>::new(None, &self.0);
+        let mut out = [0u8; KEY_LEN];
+        hk.expand(label, &mut out)
+            .expect("32 bytes is a valid HKDF-SHA256 output length");
+        out
+    }
+
+    /// The key-encryption key for wrapping the vault key.
+    pub fn key_encryption_key(&self) -> KeyEncryptionKey {
+        KeyEncryptionKey(self.expand(LABEL_KEK))
+    }
+
+    /// The secret that logs this user in to the sync server.
+    pub fn auth_secret(&self) -> AuthSecret {
+        AuthSecret(self.expand(LABEL_AUTH))
+    }
+}
+
+impl VaultKey {
+    /// A fresh random vault key, made once when a vault is created.
+    pub fn generate() -> Result<Self, CryptoError> {
+        Ok(VaultKey(random::bytes::<KEY_LEN>()?))
+    }
+
+    #[cfg(test)]
+    pub(crate) fn from_bytes(bytes: [u8; KEY_LEN]) -> Self {
+        VaultKey(bytes)
+    }
+
+    /// Hands the raw key to a session holder (e.g. the extension keeps the unlocked key in
+    /// `chrome.storage.session`, memory-only, so a restarted service worker stays unlocked
+    /// until auto-lock). Never write the result to disk.
+    pub fn to_session_bytes(&self) -> zeroize::Zeroizing<[u8; KEY_LEN]> {
+        zeroize::Zeroizing::new(self.0)
+    }
+
+    /// The inverse of [`VaultKey::to_session_bytes`].
+    pub fn from_session_bytes(bytes: &[u8]) -> Result<Self, CryptoError> {
+        let arr: [u8; KEY_LEN] = bytes.try_into().map_err(|_| CryptoError::Truncated {
+            len: bytes.len(),
+            min: KEY_LEN,
+        })?;
+        Ok(VaultKey(arr))
+    }
+}
+
+impl AuthSecret {
+    /// The credential sent to the sync server (base64url, no padding). The server stores only
+    /// an Argon2id hash of it.
+    pub fn to_credential(&self) -> String {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.0)
+    }
+}

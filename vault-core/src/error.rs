@@ -1,0 +1,77 @@
+//! Typed errors. Every variant says what happened and, where the user can act, what to do.
+//! Errors about one record never carry key material or plaintext.
+
+use thiserror::Error;
+
+/// Errors from the cryptographic layer: key derivation, envelopes, key wrapping.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum CryptoError {
+    #[error("wrong passphrase: the vault key could not be unwrapped with it (check the passphrase and try again)")]
+    WrongPassphrase,
+    #[error("the record failed authentication: it was modified, truncated inside its ciphertext, or belongs to a different record, version or namespace")]
+    Tampered,
+    #[error("the envelope is truncated: {len} bytes, at least {min} are needed")]
+    Truncated { len: usize, min: usize },
+    #[error(
+        "unknown envelope format version {0}: this build reads version 1; update SelfOS to open it"
+    )]
+    UnknownEnvelopeVersion(u8),
+    #[error("key-derivation parameters refused: {0}")]
+    WeakKdf(String),
+    #[error("unsupported key-derivation algorithm `{0}`")]
+    UnknownKdf(String),
+    #[error("the system random number generator failed: {0}")]
+    Random(String),
+    #[error("the browser's WebCrypto failed: {0}")]
+    WebCrypto(String),
+}
+
+/// Errors from a storage backend (IndexedDB, memory).
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum StoreError {
+    #[error("storage backend failed: {0}")]
+    Backend(String),
+    #[error("stored entry `{key}` is corrupted and was skipped: {reason}")]
+    Corrupt { key: String, reason: String },
+}
+
+/// Errors from the vault as a whole: what callers of [`crate::Vault`] handle.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum VaultError {
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("no vault exists in this store yet: create one first")]
+    NoVault,
+    #[error("a vault already exists in this store: unlock it, or restore into an empty store")]
+    VaultExists,
+    #[error("the vault header is corrupted ({0}); restore it from a backup")]
+    CorruptHeader(String),
+    #[error("record schema version {found} is newer than this build understands (up to {supported}); update SelfOS")]
+    UnknownSchemaVersion { found: u16, supported: u16 },
+    #[error("the record could not be decoded after decryption: {0}")]
+    MalformedRecord(String),
+    #[error("invalid {field}: {reason}")]
+    Invalid { field: &'static str, reason: String },
+    #[error("record {0} not found")]
+    NotFound(String),
+    #[error("a remote clock is {ahead_ms} ms ahead of this device, more than the {max_ms} ms allowed: check the device's date and time")]
+    ClockDrift { ahead_ms: u64, max_ms: u64 },
+    #[error("not a SelfOS {expected} file: {reason}")]
+    BadFile {
+        expected: &'static str,
+        reason: String,
+    },
+}
+
+impl VaultError {
+    pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
+        VaultError::Invalid {
+            field,
+            reason: reason.into(),
+        }
+    }
+}
+
+pub type Result<T, E = VaultError> = std::result::Result<T, E>;

@@ -1,0 +1,174 @@
+//! The vault header: everything needed to turn a passphrase into the vault key. Stored with
+//! the vault, carried in backups, and (with sync) served to a new device before login.
+//! It holds no secret in the clear: the vault key inside is wrapped.
+
+use serde::{Deserialize, Serialize};
+
+use crate::crypto::envelope::{self, Envelope, WrapAad};
+use crate::crypto::kdf::{self, KdfParams, Passphrase};
+use crate::crypto::keys::{AuthSecret, VaultKey};
+use crate::error::VaultError;
+
+pub const HEADER_FORMAT: &str = "selfos-vault";
+pub const HEADER_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct HeaderBody {
+    format: String,
+    version: u32,
+    #[serde(with = "hex_16")]
+    vault_id: [u8; 16],
+    kdf: KdfParams,
+    #[serde(with = "crate::codec::b64")]
+    wrapped_vault_key: Vec<u8>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct HeaderFile {
+    #[serde(flatten)]
+    body: HeaderBody,
+    /// SHA-256 of the body's JSON: tells accidental corruption apart from a wrong passphrase.
+    checksum: String,
+}
+
+/// A parsed, checked vault header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VaultHeader {
+    body: HeaderBody,
+}
+
+/// What unlocking yields: the vault key, and the secret for the sync server.
+pub struct Unlocked {
+    pub vault_key: VaultKey,
+    pub auth_secret: AuthSecret,
+}
+
+impl VaultHeader {
+    /// Seals a new vault key (or an existing one, on a passphrase change) under `passphrase`.
+    pub async fn seal(
+        vault_id: [u8; 16],
+        vault_key: &VaultKey,
+        passphrase: &Passphrase,
+        params: KdfParams,
+    ) -> Result<(Self, AuthSecret), VaultError> {
+        check_passphrase(passphrase)?;
+        let master = kdf::derive_master_key(passphrase, &params).await?;
+        let aad = WrapAad::new(&vault_id, &params);
+        let wrapped = envelope::wrap_vault_key(&master.key_encryption_key(), &aad, vault_key)?;
+        let body = HeaderBody {
+            format: HEADER_FORMAT.into(),
+            version: HEADER_VERSION,
+            vault_id,
+            kdf: params,
+            wrapped_vault_key: wrapped.into_bytes(),
+        };
+        Ok((VaultHeader { body }, master.auth_secret()))
+    }
+
+    /// Derives the keys from `passphrase`. A wrong passphrase is
+    /// [`CryptoError::WrongPassphrase`]; parameters under the floor are refused before any work.
+    pub async fn unlock(&self, passphrase: &Passphrase) -> Result<Unlocked, VaultError> {
+        let params = &self.body.kdf;
+        let master = kdf::derive_master_key(passphrase, params).await?;
+        let aad = WrapAad::new(&self.body.vault_id, params);
+        let wrapped = Envelope::parse(self.body.wrapped_vault_key.clone())
+            .map_err(|e| VaultError::CorruptHeader(e.to_string()))?;
+        let vault_key = envelope::unwrap_vault_key(&master.key_encryption_key(), &aad, &wrapped)?;
+        Ok(Unlocked {
+            vault_key,
+            auth_secret: master.auth_secret(),
+        })
+    }
+
+    pub fn vault_id(&self) -> &[u8; 16] {
+        &self.body.vault_id
+    }
+
+    pub fn kdf(&self) -> &KdfParams {
+        &self.body.kdf
+    }
+
+    pub fn encode(&self) -> Vec<u8> {
+        let file = HeaderFile {
+            checksum: checksum(&self.body),
+            body: self.body.clone(),
+        };
+        serde_json::to_vec(&file).expect("header always serializes")
+    }
+
+    /// Parses and checks a header: format, version, checksum and the KDF floor.
+    pub fn decode(bytes: &[u8]) -> Result<Self, VaultError> {
+        let file: HeaderFile =
+            serde_json::from_slice(bytes).map_err(|e| VaultError::CorruptHeader(e.to_string()))?;
+        Self::from_file(file)
+    }
+
+    fn from_file(file: HeaderFile) -> Result<Self, VaultError> {
+        let body = file.body;
+        if body.format != HEADER_FORMAT {
+            return Err(VaultError::CorruptHeader(format!(
+                "format is `{}`",
+                body.format
+            )));
+        }
+        if body.version != HEADER_VERSION {
+            return Err(VaultError::CorruptHeader(format!(
+                "header version {} is not supported (this build reads {HEADER_VERSION})",
+                body.version
+            )));
+        }
+        if checksum(&body) != file.checksum {
+            return Err(VaultError::CorruptHeader("checksum mismatch".into()));
+        }
+        body.kdf.check().map_err(VaultError::Crypto)?;
+        Ok(VaultHeader { body })
+    }
+
+    /// The header as a JSON value (embedded in backups).
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.encode()).expect("header is JSON")
+    }
+
+    pub fn from_json(value: serde_json::Value) -> Result<Self, VaultError> {
+        let file: HeaderFile =
+            serde_json::from_value(value).map_err(|e| VaultError::CorruptHeader(e.to_string()))?;
+        Self::from_file(file)
+    }
+}
+
+/// Refuses passphrases too short to be worth the KDF's cost.
+pub fn check_passphrase(passphrase: &Passphrase) -> Result<(), VaultError> {
+    if passphrase.char_count() < MIN_PASSPHRASE_CHARS {
+        return Err(VaultError::invalid(
+            "passphrase",
+            format!(
+                "use at least {MIN_PASSPHRASE_CHARS} characters; a few unrelated words work well"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+pub const MIN_PASSPHRASE_CHARS: usize = 8;
+
+fn checksum(body: &HeaderBody) -> String {
+    // Canonical form: the body as a JSON object with keys sorted and no whitespace (what
+    // serde_json's `Value` writes), so any implementation can recompute it.
+    let value = serde_json::to_value(body).expect("header body always serializes");
+    crate::crypto::sha256_hex(&serde_json::to_vec(&value).expect("JSON value serializes"))
+}
+
+mod hex_16 {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8; 16], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 16], D::Error> {
+        let s = String::deserialize(d)?;
+        let mut out = [0u8; 16];
+        hex::decode_to_slice(&s, &mut out).map_err(serde::de::Error::custom)?;
+        Ok(out)
+    }
+}

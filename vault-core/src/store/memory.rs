@@ -1,0 +1,87 @@
+//! An in-memory backend for native code and tests. `Clone` shares the same data, like two
+//! handles on one IndexedDB database.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use super::{Batch, VaultStore};
+use crate::error::StoreError;
+
+type Table = BTreeMap<String, Vec<u8>>;
+
+#[derive(Debug, Default)]
+struct Tables {
+    records: Table,
+    pending: Table,
+    meta: Table,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct MemoryStore {
+    tables: Rc<RefCell<Tables>>,
+}
+
+impl MemoryStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Overwrites a raw record entry, bypassing the vault: lets tests damage the store.
+    pub fn put_raw_record(&self, key: &str, bytes: Vec<u8>) {
+        self.tables
+            .borrow_mut()
+            .records
+            .insert(key.to_owned(), bytes);
+    }
+
+    /// Overwrites a raw meta entry, bypassing the vault.
+    pub fn put_raw_meta(&self, key: &str, bytes: Vec<u8>) {
+        self.tables.borrow_mut().meta.insert(key.to_owned(), bytes);
+    }
+}
+
+fn scan(table: &Table) -> Vec<(String, Vec<u8>)> {
+    table.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
+impl VaultStore for MemoryStore {
+    async fn get_meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.tables.borrow().meta.get(key).cloned())
+    }
+
+    async fn get_record(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.tables.borrow().records.get(key).cloned())
+    }
+
+    async fn scan_records(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        Ok(scan(&self.tables.borrow().records))
+    }
+
+    async fn scan_pending(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        Ok(scan(&self.tables.borrow().pending))
+    }
+
+    async fn write(&self, batch: Batch) -> Result<(), StoreError> {
+        let mut t = self.tables.borrow_mut();
+        t.records.extend(batch.records);
+        t.pending.extend(batch.pending);
+        t.meta.extend(batch.meta);
+        Ok(())
+    }
+
+    async fn ack_pending(&self, acks: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
+        let mut t = self.tables.borrow_mut();
+        for (key, bytes) in acks {
+            if t.pending.get(key) == Some(bytes) {
+                t.pending.remove(key);
+            }
+        }
+        Ok(())
+    }
+
+    async fn clear(&self) -> Result<(), StoreError> {
+        *self.tables.borrow_mut() = Tables::default();
+        Ok(())
+    }
+}

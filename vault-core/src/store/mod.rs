@@ -1,0 +1,130 @@
+//! Storage: a small trait that moves opaque bytes, with one module per backend.
+//!
+//! Backends know nothing of records or keys: they store encoded entries under string keys in
+//! three collections (`records`, `pending`, `meta`) and apply a [`Batch`] atomically. The
+//! encoding and all corruption handling live here, once, so every backend reports a damaged
+//! entry the same way and a damaged entry never hides the others.
+
+#[cfg(target_arch = "wasm32")]
+pub mod indexeddb;
+pub mod memory;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::StoreError;
+use crate::hlc::Hlc;
+use crate::record::{Namespace, RecordId};
+
+pub use memory::MemoryStore;
+
+/// Meta key of the vault header.
+pub const META_HEADER: &str = "header";
+/// Meta key of the last hybrid-logical-clock timestamp issued on this device.
+pub const META_CLOCK: &str = "clock";
+/// Meta key of this device's clock node id.
+pub const META_DEVICE: &str = "device";
+
+/// Writes applied all together or not at all.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Batch {
+    pub records: Vec<(String, Vec<u8>)>,
+    pub pending: Vec<(String, Vec<u8>)>,
+    pub meta: Vec<(String, Vec<u8>)>,
+}
+
+/// A storage backend. Futures are not `Send`: in the browser everything runs on one thread.
+#[allow(async_fn_in_trait)]
+pub trait VaultStore {
+    async fn get_meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    async fn get_record(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    async fn scan_records(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
+    async fn scan_pending(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
+    /// Applies every write of `batch` atomically.
+    async fn write(&self, batch: Batch) -> Result<(), StoreError>;
+    /// Removes each pending entry whose stored bytes still equal the given bytes (a change
+    /// queued again after being pushed stays queued). Atomic.
+    async fn ack_pending(&self, acks: &[(String, Vec<u8>)]) -> Result<(), StoreError>;
+    /// Deletes everything: records, pending changes and meta (the vault header too).
+    async fn clear(&self) -> Result<(), StoreError>;
+}
+
+/// A record as stored: identity, clock and envelope in the clear, answer sealed. `envelope`
+/// is `None` for a tombstone (a deleted record, kept so the delete syncs).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredRecord {
+    pub id: RecordId,
+    pub namespace: Namespace,
+    pub version: u64,
+    pub hlc: Hlc,
+    pub deleted: bool,
+    #[serde(with = "crate::codec::b64_opt")]
+    pub envelope: Option<Vec<u8>>,
+}
+
+/// One entry of the pending-changes queue: the latest local change to a record, not yet
+/// acknowledged by the sync server. Keyed by record id, so repeated edits coalesce.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingChange {
+    pub id: RecordId,
+    pub namespace: Namespace,
+    pub version: u64,
+    pub hlc: Hlc,
+    pub deleted: bool,
+}
+
+impl StoredRecord {
+    pub fn key(&self) -> String {
+        self.id.to_string()
+    }
+
+    pub fn encode(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("StoredRecord always serializes")
+    }
+
+    /// Decodes one stored entry; a damaged one is [`StoreError::Corrupt`] naming its key.
+    pub fn decode(key: &str, bytes: &[u8]) -> Result<Self, StoreError> {
+        let rec: StoredRecord = decode_entry(key, bytes)?;
+        if rec.key() != key {
+            return Err(corrupt(key, format!("entry claims id {}", rec.id)));
+        }
+        if rec.deleted != rec.envelope.is_none() {
+            return Err(corrupt(key, "tombstone flag and envelope disagree"));
+        }
+        Ok(rec)
+    }
+
+    pub fn change(&self) -> PendingChange {
+        PendingChange {
+            id: self.id,
+            namespace: self.namespace.clone(),
+            version: self.version,
+            hlc: self.hlc,
+            deleted: self.deleted,
+        }
+    }
+}
+
+impl PendingChange {
+    pub fn encode(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("PendingChange always serializes")
+    }
+
+    pub fn decode(key: &str, bytes: &[u8]) -> Result<Self, StoreError> {
+        let change: PendingChange = decode_entry(key, bytes)?;
+        if change.id.to_string() != key {
+            return Err(corrupt(key, format!("entry claims id {}", change.id)));
+        }
+        Ok(change)
+    }
+}
+
+fn decode_entry<T: for<'de> Deserialize<'de>>(key: &str, bytes: &[u8]) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| corrupt(key, e.to_string()))
+}
+
+fn corrupt(key: &str, reason: impl Into<String>) -> StoreError {
+    StoreError::Corrupt {
+        key: key.to_owned(),
+        reason: reason.into(),
+    }
+}

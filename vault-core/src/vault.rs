@@ -1,0 +1,348 @@
+//! The vault: an unlocked key over a store. Every write seals first, then commits the record,
+//! its pending change and the clock in one atomic batch.
+
+use crate::crypto::envelope::{self, Envelope, RecordAad};
+use crate::crypto::kdf::{KdfParams, Passphrase};
+use crate::crypto::keys::{AuthSecret, VaultKey};
+use crate::crypto::random;
+use crate::error::{StoreError, VaultError};
+use crate::header::VaultHeader;
+use crate::hlc::{Hlc, HlcClock};
+use crate::record::{decode_record, encode_record, AnswerRecord, RecordId};
+use crate::store::{
+    Batch, PendingChange, StoredRecord, VaultStore, META_CLOCK, META_DEVICE, META_HEADER,
+};
+use crate::time::now_ms;
+
+/// An unlocked vault. Dropping it (or [`Vault::lock`]) zeroizes the key.
+pub struct Vault<S: VaultStore> {
+    store: S,
+    header: VaultHeader,
+    key: VaultKey,
+    clock: HlcClock,
+}
+
+/// What reading the whole vault found: the records that opened, and each one that did not
+/// (with its own error), so one damaged entry never costs the others.
+#[derive(Debug, Default)]
+pub struct Listing {
+    pub records: Vec<AnswerRecord>,
+    pub failures: Vec<RecordFailure>,
+}
+
+#[derive(Debug)]
+pub struct RecordFailure {
+    /// The store key of the entry (the record id, when the entry is intact enough to say).
+    pub key: String,
+    pub error: VaultError,
+}
+
+impl<S: VaultStore> Vault<S> {
+    /// Creates a new vault in an empty store. Returns the vault, unlocked, and the secret the
+    /// sync server will know this user by.
+    pub async fn create(
+        store: S,
+        passphrase: &Passphrase,
+        params: KdfParams,
+    ) -> Result<(Self, AuthSecret), VaultError> {
+        if store.get_meta(META_HEADER).await?.is_some() {
+            return Err(VaultError::VaultExists);
+        }
+        let key = VaultKey::generate()?;
+        let vault_id = random::bytes::<16>()?;
+        let (header, auth) = VaultHeader::seal(vault_id, &key, passphrase, params).await?;
+        let node = u64::from_le_bytes(random::bytes::<8>()?);
+        store
+            .write(Batch {
+                meta: vec![
+                    (META_HEADER.into(), header.encode()),
+                    (META_DEVICE.into(), node.to_le_bytes().to_vec()),
+                ],
+                ..Batch::default()
+            })
+            .await?;
+        Ok((
+            Vault {
+                store,
+                header,
+                key,
+                clock: HlcClock::new(node),
+            },
+            auth,
+        ))
+    }
+
+    /// Unlocks the vault in `store` with the passphrase.
+    pub async fn unlock(
+        store: S,
+        passphrase: &Passphrase,
+    ) -> Result<(Self, AuthSecret), VaultError> {
+        let header = Self::read_header(&store).await?;
+        let unlocked = header.unlock(passphrase).await?;
+        let clock = Self::read_clock(&store).await?;
+        Ok((
+            Vault {
+                store,
+                header,
+                key: unlocked.vault_key,
+                clock,
+            },
+            unlocked.auth_secret,
+        ))
+    }
+
+    /// Re-opens a vault with a key held for this session (see
+    /// [`VaultKey::to_session_bytes`]), without the passphrase. A key that belongs to another
+    /// vault opens nothing: every record then reports [`crate::CryptoError::Tampered`].
+    pub async fn resume(store: S, key: VaultKey) -> Result<Self, VaultError> {
+        let header = Self::read_header(&store).await?;
+        let clock = Self::read_clock(&store).await?;
+        Ok(Vault {
+            store,
+            header,
+            key,
+            clock,
+        })
+    }
+
+    async fn read_header(store: &S) -> Result<VaultHeader, VaultError> {
+        let bytes = store
+            .get_meta(META_HEADER)
+            .await?
+            .ok_or(VaultError::NoVault)?;
+        VaultHeader::decode(&bytes)
+    }
+
+    async fn read_clock(store: &S) -> Result<HlcClock, VaultError> {
+        let node = match store.get_meta(META_DEVICE).await? {
+            Some(b) => {
+                u64::from_le_bytes(b.as_slice().try_into().map_err(|_| StoreError::Corrupt {
+                    key: META_DEVICE.into(),
+                    reason: "not 8 bytes".into(),
+                })?)
+            }
+            None => u64::from_le_bytes(random::bytes::<8>()?),
+        };
+        let last = match store.get_meta(META_CLOCK).await? {
+            Some(b) => std::str::from_utf8(&b)
+                .ok()
+                .and_then(|s| s.parse::<Hlc>().ok())
+                .ok_or_else(|| StoreError::Corrupt {
+                    key: META_CLOCK.into(),
+                    reason: "not a timestamp".into(),
+                })?,
+            None => Hlc::ZERO,
+        };
+        Ok(HlcClock::resume(node, last))
+    }
+
+    pub fn header(&self) -> &VaultHeader {
+        &self.header
+    }
+
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The vault key, for a session holder. See [`VaultKey::to_session_bytes`].
+    pub fn session_key(&self) -> &VaultKey {
+        &self.key
+    }
+
+    /// Locks the vault: the key is zeroized, the store handed back.
+    pub fn lock(self) -> S {
+        self.store
+    }
+
+    /// Writes (inserts or replaces) a record. Returns the stored entry's metadata.
+    pub async fn put(&mut self, record: &AnswerRecord) -> Result<PendingChange, VaultError> {
+        record.validate()?;
+        let key = record.id.to_string();
+        let version = self.next_version(&key).await?;
+        let hlc = self.clock.tick(now_ms());
+        let aad = RecordAad::new(&record.namespace, &record.id, version);
+        // Seal before the store opens its transaction (see store::indexeddb).
+        let sealed = envelope::seal_record(&self.key, &aad, &encode_record(record))?;
+        let stored = StoredRecord {
+            id: record.id,
+            namespace: record.namespace.clone(),
+            version,
+            hlc,
+            deleted: false,
+            envelope: Some(sealed.into_bytes()),
+        };
+        self.commit(stored).await
+    }
+
+    /// Deletes a record: it becomes a tombstone that syncs the delete to every device.
+    pub async fn delete(&mut self, id: &RecordId) -> Result<PendingChange, VaultError> {
+        let key = id.to_string();
+        let current = match self.store.get_record(&key).await? {
+            Some(bytes) => StoredRecord::decode(&key, &bytes)?,
+            None => return Err(VaultError::NotFound(key)),
+        };
+        if current.deleted {
+            return Ok(current.change());
+        }
+        let stored = StoredRecord {
+            id: *id,
+            namespace: current.namespace,
+            version: current.version + 1,
+            hlc: self.clock.tick(now_ms()),
+            deleted: true,
+            envelope: None,
+        };
+        self.commit(stored).await
+    }
+
+    async fn next_version(&self, key: &str) -> Result<u64, VaultError> {
+        Ok(match self.store.get_record(key).await? {
+            Some(bytes) => StoredRecord::decode(key, &bytes)?.version + 1,
+            None => 1,
+        })
+    }
+
+    async fn commit(&mut self, stored: StoredRecord) -> Result<PendingChange, VaultError> {
+        let change = stored.change();
+        let key = stored.key();
+        self.store
+            .write(Batch {
+                records: vec![(key.clone(), stored.encode())],
+                pending: vec![(key, change.encode())],
+                meta: vec![(META_CLOCK.into(), stored.hlc.to_string().into_bytes())],
+            })
+            .await?;
+        Ok(change)
+    }
+
+    /// Reads one record; `None` if absent or deleted.
+    pub async fn get(&self, id: &RecordId) -> Result<Option<AnswerRecord>, VaultError> {
+        let key = id.to_string();
+        match self.store.get_record(&key).await? {
+            None => Ok(None),
+            Some(bytes) => {
+                let stored = StoredRecord::decode(&key, &bytes)?;
+                self.open(&stored)
+            }
+        }
+    }
+
+    /// Decrypts a stored entry; `None` for a tombstone.
+    pub fn open(&self, stored: &StoredRecord) -> Result<Option<AnswerRecord>, VaultError> {
+        let Some(bytes) = &stored.envelope else {
+            return Ok(None);
+        };
+        let envelope = Envelope::parse(bytes.clone())?;
+        let aad = RecordAad::new(&stored.namespace, &stored.id, stored.version);
+        let plaintext = envelope::open_record(&self.key, &aad, &envelope)?;
+        let record = decode_record(&plaintext)?;
+        if record.id != stored.id || record.namespace != stored.namespace {
+            return Err(VaultError::MalformedRecord(
+                "sealed identity differs from the entry's".into(),
+            ));
+        }
+        Ok(Some(record))
+    }
+
+    /// Every stored entry, decoded but still sealed, with the entries that failed to decode.
+    pub async fn stored_entries(
+        &self,
+    ) -> Result<(Vec<StoredRecord>, Vec<RecordFailure>), VaultError> {
+        let mut entries = Vec::new();
+        let mut failures = Vec::new();
+        for (key, bytes) in self.store.scan_records().await? {
+            match StoredRecord::decode(&key, &bytes) {
+                Ok(s) => entries.push(s),
+                Err(e) => failures.push(RecordFailure {
+                    key,
+                    error: e.into(),
+                }),
+            }
+        }
+        Ok((entries, failures))
+    }
+
+    /// Decrypts every live record. Damaged entries are listed in `failures`, never fatal.
+    pub async fn list(&self) -> Result<Listing, VaultError> {
+        let (entries, mut failures) = self.stored_entries().await?;
+        let mut records = Vec::with_capacity(entries.len());
+        for stored in entries {
+            match self.open(&stored) {
+                Ok(Some(r)) => records.push(r),
+                Ok(None) => {}
+                Err(error) => failures.push(RecordFailure {
+                    key: stored.key(),
+                    error,
+                }),
+            }
+        }
+        records.sort_by(|a, b| {
+            a.captured_at_ms
+                .cmp(&b.captured_at_ms)
+                .then(a.id.cmp(&b.id))
+        });
+        Ok(Listing { records, failures })
+    }
+
+    /// Changes not yet acknowledged by the sync server, oldest first.
+    pub async fn pending_changes(&self) -> Result<Vec<PendingChange>, VaultError> {
+        let mut out = Vec::new();
+        for (key, bytes) in self.store.scan_pending().await? {
+            out.push(PendingChange::decode(&key, &bytes)?);
+        }
+        out.sort_by_key(|c| c.hlc);
+        Ok(out)
+    }
+
+    /// Marks changes as acknowledged. A record changed again since stays pending.
+    pub async fn ack_changes(&self, changes: &[PendingChange]) -> Result<(), VaultError> {
+        let acks: Vec<_> = changes
+            .iter()
+            .map(|c| (c.id.to_string(), c.encode()))
+            .collect();
+        Ok(self.store.ack_pending(&acks).await?)
+    }
+
+    /// Re-wraps the vault key under a new passphrase (fresh salt, given cost). Records are
+    /// untouched. Returns the new server secret (the sync server must be told).
+    pub async fn change_passphrase(
+        &mut self,
+        new_passphrase: &Passphrase,
+        params: KdfParams,
+    ) -> Result<AuthSecret, VaultError> {
+        let (header, auth) =
+            VaultHeader::seal(*self.header.vault_id(), &self.key, new_passphrase, params).await?;
+        self.store
+            .write(Batch {
+                meta: vec![(META_HEADER.into(), header.encode())],
+                ..Batch::default()
+            })
+            .await?;
+        self.header = header;
+        Ok(auth)
+    }
+
+    /// Writes already-sealed entries (backup restore), queuing each for sync.
+    pub(crate) async fn write_sealed(
+        &mut self,
+        entries: Vec<StoredRecord>,
+    ) -> Result<(), VaultError> {
+        let mut batch = Batch::default();
+        for stored in entries {
+            self.clock.observe(stored.hlc, now_ms())?;
+            batch.pending.push((stored.key(), stored.change().encode()));
+            batch.records.push((stored.key(), stored.encode()));
+        }
+        batch.meta.push((
+            META_CLOCK.into(),
+            self.clock.last().to_string().into_bytes(),
+        ));
+        Ok(self.store.write(batch).await?)
+    }
+
+    /// Erases the whole vault from this store: records, queue, header. Irreversible.
+    pub async fn destroy(self) -> Result<S, VaultError> {
+        self.store.clear().await?;
+        Ok(self.store)
+    }
+}
