@@ -23,8 +23,18 @@ fn backend(context: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(format!("IndexedDB {context}: {e}"))
 }
 
+/// An open connection. Dropping it closes the connection: an unclosed one would block
+/// `deleteDatabase` (and upgrades) from every other context until garbage collection.
 pub struct IndexedDbStore {
-    db: Rexie,
+    db: Option<Rexie>,
+}
+
+impl Drop for IndexedDbStore {
+    fn drop(&mut self) {
+        if let Some(db) = self.db.take() {
+            db.close();
+        }
+    }
 }
 
 impl IndexedDbStore {
@@ -38,7 +48,7 @@ impl IndexedDbStore {
             .build()
             .await
             .map_err(|e| backend("open", e))?;
-        Ok(IndexedDbStore { db })
+        Ok(IndexedDbStore { db: Some(db) })
     }
 
     /// Deletes the database `name` entirely.
@@ -49,7 +59,7 @@ impl IndexedDbStore {
     /// Puts raw bytes under a key, bypassing the vault: lets tests damage an entry.
     pub async fn put_raw(&self, store: &str, key: &str, value: &JsValue) -> Result<(), StoreError> {
         let tx = self
-            .db
+            .db()
             .transaction(&[store], TransactionMode::ReadWrite)
             .map_err(|e| backend("transaction", e))?;
         let s = tx.store(store).map_err(|e| backend("store", e))?;
@@ -59,13 +69,16 @@ impl IndexedDbStore {
         finish(tx).await
     }
 
-    pub fn close(self) {
-        self.db.close();
+    /// Closes the connection now (dropping does the same).
+    pub fn close(self) {}
+
+    fn db(&self) -> &Rexie {
+        self.db.as_ref().expect("the connection is open until drop")
     }
 
     async fn get(&self, store: &str, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let tx = self
-            .db
+            .db()
             .transaction(&[store], TransactionMode::ReadOnly)
             .map_err(|e| backend("transaction", e))?;
         let s = tx.store(store).map_err(|e| backend("store", e))?;
@@ -78,7 +91,7 @@ impl IndexedDbStore {
 
     async fn scan(&self, store: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
         let tx = self
-            .db
+            .db()
             .transaction(&[store], TransactionMode::ReadOnly)
             .map_err(|e| backend("transaction", e))?;
         let s = tx.store(store).map_err(|e| backend("store", e))?;
@@ -146,7 +159,7 @@ impl VaultStore for IndexedDbStore {
 
     async fn write(&self, batch: Batch) -> Result<(), StoreError> {
         let tx = self
-            .db
+            .db()
             .transaction(&ALL, TransactionMode::ReadWrite)
             .map_err(|e| backend("transaction", e))?;
         for (name, entries) in [
@@ -172,7 +185,7 @@ impl VaultStore for IndexedDbStore {
 
     async fn ack_pending(&self, acks: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
         let tx = self
-            .db
+            .db()
             .transaction(&[PENDING], TransactionMode::ReadWrite)
             .map_err(|e| backend("transaction", e))?;
         let s = tx.store(PENDING).map_err(|e| backend("store", e))?;
@@ -195,7 +208,7 @@ impl VaultStore for IndexedDbStore {
 
     async fn clear(&self) -> Result<(), StoreError> {
         let tx = self
-            .db
+            .db()
             .transaction(&ALL, TransactionMode::ReadWrite)
             .map_err(|e| backend("transaction", e))?;
         for name in ALL {

@@ -1,0 +1,66 @@
+//! Native vault benchmarks for `cargo xtask bench` (prints one `BENCH_JSON` line).
+
+use std::time::Instant;
+
+use vault_core::crypto::envelope::{open_record, seal_record, RecordAad};
+use vault_core::crypto::kdf::derive_master_key_rust;
+use vault_core::record::encode_record;
+use vault_core::{Answer, AnswerRecord, CardType, KdfParams, Namespace, Passphrase, RecordFlags, RecordId, VaultKey};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let record = AnswerRecord {
+        id: RecordId::generate()?,
+        prompt_id: "style.length".into(),
+        prompt_version: 1,
+        card_type: CardType::Choice,
+        answer: Answer::Choice { option: "short-with-details-on-request".into() },
+        namespace: Namespace::new("chatgpt")?,
+        origin: Some(vault_core::Origin::from_url("https://chatgpt.com")?),
+        page_context: None,
+        captured_at_ms: 1_763_800_000_000,
+        answer_latency_ms: 2_400,
+        wait_duration_ms: 7_800,
+        flags: RecordFlags::default(),
+    };
+    let plaintext = encode_record(&record);
+    let key = VaultKey::generate()?;
+    let aad = RecordAad::new(&record.namespace, &record.id, 1);
+
+    // Seals per second over at least one second of work.
+    let start = Instant::now();
+    let mut seals = 0u64;
+    while start.elapsed().as_secs_f64() < 1.0 {
+        for _ in 0..1000 {
+            std::hint::black_box(seal_record(&key, &aad, &plaintext)?);
+        }
+        seals += 1000;
+    }
+    let seals_per_s = seals as f64 / start.elapsed().as_secs_f64();
+
+    let env = seal_record(&key, &aad, &plaintext)?;
+    let start = Instant::now();
+    let mut opens = 0u64;
+    while start.elapsed().as_secs_f64() < 1.0 {
+        for _ in 0..1000 {
+            std::hint::black_box(open_record(&key, &aad, &env)?);
+        }
+        opens += 1000;
+    }
+    let opens_per_s = opens as f64 / start.elapsed().as_secs_f64();
+
+    let params = KdfParams::generate()?;
+    let pass = Passphrase::new("correct horse battery staple");
+    let start = Instant::now();
+    for _ in 0..3 {
+        std::hint::black_box(derive_master_key_rust(&pass, &params)?);
+    }
+    let kdf_ms = start.elapsed().as_secs_f64() * 1000.0 / 3.0;
+
+    println!(
+        "BENCH_JSON {{\"native_seals_per_s\": {seals_per_s:.0}, \"native_opens_per_s\": {opens_per_s:.0}, \
+         \"native_unlock_kdf_ms\": {kdf_ms:.1}, \"record_plaintext_bytes\": {}, \"record_envelope_bytes\": {}}}",
+        plaintext.len(),
+        env.as_bytes().len()
+    );
+    Ok(())
+}

@@ -1,0 +1,72 @@
+//! `cargo xtask bench`: every benchmark, one report.
+//!
+//! Each suite prints lines `BENCH_JSON {"metric": number, ...}`; this collects them into
+//! `target/bench/report.json` (flat: metric -> number) and a readable `report.md` with the
+//! targets beside the figures. Ratios are measured against a baseline in the same run.
+
+use std::collections::BTreeMap;
+
+use crate::cmd::{self, step, Result};
+use crate::tools::{Need, Toolchain};
+
+/// (metric, target, "lower" or "higher" is better) for the report.
+const TARGETS: &[(&str, f64, &str)] = &[
+    ("vault_write_p95_ms", 5.0, "lower"),
+    ("vault_write_vs_bare_put_ratio", 1.5, "lower"),
+    ("unlock_vs_webcrypto_ratio", 1.1, "lower"),
+];
+
+fn collect(stdout: &str, into: &mut BTreeMap<String, f64>) -> Result<()> {
+    let mut found = false;
+    for line in stdout.lines() {
+        let Some(json) = line.split_once("BENCH_JSON ").map(|(_, j)| j.trim()) else { continue };
+        let map: BTreeMap<String, f64> =
+            serde_json::from_str(json).map_err(|e| format!("bad BENCH_JSON line `{json}`: {e}"))?;
+        into.extend(map);
+        found = true;
+    }
+    if found {
+        Ok(())
+    } else {
+        Err("the suite printed no BENCH_JSON line".into())
+    }
+}
+
+pub fn bench() -> Result<()> {
+    let tc = Toolchain::ensure(Need::all())?;
+    let mut report = BTreeMap::new();
+    step("native vault benchmarks", || {
+        let out = cmd::output(&mut cmd::cargo_cmd(&[
+            "run", "--release", "-q", "-p", "vault-core", "--example", "bench_native",
+        ]))?;
+        print!("{out}");
+        collect(&out, &mut report)
+    })?;
+    step("vault benchmarks in headless Chromium", || {
+        let out = cmd::output(&mut tc.browser_cargo_cmd(&[
+            "test", "--release", "-p", "vault-core", "--target", "wasm32-unknown-unknown",
+            "--features", "browser-bench", "--test", "browser_bench", "--", "--nocapture",
+        ]))?;
+        print!("{out}");
+        collect(&out, &mut report)
+    })?;
+    write_report(&report)
+}
+
+fn write_report(report: &BTreeMap<String, f64>) -> Result<()> {
+    let dir = crate::root().join("target/bench");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let json = serde_json::to_string_pretty(report).map_err(|e| e.to_string())?;
+    std::fs::write(dir.join("report.json"), json + "\n").map_err(|e| e.to_string())?;
+    let mut md = String::from("# SelfOS benchmark report\n\n| metric | value | target |\n|---|---:|---|\n");
+    for (name, value) in report {
+        let target = TARGETS.iter().find(|t| t.0 == name).map_or(String::new(), |(_, t, dir)| {
+            let met = if *dir == "lower" { value <= t } else { value >= t };
+            format!("{} {t} {}", if *dir == "lower" { "<=" } else { ">=" }, if met { "met" } else { "MISSED" })
+        });
+        md.push_str(&format!("| {name} | {value:.3} | {target} |\n"));
+    }
+    std::fs::write(dir.join("report.md"), &md).map_err(|e| e.to_string())?;
+    println!("\n{md}\nwritten: {}", dir.join("report.json").display());
+    Ok(())
+}

@@ -1,0 +1,157 @@
+//! Installs what the commands need, idempotently: a probe first, an install only if it fails.
+//! Facts behind each choice are in ../shared/toolchain.md (e.g. Debian's wasm-opt corrupts
+//! modern wasm-bindgen output, so wasm-opt comes from the npm `binaryen` package).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::cmd::{self, probe, step, Result};
+
+/// The binaryen release whose wasm-opt handles wasm-bindgen 0.2.13x output correctly.
+const BINARYEN_NPM: &str = "binaryen@132.0.0";
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// Which groups of tools a command needs.
+#[derive(Clone, Copy)]
+pub struct Need {
+    wasm: bool,
+    browser: bool,
+}
+
+impl Need {
+    pub fn build() -> Self {
+        Need { wasm: true, browser: false }
+    }
+
+    pub fn all() -> Self {
+        Need { wasm: true, browser: true }
+    }
+}
+
+/// Paths of the installed tools.
+pub struct Toolchain {
+    pub wasm_bindgen: PathBuf,
+    pub wasm_bindgen_test_runner: PathBuf,
+    pub wasm_opt: PathBuf,
+}
+
+impl Toolchain {
+    pub fn ensure(need: Need) -> Result<Self> {
+        if need.wasm {
+            step("wasm32 target", ensure_wasm_target)?;
+        }
+        let (wasm_bindgen, wasm_bindgen_test_runner) = step("wasm-bindgen-cli", ensure_wasm_bindgen)?;
+        let wasm_opt = if need.wasm { step("wasm-opt (binaryen from npm)", ensure_wasm_opt)? } else { PathBuf::new() };
+        if need.browser {
+            step("Chromium and chromedriver", ensure_chromium)?;
+        }
+        Ok(Toolchain { wasm_bindgen, wasm_bindgen_test_runner, wasm_opt })
+    }
+
+    /// A cargo command that runs wasm-bindgen-test suites in headless Chromium.
+    pub fn browser_cargo_cmd(&self, args: &[&str]) -> Command {
+        let mut c = cmd::cargo_cmd(args);
+        c.env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", &self.wasm_bindgen_test_runner)
+            .env("CHROMEDRIVER", CHROMEDRIVER)
+            .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", crate::root().join("xtask/webdriver.json"))
+            .env("WASM_BINDGEN_TEST_TIMEOUT", "300")
+            // Never fall back to an interactive server: a missing browser is an error.
+            .env_remove("NO_HEADLESS");
+        c
+    }
+
+    pub fn browser_cargo(&self, args: &[&str]) -> Result<()> {
+        cmd::status(&mut self.browser_cargo_cmd(args))
+    }
+}
+
+fn ensure_wasm_target() -> Result<()> {
+    let installed = probe("rustup", &["target", "list", "--installed"]).unwrap_or_default();
+    if installed.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
+        println!("present");
+        return Ok(());
+    }
+    cmd::status(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
+}
+
+/// The wasm-bindgen version pinned in Cargo.lock: the CLI must match it exactly.
+pub fn locked_wasm_bindgen_version() -> Result<String> {
+    let lock = std::fs::read_to_string(crate::root().join("Cargo.lock"))
+        .map_err(|e| format!("reading Cargo.lock: {e} (run `cargo generate-lockfile`)"))?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() == "name = \"wasm-bindgen\"" {
+            if let Some(v) = lines.next().and_then(|l| l.trim().strip_prefix("version = \"")) {
+                return Ok(v.trim_end_matches('"').to_owned());
+            }
+        }
+    }
+    Err("wasm-bindgen is not in Cargo.lock".into())
+}
+
+fn cargo_bin(name: &str) -> PathBuf {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .unwrap_or_else(|| PathBuf::from(".cargo"));
+    home.join("bin").join(name)
+}
+
+fn ensure_wasm_bindgen() -> Result<(PathBuf, PathBuf)> {
+    let want = locked_wasm_bindgen_version()?;
+    let bindgen = cargo_bin("wasm-bindgen");
+    let runner = cargo_bin("wasm-bindgen-test-runner");
+    let have = probe(&bindgen.to_string_lossy(), &["--version"]).unwrap_or_default();
+    if have.split_whitespace().nth(1) == Some(want.as_str()) && runner.exists() {
+        println!("wasm-bindgen {want} present");
+        return Ok((bindgen, runner));
+    }
+    // No --locked: the registry mirror can lag the CLI's own newest lockfile pins.
+    cmd::status(&mut cmd::cargo_cmd(&["install", "wasm-bindgen-cli", "--version", &want, "--force"]))?;
+    Ok((bindgen, runner))
+}
+
+fn tools_dir() -> PathBuf {
+    crate::root().join(".tools")
+}
+
+fn ensure_wasm_opt() -> Result<PathBuf> {
+    let bin = tools_dir().join("node_modules/binaryen/bin/wasm-opt");
+    if probe(&bin.to_string_lossy(), &["--version"]).is_some_and(|v| v.contains("132")) {
+        println!("{}", bin.display());
+        return Ok(bin);
+    }
+    std::fs::create_dir_all(tools_dir()).map_err(|e| format!("creating .tools: {e}"))?;
+    cmd::status(Command::new("npm").args([
+        "install", "--prefix", &tools_dir().to_string_lossy(), "--no-audit", "--no-fund",
+        "--loglevel=error", BINARYEN_NPM,
+    ]))?;
+    Ok(bin)
+}
+
+fn ensure_chromium() -> Result<()> {
+    let ok = |p: &str| Path::new(p).exists() && probe(p, &["--version"]).is_some();
+    if ok(CHROMIUM) && ok(CHROMEDRIVER) {
+        println!("{}", probe(CHROMIUM, &["--version"]).unwrap_or_default().trim());
+        return Ok(());
+    }
+    apt_install(&["chromium", "chromium-driver"])
+}
+
+/// Installs Debian packages (the machines run as root; CI too).
+pub fn apt_install(packages: &[&str]) -> Result<()> {
+    let sudo = probe("id", &["-u"]).is_some_and(|u| u.trim() != "0");
+    let apt = |args: &[&str]| {
+        let mut c = if sudo { Command::new("sudo") } else { Command::new("apt-get") };
+        if sudo {
+            c.arg("apt-get");
+        }
+        c.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+        cmd::status(&mut c)
+    };
+    apt(&["update", "-qq"])?;
+    let mut args = vec!["install", "-y", "-qq", "--no-install-recommends"];
+    args.extend_from_slice(packages);
+    apt(&args)
+}
