@@ -31,6 +31,8 @@ pub enum CryptoError {
 pub enum StoreError {
     #[error("storage backend failed: {0}")]
     Backend(String),
+    #[error("an entry `{key}` exists already")]
+    Exists { key: String },
     #[error("stored entry `{key}` is corrupted and was skipped: {reason}")]
     Corrupt { key: String, reason: String },
 }

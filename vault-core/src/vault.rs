@@ -14,12 +14,27 @@ use crate::store::{
 };
 use crate::time::now_ms;
 
+/// The atomic write of one record change: the entry, its pending change, the clock.
+fn commit_batch(stored: StoredRecord) -> (Batch, PendingChange) {
+    let change = stored.change();
+    let key = stored.key();
+    let batch = Batch {
+        records: vec![(key.clone(), stored.encode())],
+        pending: vec![(key, change.encode())],
+        // No clock write here: the pending change carries the timestamp (see `read_clock`).
+        meta: Vec::new(),
+        insert_only: false,
+    };
+    (batch, change)
+}
+
 /// An unlocked vault. Dropping it (or [`Vault::lock`]) zeroizes the key.
 pub struct Vault<S: VaultStore> {
     store: S,
     header: VaultHeader,
     key: VaultKey,
-    clock: HlcClock,
+    /// Loaded on first use, so unlocking costs only the key derivation (see `read_clock`).
+    clock: Option<HlcClock>,
 }
 
 /// What reading the whole vault found: the records that opened, and each one that did not
@@ -66,7 +81,7 @@ impl<S: VaultStore> Vault<S> {
                 store,
                 header,
                 key,
-                clock: HlcClock::new(node),
+                clock: Some(HlcClock::new(node)),
             },
             auth,
         ))
@@ -79,13 +94,12 @@ impl<S: VaultStore> Vault<S> {
     ) -> Result<(Self, AuthSecret), VaultError> {
         let header = Self::read_header(&store).await?;
         let unlocked = header.unlock(passphrase).await?;
-        let clock = Self::read_clock(&store).await?;
         Ok((
             Vault {
                 store,
                 header,
                 key: unlocked.vault_key,
-                clock,
+                clock: None,
             },
             unlocked.auth_secret,
         ))
@@ -96,12 +110,11 @@ impl<S: VaultStore> Vault<S> {
     /// vault opens nothing: every record then reports [`crate::CryptoError::Tampered`].
     pub async fn resume(store: S, key: VaultKey) -> Result<Self, VaultError> {
         let header = Self::read_header(&store).await?;
-        let clock = Self::read_clock(&store).await?;
         Ok(Vault {
             store,
             header,
             key,
-            clock,
+            clock: None,
         })
     }
 
@@ -111,6 +124,14 @@ impl<S: VaultStore> Vault<S> {
             .await?
             .ok_or(VaultError::NoVault)?;
         VaultHeader::decode(&bytes)
+    }
+
+    /// This device's clock, loaded from the store on first use.
+    async fn clock(&mut self) -> Result<&mut HlcClock, VaultError> {
+        if self.clock.is_none() {
+            self.clock = Some(Self::read_clock(&self.store).await?);
+        }
+        Ok(self.clock.as_mut().expect("just loaded"))
     }
 
     async fn read_clock(store: &S) -> Result<HlcClock, VaultError> {
@@ -133,7 +154,16 @@ impl<S: VaultStore> Vault<S> {
                 })?,
             None => Hlc::ZERO,
         };
-        Ok(HlcClock::resume(node, last))
+        // Invariant: every timestamp this device issued is either still in the pending queue
+        // or at most the persisted clock (which is written before changes are acked). So the
+        // clock resumes from the larger of the two, and a write costs no extra clock entry.
+        let mut newest_pending = Hlc::ZERO;
+        for (key, bytes) in store.scan_pending().await? {
+            if let Ok(change) = PendingChange::decode(&key, &bytes) {
+                newest_pending = newest_pending.max(change.hlc);
+            }
+        }
+        Ok(HlcClock::resume(node, last.max(newest_pending)))
     }
 
     pub fn header(&self) -> &VaultHeader {
@@ -154,65 +184,80 @@ impl<S: VaultStore> Vault<S> {
         self.store
     }
 
-    /// Writes (inserts or replaces) a record. Returns the stored entry's metadata.
-    pub async fn put(&mut self, record: &AnswerRecord) -> Result<PendingChange, VaultError> {
+    /// Writes a new record (a capture): version 1, with no read before the write. Fails with
+    /// [`StoreError::Exists`] if the id is taken (ids are 128 random bits: only a caller bug
+    /// can collide). Use [`Vault::put`] to edit.
+    pub async fn insert(&mut self, record: &AnswerRecord) -> Result<PendingChange, VaultError> {
         record.validate()?;
-        let key = record.id.to_string();
-        let version = self.next_version(&key).await?;
-        let hlc = self.clock.tick(now_ms());
-        let aad = RecordAad::new(&record.namespace, &record.id, version);
-        // Seal before the store opens its transaction (see store::indexeddb).
+        let aad = RecordAad::new(&record.namespace, &record.id, 1);
         let sealed = envelope::seal_record(&self.key, &aad, &encode_record(record))?;
-        let stored = StoredRecord {
+        let (mut batch, change) = commit_batch(StoredRecord {
             id: record.id,
             namespace: record.namespace.clone(),
-            version,
-            hlc,
+            version: 1,
+            hlc: self.clock().await?.tick(now_ms()),
             deleted: false,
             envelope: Some(sealed.into_bytes()),
-        };
-        self.commit(stored).await
+        });
+        batch.insert_only = true;
+        self.store.write(batch).await?;
+        Ok(change)
+    }
+
+    /// Writes (inserts or replaces) a record. Returns its queued change.
+    pub async fn put(&mut self, record: &AnswerRecord) -> Result<PendingChange, VaultError> {
+        record.validate()?;
+        let plaintext = encode_record(record);
+        let hlc = self.clock().await?.tick(now_ms());
+        let key = &self.key;
+        // Read the current version, seal and write in one transaction: sealing is synchronous,
+        // so it may run inside it, and the version bump cannot race another writer.
+        self.store
+            .update_record(&record.id.to_string(), |current| {
+                let version = match current {
+                    Some(bytes) => {
+                        StoredRecord::decode(&record.id.to_string(), &bytes)?.version + 1
+                    }
+                    None => 1,
+                };
+                let aad = RecordAad::new(&record.namespace, &record.id, version);
+                let sealed = envelope::seal_record(key, &aad, &plaintext)?;
+                Ok(commit_batch(StoredRecord {
+                    id: record.id,
+                    namespace: record.namespace.clone(),
+                    version,
+                    hlc,
+                    deleted: false,
+                    envelope: Some(sealed.into_bytes()),
+                }))
+            })
+            .await
     }
 
     /// Deletes a record: it becomes a tombstone that syncs the delete to every device.
     pub async fn delete(&mut self, id: &RecordId) -> Result<PendingChange, VaultError> {
         let key = id.to_string();
-        let current = match self.store.get_record(&key).await? {
-            Some(bytes) => StoredRecord::decode(&key, &bytes)?,
-            None => return Err(VaultError::NotFound(key)),
-        };
-        if current.deleted {
-            return Ok(current.change());
-        }
-        let stored = StoredRecord {
-            id: *id,
-            namespace: current.namespace,
-            version: current.version + 1,
-            hlc: self.clock.tick(now_ms()),
-            deleted: true,
-            envelope: None,
-        };
-        self.commit(stored).await
-    }
-
-    async fn next_version(&self, key: &str) -> Result<u64, VaultError> {
-        Ok(match self.store.get_record(key).await? {
-            Some(bytes) => StoredRecord::decode(key, &bytes)?.version + 1,
-            None => 1,
-        })
-    }
-
-    async fn commit(&mut self, stored: StoredRecord) -> Result<PendingChange, VaultError> {
-        let change = stored.change();
-        let key = stored.key();
+        let hlc = self.clock().await?.tick(now_ms());
         self.store
-            .write(Batch {
-                records: vec![(key.clone(), stored.encode())],
-                pending: vec![(key, change.encode())],
-                meta: vec![(META_CLOCK.into(), stored.hlc.to_string().into_bytes())],
+            .update_record(&key, |current| {
+                let current = match current {
+                    Some(bytes) => StoredRecord::decode(&key, &bytes)?,
+                    None => return Err(VaultError::NotFound(key.clone())),
+                };
+                if current.deleted {
+                    // Already a tombstone: nothing to write.
+                    return Ok((Batch::default(), current.change()));
+                }
+                Ok(commit_batch(StoredRecord {
+                    id: *id,
+                    namespace: current.namespace,
+                    version: current.version + 1,
+                    hlc,
+                    deleted: true,
+                    envelope: None,
+                }))
             })
-            .await?;
-        Ok(change)
+            .await
     }
 
     /// Reads one record; `None` if absent or deleted.
@@ -295,12 +340,24 @@ impl<S: VaultStore> Vault<S> {
     }
 
     /// Marks changes as acknowledged. A record changed again since stays pending.
-    pub async fn ack_changes(&self, changes: &[PendingChange]) -> Result<(), VaultError> {
+    pub async fn ack_changes(&mut self, changes: &[PendingChange]) -> Result<(), VaultError> {
+        // Persist the clock first: once acked, a change no longer vouches for its timestamp.
+        self.persist_clock().await?;
         let acks: Vec<_> = changes
             .iter()
             .map(|c| (c.id.to_string(), c.encode()))
             .collect();
         Ok(self.store.ack_pending(&acks).await?)
+    }
+
+    /// Writes the clock's last timestamp, so it stays monotonic across restarts.
+    pub async fn persist_clock(&mut self) -> Result<(), VaultError> {
+        let last = self.clock().await?.last();
+        let batch = Batch {
+            meta: vec![(META_CLOCK.into(), last.to_string().into_bytes())],
+            ..Batch::default()
+        };
+        Ok(self.store.write(batch).await?)
     }
 
     /// Re-wraps the vault key under a new passphrase (fresh salt, given cost). Records are
@@ -329,13 +386,13 @@ impl<S: VaultStore> Vault<S> {
     ) -> Result<(), VaultError> {
         let mut batch = Batch::default();
         for stored in entries {
-            self.clock.observe(stored.hlc, now_ms())?;
+            self.clock().await?.observe(stored.hlc, now_ms())?;
             batch.pending.push((stored.key(), stored.change().encode()));
             batch.records.push((stored.key(), stored.encode()));
         }
         batch.meta.push((
             META_CLOCK.into(),
-            self.clock.last().to_string().into_bytes(),
+            self.clock().await?.last().to_string().into_bytes(),
         ));
         Ok(self.store.write(batch).await?)
     }

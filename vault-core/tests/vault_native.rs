@@ -226,6 +226,20 @@ fn writes_and_deletes_feed_the_change_log() {
 }
 
 #[test]
+fn insert_refuses_an_existing_id_and_writes_nothing() {
+    let (mut vault, _) = new_vault();
+    let rec = sample_record(1);
+    assert_eq!(run(vault.insert(&rec)).unwrap().version, 1);
+    let err = run(vault.insert(&rec)).err().unwrap();
+    assert!(
+        matches!(err, VaultError::Store(StoreError::Exists { .. })),
+        "{err:?}"
+    );
+    assert_eq!(run(vault.pending_changes()).unwrap().len(), 1);
+    assert_eq!(run(vault.get(&rec.id)).unwrap(), Some(rec));
+}
+
+#[test]
 fn clock_stays_monotonic_across_unlocks() {
     let (mut vault, store) = new_vault();
     let c1 = run(vault.put(&sample_record(1))).unwrap();
@@ -234,6 +248,14 @@ fn clock_stays_monotonic_across_unlocks() {
     let c2 = run(vault.put(&sample_record(2))).unwrap();
     assert!(c2.hlc > c1.hlc);
     assert_eq!(c2.hlc.node, c1.hlc.node, "the device id persists");
+    // Once every change is acked, the persisted clock alone keeps it monotonic.
+    let pending = run(vault.pending_changes()).unwrap();
+    run(vault.ack_changes(&pending)).unwrap();
+    assert!(run(vault.pending_changes()).unwrap().is_empty());
+    let store = vault.lock();
+    let (mut vault, _) = run(Vault::unlock(store, &pass())).unwrap();
+    let c3 = run(vault.put(&sample_record(3))).unwrap();
+    assert!(c3.hlc > c2.hlc);
 }
 
 fn stored(store: &MemoryStore, id: &RecordId) -> StoredRecord {

@@ -19,7 +19,9 @@ const TARGETS: &[(&str, f64, &str)] = &[
 fn collect(stdout: &str, into: &mut BTreeMap<String, f64>) -> Result<()> {
     let mut found = false;
     for line in stdout.lines() {
-        let Some(json) = line.split_once("BENCH_JSON ").map(|(_, j)| j.trim()) else { continue };
+        let Some(json) = line.split_once("BENCH_JSON ").map(|(_, j)| j.trim()) else {
+            continue;
+        };
         let map: BTreeMap<String, f64> =
             serde_json::from_str(json).map_err(|e| format!("bad BENCH_JSON line `{json}`: {e}"))?;
         into.extend(map);
@@ -37,15 +39,31 @@ pub fn bench() -> Result<()> {
     let mut report = BTreeMap::new();
     step("native vault benchmarks", || {
         let out = cmd::output(&mut cmd::cargo_cmd(&[
-            "run", "--release", "-q", "-p", "vault-core", "--example", "bench_native",
+            "run",
+            "--release",
+            "-q",
+            "-p",
+            "vault-core",
+            "--example",
+            "bench_native",
         ]))?;
         print!("{out}");
         collect(&out, &mut report)
     })?;
     step("vault benchmarks in headless Chromium", || {
         let out = cmd::output(&mut tc.browser_cargo_cmd(&[
-            "test", "--release", "-p", "vault-core", "--target", "wasm32-unknown-unknown",
-            "--features", "browser-bench", "--test", "browser_bench", "--", "--nocapture",
+            "test",
+            "--release",
+            "-p",
+            "vault-core",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--features",
+            "browser-bench",
+            "--test",
+            "browser_bench",
+            "--",
+            "--nocapture",
         ]))?;
         print!("{out}");
         collect(&out, &mut report)
@@ -58,12 +76,24 @@ fn write_report(report: &BTreeMap<String, f64>) -> Result<()> {
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let json = serde_json::to_string_pretty(report).map_err(|e| e.to_string())?;
     std::fs::write(dir.join("report.json"), json + "\n").map_err(|e| e.to_string())?;
-    let mut md = String::from("# SelfOS benchmark report\n\n| metric | value | target |\n|---|---:|---|\n");
+    let mut md =
+        String::from("# SelfOS benchmark report\n\n| metric | value | target |\n|---|---:|---|\n");
     for (name, value) in report {
-        let target = TARGETS.iter().find(|t| t.0 == name).map_or(String::new(), |(_, t, dir)| {
-            let met = if *dir == "lower" { value <= t } else { value >= t };
-            format!("{} {t} {}", if *dir == "lower" { "<=" } else { ">=" }, if met { "met" } else { "MISSED" })
-        });
+        let target = TARGETS
+            .iter()
+            .find(|t| t.0 == name)
+            .map_or(String::new(), |(_, t, dir)| {
+                let met = if *dir == "lower" {
+                    value <= t
+                } else {
+                    value >= t
+                };
+                format!(
+                    "{} {t} {}",
+                    if *dir == "lower" { "<=" } else { ">=" },
+                    if met { "met" } else { "MISSED" }
+                )
+            });
         md.push_str(&format!("| {name} | {value:.3} | {target} |\n"));
     }
     std::fs::write(dir.join("report.md"), &md).map_err(|e| e.to_string())?;

@@ -27,7 +27,9 @@ fn describe(c: &Command) -> String {
 pub fn status(c: &mut Command) -> Result<()> {
     let shown = describe(c);
     println!("$ {shown}");
-    let st = c.status().map_err(|e| format!("could not start `{shown}`: {e}"))?;
+    let st = c
+        .status()
+        .map_err(|e| format!("could not start `{shown}`: {e}"))?;
     if st.success() {
         Ok(())
     } else {
@@ -50,7 +52,11 @@ pub fn output(c: &mut Command) -> Result<String> {
 
 /// Stdout of a command if it runs and succeeds, `None` otherwise (probing for tools).
 pub fn probe(program: &str, args: &[&str]) -> Option<String> {
-    let out = Command::new(program).args(args).stderr(Stdio::null()).output().ok()?;
+    let out = Command::new(program)
+        .args(args)
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
     out.status
         .success()
         .then(|| String::from_utf8_lossy(&out.stdout).into_owned())

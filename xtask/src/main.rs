@@ -58,7 +58,9 @@ pub fn root() -> PathBuf {
 
 fn run() -> Result<()> {
     let tc = tools::Toolchain::ensure(tools::Need::build())?;
-    step("build native crates", || cmd::cargo(&["build", "--workspace", "--release"]))?;
+    step("build native crates", || {
+        cmd::cargo(&["build", "--workspace", "--release"])
+    })?;
     let out = wasm::build_web(&tc, "vault-core", &root().join("target/wasm/vault-core"))?;
     println!(
         "\nSelfOS today: the vault core is built (native, and {} KB of wasm at {}).\n\
@@ -75,24 +77,50 @@ fn test(extra: &[String]) -> Result<()> {
     let tc = tools::Toolchain::ensure(tools::Need::all())?;
     let quick = extra.iter().any(|a| a == "--no-lint");
     if !quick {
-        step("rustfmt --check", || cmd::cargo(&["fmt", "--all", "--", "--check"]))?;
+        step("rustfmt --check", || {
+            cmd::cargo(&["fmt", "--all", "--", "--check"])
+        })?;
         step("clippy -D warnings (native)", || {
-            cmd::cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])
+            cmd::cargo(&[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ])
         })?;
         step("clippy -D warnings (wasm32)", || {
             cmd::cargo(&[
-                "clippy", "-p", "vault-core", "--all-targets", "--target", "wasm32-unknown-unknown",
-                "--", "-D", "warnings",
+                "clippy",
+                "-p",
+                "vault-core",
+                "--all-targets",
+                "--target",
+                "wasm32-unknown-unknown",
+                "--",
+                "-D",
+                "warnings",
             ])
         })?;
     }
     step("native tests", || cmd::cargo(&["test", "--workspace"]))?;
-    step("wasm tests in headless Chromium (page and service worker)", || {
-        tc.browser_cargo(&[
-            "test", "-p", "vault-core", "--target", "wasm32-unknown-unknown", "--test", "browser_page",
-            "--test", "browser_worker",
-        ])
-    })?;
+    step(
+        "wasm tests in headless Chromium (page and service worker)",
+        || {
+            tc.browser_cargo(&[
+                "test",
+                "-p",
+                "vault-core",
+                "--target",
+                "wasm32-unknown-unknown",
+                "--test",
+                "browser_page",
+                "--test",
+                "browser_worker",
+            ])
+        },
+    )?;
     println!("\nall test suites passed");
     Ok(())
 }

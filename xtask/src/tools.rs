@@ -21,11 +21,17 @@ pub struct Need {
 
 impl Need {
     pub fn build() -> Self {
-        Need { wasm: true, browser: false }
+        Need {
+            wasm: true,
+            browser: false,
+        }
     }
 
     pub fn all() -> Self {
-        Need { wasm: true, browser: true }
+        Need {
+            wasm: true,
+            browser: true,
+        }
     }
 }
 
@@ -41,23 +47,38 @@ impl Toolchain {
         if need.wasm {
             step("wasm32 target", ensure_wasm_target)?;
         }
-        let (wasm_bindgen, wasm_bindgen_test_runner) = step("wasm-bindgen-cli", ensure_wasm_bindgen)?;
-        let wasm_opt = if need.wasm { step("wasm-opt (binaryen from npm)", ensure_wasm_opt)? } else { PathBuf::new() };
+        let (wasm_bindgen, wasm_bindgen_test_runner) =
+            step("wasm-bindgen-cli", ensure_wasm_bindgen)?;
+        let wasm_opt = if need.wasm {
+            step("wasm-opt (binaryen from npm)", ensure_wasm_opt)?
+        } else {
+            PathBuf::new()
+        };
         if need.browser {
             step("Chromium and chromedriver", ensure_chromium)?;
         }
-        Ok(Toolchain { wasm_bindgen, wasm_bindgen_test_runner, wasm_opt })
+        Ok(Toolchain {
+            wasm_bindgen,
+            wasm_bindgen_test_runner,
+            wasm_opt,
+        })
     }
 
     /// A cargo command that runs wasm-bindgen-test suites in headless Chromium.
     pub fn browser_cargo_cmd(&self, args: &[&str]) -> Command {
         let mut c = cmd::cargo_cmd(args);
-        c.env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", &self.wasm_bindgen_test_runner)
-            .env("CHROMEDRIVER", CHROMEDRIVER)
-            .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", crate::root().join("xtask/webdriver.json"))
-            .env("WASM_BINDGEN_TEST_TIMEOUT", "300")
-            // Never fall back to an interactive server: a missing browser is an error.
-            .env_remove("NO_HEADLESS");
+        c.env(
+            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+            &self.wasm_bindgen_test_runner,
+        )
+        .env("CHROMEDRIVER", CHROMEDRIVER)
+        .env(
+            "WASM_BINDGEN_TEST_WEBDRIVER_JSON",
+            crate::root().join("xtask/webdriver.json"),
+        )
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "300")
+        // Never fall back to an interactive server: a missing browser is an error.
+        .env_remove("NO_HEADLESS");
         c
     }
 
@@ -68,7 +89,10 @@ impl Toolchain {
 
 fn ensure_wasm_target() -> Result<()> {
     let installed = probe("rustup", &["target", "list", "--installed"]).unwrap_or_default();
-    if installed.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
+    if installed
+        .lines()
+        .any(|l| l.trim() == "wasm32-unknown-unknown")
+    {
         println!("present");
         return Ok(());
     }
@@ -82,7 +106,10 @@ pub fn locked_wasm_bindgen_version() -> Result<String> {
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
         if line.trim() == "name = \"wasm-bindgen\"" {
-            if let Some(v) = lines.next().and_then(|l| l.trim().strip_prefix("version = \"")) {
+            if let Some(v) = lines
+                .next()
+                .and_then(|l| l.trim().strip_prefix("version = \""))
+            {
                 return Ok(v.trim_end_matches('"').to_owned());
             }
         }
@@ -108,7 +135,13 @@ fn ensure_wasm_bindgen() -> Result<(PathBuf, PathBuf)> {
         return Ok((bindgen, runner));
     }
     // No --locked: the registry mirror can lag the CLI's own newest lockfile pins.
-    cmd::status(&mut cmd::cargo_cmd(&["install", "wasm-bindgen-cli", "--version", &want, "--force"]))?;
+    cmd::status(&mut cmd::cargo_cmd(&[
+        "install",
+        "wasm-bindgen-cli",
+        "--version",
+        &want,
+        "--force",
+    ]))?;
     Ok((bindgen, runner))
 }
 
@@ -124,8 +157,13 @@ fn ensure_wasm_opt() -> Result<PathBuf> {
     }
     std::fs::create_dir_all(tools_dir()).map_err(|e| format!("creating .tools: {e}"))?;
     cmd::status(Command::new("npm").args([
-        "install", "--prefix", &tools_dir().to_string_lossy(), "--no-audit", "--no-fund",
-        "--loglevel=error", BINARYEN_NPM,
+        "install",
+        "--prefix",
+        &tools_dir().to_string_lossy(),
+        "--no-audit",
+        "--no-fund",
+        "--loglevel=error",
+        BINARYEN_NPM,
     ]))?;
     Ok(bin)
 }
@@ -133,7 +171,10 @@ fn ensure_wasm_opt() -> Result<PathBuf> {
 fn ensure_chromium() -> Result<()> {
     let ok = |p: &str| Path::new(p).exists() && probe(p, &["--version"]).is_some();
     if ok(CHROMIUM) && ok(CHROMEDRIVER) {
-        println!("{}", probe(CHROMIUM, &["--version"]).unwrap_or_default().trim());
+        println!(
+            "{}",
+            probe(CHROMIUM, &["--version"]).unwrap_or_default().trim()
+        );
         return Ok(());
     }
     apt_install(&["chromium", "chromium-driver"])
@@ -143,7 +184,11 @@ fn ensure_chromium() -> Result<()> {
 pub fn apt_install(packages: &[&str]) -> Result<()> {
     let sudo = probe("id", &["-u"]).is_some_and(|u| u.trim() != "0");
     let apt = |args: &[&str]| {
-        let mut c = if sudo { Command::new("sudo") } else { Command::new("apt-get") };
+        let mut c = if sudo {
+            Command::new("sudo")
+        } else {
+            Command::new("apt-get")
+        };
         if sudo {
             c.arg("apt-get");
         }

@@ -15,9 +15,19 @@ pub struct WebBuild {
 /// Builds `krate` for the browser into `out_dir` (ES module + optimized `.wasm`).
 pub fn build_web(tc: &Toolchain, krate: &str, out_dir: &Path) -> Result<WebBuild> {
     step(&format!("build {krate} for the browser"), || {
-        cmd::cargo(&["build", "-p", krate, "--target", "wasm32-unknown-unknown", "--profile", "wasm-release"])?;
+        cmd::cargo(&[
+            "build",
+            "-p",
+            krate,
+            "--target",
+            "wasm32-unknown-unknown",
+            "--profile",
+            "wasm-release",
+        ])?;
         let stem = krate.replace('-', "_");
-        let input = crate::root().join(format!("target/wasm32-unknown-unknown/wasm-release/{stem}.wasm"));
+        let input = crate::root().join(format!(
+            "target/wasm32-unknown-unknown/wasm-release/{stem}.wasm"
+        ));
         cmd::status(
             Command::new(&tc.wasm_bindgen)
                 .args(["--target", "web", "--no-typescript", "--out-dir"])
@@ -28,15 +38,24 @@ pub fn build_web(tc: &Toolchain, krate: &str, out_dir: &Path) -> Result<WebBuild
         cmd::status(
             Command::new(&tc.wasm_opt)
                 .args([
-                    "-Oz", "--enable-bulk-memory", "--enable-nontrapping-float-to-int",
-                    "--enable-reference-types", "--enable-sign-ext", "--enable-mutable-globals",
-                    "--enable-multivalue", "-o",
+                    "-Oz",
+                    "--enable-bulk-memory",
+                    "--enable-nontrapping-float-to-int",
+                    "--enable-reference-types",
+                    "--enable-sign-ext",
+                    "--enable-mutable-globals",
+                    "--enable-multivalue",
+                    "-o",
                 ])
                 .arg(&wasm)
                 .arg(&wasm),
         )?;
         let wasm_bytes = std::fs::metadata(&wasm).map_err(|e| e.to_string())?.len();
-        Ok(WebBuild { dir: out_dir.to_path_buf(), wasm_bytes, wasm_gz_bytes: gzipped_len(&wasm)? })
+        Ok(WebBuild {
+            dir: out_dir.to_path_buf(),
+            wasm_bytes,
+            wasm_gz_bytes: gzipped_len(&wasm)?,
+        })
     })
 }
 

@@ -6,6 +6,10 @@
 //! before calling [`VaultStore::write`]: a transaction auto-commits as soon as the event loop
 //! turns with no request pending, so nothing else may be awaited inside one.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::task::Poll;
+
 use js_sys::Uint8Array;
 use rexie::{ObjectStore, Rexie, TransactionMode};
 use wasm_bindgen::{JsCast, JsValue};
@@ -21,6 +25,18 @@ const DB_VERSION: u32 = 1;
 
 fn backend(context: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(format!("IndexedDB {context}: {e}"))
+}
+
+fn idb_err(context: &str, e: rexie::Error) -> StoreError {
+    backend(context, describe(&e))
+}
+
+/// rexie's own message for browser errors is just "idb error": show the browser's.
+fn describe(e: &rexie::Error) -> String {
+    match e {
+        rexie::Error::IdbError(inner) => inner.to_string(),
+        other => other.to_string(),
+    }
 }
 
 /// An open connection. Dropping it closes the connection: an unclosed one would block
@@ -47,13 +63,13 @@ impl IndexedDbStore {
             .add_object_store(ObjectStore::new(META))
             .build()
             .await
-            .map_err(|e| backend("open", e))?;
+            .map_err(|e| idb_err("open", e))?;
         Ok(IndexedDbStore { db: Some(db) })
     }
 
     /// Deletes the database `name` entirely.
     pub async fn delete(name: &str) -> Result<(), StoreError> {
-        Rexie::delete(name).await.map_err(|e| backend("delete", e))
+        Rexie::delete(name).await.map_err(|e| idb_err("delete", e))
     }
 
     /// Puts raw bytes under a key, bypassing the vault: lets tests damage an entry.
@@ -61,16 +77,22 @@ impl IndexedDbStore {
         let tx = self
             .db()
             .transaction(&[store], TransactionMode::ReadWrite)
-            .map_err(|e| backend("transaction", e))?;
-        let s = tx.store(store).map_err(|e| backend("store", e))?;
+            .map_err(|e| idb_err("transaction", e))?;
+        let s = tx.store(store).map_err(|e| idb_err("store", e))?;
         s.put(value, Some(&JsValue::from_str(key)))
             .await
-            .map_err(|e| backend("put", e))?;
+            .map_err(|e| idb_err("put", e))?;
         finish(tx).await
     }
 
     /// Closes the connection now (dropping does the same).
     pub fn close(self) {}
+
+    fn begin_write(&self) -> Result<rexie::Transaction, StoreError> {
+        self.db()
+            .transaction(&ALL, TransactionMode::ReadWrite)
+            .map_err(|e| idb_err("transaction", e))
+    }
 
     fn db(&self) -> &Rexie {
         self.db.as_ref().expect("the connection is open until drop")
@@ -80,12 +102,12 @@ impl IndexedDbStore {
         let tx = self
             .db()
             .transaction(&[store], TransactionMode::ReadOnly)
-            .map_err(|e| backend("transaction", e))?;
-        let s = tx.store(store).map_err(|e| backend("store", e))?;
+            .map_err(|e| idb_err("transaction", e))?;
+        let s = tx.store(store).map_err(|e| idb_err("store", e))?;
         let value = s
             .get(JsValue::from_str(key))
             .await
-            .map_err(|e| backend("get", e))?;
+            .map_err(|e| idb_err("get", e))?;
         value.map(|v| bytes_of(key, v)).transpose()
     }
 
@@ -93,17 +115,17 @@ impl IndexedDbStore {
         let tx = self
             .db()
             .transaction(&[store], TransactionMode::ReadOnly)
-            .map_err(|e| backend("transaction", e))?;
-        let s = tx.store(store).map_err(|e| backend("store", e))?;
+            .map_err(|e| idb_err("transaction", e))?;
+        let s = tx.store(store).map_err(|e| idb_err("store", e))?;
         // Keys and values of one read-only transaction come back in the same (key) order.
         let keys = s
             .get_all_keys(None, None)
             .await
-            .map_err(|e| backend("scan", e))?;
+            .map_err(|e| idb_err("scan", e))?;
         let values = s
             .get_all(None, None)
             .await
-            .map_err(|e| backend("scan", e))?;
+            .map_err(|e| idb_err("scan", e))?;
         if keys.len() != values.len() {
             return Err(backend("scan", "keys and values differ in number"));
         }
@@ -132,12 +154,84 @@ fn bytes_of(key: &str, value: JsValue) -> Result<Vec<u8>, StoreError> {
 }
 
 async fn finish(tx: rexie::Transaction) -> Result<(), StoreError> {
-    let result = tx.done().await.map_err(|e| backend("commit", e))?;
+    let result = tx.done().await.map_err(|e| idb_err("commit", e))?;
     if result.is_committed() {
         Ok(())
     } else {
         Err(backend("commit", "the transaction was aborted"))
     }
+}
+
+/// Issues every write of `batch` in `tx` at once, then waits for all of them. Requests of
+/// one transaction run in order anyway; awaiting each before issuing the next would only add
+/// a round trip to the database per entry.
+async fn put_batch(tx: &rexie::Transaction, batch: &Batch) -> Result<(), StoreError> {
+    let mut stores = Vec::new();
+    for (name, entries) in [
+        (RECORDS, &batch.records),
+        (PENDING, &batch.pending),
+        (META, &batch.meta),
+    ] {
+        if entries.is_empty() {
+            continue;
+        }
+        let store = tx.store(name).map_err(|e| idb_err("store", e))?;
+        let values: Vec<(JsValue, JsValue)> = entries
+            .iter()
+            .map(|(k, v)| (JsValue::from_str(k), Uint8Array::from(v.as_slice()).into()))
+            .collect();
+        stores.push((store, values));
+    }
+    let mut requests: Vec<Pin<Box<dyn Future<Output = rexie::Result<JsValue>> + '_>>> = Vec::new();
+    let mut first = true;
+    for (store, values) in &stores {
+        // `records` comes first in `stores` when present.
+        let add = batch.insert_only && first && !batch.records.is_empty();
+        first = false;
+        for (key, value) in values {
+            requests.push(if add {
+                Box::pin(store.add(value, Some(key)))
+            } else {
+                Box::pin(store.put(value, Some(key)))
+            });
+        }
+    }
+    let results = join_all(requests).await;
+    for (i, r) in results.into_iter().enumerate() {
+        if let Err(e) = r {
+            let text = describe(&e);
+            return Err(match batch.records.get(i) {
+                Some((key, _)) if batch.insert_only && text.contains("Constraint") => {
+                    StoreError::Exists { key: key.clone() }
+                }
+                _ => backend("put", text),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Polls every future until all are done; results in input order.
+async fn join_all<T>(mut futures: Vec<Pin<Box<dyn Future<Output = T> + '_>>>) -> Vec<T> {
+    let mut results: Vec<Option<T>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (f, slot) in futures.iter_mut().zip(results.iter_mut()) {
+            if slot.is_none() {
+                match f.as_mut().poll(cx) {
+                    Poll::Ready(v) => *slot = Some(v),
+                    Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            Poll::Pending
+        } else {
+            Poll::Ready(())
+        }
+    })
+    .await;
+    results.into_iter().flatten().collect()
 }
 
 impl VaultStore for IndexedDbStore {
@@ -158,49 +252,55 @@ impl VaultStore for IndexedDbStore {
     }
 
     async fn write(&self, batch: Batch) -> Result<(), StoreError> {
-        let tx = self
-            .db()
-            .transaction(&ALL, TransactionMode::ReadWrite)
-            .map_err(|e| backend("transaction", e))?;
-        for (name, entries) in [
-            (RECORDS, &batch.records),
-            (PENDING, &batch.pending),
-            (META, &batch.meta),
-        ] {
-            if entries.is_empty() {
-                continue;
-            }
-            let s = tx.store(name).map_err(|e| backend("store", e))?;
-            for (key, bytes) in entries {
-                s.put(
-                    &Uint8Array::from(bytes.as_slice()).into(),
-                    Some(&JsValue::from_str(key)),
-                )
-                .await
-                .map_err(|e| backend("put", e))?;
-            }
-        }
+        let tx = self.begin_write()?;
+        put_batch(&tx, &batch).await?;
         finish(tx).await
+    }
+
+    async fn update_record<T, E, F>(&self, key: &str, f: F) -> Result<T, E>
+    where
+        E: From<StoreError>,
+        F: FnOnce(Option<Vec<u8>>) -> Result<(Batch, T), E>,
+    {
+        let tx = self.begin_write()?;
+        let current = tx
+            .store(RECORDS)
+            .map_err(|e| idb_err("store", e))?
+            .get(JsValue::from_str(key))
+            .await
+            .map_err(|e| idb_err("get", e))?;
+        let current = current.map(|v| bytes_of(key, v)).transpose()?;
+        let (batch, out) = match f(current) {
+            Ok(r) => r,
+            Err(e) => {
+                // Nothing was written; abort so the transaction ends at once.
+                let _ = tx.abort().await;
+                return Err(e);
+            }
+        };
+        put_batch(&tx, &batch).await?;
+        finish(tx).await?;
+        Ok(out)
     }
 
     async fn ack_pending(&self, acks: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
         let tx = self
             .db()
             .transaction(&[PENDING], TransactionMode::ReadWrite)
-            .map_err(|e| backend("transaction", e))?;
-        let s = tx.store(PENDING).map_err(|e| backend("store", e))?;
+            .map_err(|e| idb_err("transaction", e))?;
+        let s = tx.store(PENDING).map_err(|e| idb_err("store", e))?;
         for (key, expected) in acks {
             let current = s
                 .get(JsValue::from_str(key))
                 .await
-                .map_err(|e| backend("get", e))?;
+                .map_err(|e| idb_err("get", e))?;
             let same = current
                 .and_then(|v| v.dyn_into::<Uint8Array>().ok())
                 .is_some_and(|a| a.to_vec() == *expected);
             if same {
                 s.delete(JsValue::from_str(key))
                     .await
-                    .map_err(|e| backend("delete", e))?;
+                    .map_err(|e| idb_err("delete", e))?;
             }
         }
         finish(tx).await
@@ -210,13 +310,13 @@ impl VaultStore for IndexedDbStore {
         let tx = self
             .db()
             .transaction(&ALL, TransactionMode::ReadWrite)
-            .map_err(|e| backend("transaction", e))?;
+            .map_err(|e| idb_err("transaction", e))?;
         for name in ALL {
             tx.store(name)
-                .map_err(|e| backend("store", e))?
+                .map_err(|e| idb_err("store", e))?
                 .clear()
                 .await
-                .map_err(|e| backend("clear", e))?;
+                .map_err(|e| idb_err("clear", e))?;
         }
         finish(tx).await
     }

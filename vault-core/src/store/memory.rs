@@ -64,10 +64,30 @@ impl VaultStore for MemoryStore {
 
     async fn write(&self, batch: Batch) -> Result<(), StoreError> {
         let mut t = self.tables.borrow_mut();
+        if batch.insert_only {
+            if let Some((key, _)) = batch
+                .records
+                .iter()
+                .find(|(k, _)| t.records.contains_key(k))
+            {
+                return Err(StoreError::Exists { key: key.clone() });
+            }
+        }
         t.records.extend(batch.records);
         t.pending.extend(batch.pending);
         t.meta.extend(batch.meta);
         Ok(())
+    }
+
+    async fn update_record<T, E, F>(&self, key: &str, f: F) -> Result<T, E>
+    where
+        E: From<StoreError>,
+        F: FnOnce(Option<Vec<u8>>) -> Result<(Batch, T), E>,
+    {
+        let current = self.tables.borrow().records.get(key).cloned();
+        let (batch, out) = f(current)?;
+        self.write(batch).await?;
+        Ok(out)
     }
 
     async fn ack_pending(&self, acks: &[(String, Vec<u8>)]) -> Result<(), StoreError> {

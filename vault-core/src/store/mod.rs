@@ -30,6 +30,9 @@ pub struct Batch {
     pub records: Vec<(String, Vec<u8>)>,
     pub pending: Vec<(String, Vec<u8>)>,
     pub meta: Vec<(String, Vec<u8>)>,
+    /// The `records` entries are new: if one exists already, the whole batch fails with
+    /// [`StoreError::Exists`] (IndexedDB `add` instead of `put`: no read needed first).
+    pub insert_only: bool,
 }
 
 /// A storage backend. Futures are not `Send`: in the browser everything runs on one thread.
@@ -41,6 +44,13 @@ pub trait VaultStore {
     async fn scan_pending(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
     /// Applies every write of `batch` atomically.
     async fn write(&self, batch: Batch) -> Result<(), StoreError>;
+    /// Atomically reads the record entry `key` and applies the batch `f` makes of it, in one
+    /// transaction. `f` is synchronous on purpose: sealing is synchronous Rust, and nothing
+    /// may be awaited inside an IndexedDB transaction. If `f` fails, nothing is written.
+    async fn update_record<T, E, F>(&self, key: &str, f: F) -> Result<T, E>
+    where
+        E: From<StoreError>,
+        F: FnOnce(Option<Vec<u8>>) -> Result<(Batch, T), E>;
     /// Removes each pending entry whose stored bytes still equal the given bytes (a change
     /// queued again after being pushed stays queued). Atomic.
     async fn ack_pending(&self, acks: &[(String, Vec<u8>)]) -> Result<(), StoreError>;
