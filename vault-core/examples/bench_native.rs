@@ -5,7 +5,10 @@ use std::time::Instant;
 use vault_core::crypto::envelope::{open_record, seal_record, RecordAad};
 use vault_core::crypto::kdf::derive_master_key_rust;
 use vault_core::record::encode_record;
-use vault_core::{Answer, AnswerRecord, CardType, KdfParams, Namespace, Passphrase, RecordFlags, RecordId, VaultKey};
+use vault_core::{
+    Answer, AnswerRecord, CardType, KdfParams, Namespace, Passphrase, RecordFlags, RecordId,
+    VaultKey,
+};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let record = AnswerRecord {
@@ -13,7 +16,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         prompt_id: "style.length".into(),
         prompt_version: 1,
         card_type: CardType::Choice,
-        answer: Answer::Choice { option: "short-with-details-on-request".into() },
+        answer: Answer::Choice {
+            option: "short-with-details-on-request".into(),
+        },
         namespace: Namespace::new("chatgpt")?,
         origin: Some(vault_core::Origin::from_url("https://chatgpt.com")?),
         page_context: None,
