@@ -121,8 +121,42 @@ fn test(extra: &[String]) -> Result<()> {
             ])
         },
     )?;
+    step(
+        "independent decryption of a fresh backup (Python, from docs/FORMAT.md)",
+        independent_format_check,
+    )?;
     println!("\nall test suites passed");
     Ok(())
+}
+
+/// Makes a backup with SelfOS, then decrypts it with `tests/independent/decrypt_backup.py`,
+/// an implementation written from docs/FORMAT.md alone.
+fn independent_format_check() -> Result<()> {
+    let dir = root().join("target/independent");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let (backup, export, pass) = (
+        dir.join("backup.json"),
+        dir.join("export.json"),
+        dir.join("passphrase"),
+    );
+    std::fs::write(&pass, "correct horse battery staple").map_err(|e| e.to_string())?;
+    let paths = [&backup, &export, &pass].map(|p| p.to_string_lossy().into_owned());
+    let mut args = vec![
+        "run",
+        "-q",
+        "-p",
+        "vault-core",
+        "--example",
+        "make_backup",
+        "--",
+    ];
+    args.extend(paths.iter().map(String::as_str));
+    cmd::cargo(&args)?;
+    cmd::status(
+        std::process::Command::new("python3")
+            .arg(root().join("tests/independent/decrypt_backup.py"))
+            .args([&paths[0], &paths[2], &paths[1]]),
+    )
 }
 
 fn dist() -> Result<()> {

@@ -17,6 +17,7 @@ const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 pub struct Need {
     wasm: bool,
     browser: bool,
+    python: bool,
 }
 
 impl Need {
@@ -24,6 +25,7 @@ impl Need {
         Need {
             wasm: true,
             browser: false,
+            python: false,
         }
     }
 
@@ -31,6 +33,7 @@ impl Need {
         Need {
             wasm: true,
             browser: true,
+            python: true,
         }
     }
 }
@@ -56,6 +59,12 @@ impl Toolchain {
         };
         if need.browser {
             step("Chromium and chromedriver", ensure_chromium)?;
+        }
+        if need.python {
+            step(
+                "Python `cryptography` (independent format check)",
+                ensure_python_crypto,
+            )?;
         }
         Ok(Toolchain {
             wasm_bindgen,
@@ -166,6 +175,24 @@ fn ensure_wasm_opt() -> Result<PathBuf> {
         BINARYEN_NPM,
     ]))?;
     Ok(bin)
+}
+
+fn ensure_python_crypto() -> Result<()> {
+    if let Some(v) = probe(
+        "python3",
+        &["-c", "import cryptography; print(cryptography.__version__)"],
+    ) {
+        println!("cryptography {}", v.trim());
+        return Ok(());
+    }
+    cmd::status(Command::new("python3").args([
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "cryptography",
+    ]))
 }
 
 fn ensure_chromium() -> Result<()> {
