@@ -14,7 +14,10 @@ use vault_core::{
 
 /// The memory store never waits: one poll completes every future.
 fn run<F: Future>(f: F) -> F::Output {
-    match pin!(f).as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+    match pin!(f)
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
         Poll::Ready(v) => v,
         Poll::Pending => unreachable!("memory-store futures complete at once"),
     }
@@ -26,13 +29,44 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Err("usage: make_backup <backup.json> <export.json> <passphrase-file>".into());
     };
     let passphrase = Passphrase::new(std::fs::read_to_string(pass_path)?.trim_end_matches('\n'));
-    let (mut vault, _) = run(Vault::create(MemoryStore::new(), &passphrase, KdfParams::generate()?))?;
+    let (mut vault, _) = run(Vault::create(
+        MemoryStore::new(),
+        &passphrase,
+        KdfParams::generate()?,
+    ))?;
     let answers = [
-        (CardType::Choice, Answer::Choice { option: "concise".into() }, "claude"),
-        (CardType::Scale, Answer::Scale { value: 4, min: 1, max: 5 }, "chatgpt"),
-        (CardType::ShortText, Answer::ShortText { text: "Rust, WebAssembly ✓".into() }, "gemini"),
+        (
+            CardType::Choice,
+            Answer::Choice {
+                option: "concise".into(),
+            },
+            "claude",
+        ),
+        (
+            CardType::Scale,
+            Answer::Scale {
+                value: 4,
+                min: 1,
+                max: 5,
+            },
+            "chatgpt",
+        ),
+        (
+            CardType::ShortText,
+            Answer::ShortText {
+                text: "Rust, WebAssembly ✓".into(),
+            },
+            "gemini",
+        ),
         (CardType::YesNo, Answer::YesNo { value: true }, "chatgpt"),
-        (CardType::Pairwise, Answer::Pairwise { picked: "examples".into(), over: "theory".into() }, "claude"),
+        (
+            CardType::Pairwise,
+            Answer::Pairwise {
+                picked: "examples".into(),
+                over: "theory".into(),
+            },
+            "claude",
+        ),
     ];
     let mut ids = Vec::new();
     for (i, (card_type, answer, ns)) in answers.into_iter().enumerate() {
@@ -55,7 +89,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     // An edit (version 2) and a delete (tombstone) so the backup carries both.
     let mut edited = ids[0].clone();
-    edited.answer = Answer::Choice { option: "detailed".into() };
+    edited.answer = Answer::Choice {
+        option: "detailed".into(),
+    };
     run(vault.put(&edited))?;
     run(vault.delete(&ids[1].id))?;
     let (backup, _) = run(vault.export_backup())?;

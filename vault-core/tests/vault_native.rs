@@ -215,13 +215,10 @@ fn writes_and_deletes_feed_the_change_log() {
     assert!(ca.hlc < left[0].hlc);
     assert_eq!(run(vault.get(&b.id)).unwrap(), None);
     assert_eq!(run(vault.list()).unwrap().records, vec![a]);
+    let missing = RecordId::generate().unwrap();
     assert_eq!(
-        run(vault.delete(&RecordId::generate().unwrap()))
-            .err()
-            .unwrap()
-            .to_string()
-            .contains("not found"),
-        true
+        run(vault.delete(&missing)).err().unwrap(),
+        VaultError::NotFound(missing.to_string())
     );
 }
 

@@ -96,6 +96,8 @@ fn test(extra: &[String]) -> Result<()> {
                 "-p",
                 "vault-core",
                 "--all-targets",
+                "--features",
+                "browser-bench",
                 "--target",
                 "wasm32-unknown-unknown",
                 "--",
