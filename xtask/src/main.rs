@@ -63,11 +63,12 @@ fn run() -> Result<()> {
     })?;
     let out = wasm::build_web(&tc, "vault-core", &root().join("target/wasm/vault-core"))?;
     println!(
-        "\nSelfOS today: the vault core is built (native, and {} KB of wasm at {}).\n\
-         The sync server and web app (http://127.0.0.1:8787) arrive with the sync and web app\n\
-         issues, the unpacked extensions (dist/chrome, dist/firefox) with the extension issue;\n\
-         this command will start and list them as they land.",
-        out.wasm_bytes / 1024,
+        "\nSelfOS today: the vault core is built natively and for the browser (pipeline check:\n\
+         {} bytes of wasm in {}). Nothing runs yet: the sync server and web app\n\
+         (http://127.0.0.1:8787) arrive with the sync and web app issues, the unpacked\n\
+         extensions (dist/chrome, dist/firefox) with the extension issue; this command will\n\
+         start and list them as they land. `cargo xtask test` exercises what exists.",
+        out.wasm_bytes,
         out.dir.display()
     );
     Ok(())
@@ -166,7 +167,9 @@ fn dist() -> Result<()> {
     let dist = root().join("dist");
     let out = wasm::build_web(&tc, "vault-core", &dist.join("vault-core"))?;
     println!(
-        "\ndist/vault-core: {} bytes of wasm ({} gzipped) after wasm-opt.\n\
+        "\ndist/vault-core: {} bytes of wasm ({} gzipped) after wasm-bindgen and wasm-opt.\n\
+         This checks the browser build pipeline only: vault-core exports nothing to JavaScript\n\
+         (the extension and web app link it as a Rust crate), so its module is near empty.\n\
          The store archives (dist/selfos-chrome.zip, dist/selfos-firefox.zip) and dist/webapp\n\
          are produced here once the extension and web app crates exist.",
         out.wasm_bytes, out.wasm_gz_bytes
