@@ -10,6 +10,7 @@
 //! on pure Rust and [`store::MemoryStore`].
 
 pub mod backup;
+pub mod cards;
 mod codec;
 pub mod crypto;
 pub mod error;

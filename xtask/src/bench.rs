@@ -14,6 +14,9 @@ const TARGETS: &[(&str, f64, &str)] = &[
     ("vault_write_p95_ms", 5.0, "lower"),
     ("vault_write_vs_bare_put_ratio", 1.5, "lower"),
     ("unlock_vs_webcrypto_ratio", 1.1, "lower"),
+    ("sched_adaptive_vs_random_ratio", 0.5, "lower"),
+    ("prompt_cards", 150.0, "higher"),
+    ("prompt_dimensions", 10.0, "higher"),
 ];
 
 fn collect(stdout: &str, into: &mut BTreeMap<String, f64>) -> Result<()> {
@@ -46,6 +49,19 @@ pub fn bench() -> Result<()> {
             "vault-core",
             "--example",
             "bench_native",
+        ]))?;
+        print!("{out}");
+        collect(&out, &mut report)
+    })?;
+    step("scheduler simulation (synthetic users)", || {
+        let out = cmd::output(&mut cmd::cargo_cmd(&[
+            "run",
+            "--release",
+            "-q",
+            "-p",
+            "vault-core",
+            "--example",
+            "bench_scheduler",
         ]))?;
         print!("{out}");
         collect(&out, &mut report)

@@ -1,0 +1,53 @@
+//! Scheduler simulation for `cargo xtask bench` (prints one `BENCH_JSON` line): answers
+//! synthetic users need until the inferred profile matches their hidden one on 90% of the
+//! facets, adaptive scheduler against random card choice, same users, same run.
+
+use vault_core::cards::scheduler::Strategy;
+use vault_core::cards::simulation::{answers_to_target, target_facets, SimConfig};
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+fn main() {
+    let lib = vault_core::cards::builtin();
+    let cfg = SimConfig::default();
+    let users: u64 = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(40);
+    let run = |strategy| -> (Vec<f64>, usize) {
+        let mut reached = 0;
+        let v = (0..users)
+            .map(
+                |seed| match answers_to_target(lib, strategy, 1_000 + seed, &cfg) {
+                    Some(n) => {
+                        reached += 1;
+                        n as f64
+                    }
+                    None => cfg.max_answers as f64,
+                },
+            )
+            .collect();
+        (v, reached)
+    };
+    let (adaptive, reached_a) = run(Strategy::Adaptive);
+    let (random, reached_r) = run(Strategy::Random);
+    let (a, r) = (median(adaptive), median(random));
+    println!(
+        "BENCH_JSON {{\"prompt_cards\": {}, \"prompt_dimensions\": {}, \"prompt_facets_scored\": {}, \
+         \"sched_users\": {users}, \"sched_answers_adaptive\": {a}, \"sched_answers_random\": {r}, \
+         \"sched_adaptive_vs_random_ratio\": {:.3}, \"sched_users_reached_adaptive\": {reached_a}, \
+         \"sched_users_reached_random\": {reached_r}}}",
+        lib.cards.len(),
+        lib.dimensions.len(),
+        target_facets(lib).len(),
+        a / r
+    );
+}

@@ -1,0 +1,140 @@
+//! The belief state: for each facet (per agent where the facet says so), how much decayed
+//! evidence supports each value. Evidence fades along FSRS's forgetting curve
+//! `R(t) = (1 + t / (9 S))^-1` with the facet's stability `S` in days, so an old answer still
+//! counts but a re-confirmation becomes worth more as it ages.
+
+use std::collections::BTreeMap;
+
+use super::library::{Card, CardKind, Facet, Library};
+use crate::record::{Answer, AnswerRecord};
+
+/// Symmetric Dirichlet prior per value: half an answer's worth of "no idea".
+pub const PRIOR: f64 = 0.5;
+/// Probability that an answer is noise (a slip, a mood) rather than the user's true value.
+pub const NOISE: f64 = 0.15;
+const DAY_MS: f64 = 86_400_000.0;
+
+/// Which facet, and for which agent if the facet is kept per agent.
+pub type FacetKey = (usize, Option<String>);
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FacetBelief {
+    /// Decayed evidence per value (same order as the facet's values).
+    pub weights: Vec<f64>,
+    /// Answers seen (undecayed), for contradiction detection.
+    pub answers: u32,
+    pub last_answer_ms: u64,
+    /// Labels given to an open facet (short text answers), newest last.
+    pub texts: Vec<String>,
+}
+
+/// FSRS retrievability after `age_days` at stability `stability_days`.
+pub fn retrievability(age_days: f64, stability_days: f64) -> f64 {
+    (1.0 + age_days.max(0.0) / (9.0 * stability_days)).recip()
+}
+
+impl FacetBelief {
+    /// Posterior probability of each value.
+    pub fn posterior(&self, n_values: usize) -> Vec<f64> {
+        let total: f64 = self.weights.iter().sum::<f64>() + PRIOR * n_values as f64;
+        (0..n_values)
+            .map(|i| (PRIOR + self.weights.get(i).copied().unwrap_or(0.0)) / total)
+            .collect()
+    }
+
+    /// Evidence split between values: at least two answers and the runner-up holds at least
+    /// half the leader's weight.
+    pub fn contradicted(&self) -> bool {
+        let mut w = self.weights.clone();
+        w.sort_by(|a, b| b.total_cmp(a));
+        self.answers >= 2 && w.len() >= 2 && w[0] > 0.0 && w[1] >= 0.5 * w[0]
+    }
+}
+
+/// Which value of the card's facet an answer means, if any.
+pub fn answered_value(card: &Card, facet: &Facet, answer: &Answer) -> Option<usize> {
+    let index_of = |id: &str| facet.values.iter().position(|v| v.id == id);
+    match (card.kind, answer) {
+        (CardKind::Choice, Answer::Choice { option }) => index_of(option),
+        (CardKind::Pairwise, Answer::Pairwise { picked, .. }) => index_of(picked),
+        (CardKind::YesNo, Answer::YesNo { value }) => {
+            index_of(&card.options.get(if *value { 0 } else { 1 })?.value)
+        }
+        (CardKind::Scale, Answer::Scale { value, .. }) => scale_value(card, facet, *value),
+        _ => None,
+    }
+}
+
+/// Maps a scale point to a value index (assets/cards/SCHEMA.md).
+pub fn scale_value(card: &Card, facet: &Facet, point: i32) -> Option<usize> {
+    let s = card.scale.as_ref()?;
+    if !(s.min..=s.max).contains(&point) || facet.values.is_empty() {
+        return None;
+    }
+    let frac = f64::from(point - s.min) / f64::from(s.max - s.min);
+    Some((frac * (facet.values.len() - 1) as f64).round() as usize)
+}
+
+/// Everything the history says, at time `now_ms`.
+#[derive(Debug, Clone, Default)]
+pub struct Belief {
+    pub facets: BTreeMap<FacetKey, FacetBelief>,
+}
+
+impl Belief {
+    pub fn from_history(lib: &Library, history: &[AnswerRecord], now_ms: u64) -> Self {
+        let mut belief = Belief::default();
+        for rec in history {
+            belief.observe(lib, rec, now_ms);
+        }
+        belief
+    }
+
+    pub fn key(lib: &Library, facet_pos: usize, agent: &str) -> FacetKey {
+        let per_agent = lib.facets[facet_pos].per_agent;
+        (facet_pos, per_agent.then(|| agent.to_owned()))
+    }
+
+    /// Adds one answer's evidence, decayed to `now_ms`. Unknown cards, skips and dismissals
+    /// carry no evidence about the profile.
+    pub fn observe(&mut self, lib: &Library, rec: &AnswerRecord, now_ms: u64) {
+        let Some(card) = lib.card(&rec.prompt_id) else {
+            return;
+        };
+        let Some(pos) = lib.facet_position(&card.facet) else {
+            return;
+        };
+        let facet = &lib.facets[pos];
+        let key = Self::key(lib, pos, rec.namespace.as_str());
+        let entry = self.facets.entry(key).or_insert_with(|| FacetBelief {
+            weights: vec![0.0; facet.values.len()],
+            ..FacetBelief::default()
+        });
+        let age_days = now_ms.saturating_sub(rec.captured_at_ms) as f64 / DAY_MS;
+        let weight = retrievability(age_days, facet.stability_days);
+        if let (true, Answer::ShortText { text }) = (facet.open, &rec.answer) {
+            entry.texts.push(text.clone());
+        } else if let Some(v) = answered_value(card, facet, &rec.answer) {
+            entry.weights[v] += weight;
+        } else {
+            return;
+        }
+        entry.answers += 1;
+        entry.last_answer_ms = entry.last_answer_ms.max(rec.captured_at_ms);
+    }
+
+    pub fn get(&self, key: &FacetKey) -> Option<&FacetBelief> {
+        self.facets.get(key)
+    }
+
+    /// The most likely value of a closed facet, if any answer supports one.
+    pub fn best_value(&self, lib: &Library, key: &FacetKey) -> Option<(usize, f64)> {
+        let n = lib.facets[key.0].values.len();
+        let b = self.facets.get(key)?;
+        let post = b.posterior(n);
+        post.iter()
+            .copied()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
+    }
+}

@@ -1,0 +1,362 @@
+//! The card library: schema types, parsing and validation (assets/cards/SCHEMA.md).
+//!
+//! Self-contained on purpose (serde only, no `crate::` paths): the build script includes this
+//! very file to validate `assets/cards/*.json` at build time, so a broken library never ships.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Deserialize;
+
+/// The graph node kind a facet's values become.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NodeKind {
+    Preference,
+    Value,
+    Skill,
+    Goal,
+    Constraint,
+    Topic,
+    Trait,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CardKind {
+    Choice,
+    Scale,
+    Pairwise,
+    ShortText,
+    YesNo,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CardContext {
+    Topic,
+    Agent,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FacetValue {
+    pub id: String,
+    pub label: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Facet {
+    pub id: String,
+    pub label: String,
+    pub node_kind: NodeKind,
+    #[serde(default)]
+    pub values: Vec<FacetValue>,
+    #[serde(default)]
+    pub ordinal: bool,
+    #[serde(default)]
+    pub open: bool,
+    #[serde(default)]
+    pub per_agent: bool,
+    pub stability_days: f64,
+    /// Filled in on load: the dimension this facet belongs to.
+    #[serde(skip)]
+    pub dimension: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CardOption {
+    pub label: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scale {
+    pub min: i32,
+    pub max: i32,
+    pub min_label: String,
+    pub max_label: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Card {
+    pub id: String,
+    pub version: u32,
+    #[serde(rename = "type")]
+    pub kind: CardKind,
+    pub facet: String,
+    pub text: String,
+    #[serde(default)]
+    pub options: Vec<CardOption>,
+    #[serde(default)]
+    pub scale: Option<Scale>,
+    pub expected_seconds: f64,
+    #[serde(default)]
+    pub context: Option<CardContext>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DimensionFile {
+    dimension: String,
+    label: String,
+    facets: Vec<Facet>,
+    cards: Vec<Card>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dimension {
+    pub id: String,
+    pub label: String,
+}
+
+/// A validated library. Cards and facets keep file order; lookups go through the indexes.
+#[derive(Debug, Clone)]
+pub struct Library {
+    pub dimensions: Vec<Dimension>,
+    pub facets: Vec<Facet>,
+    pub cards: Vec<Card>,
+    facet_index: BTreeMap<String, usize>,
+    card_index: BTreeMap<String, usize>,
+}
+
+pub const MAX_TEXT_CHARS: usize = 90;
+pub const MAX_OPTION_CHARS: usize = 40;
+pub const MAX_SECONDS: f64 = 8.0;
+pub const MIN_SECONDS: f64 = 2.0;
+
+/// Seconds a person needs to read and answer a card: the budget `expected_seconds` must cover.
+pub fn reading_budget(card: &Card) -> f64 {
+    let words = card.text.split_whitespace().count() as f64;
+    let options = match card.kind {
+        CardKind::Scale => 2.0,
+        _ => card.options.len() as f64,
+    };
+    1.0 + words / 4.0
+        + 0.6 * options
+        + if card.kind == CardKind::ShortText {
+            4.0
+        } else {
+            0.0
+        }
+}
+
+fn valid_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 96
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
+}
+
+impl Library {
+    /// Parses and validates `(file name, JSON text)` pairs. Returns every problem found, each
+    /// naming the file and the card or facet, not just the first.
+    pub fn parse(files: &[(&str, &str)]) -> Result<Library, Vec<String>> {
+        let mut errors = Vec::new();
+        let mut lib = Library {
+            dimensions: Vec::new(),
+            facets: Vec::new(),
+            cards: Vec::new(),
+            facet_index: BTreeMap::new(),
+            card_index: BTreeMap::new(),
+        };
+        for (name, text) in files {
+            let file: DimensionFile = match serde_json::from_str(text) {
+                Ok(f) => f,
+                Err(e) => {
+                    errors.push(format!("{name}: not a valid card file: {e}"));
+                    continue;
+                }
+            };
+            if !valid_id(&file.dimension) {
+                errors.push(format!("{name}: bad dimension id `{}`", file.dimension));
+            }
+            lib.dimensions.push(Dimension {
+                id: file.dimension.clone(),
+                label: file.label,
+            });
+            for mut facet in file.facets {
+                facet.dimension = file.dimension.clone();
+                let err = |m: String| format!("{name}: facet `{}`: {m}", facet.id);
+                if !valid_id(&facet.id) {
+                    errors.push(err("id must be lowercase a-z 0-9 . _ -".into()));
+                }
+                if lib.facet_index.contains_key(&facet.id) {
+                    errors.push(err("duplicate facet id".into()));
+                }
+                if facet.open {
+                    if !facet.values.is_empty() || facet.ordinal {
+                        errors.push(err("an open facet has no values and is not ordinal".into()));
+                    }
+                } else {
+                    if !(2..=6).contains(&facet.values.len()) {
+                        errors.push(err(format!(
+                            "{} values; 2 to 6 are allowed",
+                            facet.values.len()
+                        )));
+                    }
+                    let ids: BTreeSet<_> = facet.values.iter().map(|v| v.id.as_str()).collect();
+                    if ids.len() != facet.values.len()
+                        || !facet.values.iter().all(|v| valid_id(&v.id))
+                    {
+                        errors.push(err("value ids must be unique and lowercase".into()));
+                    }
+                }
+                if !(facet.stability_days > 0.0 && facet.stability_days <= 3650.0) {
+                    errors.push(err("stability_days must be in (0, 3650]".into()));
+                }
+                lib.facet_index.insert(facet.id.clone(), lib.facets.len());
+                lib.facets.push(facet);
+            }
+            for card in file.cards {
+                for e in lib.check_card(&card) {
+                    errors.push(format!("{name}: card `{}`: {e}", card.id));
+                }
+                if lib
+                    .card_index
+                    .insert(card.id.clone(), lib.cards.len())
+                    .is_some()
+                {
+                    errors.push(format!("{name}: card `{}`: duplicate card id", card.id));
+                }
+                lib.cards.push(card);
+            }
+        }
+        for facet in &lib.facets {
+            if !lib.cards.iter().any(|c| c.facet == facet.id) {
+                errors.push(format!("facet `{}` has no card", facet.id));
+            }
+        }
+        if errors.is_empty() {
+            Ok(lib)
+        } else {
+            Err(errors)
+        }
+    }
+
+    fn check_card(&self, card: &Card) -> Vec<String> {
+        let mut e = Vec::new();
+        if !valid_id(&card.id) {
+            e.push("id must be lowercase a-z 0-9 . _ -".into());
+        }
+        if card.version == 0 {
+            e.push("version starts at 1".into());
+        }
+        let text_chars = card.text.chars().count();
+        if text_chars == 0 || text_chars > MAX_TEXT_CHARS {
+            e.push(format!(
+                "text is {text_chars} characters; 1 to {MAX_TEXT_CHARS}"
+            ));
+        }
+        for o in &card.options {
+            let n = o.label.chars().count();
+            if n == 0 || n > MAX_OPTION_CHARS {
+                e.push(format!(
+                    "option `{}` is {n} characters; 1 to {MAX_OPTION_CHARS}",
+                    o.label
+                ));
+            }
+        }
+        if !(MIN_SECONDS..=MAX_SECONDS).contains(&card.expected_seconds) {
+            e.push(format!(
+                "expected_seconds {} outside {MIN_SECONDS}..={MAX_SECONDS}",
+                card.expected_seconds
+            ));
+        }
+        let budget = reading_budget(card);
+        if budget > card.expected_seconds + 1e-9 {
+            e.push(format!(
+                "takes about {budget:.1} s to read and answer, more than the {} s it claims",
+                card.expected_seconds
+            ));
+        }
+        let placeholder = |p: &str| card.text.contains(p);
+        match card.context {
+            Some(CardContext::Topic) if !placeholder("{topic}") => {
+                e.push("topic card without {topic}".into())
+            }
+            Some(CardContext::Agent) if !placeholder("{agent}") => {
+                e.push("agent card without {agent}".into())
+            }
+            None if placeholder("{topic}") || placeholder("{agent}") => {
+                e.push("placeholder in a card without context".into())
+            }
+            _ => {}
+        }
+        let Some(facet) = self.facet(&card.facet) else {
+            e.push(format!(
+                "unknown facet `{}` (facets must come before cards)",
+                card.facet
+            ));
+            return e;
+        };
+        let n_opts = card.options.len();
+        match card.kind {
+            CardKind::Choice if !(2..=5).contains(&n_opts) => {
+                e.push(format!("choice with {n_opts} options; 2 to 5"))
+            }
+            CardKind::Pairwise if n_opts != 2 => e.push("pairwise needs exactly 2 options".into()),
+            CardKind::YesNo
+                if n_opts != 2
+                    || card.options[0].label != "Yes"
+                    || card.options[1].label != "No" =>
+            {
+                e.push("yes_no needs exactly the options \"Yes\" then \"No\"".into())
+            }
+            CardKind::Scale => match &card.scale {
+                None => e.push("scale card without `scale`".into()),
+                Some(s) if !(3..=7).contains(&(s.max - s.min + 1)) => {
+                    e.push("scale needs 3 to 7 points".into())
+                }
+                Some(_) if !facet.ordinal => {
+                    e.push("scale card on a facet that is not ordinal".into())
+                }
+                Some(_) if n_opts != 0 => e.push("scale card with options".into()),
+                Some(_) => {}
+            },
+            CardKind::ShortText if !facet.open => {
+                e.push("short_text card on a closed facet".into())
+            }
+            CardKind::ShortText if n_opts != 0 => e.push("short_text card with options".into()),
+            _ => {}
+        }
+        if facet.open && card.kind != CardKind::ShortText {
+            e.push("only short_text cards may ask an open facet".into());
+        }
+        if card.kind != CardKind::Scale && card.scale.is_some() {
+            e.push("`scale` on a card that is not a scale".into());
+        }
+        for o in &card.options {
+            if !facet.values.iter().any(|v| v.id == o.value) {
+                e.push(format!(
+                    "option `{}` maps to `{}`, not a value of `{}`",
+                    o.label, o.value, facet.id
+                ));
+            }
+        }
+        let distinct: BTreeSet<_> = card.options.iter().map(|o| o.value.as_str()).collect();
+        if distinct.len() != card.options.len() {
+            e.push("two options map to the same value".into());
+        }
+        e
+    }
+
+    pub fn facet(&self, id: &str) -> Option<&Facet> {
+        self.facet_index.get(id).map(|&i| &self.facets[i])
+    }
+
+    pub fn facet_position(&self, id: &str) -> Option<usize> {
+        self.facet_index.get(id).copied()
+    }
+
+    pub fn card(&self, id: &str) -> Option<&Card> {
+        self.card_index.get(id).map(|&i| &self.cards[i])
+    }
+
+    pub fn card_position(&self, id: &str) -> Option<usize> {
+        self.card_index.get(id).copied()
+    }
+}
