@@ -1,0 +1,131 @@
+#!/usr/bin/env python3
+"""Decrypts a SelfOS encrypted backup using only docs/FORMAT.md, the Python standard
+library and the `cryptography` package's AES-GCM: an independent implementation of the
+format, so a user's data stays readable without SelfOS.
+
+usage: decrypt_backup.py BACKUP.json PASSPHRASE_FILE EXPORT.json
+
+Checks the decrypted records against EXPORT.json (SelfOS's own plaintext export of the same
+vault) and runs negative checks (wrong passphrase, flipped bit, moved record). Prints
+"N passed, M failed" and exits non-zero on any failure.
+"""
+import base64
+import copy
+import hashlib
+import hmac
+import json
+import struct
+import sys
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+MIN_ITERATIONS, MAX_ITERATIONS = 600_000, 20_000_000
+
+
+def hkdf_sha256(ikm: bytes, salt: bytes, info: bytes, length: int = 32) -> bytes:
+    """RFC 5869; an empty salt means 32 zero bytes."""
+    prk = hmac.new(salt or b"\0" * 32, ikm, hashlib.sha256).digest()
+    okm, t, i = b"", b"", 1
+    while len(okm) < length:
+        t = hmac.new(prk, t + info + bytes([i]), hashlib.sha256).digest()
+        okm += t
+        i += 1
+    return okm[:length]
+
+
+def open_envelope(root: bytes, label: bytes, aad: bytes, env: bytes) -> bytes:
+    if len(env) < 61:
+        raise ValueError("truncated envelope")
+    if env[0] != 1:
+        raise ValueError(f"unknown envelope version {env[0]}")
+    key = hkdf_sha256(root, env[1:33], label)
+    return AESGCM(key).decrypt(env[33:45], env[45:], aad)
+
+
+def record_aad(namespace: str, record_id: str, version: int) -> bytes:
+    ns = namespace.encode("ascii")
+    return (b"selfos/v1/record\x00\x01" + struct.pack(">H", len(ns)) + ns
+            + bytes.fromhex(record_id) + struct.pack(">Q", version))
+
+
+def unlock(header: dict, passphrase: bytes) -> bytes:
+    body = {k: v for k, v in header.items() if k != "checksum"}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    if hashlib.sha256(canonical.encode()).hexdigest() != header["checksum"]:
+        raise ValueError("header checksum mismatch")
+    kdf = header["kdf"]
+    salt = base64.b64decode(kdf["salt"])
+    if kdf["algorithm"] != "pbkdf2-sha256":
+        raise ValueError(f"unknown KDF {kdf['algorithm']}")
+    if not MIN_ITERATIONS <= kdf["iterations"] <= MAX_ITERATIONS or not 16 <= len(salt) <= 64:
+        raise ValueError(f"refused KDF parameters: {kdf['iterations']} iterations, {len(salt)}-byte salt")
+    master = hashlib.pbkdf2_hmac("sha256", passphrase, salt, kdf["iterations"], 32)
+    kek = hkdf_sha256(master, b"", b"selfos/v1/key-encryption-key")
+    aad = (b"selfos/v1/vault-key\x00\x01" + bytes.fromhex(header["vault_id"]) + b"\x01"
+           + struct.pack(">I", kdf["iterations"]) + bytes([len(salt)]) + salt)
+    return open_envelope(kek, b"selfos/v1/vault-key", aad, base64.b64decode(header["wrapped_vault_key"]))
+
+
+def decrypt_records(backup: dict, vault_key: bytes) -> dict:
+    out = {}
+    for entry in backup["records"]:
+        if entry["deleted"]:
+            assert entry["envelope"] is None
+            continue
+        aad = record_aad(entry["namespace"], entry["id"], entry["version"])
+        plain = json.loads(open_envelope(vault_key, b"selfos/v1/record", aad, base64.b64decode(entry["envelope"])))
+        assert plain["id"] == entry["id"] and plain["namespace"] == entry["namespace"]
+        plain.pop("schema")
+        out[plain["id"]] = plain
+    return out
+
+
+def main() -> int:
+    backup = json.load(open(sys.argv[1]))
+    passphrase = open(sys.argv[2], "rb").read().rstrip(b"\n")
+    export = json.load(open(sys.argv[3]))
+    passed, failed = 0, 0
+
+    def check(name, ok):
+        nonlocal passed, failed
+        print(("ok   " if ok else "FAIL ") + name)
+        passed, failed = passed + ok, failed + (not ok)
+
+    def fails(fn):
+        try:
+            fn()
+            return False
+        except (InvalidTag, ValueError):
+            return True
+
+    check("backup format", backup["format"] == "selfos-backup" and backup["version"] == 1)
+    vault_key = unlock(backup["header"], passphrase)
+    check("vault key unwrapped with the passphrase", len(vault_key) == 32)
+    records = decrypt_records(backup, vault_key)
+    expected = {r["id"]: r for r in export["records"]}
+    check(f"{len(records)} records decrypt and equal SelfOS's plaintext export", records == expected)
+    deleted = [e["id"] for e in backup["records"] if e["deleted"]]
+    check("tombstones carry no ciphertext and are absent from the export",
+          all(d not in expected for d in deleted))
+    check("a wrong passphrase fails at the unwrap", fails(lambda: unlock(backup["header"], passphrase + b"!")))
+    weak = copy.deepcopy(backup["header"])
+    weak["kdf"]["iterations"] = 1000
+    check("a downgraded header is refused", fails(lambda: unlock(weak, passphrase)))
+    live = next(e for e in backup["records"] if not e["deleted"])
+    for name, mutate in [
+        ("a flipped ciphertext bit", lambda e: e.update(envelope=base64.b64encode(
+            (lambda b: b[:-1] + bytes([b[-1] ^ 1]))(base64.b64decode(e["envelope"]))).decode())),
+        ("a replayed version", lambda e: e.update(version=e["version"] + 1)),
+        ("a moved namespace", lambda e: e.update(namespace="elsewhere")),
+    ]:
+        tampered = copy.deepcopy(backup)
+        tampered["records"] = [copy.deepcopy(live)]
+        mutate(tampered["records"][0])
+        check(f"{name} fails authentication", fails(lambda: decrypt_records(tampered, vault_key)))
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
