@@ -3,7 +3,7 @@
 //! facets, adaptive scheduler against random card choice, same users, same run.
 
 use vault_core::cards::scheduler::Strategy;
-use vault_core::cards::simulation::{answers_to_target, target_facets, SimConfig};
+use vault_core::cards::simulation::{answers_to_target, target_facets, SimConfig, Target};
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
@@ -22,11 +22,11 @@ fn main() {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(40);
-    let run = |strategy| -> (Vec<f64>, usize) {
+    let run = |strategy, target| -> (Vec<f64>, usize) {
         let mut reached = 0;
         let v = (0..users)
             .map(
-                |seed| match answers_to_target(lib, strategy, 1_000 + seed, &cfg) {
+                |seed| match answers_to_target(lib, strategy, target, 1_000 + seed, &cfg) {
                     Some(n) => {
                         reached += 1;
                         n as f64
@@ -37,17 +37,23 @@ fn main() {
             .collect();
         (v, reached)
     };
-    let (adaptive, reached_a) = run(Strategy::Adaptive);
-    let (random, reached_r) = run(Strategy::Random);
+    let (adaptive, reached_a) = run(Strategy::Adaptive, Target::TopDimensions);
+    let (random, reached_r) = run(Strategy::Random, Target::TopDimensions);
     let (a, r) = (median(adaptive), median(random));
+    let (all_a, _) = run(Strategy::Adaptive, Target::AllFacets);
+    let (all_r, _) = run(Strategy::Random, Target::AllFacets);
+    let (all_a, all_r) = (median(all_a), median(all_r));
     println!(
-        "BENCH_JSON {{\"prompt_cards\": {}, \"prompt_dimensions\": {}, \"prompt_facets_scored\": {}, \
+        "BENCH_JSON {{\"prompt_cards\": {}, \"prompt_dimensions\": {}, \"prompt_facets_top\": {}, \"prompt_facets_all\": {}, \
          \"sched_users\": {users}, \"sched_answers_adaptive\": {a}, \"sched_answers_random\": {r}, \
          \"sched_adaptive_vs_random_ratio\": {:.3}, \"sched_users_reached_adaptive\": {reached_a}, \
-         \"sched_users_reached_random\": {reached_r}}}",
+         \"sched_users_reached_random\": {reached_r}, \"sched_all_facets_answers_adaptive\": {all_a}, \
+         \"sched_all_facets_answers_random\": {all_r}, \"sched_all_facets_ratio\": {:.3}}}",
         lib.cards.len(),
         lib.dimensions.len(),
-        target_facets(lib).len(),
-        a / r
+        target_facets(lib, Target::TopDimensions).len(),
+        target_facets(lib, Target::AllFacets).len(),
+        a / r,
+        all_a / all_r
     );
 }

@@ -5,7 +5,7 @@ use vault_core::cards::belief::{retrievability, Belief};
 use vault_core::cards::scheduler::{
     expected_gain, Decision, Limits, Moment, NoCard, Scheduler, Strategy, WaitHistory,
 };
-use vault_core::cards::simulation::{answers_to_target, SimConfig};
+use vault_core::cards::simulation::{answers_to_target, SimConfig, Target};
 use vault_core::cards::Library;
 use vault_core::{Answer, AnswerRecord, CardType, Namespace, RecordFlags, RecordId};
 
@@ -383,8 +383,10 @@ fn adaptive_needs_fewer_answers_than_random() {
     };
     let (mut a, mut r) = (0usize, 0usize);
     for seed in 0..6u64 {
-        a += answers_to_target(lib, Strategy::Adaptive, seed, &cfg).unwrap_or(cfg.max_answers);
-        r += answers_to_target(lib, Strategy::Random, seed, &cfg).unwrap_or(cfg.max_answers);
+        a += answers_to_target(lib, Strategy::Adaptive, Target::TopDimensions, seed, &cfg)
+            .unwrap_or(cfg.max_answers);
+        r += answers_to_target(lib, Strategy::Random, Target::TopDimensions, seed, &cfg)
+            .unwrap_or(cfg.max_answers);
     }
     assert!(
         (a as f64) < 0.75 * r as f64,

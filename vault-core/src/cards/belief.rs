@@ -8,8 +8,6 @@ use std::collections::BTreeMap;
 use super::library::{Card, CardKind, Facet, Library};
 use crate::record::{Answer, AnswerRecord};
 
-/// Symmetric Dirichlet prior per value: half an answer's worth of "no idea".
-pub const PRIOR: f64 = 0.5;
 /// Probability that an answer is noise (a slip, a mood) rather than the user's true value.
 pub const NOISE: f64 = 0.15;
 const DAY_MS: f64 = 86_400_000.0;
@@ -19,8 +17,11 @@ pub type FacetKey = (usize, Option<String>);
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FacetBelief {
-    /// Decayed evidence per value (same order as the facet's values).
+    /// Decayed count of answers per value (same order as the facet's values).
     pub weights: Vec<f64>,
+    /// Decayed log-likelihood of all answers under each value: `Σ R(age) · ln P(answer | v)`,
+    /// with the noisy-answer model of [`likelihood`]. The posterior is its softmax.
+    pub log_likelihood: Vec<f64>,
     /// Answers seen (undecayed), for contradiction detection.
     pub answers: u32,
     pub last_answer_ms: u64,
@@ -34,12 +35,15 @@ pub fn retrievability(age_days: f64, stability_days: f64) -> f64 {
 }
 
 impl FacetBelief {
-    /// Posterior probability of each value.
+    /// Posterior probability of each value (uniform prior, tempered by decay).
     pub fn posterior(&self, n_values: usize) -> Vec<f64> {
-        let total: f64 = self.weights.iter().sum::<f64>() + PRIOR * n_values as f64;
-        (0..n_values)
-            .map(|i| (PRIOR + self.weights.get(i).copied().unwrap_or(0.0)) / total)
-            .collect()
+        let ll: Vec<f64> = (0..n_values)
+            .map(|i| self.log_likelihood.get(i).copied().unwrap_or(0.0))
+            .collect();
+        let max = ll.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let exp: Vec<f64> = ll.iter().map(|l| (l - max).exp()).collect();
+        let total: f64 = exp.iter().sum();
+        exp.iter().map(|e| e / total).collect()
     }
 
     /// Evidence split between values: at least two answers and the runner-up holds at least
@@ -48,6 +52,66 @@ impl FacetBelief {
         let mut w = self.weights.clone();
         w.sort_by(|a, b| b.total_cmp(a));
         self.answers >= 2 && w.len() >= 2 && w[0] > 0.0 && w[1] >= 0.5 * w[0]
+    }
+}
+
+/// The answers a card allows, as `likelihood[answer][v] = P(answer | true value v)`: the
+/// answer(s) nearest the true value (exact, else nearest when ordinal, else any) share the
+/// signal `1 - NOISE`, and every answer shares the noise. Answers are ordered as the card's
+/// options, or as its scale points from `min` to `max`.
+pub fn likelihood(card: &Card, facet: &Facet) -> Vec<Vec<f64>> {
+    let n = facet.values.len();
+    let answer_values: Vec<usize> = match card.kind {
+        CardKind::Scale => match &card.scale {
+            Some(s) => (s.min..=s.max)
+                .filter_map(|p| scale_value(card, facet, p))
+                .collect(),
+            None => Vec::new(),
+        },
+        _ => card
+            .options
+            .iter()
+            .filter_map(|o| facet.values.iter().position(|v| v.id == o.value))
+            .collect(),
+    };
+    let k = answer_values.len();
+    let mut lik = vec![vec![0.0; n]; k];
+    for v in 0..n {
+        let dist = |a: usize| {
+            if facet.ordinal {
+                a.abs_diff(v)
+            } else {
+                usize::from(a != v)
+            }
+        };
+        let best = answer_values.iter().map(|&a| dist(a)).min().unwrap_or(0);
+        let matching: Vec<usize> = (0..k).filter(|&o| dist(answer_values[o]) == best).collect();
+        for (o, row) in lik.iter_mut().enumerate() {
+            row[v] = NOISE / k as f64
+                + if matching.contains(&o) {
+                    (1.0 - NOISE) / matching.len() as f64
+                } else {
+                    0.0
+                };
+        }
+    }
+    lik
+}
+
+/// Which of the card's answers (an index into [`likelihood`]) the user gave, if any.
+pub fn answer_index(card: &Card, answer: &Answer) -> Option<usize> {
+    let by_value = |id: &str| card.options.iter().position(|o| o.value == id);
+    match (card.kind, answer) {
+        (CardKind::Choice, Answer::Choice { option }) => by_value(option),
+        (CardKind::Pairwise, Answer::Pairwise { picked, .. }) => by_value(picked),
+        (CardKind::YesNo, Answer::YesNo { value }) => Some(if *value { 0 } else { 1 }),
+        (CardKind::Scale, Answer::Scale { value, .. }) => {
+            let s = card.scale.as_ref()?;
+            (s.min..=s.max)
+                .contains(value)
+                .then(|| (value - s.min) as usize)
+        }
+        _ => None,
     }
 }
 
@@ -108,14 +172,23 @@ impl Belief {
         let key = Self::key(lib, pos, rec.namespace.as_str());
         let entry = self.facets.entry(key).or_insert_with(|| FacetBelief {
             weights: vec![0.0; facet.values.len()],
+            log_likelihood: vec![0.0; facet.values.len()],
             ..FacetBelief::default()
         });
         let age_days = now_ms.saturating_sub(rec.captured_at_ms) as f64 / DAY_MS;
         let weight = retrievability(age_days, facet.stability_days);
         if let (true, Answer::ShortText { text }) = (facet.open, &rec.answer) {
             entry.texts.push(text.clone());
-        } else if let Some(v) = answered_value(card, facet, &rec.answer) {
+        } else if let (Some(v), Some(o)) = (
+            answered_value(card, facet, &rec.answer),
+            answer_index(card, &rec.answer),
+        ) {
             entry.weights[v] += weight;
+            if let Some(row) = likelihood(card, facet).get(o) {
+                for (ll, p) in entry.log_likelihood.iter_mut().zip(row) {
+                    *ll += weight * p.ln();
+                }
+            }
         } else {
             return;
         }

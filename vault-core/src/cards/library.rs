@@ -62,6 +62,9 @@ pub struct Facet {
     /// Filled in on load: the dimension this facet belongs to.
     #[serde(skip)]
     pub dimension: String,
+    /// Filled in on load: the dimension's priority.
+    #[serde(skip)]
+    pub priority: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -103,14 +106,26 @@ pub struct Card {
 struct DimensionFile {
     dimension: String,
     label: String,
+    /// How much knowing this dimension matters to the user's agents (1 = normal, up to 3).
+    /// The scheduler weighs information by it; "top dimensions" have priority >= 2.
+    #[serde(default = "default_priority")]
+    priority: f64,
     facets: Vec<Facet>,
     cards: Vec<Card>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+fn default_priority() -> f64 {
+    1.0
+}
+
+/// Dimensions with at least this priority are the "top dimensions".
+pub const TOP_PRIORITY: f64 = 2.0;
+
+#[derive(Debug, Clone, PartialEq)]
 pub struct Dimension {
     pub id: String,
     pub label: String,
+    pub priority: f64,
 }
 
 /// A validated library. Cards and facets keep file order; lookups go through the indexes.
@@ -174,12 +189,20 @@ impl Library {
             if !valid_id(&file.dimension) {
                 errors.push(format!("{name}: bad dimension id `{}`", file.dimension));
             }
+            if !(0.5..=3.0).contains(&file.priority) {
+                errors.push(format!(
+                    "{name}: priority {} outside 0.5..=3",
+                    file.priority
+                ));
+            }
             lib.dimensions.push(Dimension {
                 id: file.dimension.clone(),
                 label: file.label,
+                priority: file.priority,
             });
             for mut facet in file.facets {
                 facet.dimension = file.dimension.clone();
+                facet.priority = file.priority;
                 let err = |m: String| format!("{name}: facet `{}`: {m}", facet.id);
                 if !valid_id(&facet.id) {
                     errors.push(err("id must be lowercase a-z 0-9 . _ -".into()));

@@ -1,6 +1,7 @@
 //! Picks the next card.
 //!
-//! Score = expected information gain about the card's facet (in bits) × a bonus when the
+//! Score = expected information gain about the card's facet (in bits) × the priority of its
+//! dimension (what shapes answers most, first) × a bonus when the
 //! facet's evidence contradicts itself × how well the card fits the time left in the AI's
 //! generation. Staleness needs no special case: evidence decays (see [`super::belief`]), so
 //! an old answer leaves the facet uncertain again and re-confirming it gains information.
@@ -8,8 +9,8 @@
 
 use std::collections::BTreeMap;
 
-use super::belief::{scale_value, Belief, FacetBelief, NOISE};
-use super::library::{Card, CardContext, CardKind, Facet, Library};
+use super::belief::{likelihood, Belief, FacetBelief};
+use super::library::{Card, CardContext, Facet, Library};
 use crate::record::{Answer, AnswerRecord};
 
 const MINUTE_MS: u64 = 60_000;
@@ -138,53 +139,6 @@ fn entropy(p: &[f64]) -> f64 {
         .filter(|&&x| x > 0.0)
         .map(|x| x * x.log2())
         .sum::<f64>()
-}
-
-/// The answers a card allows, each as its distribution over the facet's true value:
-/// `likelihood[o][v] = P(answer o | true value v)`.
-pub fn likelihood(card: &Card, facet: &Facet) -> Vec<Vec<f64>> {
-    let n = facet.values.len();
-    // For each answer, the value it stands for.
-    let answer_values: Vec<usize> = match card.kind {
-        CardKind::Scale => match &card.scale {
-            Some(s) => (s.min..=s.max)
-                .filter_map(|p| scale_value(card, facet, p))
-                .collect(),
-            None => Vec::new(),
-        },
-        _ => card
-            .options
-            .iter()
-            .filter_map(|o| facet.values.iter().position(|v| v.id == o.value))
-            .collect(),
-    };
-    let k = answer_values.len();
-    if k == 0 {
-        return Vec::new();
-    }
-    let mut lik = vec![vec![0.0; n]; k];
-    for v in 0..n {
-        // The answers closest to the true value (exact match, else nearest when ordinal,
-        // else any) take the signal; every answer shares the noise.
-        let dist = |a: usize| {
-            if facet.ordinal {
-                a.abs_diff(v)
-            } else {
-                usize::from(a != v)
-            }
-        };
-        let best = answer_values.iter().map(|&a| dist(a)).min().unwrap_or(0);
-        let matching: Vec<usize> = (0..k).filter(|&o| dist(answer_values[o]) == best).collect();
-        for (o, row) in lik.iter_mut().enumerate() {
-            row[v] = NOISE / k as f64
-                + if matching.contains(&o) {
-                    (1.0 - NOISE) / matching.len() as f64
-                } else {
-                    0.0
-                };
-        }
-    }
-    lik
 }
 
 /// Expected reduction of the facet's entropy (bits) from asking `card`.
@@ -375,7 +329,9 @@ fn next_card(ctx: &Scheduler<'_>, moment: &Moment<'_>, strategy: Strategy, seed:
         let fit = (time_left / card.expected_seconds).min(1.0).powi(2);
         let jitter = (splitmix(seed ^ hash_str(&card.id)) >> 11) as f64 / (1u64 << 53) as f64;
         let score = match strategy {
-            Strategy::Adaptive => gain * contradiction * fit * (1.0 + 1e-6 * jitter),
+            Strategy::Adaptive => {
+                gain * facet.priority * contradiction * fit * (1.0 + 1e-6 * jitter)
+            }
             Strategy::Random => jitter,
         };
         if strategy == Strategy::Adaptive && gain <= 1e-9 {

@@ -33,12 +33,22 @@ impl Default for SimConfig {
     }
 }
 
-/// The facets the accuracy is measured on: every closed facet that needs no page context.
-pub fn target_facets(lib: &Library) -> Vec<usize> {
+/// Which facets the accuracy is measured on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// Closed facets of the top dimensions (priority >= 2): what the issue measures.
+    TopDimensions,
+    /// Every closed facet.
+    AllFacets,
+}
+
+/// The facets the accuracy is measured on: closed facets that need no page context.
+pub fn target_facets(lib: &Library, target: Target) -> Vec<usize> {
     (0..lib.facets.len())
         .filter(|&i| {
             let f = &lib.facets[i];
             !f.open
+                && (target == Target::AllFacets || f.priority >= super::library::TOP_PRIORITY)
                 && lib
                     .cards
                     .iter()
@@ -76,11 +86,13 @@ fn card_type(kind: CardKind) -> CardType {
 pub fn answers_to_target(
     lib: &Library,
     strategy: Strategy,
+    target: Target,
     user_seed: u64,
     cfg: &SimConfig,
 ) -> Option<usize> {
     let mut rng = Rng(user_seed);
-    let targets = target_facets(lib);
+    let targets = target_facets(lib, target);
+    let all = target_facets(lib, Target::AllFacets);
     let mut truth: Vec<usize> = lib
         .facets
         .iter()
@@ -123,7 +135,7 @@ pub fn answers_to_target(
         let pos = lib.facet_position(&card.facet).expect("valid library");
         let facet = &lib.facets[pos];
         if rng.unit() < cfg.change_of_mind && facet.values.len() > 1 {
-            let f = targets[rng.below(targets.len())];
+            let f = all[rng.below(all.len())];
             truth[f] = (truth[f] + 1 + rng.below(lib.facets[f].values.len() - 1))
                 % lib.facets[f].values.len();
         }
@@ -183,7 +195,7 @@ fn answer_for(
             text: "a project".into(),
         };
     }
-    let lik = super::scheduler::likelihood(card, facet);
+    let lik = super::belief::likelihood(card, facet);
     // Sample an answer from P(answer | v) with the simulation's own noise level.
     let k = lik.len();
     let signal: Vec<usize> = (0..k)
