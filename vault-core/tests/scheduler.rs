@@ -393,3 +393,64 @@ fn adaptive_needs_fewer_answers_than_random() {
         "adaptive {a} vs random {r} answers over 6 users"
     );
 }
+
+#[test]
+fn answers_map_to_graph_evidence() {
+    use vault_core::cards::graph::evidence;
+    let lib = lib();
+    let ev = evidence(
+        &lib,
+        &answer(
+            "style.length.scale",
+            Answer::Scale {
+                value: 5,
+                min: 1,
+                max: 5,
+            },
+            T0,
+        ),
+    );
+    let support: Vec<_> = ev
+        .iter()
+        .filter(|e| e.polarity == 1)
+        .map(|e| e.node.as_str())
+        .collect();
+    assert_eq!(support, ["style.length=detailed"]);
+    assert_eq!(ev.iter().filter(|e| e.polarity == -1).count(), 2);
+    assert!(ev
+        .iter()
+        .all(|e| e.dimension == "answer_style" && e.agent.is_none()));
+    let text = evidence(
+        &lib,
+        &answer(
+            "goals.week.text",
+            Answer::ShortText {
+                text: " Thesis ".into(),
+            },
+            T0,
+        ),
+    );
+    assert_eq!(text.len(), 1);
+    assert_eq!(
+        (text[0].node.as_str(), text[0].label.as_str()),
+        ("goals.week:thesis", "Thesis")
+    );
+    assert!(evidence(&lib, &answer("style.length.quick", Answer::Skipped, T0)).is_empty());
+    assert!(evidence(&lib, &answer("no.such.card", choice("brief"), T0)).is_empty());
+}
+
+#[test]
+fn every_builtin_option_maps_to_the_graph() {
+    let lib = vault_core::cards::builtin();
+    for card in &lib.cards {
+        let facet = lib.facet(&card.facet).unwrap();
+        for o in &card.options {
+            assert!(
+                facet.values.iter().any(|v| v.id == o.value),
+                "{}: {}",
+                card.id,
+                o.value
+            );
+        }
+    }
+}

@@ -7,6 +7,8 @@
 //!   time left in the AI's generation, within the user's caps, pauses and spacing.
 
 pub mod belief;
+pub mod context;
+pub mod graph;
 pub mod library;
 pub mod scheduler;
 pub mod simulation;
