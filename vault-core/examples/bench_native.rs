@@ -10,6 +10,19 @@ use vault_core::{
     VaultKey,
 };
 
+/// Calls `f` in batches of 1,000 for at least one second; returns calls per second.
+fn per_second<E>(mut f: impl FnMut() -> Result<(), E>) -> Result<f64, E> {
+    let start = Instant::now();
+    let mut calls = 0u64;
+    while start.elapsed().as_secs_f64() < 1.0 {
+        for _ in 0..1000 {
+            std::hint::black_box(f()?);
+        }
+        calls += 1000;
+    }
+    Ok(calls as f64 / start.elapsed().as_secs_f64())
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let record = AnswerRecord {
         id: RecordId::generate()?,
@@ -31,27 +44,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let key = VaultKey::generate()?;
     let aad = RecordAad::new(&record.namespace, &record.id, 1);
 
-    // Seals per second over at least one second of work.
-    let start = Instant::now();
-    let mut seals = 0u64;
-    while start.elapsed().as_secs_f64() < 1.0 {
-        for _ in 0..1000 {
-            std::hint::black_box(seal_record(&key, &aad, &plaintext)?);
-        }
-        seals += 1000;
-    }
-    let seals_per_s = seals as f64 / start.elapsed().as_secs_f64();
-
+    let seals_per_s = per_second(|| seal_record(&key, &aad, &plaintext).map(drop))?;
     let env = seal_record(&key, &aad, &plaintext)?;
-    let start = Instant::now();
-    let mut opens = 0u64;
-    while start.elapsed().as_secs_f64() < 1.0 {
-        for _ in 0..1000 {
-            std::hint::black_box(open_record(&key, &aad, &env)?);
-        }
-        opens += 1000;
-    }
-    let opens_per_s = opens as f64 / start.elapsed().as_secs_f64();
+    let opens_per_s = per_second(|| open_record(&key, &aad, &env).map(drop))?;
 
     let params = KdfParams::generate()?;
     let pass = Passphrase::new("correct horse battery staple");

@@ -3,25 +3,11 @@
 //!
 //! usage: make_backup <backup.json> <export.json> <passphrase-file>
 
-use std::future::Future;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
-
+use vault_core::store::block_on as run;
 use vault_core::{
     Answer, AnswerRecord, CardType, KdfParams, MemoryStore, Namespace, Origin, Passphrase,
     RecordFlags, RecordId, Vault,
 };
-
-/// The memory store never waits: one poll completes every future.
-fn run<F: Future>(f: F) -> F::Output {
-    match pin!(f)
-        .as_mut()
-        .poll(&mut Context::from_waker(Waker::noop()))
-    {
-        Poll::Ready(v) => v,
-        Poll::Pending => unreachable!("memory-store futures complete at once"),
-    }
-}
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -3,10 +3,6 @@
 //! docs/FORMAT.md). Set `SELFOS_REGEN_VECTORS=1` to rewrite the SelfOS files after an
 //! intentional format change; normally they are compared byte for byte.
 
-use std::future::Future;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
-
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use serde_json::{json, Value};
@@ -17,7 +13,7 @@ use crate::crypto::keys::{MasterKey, VaultKey};
 use crate::record::{
     encode_record, Answer, AnswerRecord, CardType, Namespace, Origin, RecordFlags, RecordId,
 };
-use crate::store::{MemoryStore, StoredRecord};
+use crate::store::{block_on as run, MemoryStore, StoredRecord};
 use crate::{Hlc, Vault};
 
 fn h(s: &str) -> Vec<u8> {
@@ -269,16 +265,6 @@ fn check_file(name: &str, value: &Value) {
         "{} differs from what this build produces",
         path.display()
     );
-}
-
-fn run<F: Future>(f: F) -> F::Output {
-    match pin!(f)
-        .as_mut()
-        .poll(&mut Context::from_waker(Waker::noop()))
-    {
-        Poll::Ready(v) => v,
-        Poll::Pending => panic!("memory-store future did not complete synchronously"),
-    }
 }
 
 #[test]

@@ -4,28 +4,15 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::future::Future;
-use std::pin::pin;
 use std::sync::OnceLock;
-use std::task::{Context, Poll, Waker};
 
 use proptest::prelude::*;
 use vault_core::crypto::envelope::{open_record, seal_record, Envelope, RecordAad};
-use vault_core::store::META_HEADER;
+use vault_core::store::{block_on as run, META_HEADER};
 use vault_core::{
     Answer, CryptoError, Hlc, HlcClock, KdfParams, MemoryStore, Namespace, Passphrase, RecordId,
     Vault, VaultKey, VaultStore,
 };
-
-fn run<F: Future>(f: F) -> F::Output {
-    match pin!(f)
-        .as_mut()
-        .poll(&mut Context::from_waker(Waker::noop()))
-    {
-        Poll::Ready(v) => v,
-        Poll::Pending => panic!("memory-store future did not complete synchronously"),
-    }
-}
 
 fn namespace() -> impl Strategy<Value = Namespace> {
     "[a-z0-9.:_-]{1,64}".prop_map(|s| Namespace::new(s).unwrap())

@@ -3,27 +3,14 @@
 
 mod common;
 
-use std::future::Future;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
-
 use common::{sample_record, PASSPHRASE};
 use vault_core::crypto::kdf::{DEFAULT_ITERATIONS, MIN_ITERATIONS};
 use vault_core::record::{decode_record, encode_record};
-use vault_core::store::META_HEADER;
+use vault_core::store::{block_on as run, META_HEADER};
 use vault_core::{
     Answer, CryptoError, KdfParams, MemoryStore, Namespace, Passphrase, RecordId, StoreError,
     StoredRecord, Vault, VaultError, VaultStore,
 };
-
-/// The memory store never waits, so polling once completes every future.
-fn run<F: Future>(f: F) -> F::Output {
-    let mut f = pin!(f);
-    match f.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
-        Poll::Ready(v) => v,
-        Poll::Pending => panic!("memory-store future did not complete synchronously"),
-    }
-}
 
 fn pass() -> Passphrase {
     Passphrase::new(PASSPHRASE)

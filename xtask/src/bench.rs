@@ -6,6 +6,8 @@
 
 use std::collections::BTreeMap;
 
+use std::process::Command;
+
 use crate::cmd::{self, step, Result};
 use crate::tools::{Need, Toolchain};
 
@@ -37,53 +39,59 @@ fn collect(stdout: &str, into: &mut BTreeMap<String, f64>) -> Result<()> {
     }
 }
 
+/// Runs one benchmark suite and adds its `BENCH_JSON` figures to `report`.
+fn suite(name: &str, mut command: Command, report: &mut BTreeMap<String, f64>) -> Result<()> {
+    step(name, || {
+        let out = cmd::output(&mut command)?;
+        print!("{out}");
+        collect(&out, report)
+    })
+}
+
+fn native_example(name: &str) -> Command {
+    cmd::cargo_cmd(&[
+        "run",
+        "--release",
+        "-q",
+        "-p",
+        "vault-core",
+        "--example",
+        name,
+    ])
+}
+
 pub fn bench() -> Result<()> {
     let tc = Toolchain::ensure(Need::all())?;
     let mut report = BTreeMap::new();
-    step("native vault benchmarks", || {
-        let out = cmd::output(&mut cmd::cargo_cmd(&[
-            "run",
-            "--release",
-            "-q",
-            "-p",
-            "vault-core",
-            "--example",
-            "bench_native",
-        ]))?;
-        print!("{out}");
-        collect(&out, &mut report)
-    })?;
-    step("scheduler simulation (synthetic users)", || {
-        let out = cmd::output(&mut cmd::cargo_cmd(&[
-            "run",
-            "--release",
-            "-q",
-            "-p",
-            "vault-core",
-            "--example",
-            "bench_scheduler",
-        ]))?;
-        print!("{out}");
-        collect(&out, &mut report)
-    })?;
-    step("vault benchmarks in headless Chromium", || {
-        let out = cmd::output(&mut tc.browser_cargo_cmd(&[
-            "test",
-            "--release",
-            "-p",
-            "vault-core",
-            "--target",
-            "wasm32-unknown-unknown",
-            "--features",
-            "browser-bench",
-            "--test",
-            "browser_bench",
-            "--",
-            "--nocapture",
-        ]))?;
-        print!("{out}");
-        collect(&out, &mut report)
-    })?;
+    suite(
+        "native vault benchmarks",
+        native_example("bench_native"),
+        &mut report,
+    )?;
+    suite(
+        "scheduler simulation (synthetic users)",
+        native_example("bench_scheduler"),
+        &mut report,
+    )?;
+    let browser = tc.browser_cargo_cmd(&[
+        "test",
+        "--release",
+        "-p",
+        "vault-core",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--features",
+        "browser-bench",
+        "--test",
+        "browser_bench",
+        "--",
+        "--nocapture",
+    ]);
+    suite(
+        "vault benchmarks in headless Chromium",
+        browser,
+        &mut report,
+    )?;
     write_report(&report)
 }
 

@@ -70,22 +70,16 @@ async fn import_raw(
         .map_err(|e| js_err("importKey returned a non-key", e))
 }
 
-/// PBKDF2-HMAC-SHA256 by `subtle.deriveBits`, 256 bits.
-pub async fn pbkdf2_sha256(
-    password: &[u8],
-    salt: &[u8],
-    iterations: u32,
+/// 256 bits from `subtle.deriveBits` with `algorithm` (PBKDF2 or HKDF) over raw `secret`.
+async fn derive_bits(
+    algorithm: &str,
+    secret: &[u8],
+    params: &Object,
 ) -> Result<[u8; KEY_LEN], CryptoError> {
     let subtle = subtle_or_err()?;
-    let base = import_raw(&subtle, password, "PBKDF2", &["deriveBits"]).await?;
-    let params = obj(&[
-        ("name", &"PBKDF2".into()),
-        ("hash", &"SHA-256".into()),
-        ("salt", &Uint8Array::from(salt).into()),
-        ("iterations", &JsValue::from(iterations)),
-    ])?;
+    let base = import_raw(&subtle, secret, algorithm, &["deriveBits"]).await?;
     let promise = subtle
-        .derive_bits_with_object(&params, &base, (KEY_LEN * 8) as u32)
+        .derive_bits_with_object(params, &base, (KEY_LEN * 8) as u32)
         .map_err(|e| js_err("deriveBits", e))?;
     let bits = JsFuture::from(promise)
         .await
@@ -95,6 +89,21 @@ pub async fn pbkdf2_sha256(
     Ok(out)
 }
 
+/// PBKDF2-HMAC-SHA256 by `subtle.deriveBits`, 256 bits.
+pub async fn pbkdf2_sha256(
+    password: &[u8],
+    salt: &[u8],
+    iterations: u32,
+) -> Result<[u8; KEY_LEN], CryptoError> {
+    let params = obj(&[
+        ("name", &"PBKDF2".into()),
+        ("hash", &"SHA-256".into()),
+        ("salt", &Uint8Array::from(salt).into()),
+        ("iterations", &JsValue::from(iterations)),
+    ])?;
+    derive_bits("PBKDF2", password, &params).await
+}
+
 /// HKDF-SHA256 by `subtle.deriveBits` (used by the interop tests and the benchmarks to show
 /// that an independent WebCrypto implementation follows FORMAT.md).
 pub async fn hkdf_sha256(
@@ -102,23 +111,13 @@ pub async fn hkdf_sha256(
     salt: &[u8],
     info: &[u8],
 ) -> Result<[u8; KEY_LEN], CryptoError> {
-    let subtle = subtle_or_err()?;
-    let base = import_raw(&subtle, ikm, "HKDF", &["deriveBits"]).await?;
     let params = obj(&[
         ("name", &"HKDF".into()),
         ("hash", &"SHA-256".into()),
         ("salt", &Uint8Array::from(salt).into()),
         ("info", &Uint8Array::from(info).into()),
     ])?;
-    let promise = subtle
-        .derive_bits_with_object(&params, &base, (KEY_LEN * 8) as u32)
-        .map_err(|e| js_err("deriveBits", e))?;
-    let bits = JsFuture::from(promise)
-        .await
-        .map_err(|e| js_err("deriveBits", e))?;
-    let mut out = [0u8; KEY_LEN];
-    Uint8Array::new(&bits).copy_to(&mut out);
-    Ok(out)
+    derive_bits("HKDF", ikm, &params).await
 }
 
 fn gcm_params(nonce: &[u8], aad: &[u8]) -> Result<Object, CryptoError> {

@@ -41,6 +41,25 @@ impl MemoryStore {
     }
 }
 
+/// Runs a future over a [`MemoryStore`] to completion. Memory-store futures never wait, so
+/// one poll finishes them: native callers (tests, the CLI, examples) need no executor.
+///
+/// # Panics
+/// If the future is not ready after one poll, i.e. it awaits something other than this store.
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    use std::task::{Context, Poll, Waker};
+    let mut future = std::pin::pin!(future);
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(v) => v,
+        Poll::Pending => {
+            panic!("block_on: the future waited on something other than a MemoryStore")
+        }
+    }
+}
+
 fn scan(table: &Table) -> Vec<(String, Vec<u8>)> {
     table.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
 }

@@ -15,7 +15,7 @@ use crate::error::StoreError;
 use crate::hlc::Hlc;
 use crate::record::{Namespace, RecordId};
 
-pub use memory::MemoryStore;
+pub use memory::{block_on, MemoryStore};
 
 /// Meta key of the vault header.
 pub const META_HEADER: &str = "header";
