@@ -18,6 +18,7 @@ pub mod header;
 pub mod hlc;
 pub mod record;
 pub mod store;
+pub mod sync;
 pub mod time;
 pub mod vault;
 

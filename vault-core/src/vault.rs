@@ -10,22 +10,35 @@ use crate::header::VaultHeader;
 use crate::hlc::{Hlc, HlcClock};
 use crate::record::{decode_record, encode_record, AnswerRecord, RecordId};
 use crate::store::{
-    Batch, PendingChange, StoredRecord, VaultStore, META_CLOCK, META_DEVICE, META_HEADER,
+    Batch, Current, PendingChange, StoredRecord, VaultStore, META_CLOCK, META_DEVICE, META_HEADER,
 };
 use crate::time::now_ms;
 
 /// The atomic write of one record change: the entry, its pending change, the clock.
-fn commit_batch(stored: StoredRecord) -> (Batch, PendingChange) {
-    let change = stored.change();
+fn commit_batch(stored: StoredRecord, base_version: u64) -> (Batch, PendingChange) {
+    let change = stored.change(base_version);
     let key = stored.key();
     let batch = Batch {
         records: vec![(key.clone(), stored.encode())],
         pending: vec![(key, change.encode())],
         // No clock write here: the pending change carries the timestamp (see `read_clock`).
-        meta: Vec::new(),
-        insert_only: false,
+        ..Batch::default()
     };
     (batch, change)
+}
+
+/// The next version of a record, and the base version its change is made on: the base of
+/// a change still pending (edits before a push coalesce), else the stored version.
+fn versions(key: &str, current: &Current) -> Result<(u64, u64), VaultError> {
+    let stored = match &current.record {
+        Some(bytes) => StoredRecord::decode(key, bytes)?.version,
+        None => 0,
+    };
+    let base = match &current.pending {
+        Some(bytes) => PendingChange::decode(key, bytes)?.base_version,
+        None => stored,
+    };
+    Ok((stored + 1, base))
 }
 
 /// An unlocked vault. Dropping it (or [`Vault::lock`]) zeroizes the key.
@@ -191,14 +204,17 @@ impl<S: VaultStore> Vault<S> {
         record.validate()?;
         let aad = RecordAad::new(&record.namespace, &record.id, 1);
         let sealed = envelope::seal_record(&self.key, &aad, &encode_record(record))?;
-        let (mut batch, change) = commit_batch(StoredRecord {
-            id: record.id,
-            namespace: record.namespace.clone(),
-            version: 1,
-            hlc: self.clock().await?.tick(now_ms()),
-            deleted: false,
-            envelope: Some(sealed.into_bytes()),
-        });
+        let (mut batch, change) = commit_batch(
+            StoredRecord {
+                id: record.id,
+                namespace: record.namespace.clone(),
+                version: 1,
+                hlc: self.clock().await?.tick(now_ms()),
+                deleted: false,
+                envelope: Some(sealed.into_bytes()),
+            },
+            0,
+        );
         batch.insert_only = true;
         self.store.write(batch).await?;
         Ok(change)
@@ -214,22 +230,20 @@ impl<S: VaultStore> Vault<S> {
         // so it may run inside it, and the version bump cannot race another writer.
         self.store
             .update_record(&record.id.to_string(), |current| {
-                let version = match current {
-                    Some(bytes) => {
-                        StoredRecord::decode(&record.id.to_string(), &bytes)?.version + 1
-                    }
-                    None => 1,
-                };
+                let (version, base) = versions(&record.id.to_string(), &current)?;
                 let aad = RecordAad::new(&record.namespace, &record.id, version);
                 let sealed = envelope::seal_record(key, &aad, &plaintext)?;
-                Ok(commit_batch(StoredRecord {
-                    id: record.id,
-                    namespace: record.namespace.clone(),
-                    version,
-                    hlc,
-                    deleted: false,
-                    envelope: Some(sealed.into_bytes()),
-                }))
+                Ok(commit_batch(
+                    StoredRecord {
+                        id: record.id,
+                        namespace: record.namespace.clone(),
+                        version,
+                        hlc,
+                        deleted: false,
+                        envelope: Some(sealed.into_bytes()),
+                    },
+                    base,
+                ))
             })
             .await
     }
@@ -239,23 +253,27 @@ impl<S: VaultStore> Vault<S> {
         let key = id.to_string();
         let hlc = self.clock().await?.tick(now_ms());
         self.store
-            .update_record(&key, |current| {
-                let current = match current {
+            .update_record(&key, |now| {
+                let (_, base) = versions(&key, &now)?;
+                let current = match now.record {
                     Some(bytes) => StoredRecord::decode(&key, &bytes)?,
                     None => return Err(VaultError::NotFound(key.clone())),
                 };
                 if current.deleted {
                     // Already a tombstone: nothing to write.
-                    return Ok((Batch::default(), current.change()));
+                    return Ok((Batch::default(), current.change(base)));
                 }
-                Ok(commit_batch(StoredRecord {
-                    id: *id,
-                    namespace: current.namespace,
-                    version: current.version + 1,
-                    hlc,
-                    deleted: true,
-                    envelope: None,
-                }))
+                Ok(commit_batch(
+                    StoredRecord {
+                        id: *id,
+                        namespace: current.namespace,
+                        version: current.version + 1,
+                        hlc,
+                        deleted: true,
+                        envelope: None,
+                    },
+                    base,
+                ))
             })
             .await
     }
@@ -350,6 +368,12 @@ impl<S: VaultStore> Vault<S> {
         Ok(self.store.ack_pending(&acks).await?)
     }
 
+    /// Moves the clock past a remote timestamp (before applying a remote change).
+    pub(crate) async fn observe_clock(&mut self, remote: Hlc, now: u64) -> Result<(), VaultError> {
+        self.clock().await?.observe(remote, now)?;
+        Ok(())
+    }
+
     /// Writes the clock's last timestamp, so it stays monotonic across restarts.
     pub async fn persist_clock(&mut self) -> Result<(), VaultError> {
         let last = self.clock().await?.last();
@@ -387,7 +411,9 @@ impl<S: VaultStore> Vault<S> {
         let mut batch = Batch::default();
         for stored in entries {
             self.clock().await?.observe(stored.hlc, now_ms())?;
-            batch.pending.push((stored.key(), stored.change().encode()));
+            batch
+                .pending
+                .push((stored.key(), stored.change(0).encode()));
             batch.records.push((stored.key(), stored.encode()));
         }
         batch.meta.push((

@@ -22,3 +22,8 @@ async fn webcrypto_and_rust_kdf_agree() {
 async fn webcrypto_interop() {
     browser::webcrypto_interop().await;
 }
+
+#[wasm_bindgen_test]
+async fn indexeddb_sync_merge() {
+    browser::indexeddb_sync_merge().await;
+}

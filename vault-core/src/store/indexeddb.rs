@@ -14,14 +14,16 @@ use js_sys::Uint8Array;
 use rexie::{ObjectStore, Rexie, TransactionMode};
 use wasm_bindgen::{JsCast, JsValue};
 
-use super::{Batch, VaultStore};
+use super::{Batch, Current, VaultStore};
 use crate::error::StoreError;
 
 const RECORDS: &str = "records";
 const PENDING: &str = "pending";
 const META: &str = "meta";
-const ALL: [&str; 3] = [RECORDS, PENDING, META];
-const DB_VERSION: u32 = 1;
+const CONFLICTS: &str = "conflicts";
+const ALL: [&str; 4] = [RECORDS, PENDING, META, CONFLICTS];
+/// 1: records, pending, meta. 2: + conflicts (added on upgrade; nothing else changes).
+const DB_VERSION: u32 = 2;
 
 fn backend(context: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(format!("IndexedDB {context}: {e}"))
@@ -61,6 +63,7 @@ impl IndexedDbStore {
             .add_object_store(ObjectStore::new(RECORDS))
             .add_object_store(ObjectStore::new(PENDING))
             .add_object_store(ObjectStore::new(META))
+            .add_object_store(ObjectStore::new(CONFLICTS))
             .build()
             .await
             .map_err(|e| idb_err("open", e))?;
@@ -171,6 +174,7 @@ async fn put_batch(tx: &rexie::Transaction, batch: &Batch) -> Result<(), StoreEr
         (RECORDS, &batch.records),
         (PENDING, &batch.pending),
         (META, &batch.meta),
+        (CONFLICTS, &batch.conflicts),
     ] {
         if entries.is_empty() {
             continue;
@@ -181,6 +185,21 @@ async fn put_batch(tx: &rexie::Transaction, batch: &Batch) -> Result<(), StoreEr
             .map(|(k, v)| (JsValue::from_str(k), Uint8Array::from(v.as_slice()).into()))
             .collect();
         stores.push((store, values));
+    }
+    let mut deletes = Vec::new();
+    for (name, keys) in [
+        (PENDING, &batch.delete_pending),
+        (CONFLICTS, &batch.delete_conflicts),
+    ] {
+        if !keys.is_empty() {
+            let store = tx.store(name).map_err(|e| idb_err("store", e))?;
+            deletes.push((
+                store,
+                keys.iter()
+                    .map(|k| JsValue::from_str(k))
+                    .collect::<Vec<_>>(),
+            ));
+        }
     }
     let mut requests: Vec<Pin<Box<dyn Future<Output = rexie::Result<JsValue>> + '_>>> = Vec::new();
     let mut first = true;
@@ -194,6 +213,13 @@ async fn put_batch(tx: &rexie::Transaction, batch: &Batch) -> Result<(), StoreEr
             } else {
                 Box::pin(store.put(value, Some(key)))
             });
+        }
+    }
+    for (store, keys) in &deletes {
+        for key in keys {
+            requests.push(Box::pin(async move {
+                store.delete(key.clone()).await.map(|()| JsValue::UNDEFINED)
+            }));
         }
     }
     let results = join_all(requests).await;
@@ -251,6 +277,10 @@ impl VaultStore for IndexedDbStore {
         self.scan(PENDING).await
     }
 
+    async fn scan_conflicts(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        self.scan(CONFLICTS).await
+    }
+
     async fn write(&self, batch: Batch) -> Result<(), StoreError> {
         let tx = self.begin_write()?;
         put_batch(&tx, &batch).await?;
@@ -260,16 +290,29 @@ impl VaultStore for IndexedDbStore {
     async fn update_record<T, E, F>(&self, key: &str, f: F) -> Result<T, E>
     where
         E: From<StoreError>,
-        F: FnOnce(Option<Vec<u8>>) -> Result<(Batch, T), E>,
+        F: FnOnce(Current) -> Result<(Batch, T), E>,
     {
         let tx = self.begin_write()?;
-        let current = tx
-            .store(RECORDS)
-            .map_err(|e| idb_err("store", e))?
-            .get(JsValue::from_str(key))
-            .await
+        let records = tx.store(RECORDS).map_err(|e| idb_err("store", e))?;
+        let pending = tx.store(PENDING).map_err(|e| idb_err("store", e))?;
+        let k = JsValue::from_str(key);
+        let mut both = join_all(vec![
+            Box::pin(records.get(k.clone())),
+            Box::pin(pending.get(k)),
+        ])
+        .await;
+        let pending_value = both
+            .pop()
+            .unwrap_or(Ok(None))
             .map_err(|e| idb_err("get", e))?;
-        let current = current.map(|v| bytes_of(key, v)).transpose()?;
+        let record_value = both
+            .pop()
+            .unwrap_or(Ok(None))
+            .map_err(|e| idb_err("get", e))?;
+        let current = Current {
+            record: record_value.map(|v| bytes_of(key, v)).transpose()?,
+            pending: pending_value.map(|v| bytes_of(key, v)).transpose()?,
+        };
         let (batch, out) = match f(current) {
             Ok(r) => r,
             Err(e) => {

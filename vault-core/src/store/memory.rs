@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use super::{Batch, VaultStore};
+use super::{Batch, Current, VaultStore};
 use crate::error::StoreError;
 
 type Table = BTreeMap<String, Vec<u8>>;
@@ -15,6 +15,7 @@ struct Tables {
     records: Table,
     pending: Table,
     meta: Table,
+    conflicts: Table,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -81,6 +82,10 @@ impl VaultStore for MemoryStore {
         Ok(scan(&self.tables.borrow().pending))
     }
 
+    async fn scan_conflicts(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        Ok(scan(&self.tables.borrow().conflicts))
+    }
+
     async fn write(&self, batch: Batch) -> Result<(), StoreError> {
         let mut t = self.tables.borrow_mut();
         if batch.insert_only {
@@ -95,15 +100,28 @@ impl VaultStore for MemoryStore {
         t.records.extend(batch.records);
         t.pending.extend(batch.pending);
         t.meta.extend(batch.meta);
+        t.conflicts.extend(batch.conflicts);
+        for key in &batch.delete_pending {
+            t.pending.remove(key);
+        }
+        for key in &batch.delete_conflicts {
+            t.conflicts.remove(key);
+        }
         Ok(())
     }
 
     async fn update_record<T, E, F>(&self, key: &str, f: F) -> Result<T, E>
     where
         E: From<StoreError>,
-        F: FnOnce(Option<Vec<u8>>) -> Result<(Batch, T), E>,
+        F: FnOnce(Current) -> Result<(Batch, T), E>,
     {
-        let current = self.tables.borrow().records.get(key).cloned();
+        let current = {
+            let t = self.tables.borrow();
+            Current {
+                record: t.records.get(key).cloned(),
+                pending: t.pending.get(key).cloned(),
+            }
+        };
         let (batch, out) = f(current)?;
         self.write(batch).await?;
         Ok(out)

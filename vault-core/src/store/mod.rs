@@ -17,6 +17,9 @@ use crate::record::{Namespace, RecordId};
 
 pub use memory::{block_on, MemoryStore};
 
+/// Collections (IndexedDB object stores) a vault uses.
+pub const COLLECTIONS: [&str; 4] = ["records", "pending", "meta", "conflicts"];
+
 /// Meta key of the vault header.
 pub const META_HEADER: &str = "header";
 /// Meta key of the last hybrid-logical-clock timestamp issued on this device.
@@ -30,9 +33,22 @@ pub struct Batch {
     pub records: Vec<(String, Vec<u8>)>,
     pub pending: Vec<(String, Vec<u8>)>,
     pub meta: Vec<(String, Vec<u8>)>,
+    /// Losing versions of concurrently edited records, kept for the user to resolve.
+    pub conflicts: Vec<(String, Vec<u8>)>,
+    /// Pending changes to remove (applied after the writes above).
+    pub delete_pending: Vec<String>,
+    /// Conflicts to remove (resolved).
+    pub delete_conflicts: Vec<String>,
     /// The `records` entries are new: if one exists already, the whole batch fails with
     /// [`StoreError::Exists`] (IndexedDB `add` instead of `put`: no read needed first).
     pub insert_only: bool,
+}
+
+/// What [`VaultStore::update_record`] read, inside its transaction.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Current {
+    pub record: Option<Vec<u8>>,
+    pub pending: Option<Vec<u8>>,
 }
 
 /// A storage backend. Futures are not `Send`: in the browser everything runs on one thread.
@@ -42,15 +58,17 @@ pub trait VaultStore {
     async fn get_record(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
     async fn scan_records(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
     async fn scan_pending(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
+    async fn scan_conflicts(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
     /// Applies every write of `batch` atomically.
     async fn write(&self, batch: Batch) -> Result<(), StoreError>;
-    /// Atomically reads the record entry `key` and applies the batch `f` makes of it, in one
+    /// Atomically reads the record entry `key` (and its pending change) and applies the batch
+    /// `f` makes of them, in one
     /// transaction. `f` is synchronous on purpose: sealing is synchronous Rust, and nothing
     /// may be awaited inside an IndexedDB transaction. If `f` fails, nothing is written.
     async fn update_record<T, E, F>(&self, key: &str, f: F) -> Result<T, E>
     where
         E: From<StoreError>,
-        F: FnOnce(Option<Vec<u8>>) -> Result<(Batch, T), E>;
+        F: FnOnce(Current) -> Result<(Batch, T), E>;
     /// Removes each pending entry whose stored bytes still equal the given bytes (a change
     /// queued again after being pushed stays queued). Atomic.
     async fn ack_pending(&self, acks: &[(String, Vec<u8>)]) -> Result<(), StoreError>;
@@ -80,6 +98,10 @@ pub struct PendingChange {
     pub version: u64,
     pub hlc: Hlc,
     pub deleted: bool,
+    /// The version of the last state this device had from sync (or 0) when the change was
+    /// made: a remote version above it is a concurrent edit, at or below it an ancestor.
+    #[serde(default)]
+    pub base_version: u64,
 }
 
 impl StoredRecord {
@@ -103,13 +125,15 @@ impl StoredRecord {
         Ok(rec)
     }
 
-    pub fn change(&self) -> PendingChange {
+    /// The pending change that records this entry, made on top of `base_version`.
+    pub fn change(&self, base_version: u64) -> PendingChange {
         PendingChange {
             id: self.id,
             namespace: self.namespace.clone(),
             version: self.version,
             hlc: self.hlc,
             deleted: self.deleted,
+            base_version,
         }
     }
 }

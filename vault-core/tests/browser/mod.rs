@@ -173,3 +173,65 @@ pub async fn webcrypto_interop() {
     assert_eq!(&opened[..], &plaintext[..]);
     assert_eq!(vault_core::record::decode_record(&opened).unwrap(), rec);
 }
+
+/// Sync merge on IndexedDB: a second device's changes applied, a concurrent edit kept as a
+/// conflict (conflicts store, pending removal in one transaction), then resolved.
+pub async fn indexeddb_sync_merge() {
+    use vault_core::store::{MemoryStore, VaultStore, META_HEADER};
+    use vault_core::sync::Keep;
+    let name = unique_db("selfos-sync");
+    let store = IndexedDbStore::open(&name).await.unwrap();
+    let (mut a, _) = Vault::create(
+        store,
+        &Passphrase::new(PASSPHRASE),
+        KdfParams::generate().unwrap(),
+    )
+    .await
+    .unwrap();
+    // Device b: same vault (header and key), its own memory store.
+    let b_store = MemoryStore::new();
+    b_store.put_raw_meta(
+        META_HEADER,
+        a.store().get_meta(META_HEADER).await.unwrap().unwrap(),
+    );
+    let key = VaultKey::from_session_bytes(a.session_key().to_session_bytes().as_ref()).unwrap();
+    let mut b = Vault::resume(b_store, key).await.unwrap();
+
+    let rec = sample_record(1);
+    b.insert(&rec).await.unwrap();
+    let (entries, changes) = b.outgoing().await.unwrap();
+    b.ack_changes(&changes).await.unwrap();
+    let report = a.apply_remote(entries).await.unwrap();
+    assert_eq!((report.applied, report.conflicts), (1, 0));
+    assert_eq!(a.get(&rec.id).await.unwrap(), Some(rec.clone()));
+
+    // Concurrent edits; b's is later, so it wins and a keeps its own edit as the conflict.
+    let mut from_a = rec.clone();
+    from_a.answer = vault_core::Answer::Choice {
+        option: "from-a".into(),
+    };
+    let mut from_b = rec.clone();
+    from_b.answer = vault_core::Answer::Choice {
+        option: "from-b".into(),
+    };
+    a.put(&from_a).await.unwrap();
+    b.put(&from_b).await.unwrap();
+    let (entries, _) = b.outgoing().await.unwrap();
+    let report = a.apply_remote(entries).await.unwrap();
+    assert_eq!((report.applied, report.conflicts), (1, 1));
+    assert_eq!(a.get(&rec.id).await.unwrap(), Some(from_b));
+    assert!(
+        a.pending_changes().await.unwrap().is_empty(),
+        "the losing edit left the queue"
+    );
+    let (conflicts, _) = a.conflicts().await.unwrap();
+    assert_eq!(conflicts.len(), 1);
+    assert_eq!(conflicts[0].losing, Some(from_a.clone()));
+    a.resolve_conflict(&conflicts[0].key.clone(), Keep::Losing)
+        .await
+        .unwrap();
+    assert_eq!(a.get(&rec.id).await.unwrap(), Some(from_a));
+    assert!(a.conflicts().await.unwrap().0.is_empty());
+    a.destroy().await.unwrap().close();
+    IndexedDbStore::delete(&name).await.unwrap();
+}
