@@ -61,17 +61,14 @@ fn run() -> Result<()> {
     step("build native crates", || {
         cmd::cargo(&["build", "--workspace", "--release"])
     })?;
-    let out = wasm::build_web(&tc, "vault-core", &root().join("target/wasm/vault-core"))?;
+    wasm::build_web(&tc, "vault-core", &root().join("target/wasm/vault-core"))?;
     println!(
-        "\nSelfOS today: the vault core is built natively and for the browser (pipeline check:\n\
-         {} bytes of wasm in {}). Nothing runs yet: the sync server and web app\n\
-         (http://127.0.0.1:8787) arrive with the sync and web app issues, the unpacked\n\
-         extensions (dist/chrome, dist/firefox) with the extension issue; this command will\n\
-         start and list them as they land. `cargo xtask test` exercises what exists.",
-        out.wasm_bytes,
-        out.dir.display()
+        "\nStarting the SelfOS sync server on its embedded SQLite database\n\
+         (SELFOS_ADDR, default 127.0.0.1:8787; SELFOS_DATA, default ./data). Ctrl-C stops it.\n\
+         Not here yet: the web app at / and the unpacked extensions (dist/chrome, dist/firefox)\n\
+         arrive with their issues; this command will serve and list them then."
     );
-    Ok(())
+    cmd::status(std::process::Command::new(root().join("target/debug/selfos")).arg("serve"))
 }
 
 fn test(extra: &[String]) -> Result<()> {

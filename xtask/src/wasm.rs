@@ -1,13 +1,12 @@
 //! The browser build pipeline: cargo (wasm32, size profile) -> wasm-bindgen -> wasm-opt.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use crate::cmd::{self, step, Result};
 use crate::tools::Toolchain;
 
 pub struct WebBuild {
-    pub dir: PathBuf,
     pub wasm_bytes: u64,
     pub wasm_gz_bytes: u64,
 }
@@ -52,7 +51,6 @@ pub fn build_web(tc: &Toolchain, krate: &str, out_dir: &Path) -> Result<WebBuild
         )?;
         let wasm_bytes = std::fs::metadata(&wasm).map_err(|e| e.to_string())?.len();
         Ok(WebBuild {
-            dir: out_dir.to_path_buf(),
             wasm_bytes,
             wasm_gz_bytes: gzipped_len(&wasm)?,
         })

@@ -1,0 +1,391 @@
+//! The sync API in-process (tower `oneshot`), on a real SQLite file in a temp folder, with
+//! real vaults from vault-core as clients.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use sync_server::store::SqliteStore;
+use sync_server::{app, AppState};
+use tower::ServiceExt;
+use vault_core::store::block_on;
+use vault_core::{
+    Answer, AnswerRecord, CardType, KdfParams, MemoryStore, Namespace, Passphrase, RecordFlags,
+    RecordId, StoredRecord, Vault,
+};
+
+struct Server {
+    router: axum::Router,
+    dir: std::path::PathBuf,
+}
+
+impl Server {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("selfos-api-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let store = SqliteStore::open(&dir).unwrap();
+        Server {
+            router: app(AppState::new(store)),
+            dir,
+        }
+    }
+
+    async fn call(
+        &self,
+        method: &str,
+        uri: &str,
+        token: Option<&str>,
+        body: Option<Vec<u8>>,
+    ) -> (StatusCode, Value) {
+        let mut req = Request::builder().method(method).uri(uri);
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        if body.is_some() {
+            req = req.header("content-type", "application/json");
+        }
+        let req = req
+            .body(body.map(Body::from).unwrap_or_else(Body::empty))
+            .unwrap();
+        let resp = self.router.clone().oneshot(req).await.unwrap();
+        let status = resp.status();
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        let value = serde_json::from_slice(&bytes)
+            .unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into()));
+        (status, value)
+    }
+
+    async fn json(
+        &self,
+        method: &str,
+        uri: &str,
+        token: Option<&str>,
+        body: Value,
+    ) -> (StatusCode, Value) {
+        self.call(method, uri, token, Some(serde_json::to_vec(&body).unwrap()))
+            .await
+    }
+}
+
+const PASS: &str = "correct horse battery staple";
+
+struct Client {
+    vault: Vault<MemoryStore>,
+    credential: String,
+}
+
+fn new_vault() -> Client {
+    let (vault, auth) = block_on(Vault::create(
+        MemoryStore::new(),
+        &Passphrase::new(PASS),
+        KdfParams::generate().unwrap(),
+    ))
+    .unwrap();
+    Client {
+        vault,
+        credential: auth.to_credential(),
+    }
+}
+
+fn record(text: &str) -> AnswerRecord {
+    AnswerRecord {
+        id: RecordId::generate().unwrap(),
+        prompt_id: "goals.this-week.what".into(),
+        prompt_version: 1,
+        card_type: CardType::ShortText,
+        answer: Answer::ShortText { text: text.into() },
+        namespace: Namespace::new("chatgpt").unwrap(),
+        origin: None,
+        page_context: None,
+        captured_at_ms: 1_763_800_000_000,
+        answer_latency_ms: 1_000,
+        wait_duration_ms: 5_000,
+        flags: RecordFlags::default(),
+    }
+}
+
+async fn register_and_login(s: &Server, user: &str, c: &Client) -> String {
+    let (st, body) = s
+        .json("POST", "/api/v1/accounts", None, json!({ "username": user, "credential": c.credential, "header": c.vault.header().to_json() }))
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{body}");
+    let (st, body) = s
+        .json(
+            "POST",
+            "/api/v1/sessions",
+            None,
+            json!({ "username": user, "credential": c.credential, "device": "test" }),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{body}");
+    body["token"].as_str().unwrap().to_owned()
+}
+
+async fn push(s: &Server, token: &str, key: &str, changes: &[StoredRecord]) -> (StatusCode, Value) {
+    s.json(
+        "POST",
+        "/api/v1/push",
+        Some(token),
+        json!({ "idempotency_key": key, "changes": changes }),
+    )
+    .await
+}
+
+async fn pull_all(s: &Server, token: &str, since: i64) -> (Vec<StoredRecord>, i64) {
+    let (mut out, mut cursor) = (Vec::new(), since);
+    loop {
+        let (st, body) = s
+            .call(
+                "GET",
+                &format!("/api/v1/pull?since={cursor}&limit=2"),
+                Some(token),
+                None,
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{body}");
+        for c in body["changes"].as_array().unwrap() {
+            out.push(serde_json::from_value(c["entry"].clone()).unwrap());
+        }
+        cursor = body["cursor"].as_i64().unwrap();
+        if !body["more"].as_bool().unwrap() {
+            return (out, cursor);
+        }
+    }
+}
+
+#[tokio::test]
+async fn two_devices_sync_through_the_server_and_converge() {
+    let s = Server::new("sync");
+    let mut a = new_vault();
+    let token_a = register_and_login(&s, "alice", &a).await;
+    // The pre-login answer gives the KDF parameters, never the wrapped key.
+    let (st, pre) = s
+        .call("GET", "/api/v1/accounts/alice/kdf", None, None)
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(pre["kdf"]["iterations"], 600_000);
+    assert!(pre.get("header").is_none() && !pre.to_string().contains("wrapped"));
+
+    // Device b: restores the vault from the header served at login, with the passphrase.
+    let (_, login) = s
+        .json(
+            "POST",
+            "/api/v1/sessions",
+            None,
+            json!({ "username": "alice", "credential": a.credential, "device": "b" }),
+        )
+        .await;
+    let token_b = login["token"].as_str().unwrap().to_owned();
+    let backup = json!({ "format": "selfos-backup", "version": 1, "exported_at_ms": 0, "header": login["header"], "records": [] });
+    let (mut b, _) = block_on(Vault::restore_backup(
+        MemoryStore::new(),
+        &serde_json::to_vec(&backup).unwrap(),
+        &Passphrase::new(PASS),
+    ))
+    .unwrap();
+
+    for i in 0..5 {
+        block_on(a.vault.insert(&record(&format!("a{i}")))).unwrap();
+    }
+    let (entries, changes) = block_on(a.vault.outgoing()).unwrap();
+    let (st, out) = push(&s, &token_a, "a-1", &entries).await;
+    assert_eq!((st, out["accepted"].as_u64()), (StatusCode::OK, Some(5)));
+    // A retried batch (same key) changes nothing and answers the same.
+    let (_, again) = push(&s, &token_a, "a-1", &entries).await;
+    assert_eq!(again, out);
+    // The same changes under a new key are recognised as duplicates.
+    let (_, dup) = push(&s, &token_a, "a-2", &entries).await;
+    assert_eq!(
+        (dup["accepted"].as_u64(), dup["duplicates"].as_u64()),
+        (Some(0), Some(5))
+    );
+    block_on(a.vault.ack_changes(&changes)).unwrap();
+
+    let (pulled, cursor_b) = pull_all(&s, &token_b, 0).await;
+    assert_eq!(pulled.len(), 5);
+    block_on(b.apply_remote(pulled)).unwrap();
+    let victim = block_on(b.list()).unwrap().records[0].id;
+    block_on(b.delete(&victim)).unwrap();
+    let (entries, changes) = block_on(b.outgoing()).unwrap();
+    assert_eq!(push(&s, &token_b, "b-1", &entries).await.0, StatusCode::OK);
+    block_on(b.ack_changes(&changes)).unwrap();
+    let (pulled, _) = pull_all(&s, &token_a, 5).await;
+    block_on(a.vault.apply_remote(pulled)).unwrap();
+    let (rest_b, _) = pull_all(&s, &token_b, cursor_b).await;
+    block_on(b.apply_remote(rest_b)).unwrap();
+    let names = |v: &Vault<MemoryStore>| block_on(v.list()).unwrap().records;
+    assert_eq!(names(&a.vault).len(), 4);
+    assert_eq!(names(&a.vault), names(&b));
+
+    // Logging out ends the session.
+    assert_eq!(
+        s.call("DELETE", "/api/v1/sessions/current", Some(&token_b), None)
+            .await
+            .0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        s.call("GET", "/api/v1/pull?since=0", Some(&token_b), None)
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED
+    );
+    let _ = std::fs::remove_dir_all(&s.dir);
+}
+
+#[tokio::test]
+async fn accounts_are_isolated_and_the_database_holds_no_plaintext() {
+    let s = Server::new("isolation");
+    let mut a = new_vault();
+    let b = new_vault();
+    let ta = register_and_login(&s, "alice", &a).await;
+    let tb = register_and_login(&s, "bob", &b).await;
+    let canary = "CANARY-7d1f-plaintext-answer";
+    block_on(a.vault.insert(&record(canary))).unwrap();
+    let (entries, _) = block_on(a.vault.outgoing()).unwrap();
+    assert_eq!(push(&s, &ta, "k", &entries).await.0, StatusCode::OK);
+    assert!(
+        pull_all(&s, &tb, 0).await.0.is_empty(),
+        "bob sees nothing of alice's"
+    );
+    // Bob's idempotency keys are his own: the same key does not replay alice's answer.
+    let (_, bob_push) = push(&s, &tb, "k", &[]).await;
+    assert_eq!(bob_push["accepted"], 0);
+    let mut bytes = Vec::new();
+    for f in std::fs::read_dir(&s.dir).unwrap() {
+        bytes.extend(std::fs::read(f.unwrap().path()).unwrap());
+    }
+    assert!(
+        !bytes.windows(canary.len()).any(|w| w == canary.as_bytes()),
+        "plaintext found in the database files"
+    );
+    assert!(
+        !bytes
+            .windows(a.credential.len())
+            .any(|w| w == a.credential.as_bytes()),
+        "raw credential stored"
+    );
+    let _ = std::fs::remove_dir_all(&s.dir);
+}
+
+#[tokio::test]
+async fn bad_requests_get_clear_json_errors() {
+    let s = Server::new("errors");
+    let c = new_vault();
+    let token = register_and_login(&s, "carol", &c).await;
+    let check = |(st, body): (StatusCode, Value), want: StatusCode, code: &str| {
+        assert_eq!(st, want, "{body}");
+        assert_eq!(body["error"]["code"], code, "{body}");
+        assert!(!body["error"]["message"].as_str().unwrap().is_empty());
+    };
+    check(
+        s.call(
+            "POST",
+            "/api/v1/push",
+            Some(&token),
+            Some(b"{not json".to_vec()),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+    );
+    check(
+        s.json(
+            "POST",
+            "/api/v1/push",
+            Some(&token),
+            json!({ "idempotency_key": 5, "changes": [] }),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+    );
+    check(
+        s.json(
+            "POST",
+            "/api/v1/push",
+            Some(&token),
+            json!({ "idempotency_key": "x", "changes": [{ "id": "nothex" }] }),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+    );
+    check(
+        s.call(
+            "POST",
+            "/api/v1/push",
+            Some(&token),
+            Some(vec![b' '; 5 * 1024 * 1024]),
+        )
+        .await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "too_large",
+    );
+    check(
+        s.json(
+            "POST",
+            "/api/v1/push",
+            Some("forged"),
+            json!({ "idempotency_key": "x", "changes": [] }),
+        )
+        .await,
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+    );
+    check(
+        s.call("GET", "/api/v1/pull?since=-4", Some(&token), None)
+            .await,
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+    );
+    check(
+        s.call("GET", "/api/v1/pull?since=abc", Some(&token), None)
+            .await,
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+    );
+    check(
+        s.call("GET", "/api/v1/nope", None, None).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    check(
+        s.json(
+            "POST",
+            "/api/v1/sessions",
+            None,
+            json!({ "username": "carol", "credential": "AAAA" }),
+        )
+        .await,
+        StatusCode::UNAUTHORIZED,
+        "bad_credentials",
+    );
+    check(
+        s.json("POST", "/api/v1/accounts", None, json!({ "username": "carol", "credential": c.credential, "header": c.vault.header().to_json() })).await,
+        StatusCode::CONFLICT,
+        "conflict",
+    );
+    let mut weak = c.vault.header().to_json();
+    weak["kdf"]["iterations"] = 1000.into();
+    check(
+        s.json(
+            "POST",
+            "/api/v1/accounts",
+            None,
+            json!({ "username": "dave", "credential": c.credential, "header": weak }),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+    );
+    assert_eq!(
+        s.call("GET", "/healthz", None, None).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(s.call("GET", "/readyz", None, None).await.0, StatusCode::OK);
+    let (st, doc) = s.call("GET", "/api/v1/openapi.json", None, None).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(doc["paths"]["/api/v1/push"].is_object());
+    let _ = std::fs::remove_dir_all(&s.dir);
+}
