@@ -17,6 +17,7 @@ const TARGETS: &[(&str, f64, &str)] = &[
     ("vault_write_vs_bare_put_ratio", 1.5, "lower"),
     ("unlock_vs_webcrypto_ratio", 1.1, "lower"),
     ("sched_adaptive_vs_random_ratio", 0.5, "lower"),
+    ("sync_ingest_vs_raw_sqlite_ratio", 0.5, "higher"),
     ("prompt_cards", 150.0, "higher"),
     ("prompt_dimensions", 10.0, "higher"),
 ];
@@ -48,16 +49,8 @@ fn suite(name: &str, mut command: Command, report: &mut BTreeMap<String, f64>) -
     })
 }
 
-fn native_example(name: &str) -> Command {
-    cmd::cargo_cmd(&[
-        "run",
-        "--release",
-        "-q",
-        "-p",
-        "vault-core",
-        "--example",
-        name,
-    ])
+fn native_example(krate: &str, name: &str) -> Command {
+    cmd::cargo_cmd(&["run", "--release", "-q", "-p", krate, "--example", name])
 }
 
 pub fn bench() -> Result<()> {
@@ -65,12 +58,17 @@ pub fn bench() -> Result<()> {
     let mut report = BTreeMap::new();
     suite(
         "native vault benchmarks",
-        native_example("bench_native"),
+        native_example("vault-core", "bench_native"),
         &mut report,
     )?;
     suite(
         "scheduler simulation (synthetic users)",
-        native_example("bench_scheduler"),
+        native_example("vault-core", "bench_scheduler"),
+        &mut report,
+    )?;
+    suite(
+        "sync ingest (API vs raw SQLite)",
+        native_example("sync-server", "bench_ingest"),
         &mut report,
     )?;
     let browser = tc.browser_cargo_cmd(&[
