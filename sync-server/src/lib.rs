@@ -15,7 +15,7 @@ use std::sync::Arc;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{DefaultBodyLimit, FromRequest, Path, Query, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
@@ -61,12 +61,53 @@ impl Config {
 #[derive(Clone)]
 pub struct AppState {
     store: Arc<dyn ServerStore>,
+    throttle: Arc<Throttle>,
+}
+
+/// Failed logins per account and per client address in a sliding window: past the limit,
+/// login answers 429 with Retry-After until the oldest failure leaves the window. Memory
+/// only (one process); a PostgreSQL deployment would keep it in the database.
+#[derive(Default)]
+pub struct Throttle {
+    failures: std::sync::Mutex<std::collections::HashMap<String, Vec<i64>>>,
+}
+
+/// Failed logins allowed per account in [`THROTTLE_WINDOW_MS`].
+pub const MAX_ACCOUNT_FAILURES: usize = 5;
+/// Failed logins allowed per client address in [`THROTTLE_WINDOW_MS`].
+pub const MAX_ADDRESS_FAILURES: usize = 20;
+pub const THROTTLE_WINDOW_MS: i64 = 15 * 60_000;
+
+impl Throttle {
+    /// Seconds to wait if `key` is over `limit`, else `None`.
+    fn blocked(&self, key: &str, limit: usize, now: i64) -> Option<u64> {
+        let mut map = self.failures.lock().ok()?;
+        let list = map.get_mut(key)?;
+        list.retain(|&t| now - t < THROTTLE_WINDOW_MS);
+        (list.len() >= limit).then(|| {
+            let oldest = list.iter().copied().min().unwrap_or(now);
+            ((oldest + THROTTLE_WINDOW_MS - now) / 1000).max(1) as u64
+        })
+    }
+
+    fn fail(&self, key: String, now: i64) {
+        if let Ok(mut map) = self.failures.lock() {
+            map.entry(key).or_default().push(now);
+        }
+    }
+
+    fn clear(&self, key: &str) {
+        if let Ok(mut map) = self.failures.lock() {
+            map.remove(key);
+        }
+    }
 }
 
 impl AppState {
     pub fn new(store: impl ServerStore) -> Self {
         AppState {
             store: Arc::new(store),
+            throttle: Arc::new(Throttle::default()),
         }
     }
 
@@ -97,6 +138,25 @@ pub fn app(state: AppState) -> Router {
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
+}
+
+/// The client's address when the server runs with connect info (absent in-process).
+pub struct Peer(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Peer {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Peer(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
 }
 
 /// `Json<T>` whose rejections are JSON errors with the right status.
@@ -246,14 +306,33 @@ struct LoginResponse {
 
 async fn login(
     State(state): State<AppState>,
+    Peer(peer): Peer,
     Body(req): Body<LoginRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
     check_username(&req.username)?;
+    let now = now_ms();
+    let account_key = format!("user:{}", req.username);
+    let address_key = format!(
+        "addr:{}",
+        peer.map_or_else(|| "local".to_owned(), |ip| ip.to_string())
+    );
+    for (key, limit) in [
+        (&account_key, MAX_ACCOUNT_FAILURES),
+        (&address_key, MAX_ADDRESS_FAILURES),
+    ] {
+        if let Some(wait) = state.throttle.blocked(key, limit, now) {
+            return Err(ApiError::TooMany(wait));
+        }
+    }
+    let fail = |state: &AppState| {
+        state.throttle.fail(account_key.clone(), now);
+        state.throttle.fail(address_key.clone(), now);
+        ApiError::BadCredentials
+    };
     let name = req.username.clone();
-    let account = state
-        .with(move |s| s.account(&name))
-        .await?
-        .ok_or(ApiError::BadCredentials)?;
+    let Some(account) = state.with(move |s| s.account(&name)).await? else {
+        return Err(fail(&state));
+    };
     let (hash, credential) = (account.credential_hash.clone(), req.credential.clone());
     let ok = tokio::task::spawn_blocking(move || {
         PasswordHash::new(&hash)
@@ -267,8 +346,9 @@ async fn login(
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))?;
     if !ok {
-        return Err(ApiError::BadCredentials);
+        return Err(fail(&state));
     }
+    state.throttle.clear(&account_key);
     let token = random_token()?;
     let (th, id) = (token_hash(&token), account.id);
     let device: String = req.device.chars().take(100).collect();
@@ -424,21 +504,24 @@ pub async fn serve(config: Config) -> Result<(), String> {
         config.addr,
         config.data.display()
     );
-    axum::serve(listener, app(AppState::new(store)))
-        .with_graceful_shutdown(async {
-            let ctrl_c = tokio::signal::ctrl_c();
-            #[cfg(unix)]
-            let term = async {
-                if let Ok(mut s) =
-                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                {
-                    s.recv().await;
-                }
-            };
-            #[cfg(not(unix))]
-            let term = std::future::pending::<()>();
-            tokio::select! { _ = ctrl_c => {}, _ = term => {} }
-        })
-        .await
-        .map_err(|e| e.to_string())
+    axum::serve(
+        listener,
+        app(AppState::new(store)).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        let term = async {
+            if let Ok(mut s) =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            {
+                s.recv().await;
+            }
+        };
+        #[cfg(not(unix))]
+        let term = std::future::pending::<()>();
+        tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    })
+    .await
+    .map_err(|e| e.to_string())
 }

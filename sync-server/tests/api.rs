@@ -389,3 +389,34 @@ async fn bad_requests_get_clear_json_errors() {
     assert!(doc["paths"]["/api/v1/push"].is_object());
     let _ = std::fs::remove_dir_all(&s.dir);
 }
+
+#[tokio::test]
+async fn repeated_failed_logins_are_throttled() {
+    let s = Server::new("throttle");
+    let c = new_vault();
+    register_and_login(&s, "erin", &c).await;
+    let wrong = json!({ "username": "erin", "credential": "A".repeat(43) });
+    for _ in 0..sync_server::MAX_ACCOUNT_FAILURES {
+        assert_eq!(
+            s.json("POST", "/api/v1/sessions", None, wrong.clone())
+                .await
+                .0,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let (st, body) = s.json("POST", "/api/v1/sessions", None, wrong).await;
+    assert_eq!(
+        (st, body["error"]["code"].as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, Some("rate_limited"))
+    );
+    // Even the right credential waits until the window passes.
+    let right = json!({ "username": "erin", "credential": c.credential });
+    assert_eq!(
+        s.json("POST", "/api/v1/sessions", None, right).await.0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // Another account is not affected.
+    let d = new_vault();
+    register_and_login(&s, "frank", &d).await;
+    let _ = std::fs::remove_dir_all(&s.dir);
+}
