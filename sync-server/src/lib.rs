@@ -42,6 +42,10 @@ const SESSION_MS: i64 = 30 * 24 * 3_600_000;
 pub struct Config {
     pub addr: SocketAddr,
     pub data: PathBuf,
+    /// Browser origins allowed to call the API cross-origin (`SELFOS_ALLOWED_ORIGINS`, comma
+    /// separated: the extension's `chrome-extension://<id>` / `moz-extension://<id>`). The web
+    /// app is served by this server (same origin) and needs no entry.
+    pub allowed_origins: Vec<String>,
 }
 
 impl Config {
@@ -54,7 +58,17 @@ impl Config {
         if std::env::var("DATABASE_URL").is_ok_and(|u| u.starts_with("postgres")) {
             return Err("DATABASE_URL points at PostgreSQL, which this build does not support yet; unset it to use the embedded SQLite database".into());
         }
-        Ok(Config { addr, data })
+        let allowed_origins = std::env::var("SELFOS_ALLOWED_ORIGINS")
+            .unwrap_or_default()
+            .split(',')
+            .map(|o| o.trim().trim_end_matches('/').to_owned())
+            .filter(|o| !o.is_empty())
+            .collect();
+        Ok(Config {
+            addr,
+            data,
+            allowed_origins,
+        })
     }
 }
 
@@ -121,6 +135,43 @@ impl AppState {
             .await
             .map_err(|e| ApiError::Internal(format!("store task: {e}")))?
     }
+}
+
+/// Headers every answer carries: no sniffing, no framing, no referrer, and a CSP that lets an
+/// API response load nothing (pages the server serves later get their own, strict CSP).
+async fn security_headers(mut resp: axum::response::Response) -> axum::response::Response {
+    let h = resp.headers_mut();
+    for (name, value) in [
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "DENY"),
+        ("referrer-policy", "no-referrer"),
+        (
+            "content-security-policy",
+            "default-src 'none'; frame-ancestors 'none'",
+        ),
+        ("cache-control", "no-store"),
+    ] {
+        h.insert(name, axum::http::HeaderValue::from_static(value));
+    }
+    resp
+}
+
+/// CORS that admits only the configured origins (none by default).
+pub fn cors(allowed: &[String]) -> tower_http::cors::CorsLayer {
+    use axum::http::{header, HeaderValue, Method};
+    let origins: Vec<HeaderValue> = allowed.iter().filter_map(|o| o.parse().ok()).collect();
+    tower_http::cors::CorsLayer::new()
+        .allow_origin(origins)
+        .allow_methods([Method::GET, Method::POST, Method::DELETE])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .max_age(std::time::Duration::from_secs(600))
+}
+
+/// The HTTP API with its production layers (security headers, CORS for `allowed_origins`).
+pub fn app_with(state: AppState, allowed_origins: &[String]) -> Router {
+    app(state)
+        .layer(axum::middleware::map_response(security_headers))
+        .layer(cors(allowed_origins))
 }
 
 /// The HTTP API.
@@ -506,7 +557,8 @@ pub async fn serve(config: Config) -> Result<(), String> {
     );
     axum::serve(
         listener,
-        app(AppState::new(store)).into_make_service_with_connect_info::<SocketAddr>(),
+        app_with(AppState::new(store), &config.allowed_origins)
+            .into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(async {
         let ctrl_c = tokio::signal::ctrl_c();

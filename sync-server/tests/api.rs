@@ -420,3 +420,59 @@ async fn repeated_failed_logins_are_throttled() {
     register_and_login(&s, "frank", &d).await;
     let _ = std::fs::remove_dir_all(&s.dir);
 }
+
+#[tokio::test]
+async fn cors_admits_only_configured_origins_and_headers_are_strict() {
+    let dir = std::env::temp_dir().join(format!("selfos-api-cors-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let router = sync_server::app_with(
+        AppState::new(SqliteStore::open(&dir).unwrap()),
+        &["chrome-extension://abcdefghijklmnop".to_owned()],
+    );
+    let preflight = |origin: &str| {
+        Request::builder()
+            .method("OPTIONS")
+            .uri("/api/v1/push")
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "authorization,content-type",
+            )
+            .body(Body::empty())
+            .unwrap()
+    };
+    let ok = router
+        .clone()
+        .oneshot(preflight("chrome-extension://abcdefghijklmnop"))
+        .await
+        .unwrap();
+    assert_eq!(
+        ok.headers()
+            .get("access-control-allow-origin")
+            .map(|v| v.to_str().unwrap()),
+        Some("chrome-extension://abcdefghijklmnop")
+    );
+    let evil = router
+        .clone()
+        .oneshot(preflight("https://evil.example"))
+        .await
+        .unwrap();
+    assert!(evil.headers().get("access-control-allow-origin").is_none());
+    let health = router
+        .oneshot(
+            Request::builder()
+                .uri("/healthz")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(health.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(health.headers()["x-frame-options"], "DENY");
+    assert!(health.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("default-src 'none'"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
