@@ -106,6 +106,10 @@ impl Throttle {
 
     fn fail(&self, key: String, now: i64) {
         if let Ok(mut map) = self.failures.lock() {
+            // Bound the memory an attacker can make us hold with made-up usernames.
+            if map.len() >= 100_000 {
+                map.retain(|_, list| list.iter().any(|&t| now - t < THROTTLE_WINDOW_MS));
+            }
             map.entry(key).or_default().push(now);
         }
     }
