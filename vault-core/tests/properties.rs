@@ -8,11 +8,8 @@ use std::sync::OnceLock;
 
 use proptest::prelude::*;
 use vault_core::crypto::envelope::{open_record, seal_record, Envelope, RecordAad};
-use vault_core::store::{block_on as run, META_HEADER};
-use vault_core::{
-    Answer, CryptoError, Hlc, HlcClock, KdfParams, MemoryStore, Namespace, Passphrase, RecordId,
-    Vault, VaultKey, VaultStore,
-};
+use vault_core::store::block_on as run;
+use vault_core::{Answer, CryptoError, Hlc, HlcClock, Namespace, RecordId, VaultKey};
 
 fn namespace() -> impl Strategy<Value = Namespace> {
     "[a-z0-9.:_-]{1,64}".prop_map(|s| Namespace::new(s).unwrap())
@@ -159,23 +156,6 @@ fn clock_refuses_a_remote_far_in_the_future() {
     );
 }
 
-/// A header and its vault key, made once: PBKDF2 at full cost is too slow per case.
-fn fixture() -> &'static (Vec<u8>, Vec<u8>) {
-    static FIX: OnceLock<(Vec<u8>, Vec<u8>)> = OnceLock::new();
-    FIX.get_or_init(|| {
-        let store = MemoryStore::new();
-        let pass = Passphrase::new(common::PASSPHRASE);
-        let (vault, _) = run(Vault::create(
-            store.clone(),
-            &pass,
-            KdfParams::generate().unwrap(),
-        ))
-        .unwrap();
-        let key = vault.session_key().to_session_bytes().to_vec();
-        (run(store.get_meta(META_HEADER)).unwrap().unwrap(), key)
-    })
-}
-
 #[derive(Debug, Clone)]
 enum LogOp {
     Insert,
@@ -208,10 +188,7 @@ proptest! {
     /// lists exactly the live records, and versions grow by one per change.
     #[test]
     fn change_log_matches_the_model(ops in proptest::collection::vec(log_op(), 1..40)) {
-        let (header, key) = fixture();
-        let store = MemoryStore::new();
-        store.put_raw_meta(META_HEADER, header.clone());
-        let mut vault = run(Vault::resume(store.clone(), VaultKey::from_session_bytes(key).unwrap())).unwrap();
+        let mut vault = common::device();
         let mut model: BTreeMap<RecordId, Model> = BTreeMap::new();
         let mut n = 0u32;
         for op in ops {

@@ -6,41 +6,13 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
 
 use proptest::prelude::*;
-use vault_core::store::{block_on as run, META_HEADER};
+use vault_core::store::block_on as run;
 use vault_core::sync::Keep;
-use vault_core::{
-    Answer, KdfParams, MemoryStore, Passphrase, RecordId, StoredRecord, Vault, VaultKey, VaultStore,
-};
+use vault_core::{Answer, MemoryStore, RecordId, StoredRecord, Vault};
 
-fn fixture() -> &'static (Vec<u8>, Vec<u8>) {
-    static FIX: OnceLock<(Vec<u8>, Vec<u8>)> = OnceLock::new();
-    FIX.get_or_init(|| {
-        let store = MemoryStore::new();
-        let pass = Passphrase::new(common::PASSPHRASE);
-        let (vault, _) = run(Vault::create(
-            store.clone(),
-            &pass,
-            KdfParams::generate().unwrap(),
-        ))
-        .unwrap();
-        let key = vault.session_key().to_session_bytes().to_vec();
-        (run(store.get_meta(META_HEADER)).unwrap().unwrap(), key)
-    })
-}
-
-fn device() -> Vault<MemoryStore> {
-    let (header, key) = fixture();
-    let store = MemoryStore::new();
-    store.put_raw_meta(META_HEADER, header.clone());
-    run(Vault::resume(
-        store,
-        VaultKey::from_session_bytes(key).unwrap(),
-    ))
-    .unwrap()
-}
+use common::device;
 
 struct Device {
     vault: Vault<MemoryStore>,

@@ -24,3 +24,33 @@ pub fn sample_record(n: u32) -> AnswerRecord {
         flags: RecordFlags::default(),
     }
 }
+
+/// A fresh device of one shared vault: an empty memory store holding the vault's header,
+/// resumed with its key. The vault is created once per test binary, because PBKDF2 at full
+/// cost is too slow to run per property-test case.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn device() -> vault_core::Vault<vault_core::MemoryStore> {
+    use std::sync::OnceLock;
+    use vault_core::store::{block_on, META_HEADER};
+    use vault_core::{KdfParams, MemoryStore, Passphrase, Vault, VaultKey, VaultStore};
+    static FIXTURE: OnceLock<(Vec<u8>, Vec<u8>)> = OnceLock::new();
+    let (header, key) = FIXTURE.get_or_init(|| {
+        let store = MemoryStore::new();
+        let pass = Passphrase::new(PASSPHRASE);
+        let (vault, _) = block_on(Vault::create(
+            store.clone(),
+            &pass,
+            KdfParams::generate().unwrap(),
+        ))
+        .unwrap();
+        let key = vault.session_key().to_session_bytes().to_vec();
+        (block_on(store.get_meta(META_HEADER)).unwrap().unwrap(), key)
+    });
+    let store = MemoryStore::new();
+    store.put_raw_meta(META_HEADER, header.clone());
+    block_on(Vault::resume(
+        store,
+        VaultKey::from_session_bytes(key).unwrap(),
+    ))
+    .unwrap()
+}
