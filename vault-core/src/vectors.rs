@@ -297,3 +297,70 @@ fn selfos_vectors_and_sample_backup() {
     assert_eq!((report.imported, report.failures.len()), (3, 0));
     assert_eq!(run(vault.list()).unwrap().records, fixed_records());
 }
+
+/// `seal_with` is the real sealing path with the randomness fixed: what it makes opens with
+/// `open_record`, its content key is plain HKDF-SHA256 (computed here with the `hkdf` crate
+/// directly, not through `content_key`), and the bytes after the header are plain AES-256-GCM
+/// under that key.
+#[test]
+fn seal_with_opens_and_content_key_is_plain_hkdf() {
+    let root: [u8; 32] = pattern(0x40);
+    let (salt, nonce) = (pattern::<32>(0x90), pattern::<12>(0x30));
+    let ns = Namespace::new("claude").unwrap();
+    let id = RecordId::from_bytes(pattern(0x70));
+    let aad = RecordAad::new(&ns, &id, 7);
+    let plaintext = b"{\"answer\":\"independent\"}";
+
+    let mut independent = [0u8; 32];
+    hkdf::Hkdf::<sha2::Sha256>::new(Some(&salt), &root)
+        .expand(b"selfos/v1/record", &mut independent)
+        .unwrap();
+    assert_eq!(*content_key(&root, &salt, Purpose::Record), independent);
+    // The purpose label is the HKDF info: another purpose gives another key.
+    assert_ne!(
+        *content_key(&root, &salt, Purpose::VaultKeyWrap),
+        independent
+    );
+    // The salt is the HKDF salt, not ignored.
+    assert_ne!(
+        *content_key(&root, &pattern::<32>(0x91), Purpose::Record),
+        independent
+    );
+
+    let env = seal_with(
+        &root,
+        Purpose::Record,
+        aad.as_bytes(),
+        plaintext,
+        &salt,
+        &nonce,
+    );
+    let bytes = env.as_bytes();
+    assert_eq!(bytes.len(), envelope::MIN_LEN + plaintext.len());
+    assert_eq!(bytes[0], envelope::VERSION);
+    assert_eq!(&bytes[1..33], &salt);
+    assert_eq!(&bytes[33..45], &nonce);
+    let direct = Aes256Gcm::new_from_slice(&independent)
+        .unwrap()
+        .decrypt(
+            Nonce::from_slice(&nonce),
+            Payload {
+                msg: &bytes[45..],
+                aad: aad.as_bytes(),
+            },
+        )
+        .unwrap();
+    assert_eq!(direct, plaintext);
+
+    let vk = VaultKey::from_bytes(root);
+    let parsed = envelope::Envelope::parse(bytes.to_vec()).unwrap();
+    assert_eq!(
+        &envelope::open_record(&vk, &aad, &parsed).unwrap()[..],
+        plaintext
+    );
+    // The same bytes refuse to open for another version of the record.
+    assert_eq!(
+        envelope::open_record(&vk, &RecordAad::new(&ns, &id, 8), &parsed).err(),
+        Some(crate::CryptoError::Tampered)
+    );
+}
