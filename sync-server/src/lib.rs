@@ -335,7 +335,15 @@ async fn prelogin(
             .and_then(|h| h.get("kdf").cloned())
             .ok_or_else(|| ApiError::Internal("stored header unreadable".into()))?,
         None => {
-            let fake = Sha256::digest(format!("selfos-prelogin/{username}").as_bytes());
+            // Keyed by a per-server secret: stable for a username, and not computable by
+            // anyone else, so it cannot be told apart from a real account's random salt.
+            let secret = state.with(|s| s.server_secret()).await?;
+            use hmac::Mac;
+            let mut mac = hmac::Hmac::<Sha256>::new_from_slice(&secret)
+                .map_err(|e| ApiError::Internal(format!("hmac: {e}")))?;
+            mac.update(b"selfos-prelogin/");
+            mac.update(username.as_bytes());
+            let fake = mac.finalize().into_bytes();
             json!({ "algorithm": "pbkdf2-sha256", "iterations": 600000,
                     "salt": base64::engine::general_purpose::STANDARD.encode(&fake[..16]) })
         }

@@ -33,6 +33,8 @@ pub struct PushOutcome {
 
 pub trait ServerStore: Send + Sync + 'static {
     fn ping(&self) -> ApiResult<()>;
+    /// A random 32-byte secret made once per database and kept there.
+    fn server_secret(&self) -> ApiResult<Vec<u8>>;
     fn create_account(
         &self,
         username: &str,
@@ -102,6 +104,8 @@ const MIGRATIONS: &[&str] = &[
         cursor INTEGER NOT NULL,
         PRIMARY KEY (account_id, key)
      );",
+    // 2: a per-server secret (keys the made-up pre-login answers for unknown users).
+    "CREATE TABLE server_meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);",
 ];
 
 impl SqliteStore {
@@ -136,6 +140,21 @@ impl ServerStore for SqliteStore {
     fn ping(&self) -> ApiResult<()> {
         self.conn()?.query_row("SELECT 1", [], |_| Ok(()))?;
         Ok(())
+    }
+
+    fn server_secret(&self) -> ApiResult<Vec<u8>> {
+        let conn = self.conn()?;
+        let mut fresh = [0u8; 32];
+        getrandom::getrandom(&mut fresh).map_err(|e| ApiError::Internal(format!("rng: {e}")))?;
+        conn.execute(
+            "INSERT OR IGNORE INTO server_meta (key, value) VALUES ('secret', ?1)",
+            params![fresh.as_slice()],
+        )?;
+        Ok(conn.query_row(
+            "SELECT value FROM server_meta WHERE key = 'secret'",
+            [],
+            |r| r.get(0),
+        )?)
     }
 
     fn create_account(

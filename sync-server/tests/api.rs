@@ -476,3 +476,37 @@ async fn cors_admits_only_configured_origins_and_headers_are_strict() {
         .contains("default-src 'none'"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn prelogin_does_not_reveal_who_has_an_account() {
+    let s = Server::new("prelogin");
+    let c = new_vault();
+    register_and_login(&s, "grace", &c).await;
+    let kdf = |u: &'static str| {
+        let s = &s;
+        async move {
+            s.call("GET", &format!("/api/v1/accounts/{u}/kdf"), None, None)
+                .await
+        }
+    };
+    let (st_real, real) = kdf("grace").await;
+    let (st_fake, fake) = kdf("nobody").await;
+    assert_eq!((st_real, st_fake), (StatusCode::OK, StatusCode::OK));
+    // Same shape, both salts 16 bytes; the made-up one is stable across calls.
+    assert_eq!(real["kdf"]["algorithm"], fake["kdf"]["algorithm"]);
+    assert_eq!(real["kdf"]["iterations"], fake["kdf"]["iterations"]);
+    assert_eq!(
+        real["kdf"]["salt"].as_str().unwrap().len(),
+        fake["kdf"]["salt"].as_str().unwrap().len()
+    );
+    assert_eq!(kdf("nobody").await.1, fake);
+    // And it is not the public formula anyone could compute (keyed by the server's secret).
+    use base64::Engine;
+    use sha2::Digest;
+    let public = sha2::Sha256::digest(b"selfos-prelogin/nobody");
+    assert_ne!(
+        fake["kdf"]["salt"],
+        base64::engine::general_purpose::STANDARD.encode(&public[..16])
+    );
+    let _ = std::fs::remove_dir_all(&s.dir);
+}
