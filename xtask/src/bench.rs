@@ -18,6 +18,7 @@ const TARGETS: &[(&str, f64, &str)] = &[
     ("unlock_vs_webcrypto_ratio", 1.1, "lower"),
     ("sched_adaptive_vs_random_ratio", 0.5, "lower"),
     ("sync_ingest_vs_raw_sqlite_ratio", 0.5, "higher"),
+    ("sync_pull_p95_ms_at_1m", 5.0, "lower"),
     ("prompt_cards", 150.0, "higher"),
     ("prompt_dimensions", 10.0, "higher"),
 ];
