@@ -4,26 +4,11 @@
 mod browser;
 mod common;
 
-use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
-wasm_bindgen_test_configure!(run_in_browser);
-
-#[wasm_bindgen_test]
-async fn indexeddb_vault_round_trip() {
-    browser::indexeddb_vault_round_trip().await;
-}
-
-#[wasm_bindgen_test]
-async fn webcrypto_and_rust_kdf_agree() {
-    browser::webcrypto_and_rust_kdf_agree().await;
-}
-
-#[wasm_bindgen_test]
-async fn webcrypto_interop() {
-    browser::webcrypto_interop().await;
-}
-
-#[wasm_bindgen_test]
-async fn indexeddb_sync_merge() {
-    browser::indexeddb_sync_merge().await;
-}
+browser_tests!(
+    indexeddb_vault_round_trip,
+    webcrypto_and_rust_kdf_agree,
+    webcrypto_interop,
+    indexeddb_sync_merge,
+);

@@ -14,6 +14,20 @@ use wasm_bindgen::JsValue;
 
 use crate::common::{sample_record, PASSPHRASE};
 
+/// Declares the `#[wasm_bindgen_test]` wrappers for every test body here, once, for both the
+/// page and the service-worker binaries (each configures where it runs, then calls this).
+#[macro_export]
+macro_rules! browser_tests {
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[wasm_bindgen_test::wasm_bindgen_test]
+            async fn $name() {
+                browser::$name().await;
+            }
+        )*
+    };
+}
+
 fn unique_db(prefix: &str) -> String {
     format!("{prefix}-{}", RecordId::generate().unwrap())
 }
