@@ -12,3 +12,9 @@ browser_tests!(
     webcrypto_interop,
     indexeddb_sync_merge,
 );
+
+/// Proof of where these run: a page has a `document`.
+#[wasm_bindgen_test::wasm_bindgen_test]
+fn runs_in_a_page() {
+    assert!(js_sys::Reflect::has(&js_sys::global(), &"document".into()).unwrap_or(false));
+}

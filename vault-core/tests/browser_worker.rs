@@ -12,3 +12,11 @@ browser_tests!(
     webcrypto_interop,
     indexeddb_sync_merge,
 );
+
+/// Proof of where these run: a service worker has `registration` and no `document`.
+#[wasm_bindgen_test::wasm_bindgen_test]
+fn runs_in_a_service_worker() {
+    let global = js_sys::global();
+    let has = |name: &str| js_sys::Reflect::has(&global, &name.into()).unwrap_or(false);
+    assert!(has("registration") && !has("document") && !has("window"));
+}
