@@ -5,8 +5,9 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
-use sync_server::store::SqliteStore;
-use sync_server::{app, AppState};
+use std::sync::Arc;
+use sync_server::store::ServerStore;
+use sync_server::{app, AppState, Limits};
 use tower::ServiceExt;
 use vault_core::store::block_on;
 use vault_core::{
@@ -14,19 +15,32 @@ use vault_core::{
     RecordId, StoredRecord, Vault,
 };
 
+mod common;
+use common::Backend;
+
+type Store = Arc<dyn ServerStore>;
+
+on_both_backends!(
+    two_devices_sync_through_the_server_and_converge,
+    accounts_are_isolated_and_the_database_holds_no_plaintext,
+    bad_requests_get_clear_json_errors,
+    repeated_failed_logins_are_throttled,
+    cors_admits_only_configured_origins_and_headers_are_strict,
+    prelogin_does_not_reveal_who_has_an_account,
+    devices_are_listed_and_revocable,
+    passphrase_change_and_account_deletion,
+    request_rates_are_limited_per_account,
+    metrics_count_requests_by_route,
+);
+
 struct Server {
     router: axum::Router,
-    dir: std::path::PathBuf,
 }
 
 impl Server {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("selfos-api-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let store = SqliteStore::open(&dir).unwrap();
+    fn new(store: Store) -> Self {
         Server {
-            router: app(AppState::new(store)),
-            dir,
+            router: app(AppState::shared(store, Limits::default())),
         }
     }
 
@@ -153,9 +167,8 @@ async fn pull_all(s: &Server, token: &str, since: i64) -> (Vec<StoredRecord>, i6
     }
 }
 
-#[tokio::test]
-async fn two_devices_sync_through_the_server_and_converge() {
-    let s = Server::new("sync");
+async fn two_devices_sync_through_the_server_and_converge(_: &Backend, store: Store) {
+    let s = Server::new(store);
     let mut a = new_vault();
     let token_a = register_and_login(&s, "alice", &a).await;
     // The pre-login answer gives the KDF parameters, never the wrapped key.
@@ -230,12 +243,13 @@ async fn two_devices_sync_through_the_server_and_converge() {
             .0,
         StatusCode::UNAUTHORIZED
     );
-    let _ = std::fs::remove_dir_all(&s.dir);
 }
 
-#[tokio::test]
-async fn accounts_are_isolated_and_the_database_holds_no_plaintext() {
-    let s = Server::new("isolation");
+async fn accounts_are_isolated_and_the_database_holds_no_plaintext(
+    backend: &Backend,
+    store: Store,
+) {
+    let s = Server::new(store);
     let mut a = new_vault();
     let b = new_vault();
     let ta = register_and_login(&s, "alice", &a).await;
@@ -251,10 +265,7 @@ async fn accounts_are_isolated_and_the_database_holds_no_plaintext() {
     // Bob's idempotency keys are his own: the same key does not replay alice's answer.
     let (_, bob_push) = push(&s, &tb, "k", &[]).await;
     assert_eq!(bob_push["accepted"], 0);
-    let mut bytes = Vec::new();
-    for f in std::fs::read_dir(&s.dir).unwrap() {
-        bytes.extend(std::fs::read(f.unwrap().path()).unwrap());
-    }
+    let bytes = tokio::task::block_in_place(|| backend.raw_bytes());
     assert!(
         !bytes.windows(canary.len()).any(|w| w == canary.as_bytes()),
         "plaintext found in the database files"
@@ -265,12 +276,10 @@ async fn accounts_are_isolated_and_the_database_holds_no_plaintext() {
             .any(|w| w == a.credential.as_bytes()),
         "raw credential stored"
     );
-    let _ = std::fs::remove_dir_all(&s.dir);
 }
 
-#[tokio::test]
-async fn bad_requests_get_clear_json_errors() {
-    let s = Server::new("errors");
+async fn bad_requests_get_clear_json_errors(_: &Backend, store: Store) {
+    let s = Server::new(store);
     let c = new_vault();
     let token = register_and_login(&s, "carol", &c).await;
     let check = |(st, body): (StatusCode, Value), want: StatusCode, code: &str| {
@@ -387,12 +396,10 @@ async fn bad_requests_get_clear_json_errors() {
     let (st, doc) = s.call("GET", "/api/v1/openapi.json", None, None).await;
     assert_eq!(st, StatusCode::OK);
     assert!(doc["paths"]["/api/v1/push"].is_object());
-    let _ = std::fs::remove_dir_all(&s.dir);
 }
 
-#[tokio::test]
-async fn repeated_failed_logins_are_throttled() {
-    let s = Server::new("throttle");
+async fn repeated_failed_logins_are_throttled(_: &Backend, store: Store) {
+    let s = Server::new(store);
     let c = new_vault();
     register_and_login(&s, "erin", &c).await;
     let wrong = json!({ "username": "erin", "credential": "A".repeat(43) });
@@ -418,15 +425,11 @@ async fn repeated_failed_logins_are_throttled() {
     // Another account is not affected.
     let d = new_vault();
     register_and_login(&s, "frank", &d).await;
-    let _ = std::fs::remove_dir_all(&s.dir);
 }
 
-#[tokio::test]
-async fn cors_admits_only_configured_origins_and_headers_are_strict() {
-    let dir = std::env::temp_dir().join(format!("selfos-api-cors-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+async fn cors_admits_only_configured_origins_and_headers_are_strict(_: &Backend, store: Store) {
     let router = sync_server::app_with(
-        AppState::new(SqliteStore::open(&dir).unwrap()),
+        AppState::shared(store, Limits::default()),
         &["chrome-extension://abcdefghijklmnop".to_owned()],
     );
     let preflight = |origin: &str| {
@@ -474,12 +477,10 @@ async fn cors_admits_only_configured_origins_and_headers_are_strict() {
         .to_str()
         .unwrap()
         .contains("default-src 'none'"));
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
-#[tokio::test]
-async fn prelogin_does_not_reveal_who_has_an_account() {
-    let s = Server::new("prelogin");
+async fn prelogin_does_not_reveal_who_has_an_account(_: &Backend, store: Store) {
+    let s = Server::new(store);
     let c = new_vault();
     register_and_login(&s, "grace", &c).await;
     let kdf = |u: &'static str| {
@@ -508,5 +509,267 @@ async fn prelogin_does_not_reveal_who_has_an_account() {
         fake["kdf"]["salt"],
         base64::engine::general_purpose::STANDARD.encode(&public[..16])
     );
-    let _ = std::fs::remove_dir_all(&s.dir);
+}
+
+async fn login(s: &Server, user: &str, credential: &str, device: &str) -> (StatusCode, Value) {
+    s.json(
+        "POST",
+        "/api/v1/sessions",
+        None,
+        json!({ "username": user, "credential": credential, "device": device }),
+    )
+    .await
+}
+
+async fn devices_are_listed_and_revocable(_: &Backend, store: Store) {
+    let s = Server::new(store);
+    let c = new_vault();
+    let laptop = register_and_login(&s, "heidi", &c).await;
+    let (_, phone) = login(&s, "heidi", &c.credential, "Phone\u{7}").await;
+    let phone_token = phone["token"].as_str().unwrap();
+    let (st, list) = s.call("GET", "/api/v1/sessions", Some(&laptop), None).await;
+    assert_eq!(st, StatusCode::OK, "{list}");
+    let sessions = list["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 2);
+    assert!(
+        sessions.iter().any(|d| d["device"] == "Phone"),
+        "control characters dropped: {list}"
+    );
+    assert!(
+        !list.to_string().contains(phone_token),
+        "the list never shows tokens"
+    );
+    assert_ne!(list["current"], phone["session_id"]);
+    // Revoke the phone from the laptop: the phone's token stops working at once.
+    let uri = format!("/api/v1/sessions/{}", phone["session_id"].as_str().unwrap());
+    assert_eq!(
+        s.call("DELETE", &uri, Some(&laptop), None).await.0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        s.call("GET", "/api/v1/pull", Some(phone_token), None)
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        s.call("DELETE", &uri, Some(&laptop), None).await.0,
+        StatusCode::NOT_FOUND
+    );
+    // Another account cannot revoke this one's sessions.
+    let d = new_vault();
+    let ivan = register_and_login(&s, "ivan", &d).await;
+    let laptop_id = list["current"].as_str().unwrap();
+    assert_eq!(
+        s.call(
+            "DELETE",
+            &format!("/api/v1/sessions/{laptop_id}"),
+            Some(&ivan),
+            None
+        )
+        .await
+        .0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        s.call("DELETE", "/api/v1/sessions/not-an-id", Some(&laptop), None)
+            .await
+            .0,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        s.call("GET", "/api/v1/pull", Some(&laptop), None).await.0,
+        StatusCode::OK
+    );
+}
+
+async fn passphrase_change_and_account_deletion(backend: &Backend, store: Store) {
+    let s = Server::new(store);
+    let mut c = new_vault();
+    let token = register_and_login(&s, "judy", &c).await;
+    block_on(c.vault.insert(&record("before the change"))).unwrap();
+    let (entries, _) = block_on(c.vault.outgoing()).unwrap();
+    assert_eq!(push(&s, &token, "j-1", &entries).await.0, StatusCode::OK);
+    let old = c.credential.clone();
+    let auth = block_on(c.vault.change_passphrase(
+        &Passphrase::new("a whole new passphrase"),
+        KdfParams::generate().unwrap(),
+    ))
+    .unwrap();
+    let new = auth.to_credential();
+    let change = |current: &str| json!({ "current_credential": current, "credential": new, "header": c.vault.header().to_json() });
+    let (st, body) = s
+        .json(
+            "PUT",
+            "/api/v1/accounts/current",
+            Some(&token),
+            change(&new),
+        )
+        .await;
+    assert_eq!(
+        (st, body["error"]["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("bad_credentials"))
+    );
+    assert_eq!(
+        s.json(
+            "PUT",
+            "/api/v1/accounts/current",
+            Some(&token),
+            change(&old)
+        )
+        .await
+        .0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        login(&s, "judy", &old, "x").await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let (st, fresh) = login(&s, "judy", &new, "x").await;
+    assert_eq!(st, StatusCode::OK);
+    // The header served at login now unlocks with the new passphrase only.
+    let header = vault_core::VaultHeader::from_json(fresh["header"].clone()).unwrap();
+    assert!(block_on(header.unlock(&Passphrase::new(PASS))).is_err());
+    assert!(block_on(header.unlock(&Passphrase::new("a whole new passphrase"))).is_ok());
+    // Deleting needs the current credential, then removes everything.
+    let del = |cred: &str| json!({ "credential": cred });
+    assert_eq!(
+        s.json(
+            "DELETE",
+            "/api/v1/accounts/current",
+            Some(&token),
+            del(&old)
+        )
+        .await
+        .0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        s.json(
+            "DELETE",
+            "/api/v1/accounts/current",
+            Some(&token),
+            del(&new)
+        )
+        .await
+        .0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        s.call("GET", "/api/v1/pull", Some(&token), None).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        login(&s, "judy", &new, "x").await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let envelope = entries[0].envelope.as_ref().unwrap();
+    let sealed = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, envelope);
+    let bytes = tokio::task::block_in_place(|| backend.raw_bytes());
+    // SQLite may keep freed pages until they are reused; PostgreSQL rows are gone.
+    if matches!(backend, Backend::Postgres { .. }) {
+        assert!(
+            !bytes.windows(sealed.len()).any(|w| w == sealed.as_bytes()),
+            "deleted data still stored"
+        );
+    }
+    // The name is free again.
+    register_and_login(&s, "judy", &new_vault()).await;
+}
+
+async fn request_rates_are_limited_per_account(_: &Backend, store: Store) {
+    let limits = Limits {
+        account_per_s: 2.0,
+        address_per_min: 6.0,
+    };
+    let s = Server {
+        router: app(AppState::shared(store, limits)),
+    };
+    let (a, b) = (new_vault(), new_vault());
+    let ta = register_and_login(&s, "kim", &a).await;
+    let tb = register_and_login(&s, "lee", &b).await;
+    // A burst of three seconds' worth passes, then 429 with Retry-After.
+    let mut statuses = Vec::new();
+    for _ in 0..10 {
+        statuses.push(s.call("GET", "/api/v1/pull", Some(&ta), None).await.0);
+    }
+    assert!(
+        statuses[..6].iter().all(|s| *s == StatusCode::OK),
+        "{statuses:?}"
+    );
+    let req = Request::builder()
+        .uri("/api/v1/pull")
+        .header("authorization", format!("Bearer {ta}"))
+        .body(Body::empty())
+        .unwrap();
+    let resp = s.router.clone().oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        resp.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            >= 1
+    );
+    // Another account is not slowed down.
+    assert_eq!(
+        s.call("GET", "/api/v1/pull", Some(&tb), None).await.0,
+        StatusCode::OK
+    );
+    // Open routes are limited per address: 6 a minute here, 4 used by the two sign-ups.
+    let mut open = Vec::new();
+    for _ in 0..4 {
+        open.push(
+            s.call("GET", "/api/v1/accounts/kim/kdf", None, None)
+                .await
+                .0,
+        );
+    }
+    assert_eq!(
+        open.last(),
+        Some(&StatusCode::TOO_MANY_REQUESTS),
+        "{open:?}"
+    );
+}
+
+async fn metrics_count_requests_by_route(_: &Backend, store: Store) {
+    let s = Server::new(store);
+    let c = new_vault();
+    let token = register_and_login(&s, "mona", &c).await;
+    for _ in 0..3 {
+        s.call("GET", "/api/v1/pull?since=0", Some(&token), None)
+            .await;
+    }
+    s.call("GET", "/api/v1/pull", Some("bad"), None).await;
+    let req = Request::builder()
+        .uri("/metrics")
+        .body(Body::empty())
+        .unwrap();
+    let resp = s.router.clone().oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let text = String::from_utf8(
+        resp.into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
+    )
+    .unwrap();
+    assert!(
+        text.contains(
+            r#"selfos_http_requests_total{method="GET",route="/api/v1/pull",status="200"} 3"#
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"route="/api/v1/pull",status="401"} 1"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"selfos_http_request_duration_seconds_count{route="/api/v1/pull"} 4"#),
+        "{text}"
+    );
+    assert!(!text.contains("mona"), "no per-account labels");
 }

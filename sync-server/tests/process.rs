@@ -75,12 +75,37 @@ fn serve_starts_answers_and_stops_on_sigterm() {
 }
 
 #[test]
-fn postgres_url_is_refused_clearly_for_now() {
+fn an_unreachable_database_is_reported_clearly() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    // Nothing listens on `port`: the server must say so and exit non-zero, not hang or panic.
     let out = Command::new(env!("CARGO_BIN_EXE_selfos"))
         .arg("serve")
-        .env("DATABASE_URL", "postgres://localhost/selfos")
+        .env("SELFOS_ADDR", "127.0.0.1:0")
+        .env(
+            "DATABASE_URL",
+            format!("postgres://selfos:secret@127.0.0.1:{port}/selfos"),
+        )
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cannot connect to the PostgreSQL database"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("secret"),
+        "password leaked into the message: {err}"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_selfos"))
+        .arg("serve")
+        .env("DATABASE_URL", "mysql://localhost/selfos")
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("PostgreSQL"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a postgres:// URL"));
 }

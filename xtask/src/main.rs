@@ -5,6 +5,7 @@
 
 mod bench;
 mod cmd;
+mod postgres;
 mod tools;
 mod wasm;
 
@@ -58,8 +59,10 @@ pub fn root() -> PathBuf {
 
 fn run() -> Result<()> {
     let tc = tools::Toolchain::ensure(tools::Need::build())?;
-    step("build native crates", || {
-        cmd::cargo(&["build", "--workspace", "--release"])
+    // Debug profile (dependencies are optimized, see Cargo.toml): the fat-LTO release build
+    // takes minutes longer and the server does not need it to run a personal vault.
+    step("build the server", || {
+        cmd::cargo(&["build", "-p", "sync-server"])
     })?;
     wasm::build_web(&tc, "vault-core", &root().join("target/wasm/vault-core"))?;
     println!(
@@ -104,7 +107,21 @@ fn test(extra: &[String]) -> Result<()> {
             ])
         })?;
     }
-    step("native tests", || cmd::cargo(&["test", "--workspace"]))?;
+    let cluster = step(
+        "PostgreSQL test cluster (127.0.0.1, throwaway)",
+        postgres::Cluster::start,
+    )?;
+    step(
+        "native tests (server suites on SQLite and PostgreSQL)",
+        || {
+            cmd::status(
+                cmd::cargo_cmd(&["test", "--workspace"])
+                    .env("SELFOS_TEST_POSTGRES", &cluster.admin_url)
+                    .env("SELFOS_REQUIRE_POSTGRES", "1"),
+            )
+        },
+    )?;
+    drop(cluster);
     step(
         "wasm tests in headless Chromium (page and service worker)",
         || {

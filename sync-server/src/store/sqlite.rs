@@ -1,70 +1,15 @@
-//! Server storage: a small trait, one module per backend. SQLite (WAL, in the data folder) is
-//! the embedded default; PostgreSQL (`DATABASE_URL`) is planned behind the same trait.
-//!
-//! The server stores only what clients send: sealed entries (ciphertext plus the record id,
-//! namespace, version and clock needed to order them), an Argon2id hash of each account's
-//! credential, the vault header (KDF parameters and the *wrapped* vault key) and hashed
-//! session tokens.
+//! The embedded backend: one SQLite file in WAL mode in the data folder.
 
 use std::path::Path;
 use std::sync::Mutex;
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
+use super::{
+    session_public_id, Account, Change, NewChange, PushOutcome, ServerStore, SessionInfo,
+    SessionRef, LAST_SEEN_GRANULARITY_MS,
+};
 use crate::error::{ApiError, ApiResult};
-
-pub struct Account {
-    pub id: i64,
-    pub credential_hash: String,
-    pub header: String,
-}
-
-/// One stored change, in the account's order.
-pub struct Change {
-    pub seq: i64,
-    pub entry: String,
-}
-
-pub struct PushOutcome {
-    pub accepted: usize,
-    pub duplicates: usize,
-    pub cursor: i64,
-}
-
-pub trait ServerStore: Send + Sync + 'static {
-    fn ping(&self) -> ApiResult<()>;
-    /// A random 32-byte secret made once per database and kept there.
-    fn server_secret(&self) -> ApiResult<Vec<u8>>;
-    fn create_account(
-        &self,
-        username: &str,
-        credential_hash: &str,
-        header: &str,
-        now_ms: i64,
-    ) -> ApiResult<()>;
-    fn account(&self, username: &str) -> ApiResult<Option<Account>>;
-    fn create_session(
-        &self,
-        token_hash: &[u8],
-        account: i64,
-        device: &str,
-        now_ms: i64,
-        expires_ms: i64,
-    ) -> ApiResult<()>;
-    /// The account a live session token belongs to.
-    fn session_account(&self, token_hash: &[u8], now_ms: i64) -> ApiResult<Option<i64>>;
-    fn delete_session(&self, token_hash: &[u8]) -> ApiResult<()>;
-    /// Appends changes (each `(record id, hlc, entry JSON)`) to the account's log. A change
-    /// already stored (same record and clock) is a duplicate and changes nothing. With an
-    /// idempotency key seen before, returns the first outcome and writes nothing.
-    fn push(
-        &self,
-        account: i64,
-        idempotency_key: &str,
-        changes: &[(String, String, String)],
-    ) -> ApiResult<PushOutcome>;
-    fn pull(&self, account: i64, since: i64, limit: usize) -> ApiResult<Vec<Change>>;
-}
 
 pub struct SqliteStore {
     conn: Mutex<Connection>,
@@ -106,6 +51,11 @@ const MIGRATIONS: &[&str] = &[
      );",
     // 2: a per-server secret (keys the made-up pre-login answers for unknown users).
     "CREATE TABLE server_meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);",
+    // 3: the device list: a public session id and when the session was last seen.
+    "ALTER TABLE sessions ADD COLUMN public_id TEXT NOT NULL DEFAULT '';
+     ALTER TABLE sessions ADD COLUMN last_seen_ms INTEGER NOT NULL DEFAULT 0;
+     UPDATE sessions SET public_id = lower(hex(substr(token_hash, 1, 8))), last_seen_ms = created_ms;
+     CREATE INDEX sessions_by_account ON sessions (account_id, public_id);",
 ];
 
 impl SqliteStore {
@@ -137,6 +87,10 @@ impl SqliteStore {
 }
 
 impl ServerStore for SqliteStore {
+    fn kind(&self) -> &'static str {
+        "sqlite"
+    }
+
     fn ping(&self) -> ApiResult<()> {
         self.conn()?.query_row("SELECT 1", [], |_| Ok(()))?;
         Ok(())
@@ -193,6 +147,23 @@ impl ServerStore for SqliteStore {
             .optional()?)
     }
 
+    fn account_by_id(&self, account: i64) -> ApiResult<Option<Account>> {
+        Ok(self
+            .conn()?
+            .query_row(
+                "SELECT id, credential_hash, header FROM accounts WHERE id = ?1",
+                params![account],
+                |r| {
+                    Ok(Account {
+                        id: r.get(0)?,
+                        credential_hash: r.get(1)?,
+                        header: r.get(2)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
     fn create_session(
         &self,
         token_hash: &[u8],
@@ -202,21 +173,31 @@ impl ServerStore for SqliteStore {
         expires_ms: i64,
     ) -> ApiResult<()> {
         self.conn()?.execute(
-            "INSERT INTO sessions (token_hash, account_id, device, created_ms, expires_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![token_hash, account, device, now_ms, expires_ms],
+            "INSERT INTO sessions (token_hash, account_id, device, created_ms, expires_ms, public_id, last_seen_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?4)",
+            params![token_hash, account, device, now_ms, expires_ms, session_public_id(token_hash)],
         )?;
         Ok(())
     }
 
-    fn session_account(&self, token_hash: &[u8], now_ms: i64) -> ApiResult<Option<i64>> {
-        Ok(self
-            .conn()?
+    fn session(&self, token_hash: &[u8], now_ms: i64) -> ApiResult<Option<SessionRef>> {
+        let conn = self.conn()?;
+        let found: Option<(i64, i64)> = conn
             .query_row(
-                "SELECT account_id FROM sessions WHERE token_hash = ?1 AND expires_ms > ?2",
+                "SELECT account_id, last_seen_ms FROM sessions WHERE token_hash = ?1 AND expires_ms > ?2",
                 params![token_hash, now_ms],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
-            .optional()?)
+            .optional()?;
+        let Some((account, last_seen)) = found else {
+            return Ok(None);
+        };
+        if now_ms - last_seen >= LAST_SEEN_GRANULARITY_MS {
+            conn.execute(
+                "UPDATE sessions SET last_seen_ms = ?2 WHERE token_hash = ?1",
+                params![token_hash, now_ms],
+            )?;
+        }
+        Ok(Some(SessionRef { account }))
     }
 
     fn delete_session(&self, token_hash: &[u8]) -> ApiResult<()> {
@@ -227,11 +208,52 @@ impl ServerStore for SqliteStore {
         Ok(())
     }
 
+    fn update_account(&self, account: i64, credential_hash: &str, header: &str) -> ApiResult<()> {
+        self.conn()?.execute(
+            "UPDATE accounts SET credential_hash = ?2, header = ?3 WHERE id = ?1",
+            params![account, credential_hash, header],
+        )?;
+        Ok(())
+    }
+
+    fn delete_account(&self, account: i64) -> ApiResult<()> {
+        // Foreign keys cascade to sessions, changes and idempotency keys.
+        self.conn()?
+            .execute("DELETE FROM accounts WHERE id = ?1", params![account])?;
+        Ok(())
+    }
+
+    fn sessions(&self, account: i64, now_ms: i64) -> ApiResult<Vec<SessionInfo>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT public_id, device, created_ms, last_seen_ms, expires_ms FROM sessions
+             WHERE account_id = ?1 AND expires_ms > ?2 ORDER BY created_ms DESC",
+        )?;
+        let rows = stmt.query_map(params![account, now_ms], |r| {
+            Ok(SessionInfo {
+                id: r.get(0)?,
+                device: r.get(1)?,
+                created_ms: r.get(2)?,
+                last_seen_ms: r.get(3)?,
+                expires_ms: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn revoke_session(&self, account: i64, session_id: &str) -> ApiResult<bool> {
+        let n = self.conn()?.execute(
+            "DELETE FROM sessions WHERE account_id = ?1 AND public_id = ?2",
+            params![account, session_id],
+        )?;
+        Ok(n > 0)
+    }
+
     fn push(
         &self,
         account: i64,
         idempotency_key: &str,
-        changes: &[(String, String, String)],
+        changes: &[NewChange],
     ) -> ApiResult<PushOutcome> {
         let mut conn = self.conn()?;
         // IMMEDIATE: take the write lock first, so sequence numbers are handed out in commit

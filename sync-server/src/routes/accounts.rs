@@ -1,0 +1,234 @@
+//! Accounts: register, pre-login KDF parameters, passphrase change, deletion.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use sha2::Sha256;
+use utoipa::ToSchema;
+use vault_core::VaultHeader;
+
+use super::ErrorBody;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Authed, Body, Peer};
+use crate::{now_ms, AppState};
+
+pub fn check_username(u: &str) -> ApiResult<()> {
+    let ok = (3..=64).contains(&u.len())
+        && u.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-@".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::BadRequest(
+            "username: 3 to 64 of a-z 0-9 . _ - @".into(),
+        ))
+    }
+}
+
+fn check_credential(c: &str) -> ApiResult<()> {
+    match URL_SAFE_NO_PAD.decode(c) {
+        Ok(b) if b.len() == 32 => Ok(()),
+        _ => Err(ApiError::BadRequest(
+            "credential: the 32-byte auth secret, base64url without padding".into(),
+        )),
+    }
+}
+
+fn check_header(header: &Value) -> ApiResult<String> {
+    VaultHeader::from_json(header.clone())
+        .map_err(|e| ApiError::BadRequest(format!("header: {e}")))?;
+    Ok(header.to_string())
+}
+
+/// Argon2id hash of a credential, off the async threads (it is deliberately slow).
+pub async fn hash_credential(credential: String) -> ApiResult<String> {
+    tokio::task::spawn_blocking(move || {
+        let mut salt = [0u8; 16];
+        getrandom::getrandom(&mut salt).map_err(|e| ApiError::Internal(format!("rng: {e}")))?;
+        let salt = SaltString::encode_b64(&salt).map_err(|e| ApiError::Internal(e.to_string()))?;
+        Argon2::default()
+            .hash_password(credential.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| ApiError::Internal(format!("argon2: {e}")))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?
+}
+
+/// Whether `credential` matches a stored Argon2id hash (constant-time inside argon2).
+pub async fn verify_credential(hash: String, credential: String) -> ApiResult<bool> {
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash)
+            .map(|h| {
+                Argon2::default()
+                    .verify_password(credential.as_bytes(), &h)
+                    .is_ok()
+            })
+            .unwrap_or(false)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterRequest {
+    /// 3 to 64 of a-z 0-9 . _ - @
+    username: String,
+    /// The 32-byte authentication secret derived on the client (base64url, no padding).
+    /// Never the passphrase; it decrypts nothing.
+    credential: String,
+    /// The vault header (`selfos-vault` JSON): KDF parameters and the wrapped vault key.
+    #[schema(value_type = Object)]
+    header: Value,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Registered {
+    username: String,
+}
+
+/// Create an account.
+#[utoipa::path(post, path = "/api/v1/accounts", tag = "accounts", request_body = RegisterRequest, responses(
+    (status = 201, body = Registered),
+    (status = 400, description = "invalid username, credential or header", body = ErrorBody),
+    (status = 409, description = "username taken", body = ErrorBody),
+    (status = 429, description = "too many requests from this address", body = ErrorBody)))]
+pub async fn register(
+    State(state): State<AppState>,
+    peer: Peer,
+    Body(req): Body<RegisterRequest>,
+) -> ApiResult<(StatusCode, Json<Registered>)> {
+    state.limit_address(&peer)?;
+    check_username(&req.username)?;
+    check_credential(&req.credential)?;
+    let header = check_header(&req.header)?;
+    let hash = hash_credential(req.credential).await?;
+    let username = req.username.clone();
+    state
+        .with(move |s| s.create_account(&username, &hash, &header, now_ms()))
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Registered {
+            username: req.username,
+        }),
+    ))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PreLogin {
+    /// `{algorithm, iterations, salt}` as in the vault header.
+    #[schema(value_type = Object)]
+    kdf: Value,
+}
+
+/// Pre-login: the KDF parameters a new device needs to derive the credential. Never the
+/// wrapped key (that comes after login), so this answer gives nothing to attack offline.
+/// Unknown users get stable made-up parameters, so the answer does not reveal who exists.
+#[utoipa::path(get, path = "/api/v1/accounts/{username}/kdf", tag = "accounts",
+    params(("username" = String, Path, description = "account name")),
+    responses((status = 200, body = PreLogin), (status = 400, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn prelogin(
+    State(state): State<AppState>,
+    peer: Peer,
+    Path(username): Path<String>,
+) -> ApiResult<Json<PreLogin>> {
+    state.limit_address(&peer)?;
+    check_username(&username)?;
+    let name = username.clone();
+    let account = state.with(move |s| s.account(&name)).await?;
+    let kdf = match account {
+        Some(a) => serde_json::from_str::<Value>(&a.header)
+            .ok()
+            .and_then(|h| h.get("kdf").cloned())
+            .ok_or_else(|| ApiError::Internal("stored header unreadable".into()))?,
+        None => {
+            // Keyed by a per-server secret: stable for a username, and not computable by
+            // anyone else, so it cannot be told apart from a real account's random salt.
+            let secret = state.with(|s| s.server_secret()).await?;
+            use hmac::Mac;
+            let mut mac = hmac::Hmac::<Sha256>::new_from_slice(&secret)
+                .map_err(|e| ApiError::Internal(format!("hmac: {e}")))?;
+            mac.update(b"selfos-prelogin/");
+            mac.update(username.as_bytes());
+            let fake = mac.finalize().into_bytes();
+            json!({ "algorithm": "pbkdf2-sha256", "iterations": 600000,
+                    "salt": base64::engine::general_purpose::STANDARD.encode(&fake[..16]) })
+        }
+    };
+    Ok(Json(PreLogin { kdf }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeRequest {
+    /// The credential derived from the current passphrase.
+    current_credential: String,
+    /// The credential derived from the new passphrase.
+    credential: String,
+    /// The re-wrapped vault header.
+    #[schema(value_type = Object)]
+    header: Value,
+}
+
+/// Passphrase change: the client re-wrapped the vault key; store the new header and
+/// credential. Sessions stay valid; data is untouched (the vault key did not change).
+#[utoipa::path(put, path = "/api/v1/accounts/current", tag = "accounts", request_body = ChangeRequest,
+    security(("bearer" = [])),
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn change(
+    State(state): State<AppState>,
+    auth: Authed,
+    Body(req): Body<ChangeRequest>,
+) -> ApiResult<StatusCode> {
+    check_credential(&req.credential)?;
+    let header = check_header(&req.header)?;
+    confirm(&state, auth.account, req.current_credential).await?;
+    let hash = hash_credential(req.credential).await?;
+    state
+        .with(move |s| s.update_account(auth.account, &hash, &header))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteRequest {
+    /// The current credential, to confirm.
+    credential: String,
+}
+
+/// Delete the account and everything stored for it (its log of sealed changes, sessions).
+#[utoipa::path(delete, path = "/api/v1/accounts/current", tag = "accounts", request_body = DeleteRequest,
+    security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = ErrorBody)))]
+pub async fn delete(
+    State(state): State<AppState>,
+    auth: Authed,
+    Body(req): Body<DeleteRequest>,
+) -> ApiResult<StatusCode> {
+    confirm(&state, auth.account, req.credential).await?;
+    state.with(move |s| s.delete_account(auth.account)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Checks the account's current credential (for destructive or key-changing calls).
+async fn confirm(state: &AppState, account: i64, credential: String) -> ApiResult<()> {
+    let hash = state
+        .with(move |s| s.account_by_id(account))
+        .await?
+        .ok_or(ApiError::Unauthorized)?
+        .credential_hash;
+    if verify_credential(hash, credential).await? {
+        Ok(())
+    } else {
+        Err(ApiError::BadCredentials)
+    }
+}

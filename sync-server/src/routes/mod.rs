@@ -1,0 +1,59 @@
+//! The HTTP API's handlers, one module per resource. Each handler carries its OpenAPI
+//! description (`#[utoipa::path]`), from which `/api/v1/openapi.json` is generated.
+
+pub mod accounts;
+pub mod sessions;
+pub mod sync;
+
+use axum::extract::State;
+use axum::Json;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::error::ApiResult;
+use crate::AppState;
+
+/// The error body every 4xx/5xx carries.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable, machine-readable: bad_request, unauthorized, bad_credentials, not_found,
+    /// conflict, too_large, rate_limited, internal.
+    pub code: String,
+    /// What went wrong and what to do, for people.
+    pub message: String,
+}
+
+/// Process is up.
+#[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, description = "ok", body = String)))]
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// The database answers.
+#[utoipa::path(get, path = "/readyz", tag = "health", responses(
+    (status = 200, description = "ready", body = String),
+    (status = 500, description = "database unreachable", body = ErrorBody)))]
+pub async fn readyz(State(state): State<AppState>) -> ApiResult<&'static str> {
+    state.with(|s| s.ping()).await?;
+    Ok("ready")
+}
+
+/// Prometheus metrics (text exposition format).
+#[utoipa::path(get, path = "/metrics", tag = "health", responses((status = 200, description = "Prometheus text format", body = String)))]
+pub async fn metrics(State(state): State<AppState>) -> impl axum::response::IntoResponse {
+    (
+        [("content-type", "text/plain; version=0.0.4")],
+        state.metrics.render(state.store.kind()),
+    )
+}
+
+/// This document.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "health", responses((status = 200, description = "OpenAPI 3.1 document")))]
+pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(crate::openapi::document())
+}

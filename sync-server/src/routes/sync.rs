@@ -1,0 +1,153 @@
+//! Push and pull: the per-account log of sealed changes.
+
+use std::sync::atomic::Ordering;
+
+use axum::extract::{Query, State};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+use vault_core::StoredRecord;
+
+use super::ErrorBody;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Authed, Body};
+use crate::store::NewChange;
+use crate::{AppState, MAX_BATCH, MAX_PAGE};
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PushRequest {
+    /// 1 to 128 characters, fresh per batch; a retried batch reuses it and changes nothing.
+    idempotency_key: String,
+    /// Sealed entries (docs/FORMAT.md §4): id, namespace, version (the version it was based
+    /// on + 1), hlc, deleted, envelope (base64). At most 1,000.
+    #[schema(value_type = Vec<Object>)]
+    changes: Vec<StoredRecord>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema, PartialEq, Eq, Debug)]
+pub struct PushResponse {
+    /// Changes appended to the log.
+    pub accepted: usize,
+    /// Changes already in the log (same record and clock): not appended again.
+    pub duplicates: usize,
+    /// The account's newest sequence number after this push.
+    pub cursor: i64,
+}
+
+/// Push a batch of sealed changes.
+#[utoipa::path(post, path = "/api/v1/push", tag = "sync", request_body = PushRequest, security(("bearer" = [])),
+    responses((status = 200, body = PushResponse),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 413, description = "body over 4 MiB or over 1,000 changes", body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
+pub async fn push(
+    State(state): State<AppState>,
+    auth: Authed,
+    Body(req): Body<PushRequest>,
+) -> ApiResult<Json<PushResponse>> {
+    if req.idempotency_key.is_empty() || req.idempotency_key.len() > 128 {
+        return Err(ApiError::BadRequest(
+            "idempotency_key: 1 to 128 characters".into(),
+        ));
+    }
+    if req.changes.len() > MAX_BATCH {
+        return Err(ApiError::TooLarge(format!(
+            "{} changes in one push; at most {MAX_BATCH}",
+            req.changes.len()
+        )));
+    }
+    let rows = req
+        .changes
+        .iter()
+        .map(|c| {
+            let entry = String::from_utf8(c.encode())
+                .map_err(|_| ApiError::Internal("entry encoding is not UTF-8".into()))?;
+            Ok((c.id.to_string(), c.hlc.to_string(), entry))
+        })
+        .collect::<ApiResult<Vec<NewChange>>>()?;
+    let key = req.idempotency_key;
+    let account = auth.account;
+    let out = state.with(move |s| s.push(account, &key, &rows)).await?;
+    state
+        .metrics
+        .changes_accepted
+        .fetch_add(out.accepted as u64, Ordering::Relaxed);
+    state
+        .metrics
+        .changes_duplicate
+        .fetch_add(out.duplicates as u64, Ordering::Relaxed);
+    Ok(Json(PushResponse {
+        accepted: out.accepted,
+        duplicates: out.duplicates,
+        cursor: out.cursor,
+    }))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct PullQuery {
+    /// The cursor from the previous pull (0 for everything).
+    #[serde(default)]
+    since: i64,
+    /// Page size, 1 to 1,000 (default 1,000).
+    limit: Option<usize>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PulledChange {
+    seq: i64,
+    #[schema(value_type = Object)]
+    entry: Value,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PullResponse {
+    changes: Vec<PulledChange>,
+    /// Pass as `since` next time.
+    cursor: i64,
+    /// More changes wait after this page.
+    more: bool,
+}
+
+/// Pull changes after a cursor, in order, paginated.
+#[utoipa::path(get, path = "/api/v1/pull", tag = "sync", params(PullQuery), security(("bearer" = [])),
+    responses((status = 200, body = PullResponse), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn pull(
+    State(state): State<AppState>,
+    auth: Authed,
+    query: Result<Query<PullQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<PullResponse>> {
+    let Query(q) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    if q.since < 0 {
+        return Err(ApiError::BadRequest(
+            "since: a cursor from an earlier pull, or 0".into(),
+        ));
+    }
+    let limit = q.limit.unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE);
+    let account = auth.account;
+    let mut changes = state
+        .with(move |s| s.pull(account, q.since, limit + 1))
+        .await?;
+    let more = changes.len() > limit;
+    changes.truncate(limit);
+    let cursor = changes.last().map_or(q.since, |c| c.seq);
+    state
+        .metrics
+        .changes_pulled
+        .fetch_add(changes.len() as u64, Ordering::Relaxed);
+    let changes = changes
+        .into_iter()
+        .map(|c| {
+            serde_json::from_str(&c.entry)
+                .map(|entry| PulledChange { seq: c.seq, entry })
+                .map_err(|e| ApiError::Internal(format!("stored entry {}: {e}", c.seq)))
+        })
+        .collect::<ApiResult<_>>()?;
+    Ok(Json(PullResponse {
+        changes,
+        cursor,
+        more,
+    }))
+}

@@ -1,0 +1,426 @@
+//! The scale-out backend: PostgreSQL (`DATABASE_URL=postgres://…`), shared by any number of
+//! stateless server processes.
+//!
+//! Ordering across processes: a push locks its account's row (`SELECT next_seq … FOR UPDATE`)
+//! before it draws sequence numbers and holds the lock until commit, so one account's numbers
+//! become visible in order while different accounts push in parallel (docs/SYNC.md).
+
+use std::sync::{Condvar, Mutex};
+use std::time::Duration;
+
+use postgres::error::SqlState;
+use postgres::{Client, NoTls};
+
+use super::{
+    session_public_id, Account, Change, NewChange, PushOutcome, ServerStore, SessionInfo,
+    SessionRef, LAST_SEEN_GRANULARITY_MS,
+};
+use crate::error::{ApiError, ApiResult};
+
+/// Connections per server process. Several processes share the database's
+/// `max_connections` (100 by default), so keep this modest.
+pub const POOL_SIZE: usize = 16;
+/// How long a request waits for a free connection before answering 503-style internal error.
+const POOL_WAIT: Duration = Duration::from_secs(10);
+
+const MIGRATIONS: &[&str] = &[
+    // 1: the same tables as the SQLite backend (with its migrations 1–3 folded in).
+    "CREATE TABLE accounts (
+        id BIGSERIAL PRIMARY KEY,
+        username TEXT NOT NULL UNIQUE,
+        credential_hash TEXT NOT NULL,
+        header TEXT NOT NULL,
+        next_seq BIGINT NOT NULL DEFAULT 1,
+        created_ms BIGINT NOT NULL
+     );
+     CREATE TABLE sessions (
+        token_hash BYTEA PRIMARY KEY,
+        account_id BIGINT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        device TEXT NOT NULL,
+        created_ms BIGINT NOT NULL,
+        expires_ms BIGINT NOT NULL,
+        public_id TEXT NOT NULL,
+        last_seen_ms BIGINT NOT NULL
+     );
+     CREATE INDEX sessions_by_account ON sessions (account_id, public_id);
+     CREATE TABLE changes (
+        account_id BIGINT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        seq BIGINT NOT NULL,
+        record_id TEXT NOT NULL,
+        hlc TEXT NOT NULL,
+        entry TEXT NOT NULL,
+        PRIMARY KEY (account_id, seq),
+        UNIQUE (account_id, record_id, hlc)
+     );
+     CREATE TABLE idempotency (
+        account_id BIGINT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        accepted BIGINT NOT NULL,
+        duplicates BIGINT NOT NULL,
+        cursor BIGINT NOT NULL,
+        PRIMARY KEY (account_id, key)
+     );
+     CREATE TABLE server_meta (key TEXT PRIMARY KEY, value BYTEA NOT NULL);",
+];
+
+/// A fixed-size pool of blocking clients (the store runs on tokio's blocking threads).
+pub struct PostgresStore {
+    url: String,
+    idle: Mutex<Vec<Client>>,
+    open: Mutex<usize>,
+    freed: Condvar,
+}
+
+/// A pooled connection; goes back to the pool on drop unless it broke.
+struct Conn<'a> {
+    store: &'a PostgresStore,
+    client: Option<Client>,
+}
+
+impl std::ops::Deref for Conn<'_> {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        self.client.as_ref().expect("present until drop")
+    }
+}
+
+impl std::ops::DerefMut for Conn<'_> {
+    fn deref_mut(&mut self) -> &mut Client {
+        self.client.as_mut().expect("present until drop")
+    }
+}
+
+impl Drop for Conn<'_> {
+    fn drop(&mut self) {
+        let Some(client) = self.client.take() else {
+            return;
+        };
+        if client.is_closed() {
+            if let Ok(mut open) = self.store.open.lock() {
+                *open -= 1;
+            }
+        } else if let Ok(mut idle) = self.store.idle.lock() {
+            idle.push(client);
+        }
+        self.store.freed.notify_one();
+    }
+}
+
+impl From<postgres::Error> for ApiError {
+    fn from(e: postgres::Error) -> Self {
+        ApiError::Internal(format!("database: {e}"))
+    }
+}
+
+fn lock_err<T>(_: T) -> ApiError {
+    ApiError::Internal("database pool lock poisoned".into())
+}
+
+impl PostgresStore {
+    /// Connects to `url` and brings the schema up to date. Migrations run under an advisory
+    /// lock, so processes starting together do not race.
+    pub fn open(url: &str) -> ApiResult<Self> {
+        let store = PostgresStore {
+            url: url.to_owned(),
+            idle: Mutex::new(Vec::new()),
+            open: Mutex::new(0),
+            freed: Condvar::new(),
+        };
+        let mut conn = store.conn().map_err(|e| {
+            ApiError::Internal(format!(
+                "cannot connect to the PostgreSQL database in DATABASE_URL: {e}"
+            ))
+        })?;
+        let mut tx = conn.transaction()?;
+        tx.execute("SELECT pg_advisory_xact_lock(7305172)", &[])?;
+        tx.batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
+             INSERT INTO schema_version SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM schema_version);",
+        )?;
+        let version: i32 = tx
+            .query_one("SELECT version FROM schema_version", &[])?
+            .get(0);
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version.max(0) as usize) {
+            tx.batch_execute(sql)?;
+            tx.execute("UPDATE schema_version SET version = $1", &[&(i as i32 + 1)])?;
+        }
+        tx.commit()?;
+        drop(conn);
+        Ok(store)
+    }
+
+    fn conn(&self) -> ApiResult<Conn<'_>> {
+        let deadline = std::time::Instant::now() + POOL_WAIT;
+        let mut idle = self.idle.lock().map_err(lock_err)?;
+        loop {
+            if let Some(client) = idle.pop() {
+                return Ok(Conn {
+                    store: self,
+                    client: Some(client),
+                });
+            }
+            {
+                let mut open = self.open.lock().map_err(lock_err)?;
+                if *open < POOL_SIZE {
+                    *open += 1;
+                    drop(open);
+                    drop(idle);
+                    return match Client::connect(&self.url, NoTls) {
+                        Ok(client) => Ok(Conn {
+                            store: self,
+                            client: Some(client),
+                        }),
+                        Err(e) => {
+                            if let Ok(mut open) = self.open.lock() {
+                                *open -= 1;
+                            }
+                            Err(e.into())
+                        }
+                    };
+                }
+            }
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return Err(ApiError::Internal(
+                    "no free database connection within 10 s".into(),
+                ));
+            }
+            idle = self.freed.wait_timeout(idle, left).map_err(lock_err)?.0;
+        }
+    }
+}
+
+impl ServerStore for PostgresStore {
+    fn kind(&self) -> &'static str {
+        "postgres"
+    }
+
+    fn ping(&self) -> ApiResult<()> {
+        self.conn()?.query_one("SELECT 1", &[])?;
+        Ok(())
+    }
+
+    fn server_secret(&self) -> ApiResult<Vec<u8>> {
+        let mut conn = self.conn()?;
+        let mut fresh = [0u8; 32];
+        getrandom::getrandom(&mut fresh).map_err(|e| ApiError::Internal(format!("rng: {e}")))?;
+        conn.execute(
+            "INSERT INTO server_meta (key, value) VALUES ('secret', $1) ON CONFLICT DO NOTHING",
+            &[&fresh.as_slice()],
+        )?;
+        Ok(conn
+            .query_one("SELECT value FROM server_meta WHERE key = 'secret'", &[])?
+            .get(0))
+    }
+
+    fn create_account(
+        &self,
+        username: &str,
+        credential_hash: &str,
+        header: &str,
+        now_ms: i64,
+    ) -> ApiResult<()> {
+        let inserted = self.conn()?.execute(
+            "INSERT INTO accounts (username, credential_hash, header, created_ms) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (username) DO NOTHING",
+            &[&username, &credential_hash, &header, &now_ms],
+        )?;
+        if inserted == 0 {
+            return Err(ApiError::Conflict(format!(
+                "the username `{username}` is taken"
+            )));
+        }
+        Ok(())
+    }
+
+    fn account(&self, username: &str) -> ApiResult<Option<Account>> {
+        Ok(self
+            .conn()?
+            .query_opt(
+                "SELECT id, credential_hash, header FROM accounts WHERE username = $1",
+                &[&username],
+            )?
+            .map(|r| Account {
+                id: r.get(0),
+                credential_hash: r.get(1),
+                header: r.get(2),
+            }))
+    }
+
+    fn account_by_id(&self, account: i64) -> ApiResult<Option<Account>> {
+        Ok(self
+            .conn()?
+            .query_opt(
+                "SELECT id, credential_hash, header FROM accounts WHERE id = $1",
+                &[&account],
+            )?
+            .map(|r| Account {
+                id: r.get(0),
+                credential_hash: r.get(1),
+                header: r.get(2),
+            }))
+    }
+
+    fn update_account(&self, account: i64, credential_hash: &str, header: &str) -> ApiResult<()> {
+        self.conn()?.execute(
+            "UPDATE accounts SET credential_hash = $2, header = $3 WHERE id = $1",
+            &[&account, &credential_hash, &header],
+        )?;
+        Ok(())
+    }
+
+    fn delete_account(&self, account: i64) -> ApiResult<()> {
+        self.conn()?
+            .execute("DELETE FROM accounts WHERE id = $1", &[&account])?;
+        Ok(())
+    }
+
+    fn create_session(
+        &self,
+        token_hash: &[u8],
+        account: i64,
+        device: &str,
+        now_ms: i64,
+        expires_ms: i64,
+    ) -> ApiResult<()> {
+        self.conn()?.execute(
+            "INSERT INTO sessions (token_hash, account_id, device, created_ms, expires_ms, public_id, last_seen_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, $4)",
+            &[&token_hash, &account, &device, &now_ms, &expires_ms, &session_public_id(token_hash)],
+        )?;
+        Ok(())
+    }
+
+    fn session(&self, token_hash: &[u8], now_ms: i64) -> ApiResult<Option<SessionRef>> {
+        let mut conn = self.conn()?;
+        let Some(row) = conn.query_opt(
+            "SELECT account_id, last_seen_ms FROM sessions WHERE token_hash = $1 AND expires_ms > $2",
+            &[&token_hash, &now_ms],
+        )?
+        else {
+            return Ok(None);
+        };
+        let (account, last_seen): (i64, i64) = (row.get(0), row.get(1));
+        if now_ms - last_seen >= LAST_SEEN_GRANULARITY_MS {
+            conn.execute(
+                "UPDATE sessions SET last_seen_ms = $2 WHERE token_hash = $1",
+                &[&token_hash, &now_ms],
+            )?;
+        }
+        Ok(Some(SessionRef { account }))
+    }
+
+    fn delete_session(&self, token_hash: &[u8]) -> ApiResult<()> {
+        self.conn()?
+            .execute("DELETE FROM sessions WHERE token_hash = $1", &[&token_hash])?;
+        Ok(())
+    }
+
+    fn sessions(&self, account: i64, now_ms: i64) -> ApiResult<Vec<SessionInfo>> {
+        Ok(self
+            .conn()?
+            .query(
+                "SELECT public_id, device, created_ms, last_seen_ms, expires_ms FROM sessions
+                 WHERE account_id = $1 AND expires_ms > $2 ORDER BY created_ms DESC",
+                &[&account, &now_ms],
+            )?
+            .iter()
+            .map(|r| SessionInfo {
+                id: r.get(0),
+                device: r.get(1),
+                created_ms: r.get(2),
+                last_seen_ms: r.get(3),
+                expires_ms: r.get(4),
+            })
+            .collect())
+    }
+
+    fn revoke_session(&self, account: i64, session_id: &str) -> ApiResult<bool> {
+        let n = self.conn()?.execute(
+            "DELETE FROM sessions WHERE account_id = $1 AND public_id = $2",
+            &[&account, &session_id],
+        )?;
+        Ok(n > 0)
+    }
+
+    fn push(
+        &self,
+        account: i64,
+        idempotency_key: &str,
+        changes: &[NewChange],
+    ) -> ApiResult<PushOutcome> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        // The row lock first: it serializes this account's pushes across every process, so
+        // sequence numbers commit in order and a retried key sees the first outcome.
+        let Some(row) = tx.query_opt(
+            "SELECT next_seq FROM accounts WHERE id = $1 FOR UPDATE",
+            &[&account],
+        )?
+        else {
+            return Err(ApiError::Unauthorized);
+        };
+        let mut next: i64 = row.get(0);
+        if let Some(r) = tx.query_opt(
+            "SELECT accepted, duplicates, cursor FROM idempotency WHERE account_id = $1 AND key = $2",
+            &[&account, &idempotency_key],
+        )? {
+            return Ok(PushOutcome {
+                accepted: r.get::<_, i64>(0) as usize,
+                duplicates: r.get::<_, i64>(1) as usize,
+                cursor: r.get(2),
+            });
+        }
+        let insert = tx.prepare(
+            "INSERT INTO changes (account_id, seq, record_id, hlc, entry) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT DO NOTHING",
+        )?;
+        let (mut accepted, mut duplicates) = (0usize, 0usize);
+        for (record_id, hlc, entry) in changes {
+            if tx.execute(&insert, &[&account, &next, record_id, hlc, entry])? == 1 {
+                next += 1;
+                accepted += 1;
+            } else {
+                duplicates += 1;
+            }
+        }
+        tx.execute(
+            "UPDATE accounts SET next_seq = $1 WHERE id = $2",
+            &[&next, &account],
+        )?;
+        let cursor = next - 1;
+        let result = tx.execute(
+            "INSERT INTO idempotency (account_id, key, accepted, duplicates, cursor) VALUES ($1, $2, $3, $4, $5)",
+            &[&account, &idempotency_key, &(accepted as i64), &(duplicates as i64), &cursor],
+        );
+        if let Err(e) = &result {
+            if e.code() == Some(&SqlState::UNIQUE_VIOLATION) {
+                return Err(ApiError::Conflict(
+                    "this idempotency key is being used by another request; retry".into(),
+                ));
+            }
+        }
+        result?;
+        tx.commit()?;
+        Ok(PushOutcome {
+            accepted,
+            duplicates,
+            cursor,
+        })
+    }
+
+    fn pull(&self, account: i64, since: i64, limit: usize) -> ApiResult<Vec<Change>> {
+        Ok(self
+            .conn()?
+            .query(
+                "SELECT seq, entry FROM changes WHERE account_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+                &[&account, &since, &(limit as i64)],
+            )?
+            .iter()
+            .map(|r| Change {
+                seq: r.get(0),
+                entry: r.get(1),
+            })
+            .collect())
+    }
+}
