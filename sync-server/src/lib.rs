@@ -5,6 +5,7 @@
 pub mod config;
 pub mod error;
 mod extract;
+pub mod http_client;
 pub mod limits;
 pub mod metrics;
 mod openapi;

@@ -100,6 +100,39 @@ impl<S: VaultStore> Vault<S> {
         ))
     }
 
+    /// Sets up this device with an existing vault's header (from the sync server's login
+    /// answer): unlocks it with the passphrase, then writes it and a fresh device id into the
+    /// empty `store`. The records arrive with the first sync.
+    pub async fn join(
+        store: S,
+        header: VaultHeader,
+        passphrase: &Passphrase,
+    ) -> Result<(Self, AuthSecret), VaultError> {
+        if store.get_meta(META_HEADER).await?.is_some() {
+            return Err(VaultError::VaultExists);
+        }
+        let unlocked = header.unlock(passphrase).await?;
+        let node = u64::from_le_bytes(random::bytes::<8>()?);
+        store
+            .write(Batch {
+                meta: vec![
+                    (META_HEADER.into(), header.encode()),
+                    (META_DEVICE.into(), node.to_le_bytes().to_vec()),
+                ],
+                ..Batch::default()
+            })
+            .await?;
+        Ok((
+            Vault {
+                store,
+                header,
+                key: unlocked.vault_key,
+                clock: Some(HlcClock::new(node)),
+            },
+            unlocked.auth_secret,
+        ))
+    }
+
     /// Unlocks the vault in `store` with the passphrase.
     pub async fn unlock(
         store: S,

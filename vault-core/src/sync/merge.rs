@@ -1,6 +1,6 @@
-//! The client half of sync that needs no network: what to push, and how to apply what was
-//! pulled. Transport, retries and the server arrive with the sync issue; this is the part
-//! every device must get exactly right, so it is tested here by simulation.
+//! The half of sync that needs no network: what to push, and how to apply what was pulled.
+//! This is the part every device must get exactly right, so it is tested by simulation
+//! (`tests/sync_model.rs`).
 //!
 //! Rules (per record, as atuin and the design ask):
 //! - Changes are whole sealed entries ([`StoredRecord`]); the server only ever sees those.

@@ -1,0 +1,487 @@
+//! The sync API as the client sees it, and one full sync round ([`sync`]).
+//!
+//! A round: pull every page since the stored cursor and apply it (the cursor is saved after
+//! each page, so an interrupted round resumes where it stopped); then push the pending
+//! changes in batches, each with an idempotency key derived from its contents (a batch
+//! retried after a lost answer or a killed worker gets the same key and changes nothing);
+//! acknowledge a batch only after the server confirmed it. Only changes travel, never the
+//! whole vault.
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use super::transport::{HttpRequest, Transport};
+use crate::crypto::kdf::derive_master_key;
+use crate::error::VaultError;
+use crate::header::VaultHeader;
+use crate::store::{Batch, StoredRecord, VaultStore};
+use crate::{AuthSecret, KdfParams, Passphrase, Vault};
+
+/// Changes per push request (the server accepts up to 1,000 and 4 MiB; a sealed answer is
+/// ~0.6 KiB as JSON, so 250 stays far below both).
+pub const PUSH_BATCH: usize = 250;
+/// Changes per pull page.
+pub const PULL_PAGE: usize = 500;
+/// Where the vault keeps the last pulled sequence number.
+pub const META_SYNC_CURSOR: &str = "sync_cursor";
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("cannot reach the sync server ({0}); your answers stay on this device and sync when it is back")]
+    Offline(String),
+    #[error("the session has expired or was revoked: log in again")]
+    Unauthorized,
+    #[error("wrong username or passphrase")]
+    BadCredentials,
+    #[error("the sync server is busy: retrying in {retry_after_s} s")]
+    RateLimited { retry_after_s: u64 },
+    #[error("the sync server refused the request ({status} {code}): {message}")]
+    Rejected {
+        status: u16,
+        code: String,
+        message: String,
+    },
+    #[error("the sync server failed ({status}); retrying later")]
+    Server { status: u16 },
+    #[error("unexpected answer from the sync server: {0}")]
+    Protocol(String),
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+}
+
+impl SyncError {
+    /// Whether trying again later can succeed without the user doing anything.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            SyncError::Offline(_) | SyncError::RateLimited { .. } | SyncError::Server { .. }
+        )
+    }
+}
+
+/// A logged-in session. The token is a bearer secret: keep it where the vault key is kept
+/// (memory / session storage), or sealed.
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Session {
+    pub username: String,
+    pub token: String,
+    pub session_id: String,
+    pub expires_at_ms: i64,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("username", &self.username)
+            .field("token", &"<redacted>")
+            .field("session_id", &self.session_id)
+            .field("expires_at_ms", &self.expires_at_ms)
+            .finish()
+    }
+}
+
+/// What a sync round did.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct SyncReport {
+    pub pulled: usize,
+    pub applied: usize,
+    pub conflicts: usize,
+    /// Pulled entries that did not open under this vault's key (tampered); skipped.
+    pub refused: usize,
+    pub pushed: usize,
+    /// Pushed changes the server already had (a retried batch).
+    pub duplicates: usize,
+    /// The server sequence number this device has seen everything up to.
+    pub cursor: i64,
+}
+
+/// A device in the account's session list.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+pub struct Device {
+    pub id: String,
+    pub device: String,
+    pub created_ms: i64,
+    pub last_seen_ms: i64,
+    pub expires_ms: i64,
+}
+
+#[derive(Deserialize)]
+struct PushAnswer {
+    accepted: usize,
+    duplicates: usize,
+}
+
+#[derive(Deserialize)]
+struct PulledChange {
+    seq: i64,
+    entry: Value,
+}
+
+#[derive(Deserialize)]
+struct PullAnswer {
+    changes: Vec<PulledChange>,
+    cursor: i64,
+    more: bool,
+}
+
+/// A page of pulled entries (undecodable ones already counted out).
+pub struct PullPage {
+    pub entries: Vec<StoredRecord>,
+    pub malformed: usize,
+    pub cursor: i64,
+    pub more: bool,
+}
+
+/// The sync API over a [`Transport`].
+pub struct Client<T> {
+    transport: T,
+}
+
+impl<T: Transport> Client<T> {
+    pub fn new(transport: T) -> Self {
+        Client { transport }
+    }
+
+    async fn call<R: DeserializeOwned>(
+        &self,
+        method: &'static str,
+        path: String,
+        bearer: Option<&str>,
+        body: Option<Value>,
+    ) -> Result<R, SyncError> {
+        let resp = self
+            .transport
+            .send(HttpRequest {
+                method,
+                path,
+                bearer: bearer.map(str::to_owned),
+                body: body.map(|b| b.to_string().into_bytes()),
+            })
+            .await
+            .map_err(SyncError::Offline)?;
+        let parsed = || -> (String, String) {
+            let v: Value = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
+            let code = v["error"]["code"].as_str().unwrap_or("").to_owned();
+            let message = v["error"]["message"]
+                .as_str()
+                .map(str::to_owned)
+                .unwrap_or_else(|| {
+                    String::from_utf8_lossy(&resp.body)
+                        .chars()
+                        .take(200)
+                        .collect()
+                });
+            (code, message)
+        };
+        match resp.status {
+            200..=299 => {
+                let body = if resp.body.is_empty() {
+                    b"null".as_slice()
+                } else {
+                    &resp.body
+                };
+                serde_json::from_slice(body).map_err(|e| SyncError::Protocol(e.to_string()))
+            }
+            401 => match parsed().0.as_str() {
+                "bad_credentials" => Err(SyncError::BadCredentials),
+                _ => Err(SyncError::Unauthorized),
+            },
+            429 => Err(SyncError::RateLimited {
+                retry_after_s: resp.retry_after_s.unwrap_or(30),
+            }),
+            status @ 400..=499 => {
+                let (code, message) = parsed();
+                Err(SyncError::Rejected {
+                    status,
+                    code,
+                    message,
+                })
+            }
+            status => Err(SyncError::Server { status }),
+        }
+    }
+
+    /// Creates the account: the server learns the username, the auth secret (stored as an
+    /// Argon2id hash) and the header with the *wrapped* vault key. Nothing that decrypts.
+    pub async fn register(
+        &self,
+        username: &str,
+        header: &VaultHeader,
+        auth: &AuthSecret,
+    ) -> Result<(), SyncError> {
+        let _: Value = self
+            .call(
+                "POST",
+                "/api/v1/accounts".into(),
+                None,
+                Some(json!({ "username": username, "credential": auth.to_credential(), "header": header.to_json() })),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Logs in with an auth secret already at hand (from unlocking the local vault).
+    pub async fn login(
+        &self,
+        username: &str,
+        auth: &AuthSecret,
+        device: &str,
+    ) -> Result<(Session, VaultHeader), SyncError> {
+        #[derive(Deserialize)]
+        struct Answer {
+            token: String,
+            session_id: String,
+            expires_at_ms: i64,
+            header: Value,
+        }
+        let a: Answer = self
+            .call(
+                "POST",
+                "/api/v1/sessions".into(),
+                None,
+                Some(json!({ "username": username, "credential": auth.to_credential(), "device": device })),
+            )
+            .await?;
+        let header = VaultHeader::from_json(a.header)
+            .map_err(|e| SyncError::Protocol(format!("vault header: {e}")))?;
+        Ok((
+            Session {
+                username: username.to_owned(),
+                token: a.token,
+                session_id: a.session_id,
+                expires_at_ms: a.expires_at_ms,
+            },
+            header,
+        ))
+    }
+
+    /// Logs in on a new device from the passphrase alone: fetches the KDF parameters,
+    /// derives the auth secret locally, logs in, and returns the vault header to unlock.
+    pub async fn login_with_passphrase(
+        &self,
+        username: &str,
+        passphrase: &Passphrase,
+        device: &str,
+    ) -> Result<(Session, VaultHeader), SyncError> {
+        #[derive(Deserialize)]
+        struct Pre {
+            kdf: KdfParams,
+        }
+        let pre: Pre = self
+            .call(
+                "GET",
+                format!("/api/v1/accounts/{username}/kdf"),
+                None,
+                None,
+            )
+            .await?;
+        let master = derive_master_key(passphrase, &pre.kdf)
+            .await
+            .map_err(VaultError::from)?;
+        self.login(username, &master.auth_secret(), device).await
+    }
+
+    pub async fn logout(&self, session: &Session) -> Result<(), SyncError> {
+        let _: Value = self
+            .call(
+                "DELETE",
+                "/api/v1/sessions/current".into(),
+                Some(&session.token),
+                None,
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// The account's devices (live sessions).
+    pub async fn devices(&self, session: &Session) -> Result<Vec<Device>, SyncError> {
+        #[derive(Deserialize)]
+        struct Answer {
+            sessions: Vec<Device>,
+        }
+        let a: Answer = self
+            .call("GET", "/api/v1/sessions".into(), Some(&session.token), None)
+            .await?;
+        Ok(a.sessions)
+    }
+
+    pub async fn revoke(&self, session: &Session, device_id: &str) -> Result<(), SyncError> {
+        let _: Value = self
+            .call(
+                "DELETE",
+                format!("/api/v1/sessions/{device_id}"),
+                Some(&session.token),
+                None,
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Tells the server about a passphrase change ([`Vault::change_passphrase`]).
+    pub async fn change_passphrase(
+        &self,
+        session: &Session,
+        old: &AuthSecret,
+        new: &AuthSecret,
+        header: &VaultHeader,
+    ) -> Result<(), SyncError> {
+        let _: Value = self
+            .call(
+                "PUT",
+                "/api/v1/accounts/current".into(),
+                Some(&session.token),
+                Some(json!({ "current_credential": old.to_credential(), "credential": new.to_credential(), "header": header.to_json() })),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Deletes the account and everything the server holds for it.
+    pub async fn delete_account(
+        &self,
+        session: &Session,
+        auth: &AuthSecret,
+    ) -> Result<(), SyncError> {
+        let _: Value = self
+            .call(
+                "DELETE",
+                "/api/v1/accounts/current".into(),
+                Some(&session.token),
+                Some(json!({ "credential": auth.to_credential() })),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Pushes one batch; returns (accepted, duplicates).
+    pub async fn push(
+        &self,
+        session: &Session,
+        idempotency_key: &str,
+        entries: &[StoredRecord],
+    ) -> Result<(usize, usize), SyncError> {
+        let a: PushAnswer = self
+            .call(
+                "POST",
+                "/api/v1/push".into(),
+                Some(&session.token),
+                Some(json!({ "idempotency_key": idempotency_key, "changes": entries })),
+            )
+            .await?;
+        Ok((a.accepted, a.duplicates))
+    }
+
+    /// One page of changes after `since`.
+    pub async fn pull(
+        &self,
+        session: &Session,
+        since: i64,
+        limit: usize,
+    ) -> Result<PullPage, SyncError> {
+        let a: PullAnswer = self
+            .call(
+                "GET",
+                format!("/api/v1/pull?since={since}&limit={limit}"),
+                Some(&session.token),
+                None,
+            )
+            .await?;
+        if a.cursor < since {
+            return Err(SyncError::Protocol(format!(
+                "the server's cursor went back from {since} to {}",
+                a.cursor
+            )));
+        }
+        let mut entries = Vec::with_capacity(a.changes.len());
+        let mut malformed = 0;
+        for c in a.changes {
+            match serde_json::from_value::<StoredRecord>(c.entry) {
+                Ok(e) => entries.push(e),
+                Err(_) => {
+                    let _ = c.seq;
+                    malformed += 1
+                }
+            }
+        }
+        Ok(PullPage {
+            entries,
+            malformed,
+            cursor: a.cursor,
+            more: a.more,
+        })
+    }
+}
+
+/// The idempotency key of a batch: a hash of what it carries (record ids and clocks), so a
+/// retry of the same batch, even from a restarted worker, reuses the key.
+pub fn batch_key(entries: &[StoredRecord]) -> String {
+    let mut h = Sha256::new();
+    h.update(b"selfos-push/1");
+    for e in entries {
+        h.update(e.id.to_string().as_bytes());
+        h.update(b"@");
+        h.update(e.hlc.to_string().as_bytes());
+        h.update(b";");
+    }
+    hex::encode(&h.finalize()[..16])
+}
+
+impl<S: VaultStore> Vault<S> {
+    /// The server sequence number this vault has pulled up to (0 before the first sync).
+    pub async fn sync_cursor(&self) -> Result<i64, VaultError> {
+        Ok(self
+            .store()
+            .get_meta(META_SYNC_CURSOR)
+            .await?
+            .and_then(|b| std::str::from_utf8(&b).ok()?.parse().ok())
+            .unwrap_or(0))
+    }
+
+    async fn set_sync_cursor(&self, cursor: i64) -> Result<(), VaultError> {
+        Ok(self
+            .store()
+            .write(Batch {
+                meta: vec![(META_SYNC_CURSOR.into(), cursor.to_string().into_bytes())],
+                ..Batch::default()
+            })
+            .await?)
+    }
+}
+
+/// One sync round: pull and apply everything new, then push what is pending.
+pub async fn sync<S: VaultStore, T: Transport>(
+    vault: &mut Vault<S>,
+    client: &Client<T>,
+    session: &Session,
+) -> Result<SyncReport, SyncError> {
+    let mut report = SyncReport {
+        cursor: vault.sync_cursor().await?,
+        ..SyncReport::default()
+    };
+    loop {
+        let page = client.pull(session, report.cursor, PULL_PAGE).await?;
+        report.pulled += page.entries.len();
+        report.refused += page.malformed;
+        let applied = vault.apply_remote(page.entries).await?;
+        report.applied += applied.applied;
+        report.conflicts += applied.conflicts;
+        report.refused += applied.refused.len();
+        // Saved after applying: a round cut short here re-pulls at most this page, and
+        // applying an entry twice changes nothing.
+        vault.set_sync_cursor(page.cursor).await?;
+        report.cursor = page.cursor;
+        if !page.more {
+            break;
+        }
+    }
+    let (entries, changes) = vault.outgoing().await?;
+    for (batch, acks) in entries.chunks(PUSH_BATCH).zip(changes.chunks(PUSH_BATCH)) {
+        let (accepted, duplicates) = client.push(session, &batch_key(batch), batch).await?;
+        report.pushed += accepted;
+        report.duplicates += duplicates;
+        vault.ack_changes(acks).await?;
+    }
+    Ok(report)
+}

@@ -1,0 +1,23 @@
+//! Sync: an offline-first, incremental, end-to-end encrypted engine shared by the extension,
+//! the web app and the command line.
+//!
+//! - [`merge`]: what to push and how to apply pulled entries (last writer wins by HLC, losers
+//!   kept as conflicts, tampered entries refused). No network.
+//! - [`transport`]: the one HTTP call the engine needs, as a trait; `fetch` in browsers
+//!   ([`transport::FetchTransport`]), any client natively.
+//! - [`client`]: the sync API (accounts, sessions, push, pull) and [`client::sync`], one full
+//!   round: pull since the stored cursor, apply, push pending changes in batches, acknowledge.
+//! - [`backoff`]: when to try again after a failure (exponential, jittered, honours
+//!   `Retry-After`).
+//!
+//! The protocol is in docs/SYNC.md.
+
+pub mod backoff;
+pub mod client;
+mod merge;
+pub mod transport;
+
+pub use backoff::Backoff;
+pub use client::{sync, Client, Session, SyncError, SyncReport};
+pub use merge::{ApplyReport, Conflict, Keep};
+pub use transport::{HttpRequest, HttpResponse, Transport};
