@@ -19,6 +19,8 @@ const TARGETS: &[(&str, f64, &str)] = &[
     ("sched_adaptive_vs_random_ratio", 0.5, "lower"),
     ("sync_ingest_vs_raw_sqlite_ratio", 0.5, "higher"),
     ("sync_pull_p95_ms_at_1m", 5.0, "lower"),
+    ("load_p99_ms", 50.0, "lower"),
+    ("load_errors", 0.0, "lower"),
     ("prompt_cards", 150.0, "higher"),
     ("prompt_dimensions", 10.0, "higher"),
 ];
@@ -70,6 +72,11 @@ pub fn bench() -> Result<()> {
     suite(
         "sync ingest (API vs raw SQLite)",
         native_example("sync-server", "bench_ingest"),
+        &mut report,
+    )?;
+    suite(
+        "sync load: 500 clients pushing and pulling for 30 s",
+        native_example("sync-server", "bench_load"),
         &mut report,
     )?;
     let browser = tc.browser_cargo_cmd(&[
