@@ -11,6 +11,7 @@ browser_tests!(
     webcrypto_and_rust_kdf_agree,
     webcrypto_interop,
     indexeddb_sync_merge,
+    sync_through_a_real_server,
 );
 
 /// Proof of where these run: a page has a `document`.

@@ -6,6 +6,7 @@
 mod bench;
 mod cmd;
 mod postgres;
+mod test_server;
 mod tools;
 mod wasm;
 
@@ -122,22 +123,35 @@ fn test(extra: &[String]) -> Result<()> {
         },
     )?;
     drop(cluster);
+    step("build the server for the browser sync test", || {
+        cmd::cargo(&["build", "-p", "sync-server"])
+    })?;
+    let server = step(
+        "sync server for the browser tests",
+        test_server::TestServer::start,
+    )?;
     step(
-        "wasm tests in headless Chromium (page and service worker)",
+        "wasm tests in headless Chromium (page and service worker, syncing through a real server)",
         || {
-            tc.browser_cargo(&[
-                "test",
-                "-p",
-                "vault-core",
-                "--target",
-                "wasm32-unknown-unknown",
-                "--test",
-                "browser_page",
-                "--test",
-                "browser_worker",
-            ])
+            cmd::status(
+                tc.browser_cargo_cmd(&[
+                    "test",
+                    "-p",
+                    "vault-core",
+                    "--target",
+                    "wasm32-unknown-unknown",
+                    "--test",
+                    "browser_page",
+                    "--test",
+                    "browser_worker",
+                ])
+                .env("WASM_BINDGEN_TEST_ADDRESS", &server.runner_addr)
+                .env("SELFOS_TEST_SERVER", &server.url)
+                .env("SELFOS_REQUIRE_SERVER", "1"),
+            )
         },
     )?;
+    drop(server);
     step(
         "independent decryption of a fresh backup (Python, from docs/FORMAT.md)",
         independent_format_check,

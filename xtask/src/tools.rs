@@ -90,10 +90,6 @@ impl Toolchain {
         .env_remove("NO_HEADLESS");
         c
     }
-
-    pub fn browser_cargo(&self, args: &[&str]) -> Result<()> {
-        cmd::status(&mut self.browser_cargo_cmd(args))
-    }
 }
 
 fn ensure_wasm_target() -> Result<()> {

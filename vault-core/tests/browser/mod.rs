@@ -249,3 +249,86 @@ pub async fn indexeddb_sync_merge() {
     a.destroy().await.unwrap().close();
     IndexedDbStore::delete(&name).await.unwrap();
 }
+
+/// The sync engine in the browser: `fetch` to a real `selfos serve` process (started by
+/// `cargo xtask test`, address baked in at build time as `SELFOS_TEST_SERVER`). A vault on
+/// IndexedDB registers, captures and syncs; a second device logs in with the passphrase
+/// alone, joins, syncs and sees the same answers; a delete travels back.
+pub async fn sync_through_a_real_server() {
+    use vault_core::sync::transport::FetchTransport;
+    use vault_core::sync::{sync, Client};
+    let Some(server) = option_env!("SELFOS_TEST_SERVER") else {
+        assert!(
+            option_env!("SELFOS_REQUIRE_SERVER").is_none(),
+            "SELFOS_REQUIRE_SERVER set without SELFOS_TEST_SERVER"
+        );
+        wasm_bindgen_test::console_log!(
+            "sync_through_a_real_server skipped: no SELFOS_TEST_SERVER"
+        );
+        return;
+    };
+    let client = Client::new(FetchTransport::new(server).unwrap());
+    let user = format!("u{}", &RecordId::generate().unwrap().to_string()[..12]);
+    let pass = Passphrase::new(PASSPHRASE);
+    let store = IndexedDbStore::open(&unique_db("selfos-sync"))
+        .await
+        .unwrap();
+    let (mut a, auth) = Vault::create(store, &pass, KdfParams::generate().unwrap())
+        .await
+        .unwrap();
+    client.register(&user, a.header(), &auth).await.unwrap();
+    let (session_a, _) = client.login(&user, &auth, "browser a").await.unwrap();
+    let recs: Vec<_> = (0..3).map(sample_record).collect();
+    for r in &recs {
+        a.insert(r).await.unwrap();
+    }
+    let report = sync(&mut a, &client, &session_a).await.unwrap();
+    assert_eq!(report.pushed, 3);
+    assert!(
+        a.pending_changes().await.unwrap().is_empty(),
+        "acknowledged"
+    );
+
+    // Wrong passphrase on a new device: a clear error, nothing created.
+    let wrong = client
+        .login_with_passphrase(&user, &Passphrase::new("not the passphrase"), "b")
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        matches!(wrong, vault_core::sync::SyncError::BadCredentials),
+        "{wrong:?}"
+    );
+
+    let store_b = IndexedDbStore::open(&unique_db("selfos-sync-b"))
+        .await
+        .unwrap();
+    let (session_b, header) = client
+        .login_with_passphrase(&user, &pass, "browser b")
+        .await
+        .unwrap();
+    let (mut b, _) = Vault::join(store_b, header, &pass).await.unwrap();
+    let report = sync(&mut b, &client, &session_b).await.unwrap();
+    assert_eq!((report.pulled, report.applied), (3, 3));
+    let mut got: Vec<_> = b.list().await.unwrap().records;
+    got.sort_by_key(|r| r.id.to_string());
+    let mut want = recs.clone();
+    want.sort_by_key(|r| r.id.to_string());
+    assert_eq!(got, want);
+
+    b.delete(&recs[0].id).await.unwrap();
+    sync(&mut b, &client, &session_b).await.unwrap();
+    sync(&mut a, &client, &session_a).await.unwrap();
+    assert_eq!(
+        a.list().await.unwrap().records.len(),
+        2,
+        "the delete reached device a"
+    );
+
+    // A dead server: the engine says offline (retryable) and loses nothing.
+    let dead = Client::new(FetchTransport::new("http://127.0.0.1:9").unwrap());
+    a.insert(&sample_record(9)).await.unwrap();
+    let err = sync(&mut a, &dead, &session_a).await.err().unwrap();
+    assert!(err.is_retryable(), "{err:?}");
+    assert_eq!(a.pending_changes().await.unwrap().len(), 1, "still queued");
+}
