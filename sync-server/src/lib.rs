@@ -2,6 +2,7 @@
 //! changes with a sequence number so a client pulling "since N" never misses one
 //! (docs/SYNC.md). Storage: SQLite by default, PostgreSQL with `DATABASE_URL`.
 
+pub mod cli;
 pub mod config;
 pub mod error;
 mod extract;

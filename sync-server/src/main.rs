@@ -1,9 +1,13 @@
-//! `selfos`: the SelfOS command line. Today: `serve`.
+//! `selfos`: the SelfOS command line: the sync server and its command-line clients.
 
 use std::process::ExitCode;
 
-const USAGE: &str =
-    "usage: selfos serve\n\n  serve   run the sync server (SELFOS_ADDR, SELFOS_DATA; see README)";
+const USAGE: &str = "usage: selfos <command> [flags]
+
+  serve    run the sync server (SELFOS_ADDR, SELFOS_DATA, DATABASE_URL, ...; see README)
+  export   --server URL --user NAME --passphrase-file FILE --format json|csv|backup --out PATH
+  import   --server URL --user NAME --passphrase-file FILE --in EXPORT.json
+  demo     [--server URL] [--user NAME] [--passphrase-file FILE]   fill an account with sample answers";
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
@@ -11,33 +15,59 @@ fn main() -> ExitCode {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
-    match std::env::args().nth(1).as_deref() {
-        Some("serve") => {
-            let config = match sync_server::Config::from_env() {
-                Ok(c) => c,
-                Err(e) => {
-                    eprintln!("selfos: {e}");
-                    return ExitCode::from(2);
-                }
-            };
-            let runtime = match tokio::runtime::Runtime::new() {
-                Ok(r) => r,
-                Err(e) => {
-                    eprintln!("selfos: cannot start the runtime: {e}");
-                    return ExitCode::FAILURE;
-                }
-            };
-            match runtime.block_on(sync_server::serve(config)) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("selfos: {e}");
-                    ExitCode::FAILURE
-                }
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some(command) = args.first() else {
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
+    };
+    let client_command =
+        |f: fn(&sync_server::cli::Args) -> Result<(), String>| match sync_server::cli::Args::parse(
+            &args[1..],
+        )
+        .and_then(|a| f(&a))
+        {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("selfos {command}: {e}");
+                ExitCode::FAILURE
             }
+        };
+    match command.as_str() {
+        "serve" => serve(),
+        "export" => client_command(sync_server::cli::export),
+        "import" => client_command(sync_server::cli::import),
+        "demo" => client_command(sync_server::cli::demo),
+        "-h" | "--help" | "help" => {
+            println!("{USAGE}");
+            ExitCode::SUCCESS
         }
-        _ => {
-            eprintln!("{USAGE}");
+        other => {
+            eprintln!("selfos: unknown command `{other}`\n\n{USAGE}");
             ExitCode::from(2)
+        }
+    }
+}
+
+fn serve() -> ExitCode {
+    let config = match sync_server::Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("selfos: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("selfos: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(sync_server::serve(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("selfos: {e}");
+            ExitCode::FAILURE
         }
     }
 }

@@ -109,3 +109,184 @@ fn an_unreachable_database_is_reported_clearly() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a postgres:// URL"));
 }
+
+/// `selfos demo` fills an account; `selfos export` gets it back in each format through the
+/// real sync protocol; `selfos import` brings an export into another account; a wrong
+/// passphrase and an unknown format fail clearly.
+#[test]
+fn demo_export_and_import_through_a_running_server() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let url = format!("http://{addr}");
+    let dir = std::env::temp_dir().join(format!("selfos-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_selfos"))
+        .arg("serve")
+        .env("SELFOS_ADDR", &addr)
+        .env("SELFOS_DATA", dir.join("data"))
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while get(&addr, "/healthz").is_none() {
+        assert!(start.elapsed() < Duration::from_secs(20));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let selfos = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_selfos"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let pass = dir.join("pass");
+    std::fs::write(&pass, "a passphrase for the demo\n").unwrap();
+    let pass = pass.to_str().unwrap();
+    let out = selfos(&[
+        "demo",
+        "--server",
+        &url,
+        "--user",
+        "dana",
+        "--passphrase-file",
+        pass,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    let pushed: usize = said
+        .split_whitespace()
+        .find_map(|w| w.parse().ok())
+        .unwrap_or(0);
+    assert!(pushed > 90, "{said}");
+
+    let export = |format: &str| {
+        let path = dir.join(format!("export.{format}"));
+        let out = selfos(&[
+            "export",
+            "--server",
+            &url,
+            "--user",
+            "dana",
+            "--passphrase-file",
+            pass,
+            "--format",
+            format,
+            "--out",
+            path.to_str().unwrap(),
+        ]);
+        assert!(
+            out.status.success(),
+            "{format}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::fs::read(path).unwrap()
+    };
+    let json: serde_json::Value = serde_json::from_slice(&export("json")).unwrap();
+    assert_eq!(json["records"].as_array().unwrap().len(), pushed);
+    let csv = String::from_utf8(export("csv")).unwrap();
+    assert_eq!(
+        csv.lines().count(),
+        pushed + 1,
+        "header + one row per answer"
+    );
+    let backup: serde_json::Value = serde_json::from_slice(&export("backup")).unwrap();
+    assert_eq!(backup["format"], "selfos-backup");
+    assert!(
+        !String::from_utf8_lossy(&export("backup")).contains("Rust and WebAssembly"),
+        "backup is sealed"
+    );
+
+    let wrong = dir.join("wrong");
+    std::fs::write(&wrong, "not it").unwrap();
+    let out = selfos(&[
+        "export",
+        "--server",
+        &url,
+        "--user",
+        "dana",
+        "--passphrase-file",
+        wrong.to_str().unwrap(),
+        "--format",
+        "json",
+        "--out",
+        "/dev/null",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("wrong username or passphrase"));
+    let out = selfos(&[
+        "export",
+        "--server",
+        &url,
+        "--user",
+        "dana",
+        "--passphrase-file",
+        pass,
+        "--format",
+        "pdf",
+        "--out",
+        "/dev/null",
+    ]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown --format"));
+
+    // Import the JSON export into a fresh account: every answer arrives, re-sealed.
+    let out = selfos(&[
+        "demo",
+        "--server",
+        &url,
+        "--user",
+        "erik",
+        "--passphrase-file",
+        pass,
+    ]);
+    assert!(out.status.success());
+    let json_path = dir.join("export.json");
+    let out = selfos(&[
+        "import",
+        "--server",
+        &url,
+        "--user",
+        "erik",
+        "--passphrase-file",
+        pass,
+        "--in",
+        json_path.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&format!("imported {pushed} new")),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // The server is down: a clear, retryable error.
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let out = selfos(&[
+        "export",
+        "--server",
+        &url,
+        "--user",
+        "dana",
+        "--passphrase-file",
+        pass,
+        "--format",
+        "json",
+        "--out",
+        "/dev/null",
+    ]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot reach the sync server"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
