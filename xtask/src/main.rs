@@ -69,8 +69,10 @@ fn run() -> Result<()> {
     println!(
         "\nStarting the SelfOS sync server on its embedded SQLite database\n\
          (SELFOS_ADDR, default 127.0.0.1:8787; SELFOS_DATA, default ./data). Ctrl-C stops it.\n\
-         Not here yet: the web app at / and the unpacked extensions (dist/chrome, dist/firefox)\n\
-         arrive with their issues; this command will serve and list them then."
+         In another terminal, `target/debug/selfos demo` fills a demo account, and\n\
+         `target/debug/selfos export ...` reads it back (see README).\n\
+         Not here yet: the web app at / and the unpacked extensions (dist/chrome, dist/firefox);\n\
+         this command will serve and list them once their issues land."
     );
     cmd::status(std::process::Command::new(root().join("target/debug/selfos")).arg("serve"))
 }
