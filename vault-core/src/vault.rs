@@ -79,6 +79,12 @@ impl<S: VaultStore> Vault<S> {
         let key = VaultKey::generate()?;
         let vault_id = random::bytes::<16>()?;
         let (header, auth) = VaultHeader::seal(vault_id, &key, passphrase, params).await?;
+        Ok((Self::install(store, header, key).await?, auth))
+    }
+
+    /// Writes `header` and a fresh device id into an empty store: the start of a vault on
+    /// this device, new ([`Vault::create`]) or joined ([`Vault::join`]).
+    async fn install(store: S, header: VaultHeader, key: VaultKey) -> Result<Self, VaultError> {
         let node = u64::from_le_bytes(random::bytes::<8>()?);
         store
             .write(Batch {
@@ -89,15 +95,12 @@ impl<S: VaultStore> Vault<S> {
                 ..Batch::default()
             })
             .await?;
-        Ok((
-            Vault {
-                store,
-                header,
-                key,
-                clock: Some(HlcClock::new(node)),
-            },
-            auth,
-        ))
+        Ok(Vault {
+            store,
+            header,
+            key,
+            clock: Some(HlcClock::new(node)),
+        })
     }
 
     /// Sets up this device with an existing vault's header (from the sync server's login
@@ -112,23 +115,8 @@ impl<S: VaultStore> Vault<S> {
             return Err(VaultError::VaultExists);
         }
         let unlocked = header.unlock(passphrase).await?;
-        let node = u64::from_le_bytes(random::bytes::<8>()?);
-        store
-            .write(Batch {
-                meta: vec![
-                    (META_HEADER.into(), header.encode()),
-                    (META_DEVICE.into(), node.to_le_bytes().to_vec()),
-                ],
-                ..Batch::default()
-            })
-            .await?;
         Ok((
-            Vault {
-                store,
-                header,
-                key: unlocked.vault_key,
-                clock: Some(HlcClock::new(node)),
-            },
+            Self::install(store, header, unlocked.vault_key).await?,
             unlocked.auth_secret,
         ))
     }
