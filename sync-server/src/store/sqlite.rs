@@ -79,6 +79,27 @@ impl SqliteStore {
         })
     }
 
+    fn account_where(
+        &self,
+        condition: &str,
+        value: &dyn rusqlite::ToSql,
+    ) -> ApiResult<Option<Account>> {
+        Ok(self
+            .conn()?
+            .query_row(
+                &format!("SELECT id, credential_hash, header FROM accounts WHERE {condition}"),
+                [value],
+                |r| {
+                    Ok(Account {
+                        id: r.get(0)?,
+                        credential_hash: r.get(1)?,
+                        header: r.get(2)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
     fn conn(&self) -> ApiResult<std::sync::MutexGuard<'_, Connection>> {
         self.conn
             .lock()
@@ -131,37 +152,11 @@ impl ServerStore for SqliteStore {
     }
 
     fn account(&self, username: &str) -> ApiResult<Option<Account>> {
-        Ok(self
-            .conn()?
-            .query_row(
-                "SELECT id, credential_hash, header FROM accounts WHERE username = ?1",
-                params![username],
-                |r| {
-                    Ok(Account {
-                        id: r.get(0)?,
-                        credential_hash: r.get(1)?,
-                        header: r.get(2)?,
-                    })
-                },
-            )
-            .optional()?)
+        self.account_where("username = ?1", &username)
     }
 
     fn account_by_id(&self, account: i64) -> ApiResult<Option<Account>> {
-        Ok(self
-            .conn()?
-            .query_row(
-                "SELECT id, credential_hash, header FROM accounts WHERE id = ?1",
-                params![account],
-                |r| {
-                    Ok(Account {
-                        id: r.get(0)?,
-                        credential_hash: r.get(1)?,
-                        header: r.get(2)?,
-                    })
-                },
-            )
-            .optional()?)
+        self.account_where("id = ?1", &account)
     }
 
     fn create_session(

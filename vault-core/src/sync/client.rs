@@ -115,7 +115,6 @@ struct PushAnswer {
 
 #[derive(Deserialize)]
 struct PulledChange {
-    seq: i64,
     entry: Value,
 }
 
@@ -399,10 +398,7 @@ impl<T: Transport> Client<T> {
         for c in a.changes {
             match serde_json::from_value::<StoredRecord>(c.entry) {
                 Ok(e) => entries.push(e),
-                Err(_) => {
-                    let _ = c.seq;
-                    malformed += 1
-                }
+                Err(_) => malformed += 1,
             }
         }
         Ok(PullPage {
