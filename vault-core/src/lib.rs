@@ -3,7 +3,8 @@
 //! The platform-neutral heart of SelfOS, shared by the extension, the web app and the sync
 //! server: the record model ([`record`]), the key hierarchy and envelope ([`crypto`]), the
 //! hybrid logical clock and change log ([`hlc`], [`store`]), the vault itself ([`Vault`]),
-//! and whole-vault backup and export ([`backup`]).
+//! whole-vault backup and export ([`backup`]), and the knowledge graph with its metrics and
+//! exports ([`graph`]).
 //!
 //! Everything compiles natively and to `wasm32-unknown-unknown`. In the browser, key
 //! derivation runs on WebCrypto and storage on IndexedDB ([`store::indexeddb`]); natively,
@@ -14,6 +15,7 @@ pub mod cards;
 mod codec;
 pub mod crypto;
 pub mod error;
+pub mod graph;
 pub mod header;
 pub mod hlc;
 pub mod record;
