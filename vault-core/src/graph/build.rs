@@ -489,26 +489,56 @@ mod tests {
     #[test]
     fn sessions_split_on_gaps_and_link_what_they_share() {
         let lib = builtin();
-        let mut recs = super::super::synthetic::answers(lib, 2, 1_700_000_000_000, 9);
+        // Two answers on two different closed facets.
+        let pool = super::super::synthetic::answers(lib, 200, 1_700_000_000_000, 9);
+        let facet_of = |r: &AnswerRecord| lib.card(&r.prompt_id).map(|c| c.facet.clone());
+        let closed = |r: &&AnswerRecord| {
+            !matches!(r.answer, Answer::Skipped | Answer::ShortText { .. })
+                && lib
+                    .facet(&facet_of(r).unwrap())
+                    .is_some_and(|f| !f.per_agent)
+        };
+        let first = pool.iter().find(closed).unwrap().clone();
+        let second = pool
+            .iter()
+            .filter(closed)
+            .find(|r| facet_of(r) != facet_of(&first))
+            .unwrap()
+            .clone();
+        let mut recs = vec![first, second];
         recs[1].captured_at_ms = recs[0].captured_at_ms + 60_000;
+        let co_edges = |kg: &KnowledgeGraph| {
+            kg.edges()
+                .filter(|e| e.2.kind == EdgeKind::CoOccurs)
+                .map(|e| (e.0.to_owned(), e.1.to_owned(), e.2.weight))
+                .collect::<Vec<_>>()
+        };
         let kg = KnowledgeGraph::build(lib, &recs, 1_700_100_000_000);
         assert_eq!(kg.stats().sessions, 1);
-        let co = kg
-            .edges()
-            .filter(|e| e.2.kind == EdgeKind::CoOccurs)
-            .count();
+        let co = co_edges(&kg);
+        assert_eq!(co.len(), 1, "{co:?}");
+        assert_eq!(co[0].2, 1.0);
+        let supported: Vec<&str> = kg
+            .nodes()
+            .filter(|n| n.metrics.supports > 0)
+            .map(|n| n.id.as_str())
+            .collect();
+        assert!(supported.contains(&co[0].0.as_str()) && supported.contains(&co[0].1.as_str()));
+        // 31 minutes apart: two sessions, no link.
         recs[1].captured_at_ms = recs[0].captured_at_ms + 31 * 60_000;
         let apart = KnowledgeGraph::build(lib, &recs, 1_700_100_000_000);
         assert_eq!(apart.stats().sessions, 2);
-        assert_eq!(
-            apart
-                .edges()
-                .filter(|e| e.2.kind == EdgeKind::CoOccurs)
-                .count(),
-            0
-        );
-        // Two answers of different facets in one session support two nodes: one link.
-        let distinct = kg.nodes().filter(|n| n.metrics.supports > 0).count();
-        assert_eq!(co, usize::from(distinct == 2));
+        assert!(co_edges(&apart).is_empty());
+        // The same pair in a second session: weight 2.
+        let mut again = recs.clone();
+        for (k, r) in recs.iter().enumerate() {
+            let mut r = r.clone();
+            r.id = crate::record::RecordId::from_bytes([k as u8 + 1; 16]);
+            r.captured_at_ms = recs[0].captured_at_ms + 86_400_000 + k as u64 * 60_000;
+            again.push(r);
+        }
+        again[1].captured_at_ms = again[0].captured_at_ms + 60_000;
+        let twice = KnowledgeGraph::build(lib, &again, 1_700_300_000_000);
+        assert_eq!(co_edges(&twice)[0].2, 2.0);
     }
 }

@@ -123,6 +123,16 @@ fn sentence(kg: &KnowledgeGraph, lib: &Library, n: NodeIndex) -> Option<String> 
     Some(format!("{}: {value}{end}", facet.label))
 }
 
+/// The sentence a node becomes in instructions (`None` for dimension nodes and unknown ids).
+pub fn sentence_for(kg: &KnowledgeGraph, lib: &Library, id: &str) -> Option<String> {
+    sentence(kg, lib, *kg.index.get(id)?)
+}
+
+/// The section a node's sentence goes to (`None` for unknown ids).
+pub fn section_for(kg: &KnowledgeGraph, id: &str) -> Option<Section> {
+    kg.node(id).map(|n| section_of(n.kind))
+}
+
 fn render(about: &[String], respond: &[String], section: Section) -> String {
     let list = |items: &[String]| {
         items

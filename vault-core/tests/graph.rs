@@ -1,0 +1,649 @@
+//! The knowledge graph from the outside: strengths, contradictions, history, per-agent
+//! alignment, deletion, and every export's validity and limits.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use quick_xml::events::Event;
+use vault_core::cards::builtin;
+use vault_core::graph::export::{agents, graphml, instructions, jgf, markdown, zip};
+use vault_core::graph::{synthetic, EdgeKind, InstructionSnapshot, KnowledgeGraph};
+use vault_core::store::block_on;
+use vault_core::{Answer, AnswerRecord, CardType, Namespace, RecordFlags, RecordId};
+
+const DAY: u64 = 86_400_000;
+const T0: u64 = 1_750_000_000_000;
+
+fn rec(n: u8, card: &str, answer: Answer, agent: &str, at: u64) -> AnswerRecord {
+    let card_type = match &answer {
+        Answer::Choice { .. } => CardType::Choice,
+        Answer::Scale { .. } => CardType::Scale,
+        Answer::Pairwise { .. } => CardType::Pairwise,
+        Answer::ShortText { .. } => CardType::ShortText,
+        Answer::YesNo { .. } => CardType::YesNo,
+        Answer::Skipped | Answer::Dismissed => CardType::Choice,
+    };
+    AnswerRecord {
+        id: RecordId::from_bytes([n; 16]),
+        prompt_id: card.into(),
+        prompt_version: 1,
+        card_type,
+        answer,
+        namespace: Namespace::new(agent).unwrap(),
+        origin: None,
+        page_context: None,
+        captured_at_ms: at,
+        answer_latency_ms: 2_000,
+        wait_duration_ms: 8_000,
+        flags: RecordFlags::default(),
+    }
+}
+
+fn length(n: u8, value: &str, agent: &str, at: u64) -> AnswerRecord {
+    rec(
+        n,
+        "style.length.quick-question",
+        Answer::Choice {
+            option: value.into(),
+        },
+        agent,
+        at,
+    )
+}
+
+fn strength(kg: &KnowledgeGraph, id: &str) -> f64 {
+    kg.node(id).unwrap().metrics.strength
+}
+
+#[test]
+fn strength_rises_with_consistent_answers_and_decays_with_age() {
+    let lib = builtin();
+    let answers: Vec<AnswerRecord> = (0..4)
+        .map(|i| length(i, "brief", "chatgpt", T0 + u64::from(i) * DAY))
+        .collect();
+    let now = T0 + 4 * DAY;
+    let s: Vec<f64> = (1..=4)
+        .map(|n| {
+            strength(
+                &KnowledgeGraph::build(lib, &answers[..n], now),
+                "style.length=brief",
+            )
+        })
+        .collect();
+    assert!(s.windows(2).all(|w| w[1] > w[0]), "{s:?}");
+    assert!(s[0] > 0.3 && s[3] < 1.0, "{s:?}");
+    // The other values of the facet are spoken against, not supported.
+    let kg = KnowledgeGraph::build(lib, &answers, now);
+    assert_eq!(strength(&kg, "style.length=detailed"), 0.0);
+    assert_eq!(
+        kg.node("style.length=detailed")
+            .unwrap()
+            .metrics
+            .contradicts,
+        4
+    );
+    // Same answers, judged a year and then three years later: weaker each time.
+    let later = strength(
+        &KnowledgeGraph::build(lib, &answers, now + 365 * DAY),
+        "style.length=brief",
+    );
+    let much_later = strength(
+        &KnowledgeGraph::build(lib, &answers, now + 3 * 365 * DAY),
+        "style.length=brief",
+    );
+    assert!(
+        s[3] > later && later > much_later && much_later > 0.0,
+        "{s:?} {later} {much_later}"
+    );
+    let m = &kg.node("style.length=brief").unwrap().metrics;
+    assert!(m.recency > 0.99 && (m.consistency - 1.0).abs() < 1e-12);
+}
+
+#[test]
+fn contradicting_answers_are_found_and_kept_out_of_instructions() {
+    let lib = builtin();
+    let flip = ["brief", "detailed", "brief", "detailed"];
+    let mut records: Vec<AnswerRecord> = flip
+        .iter()
+        .enumerate()
+        .map(|(i, v)| length(i as u8, v, "chatgpt", T0 + i as u64 * DAY))
+        .collect();
+    // A consistent facet beside it.
+    for i in 0..3u8 {
+        records.push(rec(
+            10 + i,
+            "style.tone.which-tone",
+            Answer::Choice {
+                option: "neutral".into(),
+            },
+            "chatgpt",
+            T0 + u64::from(i) * DAY,
+        ));
+    }
+    let kg = KnowledgeGraph::build(lib, &records, T0 + 5 * DAY);
+    let reask = kg.reask_facets();
+    assert_eq!(reask, vec![("style.length".to_owned(), None)]);
+    let c = &kg.contradictions()[0];
+    assert_eq!(c.values.len(), 2);
+    assert!(c.severity >= 0.5 && c.severity <= 1.0);
+    assert!(kg.node("style.length=brief").unwrap().metrics.contested);
+    assert!(!kg.node("style.tone=neutral").unwrap().metrics.contested);
+    let text = instructions::for_agent(&kg, lib, "chatgpt")
+        .unwrap()
+        .to_text();
+    assert!(text.contains("Tone: Neutral."), "{text}");
+    assert!(
+        !text.contains("Answer length"),
+        "contested facet left out: {text}"
+    );
+    // One more answer for "brief" that settles it: the split is no longer even enough.
+    records.push(length(20, "brief", "chatgpt", T0 + 5 * DAY));
+    records.push(length(21, "brief", "chatgpt", T0 + 6 * DAY));
+    records.push(length(22, "brief", "chatgpt", T0 + 7 * DAY));
+    let settled = KnowledgeGraph::build(lib, &records, T0 + 7 * DAY);
+    assert!(
+        settled.reask_facets().is_empty(),
+        "{:?}",
+        settled.contradictions()
+    );
+}
+
+#[test]
+fn history_as_of_a_date_excludes_later_answers() {
+    let lib = builtin();
+    let records = vec![
+        length(1, "brief", "chatgpt", T0),
+        length(2, "detailed", "claude", T0 + 10 * DAY),
+        length(3, "detailed", "claude", T0 + 11 * DAY),
+    ];
+    let then = KnowledgeGraph::build_as_of(lib, &records, T0 + DAY);
+    assert_eq!(then.stats().after_as_of, 2);
+    assert_eq!(then.as_of_ms(), T0 + DAY);
+    assert!(then.has_evidence_from(&RecordId::from_bytes([1; 16])));
+    assert!(!then.has_evidence_from(&RecordId::from_bytes([2; 16])));
+    assert_eq!(
+        then.node("style.length=detailed").unwrap().metrics.supports,
+        0
+    );
+    assert_eq!(then.agents(), ["chatgpt"]);
+    let now = KnowledgeGraph::build(lib, &records, T0 + 12 * DAY);
+    assert!(strength(&now, "style.length=detailed") > strength(&now, "style.length=brief"));
+    // What changed between the two moments: the leading value of answer length.
+    let changes = now.changes_since(lib, &then);
+    let lc = changes
+        .leader_changes
+        .iter()
+        .find(|c| c.facet == "style.length")
+        .unwrap();
+    assert_eq!(lc.from.as_deref(), Some("Answer length: Brief"));
+    assert_eq!(lc.to.as_deref(), Some("Answer length: Detailed"));
+    assert_eq!(changes.new_answers, 2);
+    assert!(changes
+        .new_nodes
+        .iter()
+        .any(|n| n.id == "style.length=detailed"));
+}
+
+#[test]
+fn alignment_differs_by_agent_and_tracks_staleness() {
+    let lib = builtin();
+    let mut records = Vec::new();
+    let push =
+        |records: &mut Vec<AnswerRecord>, card: &str, answer: Answer, agent: &str, day: u64| {
+            let n = records.len() as u8 + 1;
+            records.push(rec(n, card, answer, agent, T0 + day * DAY));
+        };
+    for d in 0..3 {
+        push(
+            &mut records,
+            "style.length.quick-question",
+            Answer::Choice {
+                option: "brief".into(),
+            },
+            "claude",
+            d,
+        );
+        push(
+            &mut records,
+            "agent.role.play",
+            Answer::Choice {
+                option: "coach".into(),
+            },
+            "chatgpt",
+            d,
+        );
+        push(
+            &mut records,
+            "agent.role.play",
+            Answer::Choice {
+                option: "partner".into(),
+            },
+            "claude",
+            d,
+        );
+    }
+    push(
+        &mut records,
+        "agent.change.what",
+        Answer::ShortText {
+            text: "Fewer caveats, please".into(),
+        },
+        "chatgpt",
+        1,
+    );
+    let now = T0 + 3 * DAY;
+    let kg = KnowledgeGraph::build(lib, &records, now);
+    // Per-agent facets stay per agent: coach for one, partner for the other, no conflict.
+    assert!(
+        kg.node("agent.role=coach@chatgpt")
+            .unwrap()
+            .metrics
+            .strength
+            > 0.5
+    );
+    assert!(
+        kg.node("agent.role=partner@claude")
+            .unwrap()
+            .metrics
+            .strength
+            > 0.5
+    );
+    assert!(kg.contradictions().is_empty());
+    let chatgpt_instr = instructions::for_agent(&kg, lib, "chatgpt").unwrap();
+    let snapshot = chatgpt_instr.snapshot();
+    assert!(snapshot.strengths.contains_key("agent.role=coach@chatgpt"));
+    assert!(!snapshot.strengths.contains_key("agent.role=partner@claude"));
+    let all = kg.alignment(lib, &[snapshot.clone()]);
+    let get = |agent: &str| all.iter().find(|a| a.agent == agent).unwrap();
+    let (c, k) = (get("chatgpt"), get("claude"));
+    assert_eq!((c.answers, k.answers), (4, 6));
+    // Both know the shared answer length; each knows only its own role; chatgpt also has
+    // its free-text wish.
+    assert!(c.coverage > 0.0 && k.coverage > 0.0);
+    assert_ne!(c.coverage, k.coverage);
+    assert_ne!(c.knowledge, k.knowledge);
+    let wishes = |a: &vault_core::graph::AgentAlignment| {
+        a.by_dimension
+            .iter()
+            .find(|d| d.dimension == "agent_wishes")
+            .unwrap()
+            .known
+    };
+    assert_eq!((wishes(c), wishes(k)), (2, 1));
+    // chatgpt was just given its instructions: nothing stale. claude never was.
+    assert!(c.staleness.abs() < 1e-12, "{}", c.staleness);
+    assert_eq!(k.staleness, 1.0);
+    assert_eq!(k.alignment, 0.0);
+    assert!(c.alignment > 0.0 && (c.alignment - c.knowledge).abs() < 1e-12);
+    // New answers after the export make chatgpt's instructions stale.
+    for d in 4..7 {
+        push(
+            &mut records,
+            "style.tone.which-tone",
+            Answer::Choice {
+                option: "formal".into(),
+            },
+            "chatgpt",
+            d,
+        );
+    }
+    let later = KnowledgeGraph::build(lib, &records, T0 + 7 * DAY);
+    let c2 = later.agent_alignment(lib, "chatgpt", Some(&snapshot));
+    assert!(
+        c2.staleness > 0.05 && c2.staleness < 1.0,
+        "{}",
+        c2.staleness
+    );
+    assert!(c2
+        .stale_nodes
+        .iter()
+        .any(|s| s.node == "style.tone=formal" && s.exported == 0.0));
+    // History stays truthful: as of before the export, the snapshot does not count.
+    let before = KnowledgeGraph::build_as_of(lib, &records, T0 + DAY);
+    assert_eq!(
+        before
+            .agent_alignment(lib, "chatgpt", Some(&snapshot))
+            .last_export_ms,
+        None
+    );
+    // An agent seen only in a snapshot still gets figures.
+    let gem = InstructionSnapshot {
+        agent: "gemini".into(),
+        exported_at_ms: T0,
+        strengths: BTreeMap::new(),
+    };
+    assert!(kg
+        .alignment(lib, &[gem])
+        .iter()
+        .any(|a| a.agent == "gemini" && a.answers == 0));
+}
+
+#[test]
+fn deleting_a_record_removes_its_evidence() {
+    let lib = builtin();
+    let mut vault = common::device();
+    let records = vec![
+        length(1, "brief", "chatgpt", T0),
+        length(2, "detailed", "chatgpt", T0 + DAY),
+    ];
+    for r in &records {
+        block_on(vault.insert(r)).unwrap();
+    }
+    let listed = block_on(vault.list()).unwrap().records;
+    let kg = KnowledgeGraph::build(lib, &listed, T0 + 2 * DAY);
+    let gone = RecordId::from_bytes([2; 16]);
+    assert!(kg.has_evidence_from(&gone));
+    let ev = kg.evidence("style.length=detailed");
+    assert_eq!(
+        ev.len(),
+        2,
+        "one answer supports it, the other speaks against it"
+    );
+    assert!(ev.iter().any(|e| e.record == gone && e.polarity == 1));
+    block_on(vault.delete(&gone)).unwrap();
+    let listed = block_on(vault.list()).unwrap().records;
+    assert_eq!(listed.len(), 1);
+    let kg = KnowledgeGraph::build(lib, &listed, T0 + 2 * DAY);
+    assert!(!kg.has_evidence_from(&gone));
+    assert!(kg
+        .evidence("style.length=detailed")
+        .iter()
+        .all(|e| e.record != gone));
+    assert_eq!(
+        kg.node("style.length=detailed").unwrap().metrics.supports,
+        0
+    );
+    assert!(kg.node("style.length=brief").unwrap().metrics.supports == 1);
+}
+
+fn demo_graph() -> (KnowledgeGraph, Vec<AnswerRecord>) {
+    let lib = builtin();
+    let records = synthetic::answers(lib, 3_000, T0, 7);
+    let now = records.last().unwrap().captured_at_ms + DAY;
+    (KnowledgeGraph::build(lib, &records, now), records)
+}
+
+#[test]
+fn graphml_is_well_formed_and_complete() {
+    let (kg, _) = demo_graph();
+    let xml = graphml::graphml(&kg);
+    let mut reader = quick_xml::Reader::from_str(&xml);
+    let (mut nodes, mut edges, mut depth) = (BTreeSet::new(), 0usize, 0i32);
+    let mut keys = BTreeSet::new();
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(e)) => {
+                depth += 1;
+                if e.name().as_ref() == b"node" {
+                    let id = e.try_get_attribute("id").unwrap().unwrap();
+                    nodes.insert(id.unescape_value().unwrap().into_owned());
+                }
+                if e.name().as_ref() == b"edge" {
+                    edges += 1;
+                }
+            }
+            Ok(Event::Empty(e)) if e.name().as_ref() == b"key" => {
+                let name = e.try_get_attribute("attr.name").unwrap().unwrap();
+                keys.insert(name.unescape_value().unwrap().into_owned());
+            }
+            Ok(Event::End(_)) => depth -= 1,
+            Ok(Event::Text(t)) => {
+                t.decode().unwrap();
+            }
+            Ok(Event::Eof) => break,
+            Ok(_) => {}
+            Err(e) => panic!("not well-formed at {}: {e}", reader.buffer_position()),
+        }
+    }
+    assert_eq!(depth, 0, "every element closed");
+    assert_eq!(nodes.len(), kg.node_count());
+    assert_eq!(edges, kg.edge_count());
+    for k in ["label", "kind", "dimension", "strength", "weight"] {
+        assert!(keys.contains(k), "{k}");
+    }
+}
+
+#[test]
+fn graphml_escapes_user_text() {
+    let lib = builtin();
+    let evil = "<script>&\"'\u{1}]]>";
+    let records = vec![rec(
+        1,
+        "agent.change.what",
+        Answer::ShortText { text: evil.into() },
+        "chatgpt",
+        T0,
+    )];
+    let kg = KnowledgeGraph::build(lib, &records, T0);
+    let xml = graphml::graphml(&kg);
+    assert!(!xml.contains("<script>"));
+    let mut reader = quick_xml::Reader::from_str(&xml);
+    let mut labels = Vec::new();
+    let mut label = String::new();
+    let mut in_label = false;
+    loop {
+        match reader.read_event().unwrap() {
+            Event::Start(e) => {
+                in_label = e
+                    .try_get_attribute("key")
+                    .unwrap()
+                    .is_some_and(|a| a.value.as_ref() == b"d_label");
+            }
+            Event::Text(t) if in_label => label.push_str(&t.decode().unwrap()),
+            Event::GeneralRef(r) if in_label => {
+                let name = r.decode().unwrap();
+                label.push_str(quick_xml::escape::resolve_predefined_entity(&name).unwrap());
+            }
+            Event::End(_) => {
+                if in_label {
+                    labels.push(std::mem::take(&mut label));
+                }
+                in_label = false;
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    assert!(
+        labels.iter().any(|l| l == "<script>&\"']]> (chatgpt)"),
+        "{labels:?}"
+    );
+}
+
+#[test]
+fn jgf_is_valid_json_with_every_node_and_edge() {
+    let (kg, _) = demo_graph();
+    let text = jgf::jgf_string(&kg);
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let g = &v["graph"];
+    assert_eq!(g["directed"], false);
+    let nodes = g["nodes"].as_object().unwrap();
+    assert_eq!(nodes.len(), kg.node_count());
+    for n in kg.nodes() {
+        let j = &nodes[&n.id];
+        assert_eq!(j["label"], n.label.as_str());
+        assert_eq!(j["metadata"]["kind"], n.kind.as_str());
+    }
+    let edges = g["edges"].as_array().unwrap();
+    assert_eq!(edges.len(), kg.edge_count());
+    for e in edges {
+        assert!(nodes.contains_key(e["source"].as_str().unwrap()));
+        assert!(nodes.contains_key(e["target"].as_str().unwrap()));
+        assert!(["in_dimension", "co_occurs"].contains(&e["relation"].as_str().unwrap()));
+    }
+}
+
+#[test]
+fn instructions_fit_every_agent_and_put_strongest_first() {
+    let lib = builtin();
+    // A heavy user: far more known facts than any field holds.
+    let records = synthetic::answers(lib, 20_000, T0, 11);
+    let now = records.last().unwrap().captured_at_ms + DAY;
+    let kg = KnowledgeGraph::build(lib, &records, now);
+    let all = instructions::for_all(&kg, lib);
+    let names: Vec<&str> = all.iter().map(|a| a.agent.as_str()).collect();
+    assert_eq!(names, ["chatgpt", "claude", "gemini"]);
+    for a in &all {
+        let spec = agents::profile(&a.agent);
+        assert_eq!(a.fields.len(), spec.fields.len());
+        for (f, s) in a.fields.iter().zip(spec.fields) {
+            assert!(
+                f.length <= s.limit,
+                "{}: {} > {}",
+                a.agent,
+                f.length,
+                s.limit
+            );
+            assert_eq!(f.length, agents::field_len(&f.text));
+            assert!(!f.text.is_empty(), "{}: {}", a.agent, f.title);
+            // Whole sentences only: every line ends a sentence or is a heading.
+            for line in f.text.lines().filter(|l| !l.is_empty()) {
+                assert!(
+                    line.ends_with('.')
+                        || line.ends_with(':')
+                        || line.ends_with('!')
+                        || line.ends_with('?'),
+                    "{line}"
+                );
+            }
+        }
+        assert!(
+            !a.left_out.is_empty(),
+            "{}: the fields should be full for this user",
+            a.agent
+        );
+        // Greedy, strongest first: whatever was left out does not fit any field that takes
+        // it, even now (fields only grow while packing).
+        for id in &a.left_out {
+            let sentence = instructions::sentence_for(&kg, lib, id).unwrap();
+            let section = instructions::section_for(&kg, id).unwrap();
+            for (f, s) in a.fields.iter().zip(spec.fields) {
+                if s.section == agents::Section::Both || s.section == section {
+                    assert!(
+                        f.length + agents::field_len(&sentence) + 3 > f.limit,
+                        "{}: `{sentence}` would still fit `{}`",
+                        a.agent,
+                        f.title
+                    );
+                }
+            }
+        }
+        // Within a field's section, included sentences appear strongest first.
+        for f in &a.fields {
+            let mut positions: Vec<(usize, f64)> = a
+                .included
+                .iter()
+                .filter_map(|(id, s)| {
+                    let sentence = instructions::sentence_for(&kg, lib, id)?;
+                    Some((f.text.find(&format!("- {sentence}"))?, *s))
+                })
+                .collect();
+            positions.sort_by_key(|p| p.0);
+            assert!(positions.len() > 3, "{}", f.text);
+            let headings: Vec<usize> = f.text.match_indices(":\n").map(|m| m.0).collect();
+            let section_of = |pos: usize| headings.iter().filter(|&&h| h < pos).count();
+            for w in positions.windows(2) {
+                if section_of(w[0].0) == section_of(w[1].0) {
+                    assert!(w[0].1 >= w[1].1 - 1e-12, "{}: {:?}", a.agent, w);
+                }
+            }
+        }
+    }
+    // ChatGPT's first field holds facts about the user, the second how to answer.
+    let chatgpt = &all[0];
+    assert!(
+        chatgpt.fields[1].text.contains("Answer length") || chatgpt.fields[1].text.contains("Tone")
+    );
+    assert!(!chatgpt.fields[0].text.contains("Answer length:"));
+    let text = instructions::to_text(&all);
+    assert!(text.contains("# ChatGPT: custom instructions") && text.contains("# Claude"));
+    assert!(instructions::for_agent(&kg, lib, "Not An Agent!").is_err());
+    // Any site namespace gets the default single field.
+    let other = instructions::for_agent(&kg, lib, "site:example.org").unwrap();
+    assert_eq!(other.fields.len(), 1);
+    assert!(other.fields[0].length <= agents::DEFAULT_PROFILE.fields[0].limit);
+}
+
+#[test]
+fn markdown_vault_links_resolve_and_zip_round_trips() {
+    let (kg, _) = demo_graph();
+    let files = markdown::markdown_vault(&kg);
+    assert_eq!(files[0].0, "index.md");
+    let names: BTreeSet<String> = files
+        .iter()
+        .map(|(p, _)| {
+            p.rsplit('/')
+                .next()
+                .unwrap()
+                .trim_end_matches(".md")
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(names.len(), files.len(), "note names are unique");
+    let with_evidence = kg.nodes().filter(|n| n.evidence_count() > 0).count();
+    let dims = kg.nodes().filter(|n| n.is_dimension()).count();
+    assert_eq!(files.len(), 1 + with_evidence + dims);
+    let mut links = 0;
+    for (path, text) in &files {
+        let mut rest = text.as_str();
+        while let Some(start) = rest.find("[[") {
+            let end = rest[start..].find("]]").unwrap() + start;
+            let target = rest[start + 2..end].split('|').next().unwrap();
+            assert!(names.contains(target), "{path}: [[{target}]] resolves");
+            links += 1;
+            rest = &rest[end + 2..];
+        }
+    }
+    assert!(links > files.len(), "notes are linked");
+    // Co-occurrence links exist in the notes when the graph has such edges.
+    assert!(kg.edges().any(|e| e.2.kind == EdgeKind::CoOccurs));
+    assert!(files.iter().any(|(_, t)| t.contains("## Linked")));
+    let z = zip::zip_store(&files, kg.as_of_ms()).unwrap();
+    let back = zip::read_stored(&z).unwrap();
+    assert_eq!(back.len(), files.len());
+    assert_eq!(back[3].1, files[3].1.as_bytes());
+}
+
+#[test]
+fn overview_counts_days_and_streaks() {
+    let lib = builtin();
+    // Answers on days 0,1,2 then 5,6 (today = 6), and a skip on day 3.
+    let mut records: Vec<AnswerRecord> = [0u64, 1, 2, 5, 6]
+        .iter()
+        .enumerate()
+        .map(|(i, &d)| length(i as u8, "brief", "chatgpt", T0 + d * DAY))
+        .collect();
+    records.push(rec(
+        50,
+        "style.length.quick-question",
+        Answer::Skipped,
+        "chatgpt",
+        T0 + 3 * DAY,
+    ));
+    let kg = KnowledgeGraph::build(lib, &records, T0 + 6 * DAY + 1000);
+    let o = kg.overview(5);
+    assert_eq!((o.answered, o.skipped), (5, 1));
+    assert_eq!(o.per_day.len(), 7);
+    assert_eq!(o.current_streak_days, 2);
+    assert_eq!(o.longest_streak_days, 3);
+    assert_eq!(o.strongest[0].id, "style.length=brief");
+    // Tomorrow without an answer yet: the streak still stands; the day after, it is gone.
+    assert_eq!(
+        KnowledgeGraph::build(lib, &records, T0 + 7 * DAY + 1000)
+            .overview(5)
+            .current_streak_days,
+        2
+    );
+    assert_eq!(
+        KnowledgeGraph::build(lib, &records, T0 + 8 * DAY + 1000)
+            .overview(5)
+            .current_streak_days,
+        0
+    );
+    let json = serde_json::to_value(&o).unwrap();
+    assert!(json["per_day"].as_array().unwrap().len() == 7);
+    let view = serde_json::to_value(kg.view()).unwrap();
+    assert_eq!(view["nodes"].as_array().unwrap().len(), kg.node_count());
+}
