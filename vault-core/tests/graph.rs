@@ -255,7 +255,7 @@ fn alignment_differs_by_agent_and_tracks_staleness() {
     let snapshot = chatgpt_instr.snapshot();
     assert!(snapshot.strengths.contains_key("agent.role=coach@chatgpt"));
     assert!(!snapshot.strengths.contains_key("agent.role=partner@claude"));
-    let all = kg.alignment(lib, &[snapshot.clone()]);
+    let all = kg.alignment(lib, std::slice::from_ref(&snapshot));
     let get = |agent: &str| all.iter().find(|a| a.agent == agent).unwrap();
     let (c, k) = (get("chatgpt"), get("claude"));
     assert_eq!((c.answers, k.answers), (4, 6));

@@ -266,7 +266,7 @@ impl KnowledgeGraph {
             .into_iter()
             .filter_map(|(key, to)| {
                 let from = before.get(&key).cloned().flatten();
-                (from != to).then(|| LeaderChange {
+                (from != to).then_some(LeaderChange {
                     facet: key.0,
                     agent: key.1,
                     from,

@@ -34,8 +34,8 @@ fn dos_time(ms: u64) -> (u16, u16) {
     let day = (ms / DAY_MS) as i64;
     let (y, m, d) = civil(day);
     let secs = (ms % DAY_MS) / 1000;
-    let time = ((secs / 3600) << 11 | ((secs % 3600) / 60) << 5 | (secs % 60) / 2) as u16;
-    let date = (((y.clamp(1980, 2107) - 1980) as u32) << 9 | m << 5 | d) as u16;
+    let time = (((secs / 3600) << 11) | (((secs % 3600) / 60) << 5) | ((secs % 60) / 2)) as u16;
+    let date = ((((y.clamp(1980, 2107) - 1980) as u32) << 9) | (m << 5) | d) as u16;
     (time, date)
 }
 
