@@ -2,8 +2,9 @@
 //! passphrase (derived locally; the server never sees it), pulls the vault into memory with
 //! the same engine the extension and web app use, and works on the decrypted copy.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use vault_core::graph::{export, KnowledgeGraph};
 use vault_core::store::block_on;
 use vault_core::sync::{sync, Client, Session};
 use vault_core::{
@@ -129,16 +130,20 @@ pub fn csv(records: &[AnswerRecord]) -> String {
     out
 }
 
+const FORMATS: &str = "json, csv, markdown, graphml, jgf, instructions or backup";
+
 pub fn export(args: &Args) -> Result<(), String> {
     let format = args.need("format")?;
     let out = PathBuf::from(args.need("out")?);
-    if !matches!(format, "json" | "csv" | "backup") {
-        return Err(match format {
-            "markdown" | "graphml" | "jgf" | "instructions" => format!(
-                "--format {format} is built from the knowledge graph, which is not implemented yet; available now: json, csv, backup"
-            ),
-            other => format!("unknown --format `{other}`: json, csv or backup"),
-        });
+    if !matches!(
+        format,
+        "json" | "csv" | "backup" | "markdown" | "graphml" | "jgf" | "instructions"
+    ) {
+        return Err(format!("unknown --format `{format}`: {FORMATS}"));
+    }
+    let agent = args.get("agent");
+    if agent.is_some() && format != "instructions" {
+        return Err("--agent applies to --format instructions only".into());
     }
     let (vault, _, _, _) = open_remote(args)?;
     let bytes = match format {
@@ -148,13 +153,73 @@ pub fn export(args: &Args) -> Result<(), String> {
                 .map_err(|e| e.to_string())?
                 .0
         }
-        _ => {
+        "csv" => {
             let listing = block_on(vault.list()).map_err(|e| e.to_string())?;
             csv(&listing.records).into_bytes()
+        }
+        graph_format => {
+            let listing = block_on(vault.list()).map_err(|e| e.to_string())?;
+            let lib = vault_core::cards::builtin();
+            let kg = KnowledgeGraph::build(lib, &listing.records, vault_core::time::now_ms());
+            match graph_format {
+                "graphml" => export::graphml::graphml(&kg).into_bytes(),
+                "jgf" => export::jgf::jgf_string(&kg).into_bytes(),
+                "instructions" => {
+                    let all = match agent {
+                        Some(a) => vec![export::instructions::for_agent(&kg, lib, a)
+                            .map_err(|e| e.to_string())?],
+                        None => export::instructions::for_all(&kg, lib),
+                    };
+                    export::instructions::to_text(&all).into_bytes()
+                }
+                _ => return write_markdown(&kg, &out),
+            }
         }
     };
     std::fs::write(&out, &bytes).map_err(|e| format!("writing {}: {e}", out.display()))?;
     println!("wrote {} ({} bytes, {format})", out.display(), bytes.len());
+    Ok(())
+}
+
+/// The Markdown vault: a zip when `out` ends in `.zip`, else a directory of notes (created if
+/// missing; notes of the same name are overwritten, other files are left alone).
+fn write_markdown(kg: &KnowledgeGraph, out: &Path) -> Result<(), String> {
+    let files = export::markdown::markdown_vault(kg);
+    let is_zip = out
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("zip"));
+    if is_zip {
+        let bytes = export::zip::zip_store(&files, kg.as_of_ms()).map_err(|e| e.to_string())?;
+        std::fs::write(out, &bytes).map_err(|e| format!("writing {}: {e}", out.display()))?;
+        println!(
+            "wrote {} ({} notes, {} bytes, markdown zip)",
+            out.display(),
+            files.len(),
+            bytes.len()
+        );
+        return Ok(());
+    }
+    if out.is_file() {
+        return Err(format!(
+            "{} is a file: give a directory for the Markdown vault, or a path ending in .zip",
+            out.display()
+        ));
+    }
+    for (rel, text) in &files {
+        // The exporter makes safe relative paths; check anyway before touching the disk.
+        if rel
+            .split('/')
+            .any(|p| p.is_empty() || p == "." || p == "..")
+        {
+            return Err(format!("refusing unsafe note path `{rel}`"));
+        }
+        let path = out.join(rel);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+        }
+        std::fs::write(&path, text).map_err(|e| format!("writing {}: {e}", path.display()))?;
+    }
+    println!("wrote {} ({} notes, markdown)", out.display(), files.len());
     Ok(())
 }
 

@@ -5,7 +5,10 @@ use std::process::ExitCode;
 const USAGE: &str = "usage: selfos <command> [flags]
 
   serve    run the sync server (SELFOS_ADDR, SELFOS_DATA, DATABASE_URL, ...; see README)
-  export   --server URL --user NAME --passphrase-file FILE --format json|csv|backup --out PATH
+  export   --server URL --user NAME --passphrase-file FILE --out PATH
+           --format json|csv|backup|graphml|jgf|markdown|instructions [--agent NAME]
+           (markdown: a directory of notes, or one .zip when PATH ends in .zip;
+            instructions: every agent, or only --agent chatgpt|claude|gemini|...)
   import   --server URL --user NAME --passphrase-file FILE --in EXPORT.json
   demo     [--server URL] [--user NAME] [--passphrase-file FILE]   fill an account with sample answers";
 

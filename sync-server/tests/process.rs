@@ -169,9 +169,8 @@ fn demo_export_and_import_through_a_running_server() {
         .unwrap_or(0);
     assert!(pushed > 90, "{said}");
 
-    let export = |format: &str| {
-        let path = dir.join(format!("export.{format}"));
-        let out = selfos(&[
+    let export_to = |format: &str, path: &std::path::Path, extra: &[&str]| {
+        let mut args = vec![
             "export",
             "--server",
             &url,
@@ -183,12 +182,18 @@ fn demo_export_and_import_through_a_running_server() {
             format,
             "--out",
             path.to_str().unwrap(),
-        ]);
+        ];
+        args.extend_from_slice(extra);
+        let out = selfos(&args);
         assert!(
             out.status.success(),
             "{format}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
+    };
+    let export = |format: &str| {
+        let path = dir.join(format!("export.{format}"));
+        export_to(format, &path, &[]);
         std::fs::read(path).unwrap()
     };
     let json: serde_json::Value = serde_json::from_slice(&export("json")).unwrap();
@@ -205,6 +210,100 @@ fn demo_export_and_import_through_a_running_server() {
         !String::from_utf8_lossy(&export("backup")).contains("Rust and WebAssembly"),
         "backup is sealed"
     );
+
+    // The knowledge-graph exports, built from the same answers.
+    let graphml = String::from_utf8(export("graphml")).unwrap();
+    assert!(graphml.starts_with("<?xml") && graphml.trim_end().ends_with("</graphml>"));
+    assert!(graphml.contains("edgedefault=\"undirected\""));
+    let graphml_nodes = graphml.matches("<node id=").count();
+    assert!(graphml_nodes > 200, "{graphml_nodes} nodes");
+    assert!(graphml.contains("<data key=\"d_relation\">co_occurs</data>"));
+    let jgf: serde_json::Value = serde_json::from_slice(&export("jgf")).unwrap();
+    let jgf_nodes = jgf["graph"]["nodes"].as_object().unwrap();
+    assert_eq!(jgf_nodes.len(), graphml_nodes);
+    assert_eq!(
+        jgf["graph"]["edges"].as_array().unwrap().len(),
+        graphml.matches("<edge id=").count()
+    );
+    assert!(jgf_nodes
+        .values()
+        .any(|n| n["metadata"]["supports"].as_u64() > Some(0)));
+    let instructions = String::from_utf8(export("instructions")).unwrap();
+    for agent in ["# ChatGPT", "# Claude", "# Gemini"] {
+        assert!(instructions.contains(agent), "{agent}: {instructions}");
+    }
+    let mut fields = 0;
+    for line in instructions.lines().filter(|l| l.starts_with("## ")) {
+        // "## <title> (<length>/<limit> characters)"
+        let figures = line.rsplit('(').next().unwrap();
+        let (len, limit) = figures
+            .trim_end_matches(" characters)")
+            .split_once('/')
+            .unwrap();
+        let (len, limit): (usize, usize) = (len.parse().unwrap(), limit.parse().unwrap());
+        assert!(len > 0 && len <= limit, "{line}");
+        fields += 1;
+    }
+    assert_eq!(fields, 4, "ChatGPT's two fields, Claude's and Gemini's one");
+    let one = dir.join("chatgpt.txt");
+    export_to("instructions", &one, &["--agent", "chatgpt"]);
+    let one = std::fs::read_to_string(one).unwrap();
+    assert!(one.contains("# ChatGPT") && !one.contains("# Claude"));
+    assert!(one.contains("How would you like ChatGPT to respond?"));
+    let notes = dir.join("vault");
+    export_to("markdown", &notes, &[]);
+    let index = std::fs::read_to_string(notes.join("index.md")).unwrap();
+    assert!(index.contains("# SelfOS profile") && index.contains("[["));
+    let mut note_files = Vec::new();
+    let mut stack = vec![notes.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                note_files.push(p);
+            }
+        }
+    }
+    assert!(note_files.len() > 50, "{} notes", note_files.len());
+    let zip = dir.join("vault.zip");
+    export_to("markdown", &zip, &[]);
+    let zipped =
+        vault_core::graph::export::zip::read_stored(&std::fs::read(&zip).unwrap()).unwrap();
+    assert_eq!(zipped.len(), note_files.len());
+    // Same notes in the archive as in the directory (contents differ only by the moment).
+    let mut from_dir: Vec<String> = note_files
+        .iter()
+        .map(|p| {
+            p.strip_prefix(&notes)
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .replace('\\', "/")
+        })
+        .collect();
+    let mut from_zip: Vec<String> = zipped.iter().map(|(p, _)| p.clone()).collect();
+    from_dir.sort();
+    from_zip.sort();
+    assert_eq!(from_dir, from_zip);
+    // --agent belongs to the instructions only.
+    let out = selfos(&[
+        "export",
+        "--server",
+        &url,
+        "--user",
+        "dana",
+        "--passphrase-file",
+        pass,
+        "--format",
+        "jgf",
+        "--agent",
+        "claude",
+        "--out",
+        "/dev/null",
+    ]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--agent applies to"));
 
     let wrong = dir.join("wrong");
     std::fs::write(&wrong, "not it").unwrap();
