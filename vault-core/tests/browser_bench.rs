@@ -3,6 +3,9 @@
 //! - a vault write (seal + IndexedDB commit of a ~300-byte answer) against a bare IndexedDB
 //!   put of the same stored bytes, written in plain JavaScript;
 //! - unlock at 600,000 iterations against WebCrypto's own `deriveBits` at the same cost.
+//!
+//! A second test prints `graph_build_wasm_ms`: the knowledge-graph workload of
+//! `examples/bench_graph.rs` (100,000 answers) in the browser.
 #![cfg(target_arch = "wasm32")]
 
 mod common;
@@ -139,4 +142,33 @@ async fn vault_benchmarks() {
     );
     drop(store);
     IndexedDbStore::delete(&db_name).await.unwrap();
+}
+
+/// The knowledge graph in the browser: the native benchmark's workload (`examples/
+/// bench_graph.rs`: 100,000 synthetic answers; build, alignment, overview, changes over 30
+/// days), median of 5 runs, as the web app would run it.
+#[wasm_bindgen_test]
+fn graph_benchmark() {
+    use vault_core::graph::{synthetic, KnowledgeGraph};
+    const DAY_MS: u64 = 86_400_000;
+    let lib = vault_core::cards::builtin();
+    let records = synthetic::answers(lib, 100_000, 1_500_000_000_000, 42);
+    let at = records.last().map_or(0, |r| r.captured_at_ms) + DAY_MS;
+    let mut runs = Vec::new();
+    let (mut nodes, mut edges) = (0, 0);
+    for _ in 0..6 {
+        let t = now();
+        let kg = KnowledgeGraph::build(lib, &records, at);
+        let alignment = kg.alignment(lib, &[]);
+        let overview = kg.overview(10);
+        let changes = kg.changes_since_time(lib, &records, at - 30 * DAY_MS);
+        runs.push(now() - t);
+        std::hint::black_box((alignment, overview, changes));
+        (nodes, edges) = (kg.node_count(), kg.edge_count());
+    }
+    runs.remove(0); // warm-up
+    let median = percentile(&mut runs, 0.5);
+    console_log!(
+        "BENCH_JSON {{\"graph_build_wasm_ms\": {median:.3}, \"graph_wasm_nodes\": {nodes}, \"graph_wasm_edges\": {edges}}}"
+    );
 }

@@ -125,6 +125,11 @@ fn contradicting_answers_are_found_and_kept_out_of_instructions() {
     let kg = KnowledgeGraph::build(lib, &records, T0 + 5 * DAY);
     let reask = kg.reask_facets();
     assert_eq!(reask, vec![("style.length".to_owned(), None)]);
+    let key = kg.reask_keys(lib);
+    assert_eq!(
+        key,
+        vec![(lib.facet_position("style.length").unwrap(), None)]
+    );
     let c = &kg.contradictions()[0];
     assert_eq!(c.values.len(), 2);
     assert!(c.severity >= 0.5 && c.severity <= 1.0);

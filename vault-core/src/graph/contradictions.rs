@@ -50,7 +50,7 @@ pub struct Contradiction {
 pub(crate) fn mark(kg: &mut KnowledgeGraph, lib: &Library) {
     let now = kg.as_of_ms;
     let mut found = Vec::new();
-    for (gi, g) in kg.groups.iter().enumerate() {
+    for g in &kg.groups {
         let facet = &lib.facets[g.facet];
         if facet.open || g.nodes.len() < 2 {
             continue;
@@ -89,7 +89,6 @@ pub(crate) fn mark(kg: &mut KnowledgeGraph, lib: &Library) {
             continue;
         }
         found.push((
-            gi,
             order
                 .iter()
                 .take(2)
@@ -118,12 +117,12 @@ pub(crate) fn mark(kg: &mut KnowledgeGraph, lib: &Library) {
             },
         ));
     }
-    for (_, nodes, _) in &found {
+    for (nodes, _) in &found {
         for &n in nodes {
             kg.graph[n].metrics.contested = true;
         }
     }
-    kg.contradictions = found.into_iter().map(|(_, _, c)| c).collect();
+    kg.contradictions = found.into_iter().map(|(_, c)| c).collect();
     // Most even splits first: those are the re-asks that settle the most.
     kg.contradictions.sort_by(|a, b| {
         b.severity
@@ -144,6 +143,14 @@ impl KnowledgeGraph {
         self.contradictions
             .iter()
             .map(|c| (c.facet.clone(), c.agent.clone()))
+            .collect()
+    }
+
+    /// [`Self::reask_facets`] as the scheduler's belief keys (facet position, agent).
+    pub fn reask_keys(&self, lib: &Library) -> Vec<crate::cards::belief::FacetKey> {
+        self.contradictions
+            .iter()
+            .filter_map(|c| Some((lib.facet_position(&c.facet)?, c.agent.clone())))
             .collect()
     }
 

@@ -200,6 +200,14 @@ pub struct KnowledgeGraph {
     pub(crate) contradictions: Vec<super::Contradiction>,
 }
 
+/// Serializes as [`KnowledgeGraph::view`]: nodes with their figures and edges, without the
+/// per-answer evidence (ask [`KnowledgeGraph::evidence`] for one node's).
+impl Serialize for KnowledgeGraph {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.view().serialize(s)
+    }
+}
+
 /// A serializable picture of the graph without per-answer evidence: what the dashboard draws.
 #[derive(Debug, Clone, Serialize)]
 pub struct GraphView<'a> {

@@ -104,9 +104,9 @@ pub struct Changes {
     pub weakened: Vec<NodeChange>,
     /// Facets whose leading value changed (the user changed their mind, or a first answer).
     pub leader_changes: Vec<LeaderChange>,
-    /// Facet ids contradicted now but not before.
+    /// Facets contradicted now but not before (`facet` or `facet@agent`).
     pub new_contradictions: Vec<String>,
-    /// Facet ids contradicted before but not now.
+    /// Facets contradicted before but not now (`facet` or `facet@agent`).
     pub resolved_contradictions: Vec<String>,
 }
 
@@ -275,7 +275,13 @@ impl KnowledgeGraph {
             })
             .collect();
         let contested = |kg: &KnowledgeGraph| -> Vec<String> {
-            kg.contradictions.iter().map(|c| c.facet.clone()).collect()
+            kg.contradictions
+                .iter()
+                .map(|c| match &c.agent {
+                    Some(a) => format!("{}@{a}", c.facet),
+                    None => c.facet.clone(),
+                })
+                .collect()
         };
         let (now_c, then_c) = (contested(self), contested(older));
         Changes {
