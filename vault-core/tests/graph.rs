@@ -652,3 +652,48 @@ fn overview_counts_days_and_streaks() {
     let view = serde_json::to_value(kg.view()).unwrap();
     assert_eq!(view["nodes"].as_array().unwrap().len(), kg.node_count());
 }
+
+#[test]
+fn an_empty_vault_gives_an_empty_but_valid_profile() {
+    let lib = builtin();
+    let kg = KnowledgeGraph::build(lib, &[], T0);
+    assert_eq!(kg.stats().with_evidence, 0);
+    assert!(kg.nodes().all(|n| n.metrics.strength == 0.0));
+    assert!(kg.contradictions().is_empty());
+    let o = kg.overview(5);
+    assert!(o.per_day.is_empty() && o.current_streak_days == 0 && o.strongest.is_empty());
+    for a in instructions::for_all(&kg, lib) {
+        assert!(a.included.is_empty());
+        assert!(a.to_text().contains("nothing known yet"));
+    }
+    assert!(
+        kg.alignment(lib, &[]).is_empty(),
+        "no agent seen, no snapshot"
+    );
+    let gpt = kg.agent_alignment(lib, "chatgpt", None);
+    assert_eq!(
+        (gpt.coverage, gpt.staleness, gpt.alignment),
+        (0.0, 0.0, 0.0)
+    );
+    let v: serde_json::Value = serde_json::from_str(&jgf::jgf_string(&kg)).unwrap();
+    assert_eq!(
+        v["graph"]["nodes"].as_object().unwrap().len(),
+        kg.node_count()
+    );
+    assert!(graphml::graphml(&kg).ends_with("</graphml>\n"));
+    assert_eq!(
+        markdown::markdown_vault(&kg).len(),
+        1 + lib.dimensions.len()
+    );
+    // Records the library does not know are counted, not fatal.
+    let unknown = rec(
+        1,
+        "no.such.card",
+        Answer::Choice { option: "x".into() },
+        "chatgpt",
+        T0,
+    );
+    let kg = KnowledgeGraph::build(lib, &[unknown], T0);
+    assert_eq!(kg.stats().unusable, 1);
+    assert_eq!(kg.stats().with_evidence, 0);
+}
