@@ -1,0 +1,20 @@
+//! # selfos-extension
+//!
+//! The browser extension, in Rust: everything but the thin host-page sensor
+//! (`static/content.js`). See `extension/README.md` for where each part runs.
+//!
+//! - [`sites`]: site adapters (data in `assets/sites/`).
+//! - [`detector`]: the wait-state machine (started / finished / failed).
+//! - [`protocol`]: every message between the parts, validated by parsing.
+//! - [`settings`]: the user's caps, timing, pauses, sites and account.
+//! - [`service`]: the background: vault, key custody, scheduler, sync.
+//! - `web` (wasm only): the browser bindings and the Leptos pages.
+
+pub mod detector;
+pub mod protocol;
+pub mod service;
+pub mod settings;
+pub mod sites;
+
+#[cfg(target_arch = "wasm32")]
+mod web;

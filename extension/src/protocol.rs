@@ -1,0 +1,252 @@
+//! Every message between the extension's parts, as types. Whatever arrives is parsed into
+//! these (unknown or ill-shaped messages are refused with [`Reply::Err`]) before anything acts
+//! on it.
+//!
+//! - Extension pages (card frame, popup, options) -> background: [`Request`] / [`Reply`] over
+//!   `runtime.sendMessage`; the background's listener also checks the sender is one of this
+//!   extension's own pages, never a content script.
+//! - Content script <-> card frame: [`ToFrame`] / [`ToPage`] over a private `MessagePort`
+//!   handed to the frame once, with a nonce only the two of them know.
+
+use serde::{Deserialize, Serialize};
+use vault_core::cards::library::{CardOption, Scale};
+use vault_core::{Answer, CardType};
+
+use crate::detector::Observation;
+use crate::settings::Settings;
+use crate::sites::{Selectors, SiteAdapter};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Request {
+    /// Popup and frame: vault and day state.
+    Status,
+    /// First run: a new vault under this passphrase.
+    Create {
+        passphrase: String,
+    },
+    Unlock {
+        passphrase: String,
+    },
+    Lock,
+    /// Frame: how to read this page, and whether the extension is on here.
+    Site {
+        origin: String,
+    },
+    /// Frame: the card to show if the AI on `agent` starts generating now.
+    NextCard {
+        agent: String,
+        origin: String,
+    },
+    /// Frame: an answer (or a skip, dismissal, or an input kept after an AI failure).
+    Save(SaveAnswer),
+    /// Frame: a generation finished after `ms` (the scheduler learns typical wait times).
+    Generated {
+        agent: String,
+        ms: f64,
+    },
+    GetSettings,
+    SetSettings {
+        settings: Settings,
+    },
+    /// Options: a site of the user's own (the options page has already been granted host
+    /// access for `origin`).
+    AddSite {
+        origin: String,
+        name: String,
+        selectors: Selectors,
+    },
+    RemoveSite {
+        id: String,
+    },
+    /// Popup: turn the extension on or off for one site.
+    PauseSite {
+        id: String,
+        paused: bool,
+    },
+    /// Options: sign in to (or create) a sync account.
+    SignIn {
+        server: String,
+        username: String,
+        passphrase: String,
+        create: bool,
+    },
+    SignOut,
+    SyncNow,
+}
+
+/// What the card frame submits. The background fills in id, time and the record's checks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SaveAnswer {
+    pub card_id: String,
+    pub card_version: u32,
+    pub card_type: CardType,
+    pub answer: Answer,
+    pub agent: String,
+    pub origin: String,
+    pub answer_latency_ms: u32,
+    pub wait_duration_ms: u32,
+    /// The AI failed while the card was open; this is the input the user had entered.
+    #[serde(default)]
+    pub retry_after_ai_failure: bool,
+}
+
+/// A card, ready to render.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CardOffer {
+    pub id: String,
+    pub version: u32,
+    pub card_type: CardType,
+    pub text: String,
+    pub options: Vec<CardOption>,
+    pub scale: Option<Scale>,
+    /// Wait this long after the generation started before showing (the user's minimum).
+    pub delay_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VaultState {
+    /// No vault on this device yet.
+    Absent,
+    Locked,
+    Unlocked,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Status {
+    pub vault: VaultState,
+    pub answered_today: u32,
+    pub daily_cap: u32,
+    pub records: u32,
+    /// Signed-in account, if any.
+    pub account: Option<String>,
+    pub sync: SyncState,
+    pub sites: Vec<SiteStatus>,
+    pub paused_until_ms: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SiteStatus {
+    pub id: String,
+    pub name: String,
+    pub paused: bool,
+    pub custom: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SyncState {
+    pub last_ok_ms: Option<u64>,
+    pub last_error: Option<String>,
+    pub pending: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SiteConfig {
+    pub adapter: SiteAdapter,
+    pub enabled: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum NextCard {
+    Card(CardOffer),
+    /// Why not (locked, paused, cap reached, nothing due...), for the popup and tests.
+    None {
+        reason: String,
+    },
+}
+
+/// The background's answer to every request: `{ok: true, data}` or `{ok: false, error}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reply {
+    pub ok: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorBody>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub code: String,
+    pub message: String,
+}
+
+impl Reply {
+    pub fn ok<T: Serialize>(data: &T) -> Reply {
+        match serde_json::to_value(data) {
+            Ok(data) => Reply {
+                ok: true,
+                data: Some(data),
+                error: None,
+            },
+            Err(e) => Reply::err("internal", e.to_string()),
+        }
+    }
+
+    pub fn err(code: &str, message: impl Into<String>) -> Reply {
+        Reply {
+            ok: false,
+            data: None,
+            error: Some(ErrorBody {
+                code: code.to_owned(),
+                message: message.into(),
+            }),
+        }
+    }
+}
+
+/// Content script -> card frame.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ToFrame {
+    /// A new reading of the page.
+    Obs(Observation),
+    /// The user pressed the focus shortcut.
+    Focus,
+    /// The tab was hidden or shown.
+    Visibility { visible: bool },
+}
+
+/// Card frame -> content script.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ToPage {
+    /// Start sensing with these selectors (`None`: the extension is off on this site).
+    Sense { selectors: Option<Selectors> },
+    /// Show the overlay at this height (CSS px).
+    Show { height: u32 },
+    /// Hide the overlay; give focus back to where it was if the card had it.
+    Hide,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_of_the_wrong_shape_are_refused() {
+        let ok: Request = serde_json::from_str(r#"{"type":"status"}"#).unwrap();
+        assert_eq!(ok, Request::Status);
+        for bad in [
+            r#"{"type":"unlock"}"#,
+            r#"{"type":"unlock","passphrase":1}"#,
+            r#"{"type":"unlock","passphrase":"x","extra":true}"#,
+            r#"{"type":"format_disk"}"#,
+            r#"[]"#,
+        ] {
+            assert!(serde_json::from_str::<Request>(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn replies_say_ok_or_why_not() {
+        let v = serde_json::to_value(Reply::ok(&1)).unwrap();
+        assert_eq!(v["ok"], true);
+        assert_eq!(v["data"], 1);
+        let v = serde_json::to_value(Reply::err("locked", "unlock first")).unwrap();
+        assert_eq!(v["error"]["code"], "locked");
+    }
+}

@@ -1,0 +1,624 @@
+//! The background's logic: the vault, its key for this browser session, the scheduler, the
+//! settings and sync, behind one [`Service::handle`] that takes a [`Request`] and gives a
+//! [`Reply`]. Written against [`Platform`] so it runs natively in tests (memory store, maps for
+//! the browser's storage areas) and in the extension's background on IndexedDB and
+//! `storage.session`.
+//!
+//! Key custody: the unwrapped vault key lives in this process's memory and in
+//! `storage.session` (memory-only, cleared when the browser closes, not readable by content
+//! scripts), so a service worker that the browser stops and restarts resumes without asking
+//! for the passphrase again. Never on disk. Locking (by hand or after the idle timeout) wipes
+//! both.
+
+use serde::{Deserialize, Serialize};
+use vault_core::cards::belief::Belief;
+use vault_core::cards::scheduler::{Decision, Moment, Scheduler, Strategy, WaitHistory};
+use vault_core::cards::{builtin as builtin_cards, CardKind};
+use vault_core::sync::{sync, Client, Session, Transport};
+use vault_core::{
+    AnswerRecord, CardType, CryptoError, KdfParams, Namespace, Origin, Passphrase, RecordFlags,
+    RecordId, Vault, VaultError, VaultKey, VaultStore,
+};
+
+use crate::protocol::{
+    CardOffer, NextCard, Reply, Request, SaveAnswer, SiteConfig, SiteStatus, Status, SyncState,
+    VaultState,
+};
+use crate::settings::Settings;
+use crate::sites::{self, SiteAdapter};
+
+/// Shortest passphrase a new vault accepts.
+pub const MIN_PASSPHRASE_CHARS: usize = 10;
+const DAY_MS: u64 = 86_400_000;
+
+/// The browser storage areas the service keeps things in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Area {
+    /// Survives restarts, on disk: settings only.
+    Local,
+    /// Memory only, this browser session: the vault key, the sync session.
+    Session,
+}
+
+/// What the service needs from where it runs.
+#[allow(async_fn_in_trait)]
+pub trait Platform {
+    type Store: VaultStore;
+    type Net: Transport;
+    async fn open_store(&self) -> Result<Self::Store, String>;
+    async fn load(&self, area: Area, key: &str) -> Option<String>;
+    async fn save(&self, area: Area, key: &str, value: Option<String>) -> Result<(), String>;
+    fn now_ms(&self) -> u64;
+    /// Local time = UTC + this.
+    fn utc_offset_minutes(&self) -> i32;
+    fn transport(&self, base_url: &str) -> Result<Self::Net, String>;
+    /// Arms (or, with `None`, clears) the auto-lock timer.
+    fn arm_auto_lock(&self, minutes: Option<u32>);
+}
+
+const KEY_SETTINGS: &str = "settings";
+const KEY_WAITS: &str = "waits";
+const KEY_VAULT_KEY: &str = "vault_key";
+const KEY_SESSION: &str = "sync_session";
+const KEY_SYNC_STATE: &str = "sync_state";
+
+/// An error a user can act on, with a stable code for the UI.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl Failure {
+    fn new(code: &'static str, message: impl Into<String>) -> Self {
+        Failure {
+            code,
+            message: message.into(),
+        }
+    }
+
+    fn locked() -> Self {
+        Failure::new(
+            "locked",
+            "The vault is locked: unlock it from the SelfOS toolbar button.",
+        )
+    }
+}
+
+impl From<VaultError> for Failure {
+    fn from(e: VaultError) -> Self {
+        let code = match e {
+            VaultError::Crypto(CryptoError::WrongPassphrase) => "wrong_passphrase",
+            VaultError::Invalid { .. } => "invalid",
+            VaultError::NoVault => "no_vault",
+            _ => "vault",
+        };
+        Failure::new(code, e.to_string())
+    }
+}
+
+impl From<vault_core::sync::SyncError> for Failure {
+    fn from(e: vault_core::sync::SyncError) -> Self {
+        let code = if e.is_retryable() { "offline" } else { "sync" };
+        Failure::new(code, e.to_string())
+    }
+}
+
+type Result<T, E = Failure> = std::result::Result<T, E>;
+
+/// Per-agent generation times, persisted so the scheduler's time budget survives restarts.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct StoredWaits(std::collections::BTreeMap<String, Vec<f64>>);
+
+pub struct Service<P: Platform> {
+    platform: P,
+    vault: Option<Vault<P::Store>>,
+    /// Every decrypted answer, kept while unlocked (the scheduler reads it on every card).
+    history: Vec<AnswerRecord>,
+}
+
+impl<P: Platform> Service<P> {
+    pub fn new(platform: P) -> Self {
+        Service {
+            platform,
+            vault: None,
+            history: Vec::new(),
+        }
+    }
+
+    pub fn platform(&self) -> &P {
+        &self.platform
+    }
+
+    /// Handles one request; every failure becomes a [`Reply`] with a code and a message.
+    pub async fn handle(&mut self, request: Request) -> Reply {
+        let touches_vault = !matches!(
+            request,
+            Request::Status | Request::Lock | Request::Site { .. } | Request::GetSettings
+        );
+        let outcome = self.dispatch(request).await;
+        if touches_vault && self.vault.is_some() {
+            let minutes = self.settings().await.auto_lock_minutes;
+            self.platform
+                .arm_auto_lock((minutes > 0).then_some(minutes));
+        }
+        match outcome {
+            Ok(v) => Reply {
+                ok: true,
+                data: Some(v),
+                error: None,
+            },
+            Err(f) => Reply::err(f.code, f.message),
+        }
+    }
+
+    async fn dispatch(&mut self, request: Request) -> Result<serde_json::Value> {
+        fn json<T: Serialize>(v: T) -> Result<serde_json::Value> {
+            serde_json::to_value(v).map_err(|e| Failure::new("internal", e.to_string()))
+        }
+        match request {
+            Request::Status => json(self.status().await?),
+            Request::Create { passphrase } => json(self.create(&passphrase).await?),
+            Request::Unlock { passphrase } => json(self.unlock(&passphrase).await?),
+            Request::Lock => json(self.lock().await?),
+            Request::Site { origin } => json(self.site(&origin).await),
+            Request::NextCard { agent, origin } => json(self.next_card(&agent, &origin).await?),
+            Request::Save(answer) => json(self.save(answer).await?),
+            Request::Generated { agent, ms } => json(self.generated(&agent, ms).await?),
+            Request::GetSettings => json(self.settings().await),
+            Request::SetSettings { settings } => json(self.set_settings(settings).await?),
+            Request::AddSite {
+                origin,
+                name,
+                selectors,
+            } => {
+                let site = SiteAdapter::custom(&origin, &name, selectors)
+                    .map_err(|e| Failure::new("invalid", e.to_string()))?;
+                let mut s = self.settings().await;
+                s.custom_sites.retain(|c| c.id != site.id);
+                s.custom_sites.push(site.clone());
+                self.set_settings(s).await?;
+                json(site)
+            }
+            Request::RemoveSite { id } => {
+                let mut s = self.settings().await;
+                s.custom_sites.retain(|c| c.id != id);
+                s.paused_sites.retain(|p| *p != id);
+                json(self.set_settings(s).await?)
+            }
+            Request::PauseSite { id, paused } => {
+                let mut s = self.settings().await;
+                s.paused_sites.retain(|p| *p != id);
+                if paused {
+                    s.paused_sites.push(id);
+                }
+                json(self.set_settings(s).await?)
+            }
+            Request::SignIn {
+                server,
+                username,
+                passphrase,
+                create,
+            } => json(
+                self.sign_in(&server, &username, &passphrase, create)
+                    .await?,
+            ),
+            Request::SignOut => {
+                self.platform
+                    .save(Area::Session, KEY_SESSION, None)
+                    .await
+                    .map_err(storage)?;
+                let mut s = self.settings().await;
+                s.username = None;
+                json(self.set_settings(s).await?)
+            }
+            Request::SyncNow => json(self.sync_now().await?),
+        }
+    }
+
+    /// The vault, resumed from this session's key if the background restarted.
+    async fn vault(&mut self) -> Result<&mut Vault<P::Store>> {
+        if self.vault.is_none() {
+            let Some(hex_key) = self.platform.load(Area::Session, KEY_VAULT_KEY).await else {
+                return Err(Failure::locked());
+            };
+            let bytes = hex::decode(hex_key).map_err(|_| Failure::locked())?;
+            let key = VaultKey::from_session_bytes(&bytes).map_err(|_| Failure::locked())?;
+            let store = self.platform.open_store().await.map_err(storage)?;
+            let vault = Vault::resume(store, key).await?;
+            self.history = vault.list().await?.records;
+            self.vault = Some(vault);
+        }
+        self.vault.as_mut().ok_or_else(Failure::locked)
+    }
+
+    async fn vault_state(&mut self) -> Result<VaultState> {
+        if self.vault().await.is_ok() {
+            return Ok(VaultState::Unlocked);
+        }
+        let store = self.platform.open_store().await.map_err(storage)?;
+        Ok(
+            match store
+                .get_meta(vault_core::store::META_HEADER)
+                .await
+                .map_err(VaultError::from)?
+            {
+                Some(_) => VaultState::Locked,
+                None => VaultState::Absent,
+            },
+        )
+    }
+
+    async fn status(&mut self) -> Result<Status> {
+        let vault = self.vault_state().await?;
+        let settings = self.settings().await;
+        let now = self.platform.now_ms();
+        let today = self.day_of(now);
+        let answered_today = self
+            .history
+            .iter()
+            .filter(|r| self.day_of(r.captured_at_ms) == today)
+            .count() as u32;
+        let pending = match self.vault.as_ref() {
+            Some(v) => v.pending_changes().await.map(|p| p.len()).unwrap_or(0) as u32,
+            None => 0,
+        };
+        let mut sync: SyncState = self.load_json(Area::Local, KEY_SYNC_STATE).await;
+        sync.pending = pending;
+        let session: Option<Session> = self.load_json(Area::Session, KEY_SESSION).await;
+        let sites = sites::builtin()
+            .into_iter()
+            .map(|a| (a, false))
+            .chain(settings.custom_sites.iter().cloned().map(|a| (a, true)))
+            .map(|(a, custom)| SiteStatus {
+                paused: settings.paused_sites.contains(&a.id),
+                id: a.id,
+                name: a.name,
+                custom,
+            })
+            .collect();
+        Ok(Status {
+            vault,
+            answered_today,
+            daily_cap: settings.daily_cap,
+            records: self.history.len() as u32,
+            account: settings
+                .username
+                .clone()
+                .filter(|_| session.is_some() || settings.server_url.is_some()),
+            sync,
+            sites,
+            paused_until_ms: settings.paused_until_ms.filter(|t| *t > now),
+        })
+    }
+
+    fn day_of(&self, t_ms: u64) -> i64 {
+        let local = t_ms as i64 + i64::from(self.platform.utc_offset_minutes()) * 60_000;
+        local.div_euclid(DAY_MS as i64)
+    }
+
+    async fn create(&mut self, passphrase: &str) -> Result<VaultState> {
+        if passphrase.chars().count() < MIN_PASSPHRASE_CHARS {
+            return Err(Failure::new(
+                "weak_passphrase",
+                format!("Use a passphrase of at least {MIN_PASSPHRASE_CHARS} characters; a few unrelated words are easy to remember."),
+            ));
+        }
+        let store = self.platform.open_store().await.map_err(storage)?;
+        let params = KdfParams::generate().map_err(VaultError::from)?;
+        let (vault, _auth) = Vault::create(store, &Passphrase::new(passphrase), params).await?;
+        self.install(vault).await?;
+        Ok(VaultState::Unlocked)
+    }
+
+    async fn unlock(&mut self, passphrase: &str) -> Result<VaultState> {
+        let store = self.platform.open_store().await.map_err(storage)?;
+        let pass = Passphrase::new(passphrase);
+        let (vault, auth) = Vault::unlock(store, &pass).await?;
+        self.install(vault).await?;
+        // Signed in before? Renew the sync session with the same passphrase-derived secret.
+        let settings = self.settings().await;
+        if let (Some(server), Some(user)) = (&settings.server_url, &settings.username) {
+            if let Ok(net) = self.platform.transport(server) {
+                if let Ok((session, _)) = Client::new(net).login(user, &auth, "extension").await {
+                    self.save_json(Area::Session, KEY_SESSION, &session).await?;
+                }
+            }
+        }
+        Ok(VaultState::Unlocked)
+    }
+
+    async fn install(&mut self, vault: Vault<P::Store>) -> Result<()> {
+        let key = hex::encode(*vault.session_key().to_session_bytes());
+        self.platform
+            .save(Area::Session, KEY_VAULT_KEY, Some(key))
+            .await
+            .map_err(storage)?;
+        self.history = vault.list().await?.records;
+        self.vault = Some(vault);
+        Ok(())
+    }
+
+    async fn lock(&mut self) -> Result<VaultState> {
+        self.platform
+            .save(Area::Session, KEY_VAULT_KEY, None)
+            .await
+            .map_err(storage)?;
+        self.platform.arm_auto_lock(None);
+        self.vault = None;
+        self.history.clear();
+        self.vault_state().await
+    }
+
+    async fn site(&mut self, origin: &str) -> Option<SiteConfig> {
+        let settings = self.settings().await;
+        let adapter = sites::for_origin(&settings.custom_sites, origin)?;
+        Some(SiteConfig {
+            enabled: !settings.paused_sites.contains(&adapter.id),
+            adapter,
+        })
+    }
+
+    async fn next_card(&mut self, agent: &str, origin: &str) -> Result<NextCard> {
+        let settings = self.settings().await;
+        let Some(site) = sites::for_origin(&settings.custom_sites, origin) else {
+            return Ok(NextCard::None {
+                reason: "not a supported site".into(),
+            });
+        };
+        if site.id != agent {
+            return Err(Failure::new(
+                "invalid",
+                "agent does not match the page's site",
+            ));
+        }
+        if self.vault().await.is_err() {
+            return Ok(NextCard::None {
+                reason: "locked".into(),
+            });
+        }
+        let now = self.platform.now_ms();
+        let lib = builtin_cards();
+        let waits = self.waits().await;
+        let limits = settings.limits(self.platform.utc_offset_minutes());
+        let belief = Belief::from_history(lib, &self.history, now);
+        let scheduler = Scheduler {
+            lib,
+            history: &self.history,
+            belief: &belief,
+            limits: &limits,
+            waits: &waits,
+        };
+        let moment = Moment {
+            now_ms: now,
+            agent,
+            agent_name: &site.name,
+            elapsed_ms: settings.min_wait_ms,
+            topic: None,
+        };
+        let seed = now ^ self.history.len() as u64;
+        Ok(
+            match scheduler.next_card(&moment, Strategy::Adaptive, seed) {
+                Decision::Skip(why) => NextCard::None {
+                    reason: format!("{why:?}"),
+                },
+                Decision::Show(choice) => {
+                    let card = lib.card(&choice.card_id).ok_or_else(|| {
+                        Failure::new("internal", "scheduler chose an unknown card")
+                    })?;
+                    NextCard::Card(CardOffer {
+                        id: card.id.clone(),
+                        version: card.version,
+                        card_type: card_type(card.kind),
+                        text: choice.text,
+                        options: card.options.clone(),
+                        scale: card.scale.clone(),
+                        delay_ms: settings.min_wait_ms,
+                    })
+                }
+            },
+        )
+    }
+
+    async fn save(&mut self, a: SaveAnswer) -> Result<String> {
+        let now = self.platform.now_ms();
+        let namespace = Namespace::new(a.agent.as_str()).map_err(Failure::from)?;
+        let origin = Origin::from_url(&a.origin).map_err(Failure::from)?;
+        let dismissed = matches!(a.answer, vault_core::Answer::Dismissed);
+        let record = AnswerRecord {
+            id: RecordId::generate().map_err(VaultError::from)?,
+            prompt_id: a.card_id,
+            prompt_version: a.card_version,
+            card_type: a.card_type,
+            answer: a.answer,
+            namespace,
+            origin: Some(origin),
+            page_context: None,
+            captured_at_ms: now,
+            answer_latency_ms: a.answer_latency_ms,
+            wait_duration_ms: a.wait_duration_ms,
+            flags: RecordFlags {
+                retry_after_ai_failure: a.retry_after_ai_failure,
+                dismissed,
+            },
+        };
+        record.validate()?;
+        let vault = self.vault().await?;
+        vault.insert(&record).await?;
+        let id = record.id.to_string();
+        self.history.push(record);
+        Ok(id)
+    }
+
+    async fn generated(&mut self, agent: &str, ms: f64) -> Result<()> {
+        if !(0.0..=3_600_000.0).contains(&ms) {
+            return Err(Failure::new("invalid", "generation time out of range"));
+        }
+        let mut waits: StoredWaits = self.load_json(Area::Local, KEY_WAITS).await;
+        let list = waits.0.entry(agent.to_owned()).or_default();
+        list.push(ms / 1000.0);
+        if list.len() > 50 {
+            list.remove(0);
+        }
+        self.save_json(Area::Local, KEY_WAITS, &waits).await
+    }
+
+    async fn waits(&self) -> WaitHistory {
+        let stored: StoredWaits = self.load_json(Area::Local, KEY_WAITS).await;
+        WaitHistory {
+            per_agent: stored.0,
+        }
+    }
+
+    pub async fn settings(&self) -> Settings {
+        self.load_json(Area::Local, KEY_SETTINGS).await
+    }
+
+    async fn set_settings(&mut self, settings: Settings) -> Result<Settings> {
+        settings
+            .validate()
+            .map_err(|e| Failure::new("invalid", e.to_string()))?;
+        self.save_json(Area::Local, KEY_SETTINGS, &settings).await?;
+        Ok(settings)
+    }
+
+    async fn sign_in(
+        &mut self,
+        server: &str,
+        username: &str,
+        passphrase: &str,
+        create: bool,
+    ) -> Result<String> {
+        let net = self
+            .platform
+            .transport(server)
+            .map_err(|e| Failure::new("invalid", e))?;
+        let client = Client::new(net);
+        let pass = Passphrase::new(passphrase);
+        let state = self.vault_state().await?;
+        let session = if create {
+            // A new account from this device's vault.
+            if state == VaultState::Absent {
+                self.create(passphrase).await?;
+            }
+            let store = self.platform.open_store().await.map_err(storage)?;
+            let (vault, auth) = Vault::unlock(store, &pass).await?;
+            client.register(username, vault.header(), &auth).await?;
+            let (session, _) = client.login(username, &auth, "extension").await?;
+            self.install(vault).await?;
+            session
+        } else {
+            let (session, header) = client
+                .login_with_passphrase(username, &pass, "extension")
+                .await?;
+            if state == VaultState::Absent {
+                // A new device of an existing account: join its vault.
+                let store = self.platform.open_store().await.map_err(storage)?;
+                let (vault, _) = Vault::join(store, header, &pass).await?;
+                self.install(vault).await?;
+            } else {
+                let store = self.platform.open_store().await.map_err(storage)?;
+                let (vault, _) = Vault::unlock(store, &pass).await?;
+                if vault.header() != &header {
+                    return Err(Failure::new(
+                        "other_vault",
+                        "This account holds a different vault than this browser. Export a backup, then remove the extension's data to join the account's vault.",
+                    ));
+                }
+                self.install(vault).await?;
+            }
+            session
+        };
+        self.save_json(Area::Session, KEY_SESSION, &session).await?;
+        let mut s = self.settings().await;
+        s.server_url = Some(
+            vault_core::sync::transport::normalize_base_url(server)
+                .map_err(|e| Failure::new("invalid", e))?,
+        );
+        s.username = Some(username.to_owned());
+        self.set_settings(s).await?;
+        let _ = self.sync_now().await;
+        Ok(username.to_owned())
+    }
+
+    /// One sync round; its outcome is kept for the popup either way.
+    pub async fn sync_now(&mut self) -> Result<SyncState> {
+        let outcome = self.sync_round().await;
+        let mut state: SyncState = self.load_json(Area::Local, KEY_SYNC_STATE).await;
+        match &outcome {
+            Ok(()) => {
+                state.last_ok_ms = Some(self.platform.now_ms());
+                state.last_error = None;
+            }
+            Err(f) => state.last_error = Some(f.message.clone()),
+        }
+        self.save_json(Area::Local, KEY_SYNC_STATE, &state).await?;
+        outcome.map(|()| state)
+    }
+
+    async fn sync_round(&mut self) -> Result<()> {
+        let settings = self.settings().await;
+        let Some(server) = settings.server_url else {
+            return Err(Failure::new(
+                "no_account",
+                "Sign in to a sync server in Options first.",
+            ));
+        };
+        let Some(session): Option<Session> = self.load_json(Area::Session, KEY_SESSION).await
+        else {
+            return Err(Failure::new("no_session", "Unlock the vault to sync."));
+        };
+        let net = self
+            .platform
+            .transport(&server)
+            .map_err(|e| Failure::new("invalid", e))?;
+        let client = Client::new(net);
+        let vault = self.vault().await?;
+        let report = sync(vault, &client, &session).await;
+        if let Err(vault_core::sync::SyncError::Unauthorized) = report {
+            self.platform
+                .save(Area::Session, KEY_SESSION, None)
+                .await
+                .map_err(storage)?;
+        }
+        report?;
+        let vault = self.vault().await?;
+        self.history = vault.list().await?.records;
+        Ok(())
+    }
+
+    /// Wipes the key (auto-lock timer fired).
+    pub async fn auto_lock(&mut self) {
+        let _ = self.lock().await;
+    }
+
+    async fn load_json<T: for<'de> Deserialize<'de> + Default>(&self, area: Area, key: &str) -> T {
+        self.platform
+            .load(area, key)
+            .await
+            .and_then(|s| serde_json::from_str(&s).ok())
+            .unwrap_or_default()
+    }
+
+    async fn save_json<T: Serialize>(&self, area: Area, key: &str, v: &T) -> Result<()> {
+        let s = serde_json::to_string(v).map_err(|e| Failure::new("internal", e.to_string()))?;
+        self.platform
+            .save(area, key, Some(s))
+            .await
+            .map_err(storage)
+    }
+}
+
+fn storage(e: String) -> Failure {
+    Failure::new("storage", format!("The browser's storage failed: {e}"))
+}
+
+fn card_type(kind: CardKind) -> CardType {
+    match kind {
+        CardKind::Choice => CardType::Choice,
+        CardKind::Scale => CardType::Scale,
+        CardKind::Pairwise => CardType::Pairwise,
+        CardKind::ShortText => CardType::ShortText,
+        CardKind::YesNo => CardType::YesNo,
+    }
+}

@@ -1,0 +1,198 @@
+//! Site adapters: which pages are AI chats and how to read their wait state from the DOM.
+//!
+//! Adapters are data (`assets/sites/*.json`), not code, because these sites change their
+//! markup often: each lists several selector variants per signal and the sensor takes the
+//! first that matches. Test ids and icons come before localized labels. A user-added site
+//! has an origin and, optionally, its own selectors; with none it runs on the generic
+//! fallback (the last answer's text still growing).
+
+use serde::{Deserialize, Serialize};
+
+/// The adapters shipped with the extension, in `assets/sites/`.
+const BUILTIN: &[&str] = &[
+    include_str!("../../assets/sites/chatgpt.json"),
+    include_str!("../../assets/sites/claude.json"),
+    include_str!("../../assets/sites/gemini.json"),
+    include_str!("../../assets/sites/perplexity.json"),
+    include_str!("../../assets/sites/copilot.json"),
+    include_str!("../../assets/sites/mistral.json"),
+    include_str!("../../assets/sites/deepseek.json"),
+    include_str!("../../assets/sites/poe.json"),
+];
+
+/// Selectors the content-script sensor evaluates; every list is tried in order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Selectors {
+    /// A visible, enabled stop control means the AI is generating.
+    #[serde(default)]
+    pub stop: Vec<String>,
+    /// An element marked busy/streaming means the AI is generating.
+    #[serde(default)]
+    pub busy: Vec<String>,
+    /// The answers; the last one's text length is watched for growth.
+    #[serde(default)]
+    pub answer: Vec<String>,
+    /// An error banner means the generation failed.
+    #[serde(default)]
+    pub error: Vec<String>,
+    /// A retry/regenerate control appearing means the generation failed.
+    #[serde(default)]
+    pub retry: Vec<String>,
+    /// The chat's input: the card never covers it and never takes its focus.
+    #[serde(default)]
+    pub composer: Vec<String>,
+}
+
+/// One AI site.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteAdapter {
+    /// The agent namespace answers are filed under (`chatgpt`, ...).
+    pub id: String,
+    /// What the user calls it.
+    pub name: String,
+    /// Manifest match patterns (`https://chatgpt.com/*`).
+    pub matches: Vec<String>,
+    #[serde(flatten)]
+    pub selectors: Selectors,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum SiteError {
+    #[error("site adapter {0}: {1}")]
+    Invalid(String, String),
+    #[error("`{0}` is not a web origin; use the form https://example.com")]
+    BadOrigin(String),
+}
+
+impl SiteAdapter {
+    /// Checks what the JSON schema cannot: ids, patterns, selector sanity.
+    pub fn validate(&self) -> Result<(), SiteError> {
+        let bad = |why: &str| Err(SiteError::Invalid(self.id.clone(), why.to_owned()));
+        if vault_core::Namespace::new(self.id.as_str()).is_err() {
+            return bad("id must be 1 to 64 lowercase letters, digits or `.:_-`");
+        }
+        if self.matches.is_empty() {
+            return bad("needs at least one match pattern");
+        }
+        if let Some(m) = self
+            .matches
+            .iter()
+            .find(|m| !m.starts_with("https://") || !m.ends_with("/*"))
+        {
+            return bad(&format!("match pattern `{m}` must be https://HOST/*"));
+        }
+        let s = &self.selectors;
+        let all = [&s.stop, &s.busy, &s.answer, &s.error, &s.retry, &s.composer];
+        if let Some(sel) = all
+            .iter()
+            .flat_map(|l| l.iter())
+            .find(|sel| sel.trim().is_empty() || sel.len() > 300)
+        {
+            return bad(&format!("selector `{sel}` is empty or too long"));
+        }
+        Ok(())
+    }
+
+    /// Whether this adapter covers `origin` (`https://chatgpt.com`).
+    pub fn covers(&self, origin: &str) -> bool {
+        self.matches
+            .iter()
+            .any(|m| m.strip_suffix("/*") == Some(origin))
+    }
+
+    /// A user-added site: the origin (validated) with optional selectors. Without selectors
+    /// it runs on the generic fallback.
+    pub fn custom(origin: &str, name: &str, selectors: Selectors) -> Result<Self, SiteError> {
+        let origin = vault_core::Origin::from_url(origin)
+            .map_err(|_| SiteError::BadOrigin(origin.to_owned()))?;
+        let host = origin
+            .as_str()
+            .strip_prefix("https://")
+            .ok_or_else(|| SiteError::BadOrigin(origin.as_str().to_owned()))?;
+        let adapter = SiteAdapter {
+            id: format!("site:{}", host.to_ascii_lowercase().replace(':', "_")),
+            name: if name.trim().is_empty() {
+                host.to_owned()
+            } else {
+                name.trim().to_owned()
+            },
+            matches: vec![format!("{}/*", origin.as_str())],
+            selectors,
+        };
+        adapter.validate()?;
+        Ok(adapter)
+    }
+}
+
+/// The built-in adapters (validated by this crate's tests, so this cannot fail at run time).
+pub fn builtin() -> Vec<SiteAdapter> {
+    BUILTIN
+        .iter()
+        .map(|json| serde_json::from_str(json).expect("assets/sites adapters are tested"))
+        .collect()
+}
+
+/// The adapter for a page origin: built-in first, then the user's own sites.
+pub fn for_origin(custom: &[SiteAdapter], origin: &str) -> Option<SiteAdapter> {
+    builtin()
+        .into_iter()
+        .find(|a| a.covers(origin))
+        .or_else(|| custom.iter().find(|a| a.covers(origin)).cloned())
+}
+
+/// Every match pattern of the built-in adapters (the manifest's host access).
+pub fn builtin_match_patterns() -> Vec<String> {
+    builtin().into_iter().flat_map(|a| a.matches).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_builtin_adapter_parses_and_validates() {
+        for json in BUILTIN {
+            let a: SiteAdapter = serde_json::from_str(json).unwrap();
+            a.validate().unwrap();
+            assert!(
+                !a.selectors.stop.is_empty() || !a.selectors.answer.is_empty(),
+                "{} has no wait signal",
+                a.id
+            );
+        }
+        let ids: std::collections::BTreeSet<_> = builtin().into_iter().map(|a| a.id).collect();
+        assert_eq!(ids.len(), BUILTIN.len(), "adapter ids are unique");
+    }
+
+    #[test]
+    fn origins_find_their_adapter() {
+        assert_eq!(
+            for_origin(&[], "https://chatgpt.com").unwrap().id,
+            "chatgpt"
+        );
+        assert_eq!(for_origin(&[], "https://claude.ai").unwrap().id, "claude");
+        assert!(for_origin(&[], "https://example.com").is_none());
+        let mine =
+            SiteAdapter::custom("https://chat.example.org", "", Selectors::default()).unwrap();
+        assert_eq!(mine.id, "site:chat.example.org");
+        let custom = [mine];
+        assert_eq!(
+            for_origin(&custom, "https://chat.example.org")
+                .unwrap()
+                .name,
+            "chat.example.org"
+        );
+    }
+
+    #[test]
+    fn custom_sites_reject_what_is_not_an_https_origin() {
+        for bad in ["chatgpt", "http://example.com", "ftp://example.com", ""] {
+            assert!(
+                SiteAdapter::custom(bad, "x", Selectors::default()).is_err(),
+                "{bad}"
+            );
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! The background (Chrome: module service worker; Firefox: background script): one
+//! [`Service`] on IndexedDB and the browser's storage areas. `static/background.js` checks the
+//! sender and serializes calls, so the service is never entered twice at once.
+
+use std::cell::RefCell;
+
+use vault_core::store::indexeddb::IndexedDbStore;
+use vault_core::sync::transport::FetchTransport;
+use wasm_bindgen::prelude::*;
+
+use super::chrome;
+use crate::protocol::{Reply, Request};
+use crate::service::{Area, Platform, Service};
+
+/// The IndexedDB database of the extension's vault (extension origin, never a web page's).
+const DB_NAME: &str = "selfos-vault";
+/// Background sync every few minutes while unlocked and signed in.
+const SYNC_EVERY_MINUTES: f64 = 5.0;
+
+pub struct WebPlatform;
+
+impl Platform for WebPlatform {
+    type Store = IndexedDbStore;
+    type Net = FetchTransport;
+    async fn open_store(&self) -> Result<IndexedDbStore, String> {
+        IndexedDbStore::open(DB_NAME)
+            .await
+            .map_err(|e| e.to_string())
+    }
+    async fn load(&self, area: Area, key: &str) -> Option<String> {
+        chrome::storage_get(area == Area::Session, key).await
+    }
+    async fn save(&self, area: Area, key: &str, value: Option<String>) -> Result<(), String> {
+        chrome::storage_set(area == Area::Session, key, value).await
+    }
+    fn now_ms(&self) -> u64 {
+        js_sys::Date::now() as u64
+    }
+    fn utc_offset_minutes(&self) -> i32 {
+        -(js_sys::Date::new_0().get_timezone_offset() as i32)
+    }
+    fn transport(&self, base_url: &str) -> Result<FetchTransport, String> {
+        FetchTransport::new(base_url)
+    }
+    fn arm_auto_lock(&self, minutes: Option<u32>) {
+        chrome::set_alarm("autolock", minutes.map(f64::from), None);
+        chrome::set_alarm(
+            "sync",
+            minutes.map(|_| SYNC_EVERY_MINUTES),
+            minutes.map(|_| SYNC_EVERY_MINUTES),
+        );
+    }
+}
+
+thread_local! {
+    static SERVICE: RefCell<Option<Service<WebPlatform>>> = const { RefCell::new(None) };
+}
+
+async fn with_service<T>(f: impl AsyncFnOnce(&mut Service<WebPlatform>) -> T) -> Option<T> {
+    let mut service = SERVICE
+        .with(|s| s.borrow_mut().take())
+        .unwrap_or_else(|| Service::new(WebPlatform));
+    let out = f(&mut service).await;
+    SERVICE.with(|s| *s.borrow_mut() = Some(service));
+    Some(out)
+}
+
+/// One message from an extension page. The shape is checked here: anything that is not a
+/// [`Request`] gets an `invalid_message` error and changes nothing.
+#[wasm_bindgen]
+pub async fn handle_message(message: JsValue) -> JsValue {
+    let reply = match serde_wasm_bindgen::from_value::<Request>(message) {
+        Ok(request) => with_service(async |s| s.handle(request).await)
+            .await
+            .unwrap_or_else(|| Reply::err("busy", "try again")),
+        Err(e) => Reply::err(
+            "invalid_message",
+            format!("refused a malformed message: {e}"),
+        ),
+    };
+    super::ui::to_js(&reply)
+}
+
+/// An alarm fired: `autolock` locks the vault, `sync` runs a sync round.
+#[wasm_bindgen]
+pub async fn on_alarm(name: String) {
+    with_service(async |s| match name.as_str() {
+        "autolock" => s.auto_lock().await,
+        "sync" => {
+            let _ = s.sync_now().await;
+        }
+        _ => {}
+    })
+    .await;
+}

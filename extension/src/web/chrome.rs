@@ -1,0 +1,161 @@
+//! The few extension APIs SelfOS uses, bound directly (`chrome.*`, which Firefox also
+//! provides with promises in Manifest V3).
+
+use js_sys::{Object, Promise, Reflect};
+use serde::de::DeserializeOwned;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+use crate::protocol::{Reply, Request};
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = ["chrome", "storage", "local"], js_name = get, catch)]
+    fn local_get(key: &str) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(js_namespace = ["chrome", "storage", "local"], js_name = set, catch)]
+    fn local_set(items: &Object) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(js_namespace = ["chrome", "storage", "local"], js_name = remove, catch)]
+    fn local_remove(key: &str) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(js_namespace = ["chrome", "storage", "session"], js_name = get, catch)]
+    fn session_get(key: &str) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(js_namespace = ["chrome", "storage", "session"], js_name = set, catch)]
+    fn session_set(items: &Object) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(js_namespace = ["chrome", "storage", "session"], js_name = remove, catch)]
+    fn session_remove(key: &str) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(js_namespace = ["chrome", "runtime"], js_name = sendMessage, catch)]
+    fn send_message(message: &JsValue) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(js_namespace = ["chrome", "alarms"], js_name = create, catch)]
+    fn alarms_create(name: &str, info: &Object) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_namespace = ["chrome", "alarms"], js_name = clear, catch)]
+    fn alarms_clear(name: &str) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_namespace = ["chrome", "permissions"], js_name = request, catch)]
+    fn permissions_request(p: &Object) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(js_namespace = ["chrome", "scripting"], js_name = registerContentScripts, catch)]
+    fn register_content_scripts(scripts: &js_sys::Array) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(js_namespace = ["chrome", "tabs"], js_name = create, catch)]
+    fn tabs_create(p: &Object) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(js_namespace = ["chrome", "runtime"], js_name = openOptionsPage, catch)]
+    fn open_options_page_js() -> Result<Promise, JsValue>;
+}
+
+fn err_text(e: JsValue) -> String {
+    e.as_string()
+        .or_else(|| Reflect::get(&e, &"message".into()).ok()?.as_string())
+        .unwrap_or_else(|| "the browser refused".into())
+}
+
+async fn wait(p: Result<Promise, JsValue>) -> Result<JsValue, String> {
+    JsFuture::from(p.map_err(err_text)?).await.map_err(err_text)
+}
+
+fn object(pairs: &[(&str, JsValue)]) -> Object {
+    let o = Object::new();
+    for (k, v) in pairs {
+        let _ = Reflect::set(&o, &(*k).into(), v);
+    }
+    o
+}
+
+/// `storage.local` (`session = false`) or `storage.session`: a string value or nothing.
+pub async fn storage_get(session: bool, key: &str) -> Option<String> {
+    let got = wait(if session {
+        session_get(key)
+    } else {
+        local_get(key)
+    })
+    .await
+    .ok()?;
+    Reflect::get(&got, &key.into()).ok()?.as_string()
+}
+
+pub async fn storage_set(session: bool, key: &str, value: Option<String>) -> Result<(), String> {
+    let p = match value {
+        Some(v) => {
+            let items = object(&[(key, v.into())]);
+            if session {
+                session_set(&items)
+            } else {
+                local_set(&items)
+            }
+        }
+        None if session => session_remove(key),
+        None => local_remove(key),
+    };
+    wait(p).await.map(|_| ())
+}
+
+pub fn set_alarm(name: &str, delay_minutes: Option<f64>, period_minutes: Option<f64>) {
+    let _ = alarms_clear(name);
+    if delay_minutes.is_none() && period_minutes.is_none() {
+        return;
+    }
+    let mut pairs = Vec::new();
+    if let Some(d) = delay_minutes {
+        pairs.push(("delayInMinutes", JsValue::from_f64(d)));
+    }
+    if let Some(p) = period_minutes {
+        pairs.push(("periodInMinutes", JsValue::from_f64(p)));
+    }
+    let _ = alarms_create(name, &object(&pairs));
+}
+
+/// Sends a request to the background and parses its reply.
+pub async fn request(r: &Request) -> Reply {
+    let msg = super::ui::to_js(r);
+    match wait(send_message(&msg)).await {
+        Ok(v) => serde_wasm_bindgen::from_value(v).unwrap_or_else(|e| {
+            Reply::err(
+                "internal",
+                format!("unexpected reply from the background: {e}"),
+            )
+        }),
+        Err(e) => Reply::err(
+            "background",
+            format!("The extension's background did not answer ({e}). Reload the page."),
+        ),
+    }
+}
+
+/// [`request`], then the data as `T` or the error's message.
+pub async fn call<T: DeserializeOwned>(r: &Request) -> Result<T, String> {
+    let reply = request(r).await;
+    match (reply.ok, reply.data, reply.error) {
+        (true, Some(d), _) => serde_json::from_value(d).map_err(|e| e.to_string()),
+        (true, None, _) => {
+            serde_json::from_value(serde_json::Value::Null).map_err(|e| e.to_string())
+        }
+        (false, _, Some(e)) => Err(e.message),
+        (false, _, None) => Err("the background failed".into()),
+    }
+}
+
+/// Asks the user for host access to `origin` (must run in a click handler).
+pub async fn request_origin(origin: &str) -> Result<bool, String> {
+    let origins = js_sys::Array::of1(&format!("{origin}/*").into());
+    let granted = wait(permissions_request(&object(&[("origins", origins.into())]))).await?;
+    Ok(granted.as_bool().unwrap_or(false))
+}
+
+/// Runs the sensor on a user-added site from now on.
+pub async fn register_site_script(id: &str, origin: &str) -> Result<(), String> {
+    let script = object(&[
+        ("id", id.into()),
+        (
+            "matches",
+            js_sys::Array::of1(&format!("{origin}/*").into()).into(),
+        ),
+        ("js", js_sys::Array::of1(&"content.js".into()).into()),
+        ("runAt", "document_idle".into()),
+    ]);
+    wait(register_content_scripts(&js_sys::Array::of1(&script)))
+        .await
+        .map(|_| ())
+}
+
+pub async fn open_tab(url: &str) {
+    let _ = wait(tabs_create(&object(&[("url", url.into())]))).await;
+}
+
+pub async fn open_options_page() {
+    let _ = wait(open_options_page_js()).await;
+}

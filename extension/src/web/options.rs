@@ -1,0 +1,286 @@
+//! The options page: caps and timing, pauses, auto-lock, the user's own sites (host access
+//! asked for that origin only, at that moment), and the sync account.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use wasm_bindgen::prelude::*;
+
+use super::chrome::{call, register_site_script, request_origin};
+use crate::protocol::Request;
+use crate::settings::Settings;
+use crate::sites::{Selectors, SiteAdapter};
+
+/// Entry point of `options.html`.
+#[wasm_bindgen]
+pub fn start_options() {
+    leptos::mount::mount_to_body(Options);
+}
+
+fn lines(s: &str) -> Vec<String> {
+    s.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[component]
+fn Options() -> impl IntoView {
+    let settings = RwSignal::new(None::<Settings>);
+    let note = RwSignal::new(None::<String>);
+    let load = move || {
+        spawn_local(async move {
+            match call::<Settings>(&Request::GetSettings).await {
+                Ok(s) => settings.set(Some(s)),
+                Err(e) => note.set(Some(e)),
+            }
+        })
+    };
+    load();
+    let save = move |s: Settings| {
+        spawn_local(async move {
+            match call::<Settings>(&Request::SetSettings { settings: s }).await {
+                Ok(s) => {
+                    settings.set(Some(s));
+                    note.set(Some("Saved.".into()));
+                }
+                Err(e) => note.set(Some(e)),
+            }
+        })
+    };
+    view! {
+        <main class="options">
+            <h1>"SelfOS options"</h1>
+            <p class="note" role="status" id="note">{move || note.get()}</p>
+            {move || settings.get().map(|s| view! {
+                <Timing s=s.clone() save=save/>
+                <Sites s=s.clone() note=note reload=load/>
+                <Account s=s note=note reload=load/>
+            })}
+        </main>
+    }
+}
+
+#[component]
+fn Timing(s: Settings, save: impl Fn(Settings) + Copy + 'static) -> impl IntoView {
+    let cap = RwSignal::new(s.daily_cap.to_string());
+    let wait = RwSignal::new((s.min_wait_ms / 1000).to_string());
+    let lock = RwSignal::new(s.auto_lock_minutes.to_string());
+    let quiet = RwSignal::new(s.quiet_hours.is_some());
+    let (q0, q1) = s.quiet_hours.unwrap_or((22, 7));
+    let from = RwSignal::new(q0.to_string());
+    let to = RwSignal::new(q1.to_string());
+    let base = s.clone();
+    let apply = move |pause_ms: Option<Option<u64>>| {
+        let mut s = base.clone();
+        s.daily_cap = cap.get_untracked().trim().parse().unwrap_or(s.daily_cap);
+        s.min_wait_ms = wait
+            .get_untracked()
+            .trim()
+            .parse::<f64>()
+            .map(|v| (v * 1000.0) as u64)
+            .unwrap_or(s.min_wait_ms);
+        s.auto_lock_minutes = lock
+            .get_untracked()
+            .trim()
+            .parse()
+            .unwrap_or(s.auto_lock_minutes);
+        s.quiet_hours = quiet.get_untracked().then(|| {
+            (
+                from.get_untracked().parse().unwrap_or(22),
+                to.get_untracked().parse().unwrap_or(7),
+            )
+        });
+        if let Some(p) = pause_ms {
+            s.paused_until_ms = p;
+        }
+        save(s);
+    };
+    let apply2 = apply.clone();
+    let apply3 = apply.clone();
+    let paused = s
+        .paused_until_ms
+        .is_some_and(|t| t as f64 > js_sys::Date::now());
+    let num = |sig: RwSignal<String>, id: &'static str, label: &'static str| {
+        view! {
+            <label for=id>{label}</label>
+            <input id=id type="number" min="0" prop:value=move || sig.get() on:input=move |e| sig.set(event_target_value(&e))/>
+        }
+    };
+    view! {
+        <section>
+            <h2>"Cards"</h2>
+            <form class="grid" on:submit=move |e| { e.prevent_default(); apply(None); }>
+                {num(cap, "cap", "Cards per day")}
+                {num(wait, "wait", "Seconds of generation before a card shows")}
+                {num(lock, "autolock", "Lock after idle minutes (0: when the browser closes)")}
+                <label for="quiet">"Quiet hours"</label>
+                <span>
+                    <input id="quiet" type="checkbox" prop:checked=move || quiet.get() on:change=move |e| quiet.set(event_target_checked(&e))/>
+                    " from " <input class="hour" type="number" min="0" max="23" prop:value=move || from.get() on:input=move |e| from.set(event_target_value(&e))/>
+                    " to " <input class="hour" type="number" min="0" max="23" prop:value=move || to.get() on:input=move |e| to.set(event_target_value(&e))/>
+                </span>
+                <span></span><button id="save-timing" type="submit">"Save"</button>
+            </form>
+            <p>
+                {if paused { "Cards are paused. " } else { "" }}
+                <button on:click=move |_| apply2(Some(Some(js_sys::Date::now() as u64 + 3_600_000)))>"Pause 1 hour"</button>
+                " "
+                <button on:click=move |_| apply3(Some(None))>"Resume"</button>
+            </p>
+        </section>
+    }
+}
+
+#[component]
+fn Sites(
+    s: Settings,
+    note: RwSignal<Option<String>>,
+    reload: impl Fn() + Copy + 'static,
+) -> impl IntoView {
+    let origin = RwSignal::new(String::new());
+    let name = RwSignal::new(String::new());
+    let stop = RwSignal::new(String::new());
+    let answer = RwSignal::new(String::new());
+    let add = move || {
+        let (o, n) = (origin.get_untracked(), name.get_untracked());
+        let selectors = Selectors {
+            stop: lines(&stop.get_untracked()),
+            answer: lines(&answer.get_untracked()),
+            ..Selectors::default()
+        };
+        // Validate before asking the browser for anything.
+        let site = match SiteAdapter::custom(&o, &n, selectors.clone()) {
+            Ok(site) => site,
+            Err(e) => return note.set(Some(e.to_string())),
+        };
+        let host = site.matches[0].trim_end_matches("/*").to_owned();
+        spawn_local(async move {
+            match request_origin(&host).await {
+                Ok(true) => {}
+                Ok(false) => return note.set(Some("Access to that site was not granted.".into())),
+                Err(e) => return note.set(Some(e)),
+            }
+            let added: Result<SiteAdapter, String> = call(&Request::AddSite {
+                origin: host.clone(),
+                name: n,
+                selectors,
+            })
+            .await;
+            match added {
+                Ok(site) => {
+                    let r = register_site_script(&site.id, &host).await;
+                    note.set(Some(match r {
+                        Ok(()) => format!(
+                            "{} added: cards show there from its next page load.",
+                            site.name
+                        ),
+                        Err(e) => format!(
+                            "{} added, but the sensor could not be registered: {e}",
+                            site.name
+                        ),
+                    }));
+                    reload();
+                }
+                Err(e) => note.set(Some(e)),
+            }
+        });
+    };
+    let custom = s
+        .custom_sites
+        .into_iter()
+        .map(|c| {
+            let id = c.id.clone();
+            view! {
+                <li>{c.name} " (" {c.matches.join(", ")} ") "
+                    <button on:click=move |_| {
+                        let id = id.clone();
+                        spawn_local(async move {
+                            let _: Result<Settings, String> = call(&Request::RemoveSite { id }).await;
+                            reload();
+                        })
+                    }>"Remove"</button>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <section>
+            <h2>"Your own sites"</h2>
+            <p>"Add an AI chat SelfOS does not know. Without selectors it watches the last answer grow."</p>
+            <ul>{custom}</ul>
+            <form class="grid" on:submit=move |e| { e.prevent_default(); add(); }>
+                <label for="origin">"Address"</label>
+                <input id="origin" placeholder="https://chat.example.com" prop:value=move || origin.get() on:input=move |e| origin.set(event_target_value(&e))/>
+                <label for="name">"Name"</label>
+                <input id="name" prop:value=move || name.get() on:input=move |e| name.set(event_target_value(&e))/>
+                <label for="stop">"Stop control selectors (one per line, optional)"</label>
+                <textarea id="stop" prop:value=move || stop.get() on:input=move |e| stop.set(event_target_value(&e))></textarea>
+                <label for="answer">"Answer selectors (optional)"</label>
+                <textarea id="answer" prop:value=move || answer.get() on:input=move |e| answer.set(event_target_value(&e))></textarea>
+                <span></span><button type="submit">"Add site"</button>
+            </form>
+        </section>
+    }
+}
+
+#[component]
+fn Account(
+    s: Settings,
+    note: RwSignal<Option<String>>,
+    reload: impl Fn() + Copy + 'static,
+) -> impl IntoView {
+    let server = RwSignal::new(
+        s.server_url
+            .clone()
+            .unwrap_or_else(|| "http://127.0.0.1:8787".into()),
+    );
+    let user = RwSignal::new(s.username.clone().unwrap_or_default());
+    let pass = RwSignal::new(String::new());
+    let go = move |create: bool| {
+        let r = Request::SignIn {
+            server: server.get_untracked(),
+            username: user.get_untracked(),
+            passphrase: pass.get_untracked(),
+            create,
+        };
+        note.set(Some("Signing in…".into()));
+        spawn_local(async move {
+            match call::<String>(&r).await {
+                Ok(u) => note.set(Some(format!("Signed in as {u}; syncing."))),
+                Err(e) => note.set(Some(e)),
+            }
+            pass.set(String::new());
+            reload();
+        });
+    };
+    let signed_in = s.username.clone();
+    view! {
+        <section>
+            <h2>"Sync account"</h2>
+            <p>{match signed_in {
+                Some(u) => format!("Signed in as {u}. The server only ever sees ciphertext."),
+                None => "Sync your encrypted answers to the dashboard and your other devices. The server only ever sees ciphertext.".into(),
+            }}</p>
+            <form class="grid" on:submit=move |e| { e.prevent_default(); go(false); }>
+                <label for="server">"Server"</label>
+                <input id="server" prop:value=move || server.get() on:input=move |e| server.set(event_target_value(&e))/>
+                <label for="user">"Username"</label>
+                <input id="user" autocomplete="username" prop:value=move || user.get() on:input=move |e| user.set(event_target_value(&e))/>
+                <label for="pass">"Vault passphrase"</label>
+                <input id="pass" type="password" autocomplete="current-password" prop:value=move || pass.get() on:input=move |e| pass.set(event_target_value(&e))/>
+                <span></span>
+                <span>
+                    <button id="signin" type="submit">"Sign in"</button>
+                    " "
+                    <button id="register" type="button" on:click=move |_| go(true)>"Create account"</button>
+                    " "
+                    <button type="button" on:click=move |_| spawn_local(async move {
+                        let _: Result<Settings, String> = call(&Request::SignOut).await;
+                        reload();
+                    })>"Sign out"</button>
+                </span>
+            </form>
+        </section>
+    }
+}

@@ -1,0 +1,356 @@
+//! The background's logic, natively: a memory store and maps stand in for IndexedDB and the
+//! browser's storage areas; the network is dead (sync must fail cleanly and lose nothing).
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+
+use selfos_extension::protocol::{Request, SaveAnswer, Status, VaultState};
+use selfos_extension::service::{Area, Platform, Service};
+use selfos_extension::settings::Settings;
+use vault_core::store::block_on as run;
+use vault_core::sync::{HttpRequest, HttpResponse, Transport};
+use vault_core::{Answer, CardType, MemoryStore};
+
+const PASS: &str = "correct horse battery staple";
+
+#[derive(Default)]
+struct Fake {
+    store: MemoryStore,
+    local: RefCell<HashMap<String, String>>,
+    session: RefCell<HashMap<String, String>>,
+    now: Cell<u64>,
+    auto_lock: Cell<Option<u32>>,
+}
+
+struct DeadNetwork;
+
+impl Transport for DeadNetwork {
+    async fn send(&self, _: HttpRequest) -> Result<HttpResponse, String> {
+        Err("connection refused".into())
+    }
+}
+
+impl Platform for &Fake {
+    type Store = MemoryStore;
+    type Net = DeadNetwork;
+    async fn open_store(&self) -> Result<MemoryStore, String> {
+        Ok(self.store.clone())
+    }
+    async fn load(&self, area: Area, key: &str) -> Option<String> {
+        self.area(area).borrow().get(key).cloned()
+    }
+    async fn save(&self, area: Area, key: &str, value: Option<String>) -> Result<(), String> {
+        let mut map = self.area(area).borrow_mut();
+        match value {
+            Some(v) => map.insert(key.to_owned(), v),
+            None => map.remove(key),
+        };
+        Ok(())
+    }
+    fn now_ms(&self) -> u64 {
+        self.now.get()
+    }
+    fn utc_offset_minutes(&self) -> i32 {
+        0
+    }
+    fn transport(&self, _: &str) -> Result<DeadNetwork, String> {
+        Ok(DeadNetwork)
+    }
+    fn arm_auto_lock(&self, minutes: Option<u32>) {
+        self.auto_lock.set(minutes);
+    }
+}
+
+impl Fake {
+    fn new() -> Self {
+        let f = Fake::default();
+        f.now.set(1_764_000_000_000);
+        f
+    }
+    fn area(&self, area: Area) -> &RefCell<HashMap<String, String>> {
+        match area {
+            Area::Local => &self.local,
+            Area::Session => &self.session,
+        }
+    }
+}
+
+fn call<P: Platform>(s: &mut Service<P>, r: Request) -> Result<serde_json::Value, String> {
+    let reply = run(s.handle(r));
+    if reply.ok {
+        Ok(reply.data.unwrap_or_default())
+    } else {
+        Err(reply.error.map(|e| e.code).unwrap_or_default())
+    }
+}
+
+fn status<P: Platform>(s: &mut Service<P>) -> Status {
+    serde_json::from_value(call(s, Request::Status).unwrap()).unwrap()
+}
+
+fn answer_next_card<P: Platform>(s: &mut Service<P>) -> Result<String, String> {
+    let next = call(
+        s,
+        Request::NextCard {
+            agent: "chatgpt".into(),
+            origin: "https://chatgpt.com".into(),
+        },
+    )?;
+    if next["kind"] != "card" {
+        return Err(next["reason"].as_str().unwrap_or_default().to_owned());
+    }
+    let card_type: CardType = serde_json::from_value(next["card_type"].clone()).unwrap();
+    let answer = Answer::Skipped;
+    call(
+        s,
+        Request::Save(SaveAnswer {
+            card_id: next["id"].as_str().unwrap().to_owned(),
+            card_version: next["version"].as_u64().unwrap() as u32,
+            card_type,
+            answer,
+            agent: "chatgpt".into(),
+            origin: "https://chatgpt.com".into(),
+            answer_latency_ms: 1_200,
+            wait_duration_ms: 3_000,
+            retry_after_ai_failure: false,
+        }),
+    )
+    .map(|v| v.as_str().unwrap_or_default().to_owned())
+}
+
+#[test]
+fn first_run_create_then_cards_land_in_the_vault() {
+    let fake = Fake::new();
+    let mut s = Service::new(&fake);
+    assert_eq!(status(&mut s).vault, VaultState::Absent);
+    assert_eq!(
+        call(
+            &mut s,
+            Request::NextCard {
+                agent: "chatgpt".into(),
+                origin: "https://chatgpt.com".into()
+            }
+        )
+        .unwrap()["reason"],
+        "locked",
+        "no card while there is no unlocked vault"
+    );
+    assert_eq!(
+        call(
+            &mut s,
+            Request::Create {
+                passphrase: "short".into()
+            }
+        ),
+        Err("weak_passphrase".into())
+    );
+    call(
+        &mut s,
+        Request::Create {
+            passphrase: PASS.into(),
+        },
+    )
+    .unwrap();
+    assert_eq!(fake.auto_lock.get(), Some(30), "auto-lock armed");
+    answer_next_card(&mut s).unwrap();
+    let st = status(&mut s);
+    assert_eq!(
+        (st.vault, st.answered_today, st.records),
+        (VaultState::Unlocked, 1, 1)
+    );
+    // What is stored is ciphertext: the card id is not readable in the store.
+    let stored = run(vault_core::VaultStore::scan_records(&fake.store)).unwrap();
+    assert_eq!(stored.len(), 1);
+    let plain = b"skipped";
+    assert!(!stored[0].1.windows(plain.len()).any(|w| w == plain));
+}
+
+#[test]
+fn a_restarted_background_resumes_from_the_session_key_and_lock_wipes_it() {
+    let fake = Fake::new();
+    let mut s = Service::new(&fake);
+    call(
+        &mut s,
+        Request::Create {
+            passphrase: PASS.into(),
+        },
+    )
+    .unwrap();
+    answer_next_card(&mut s).unwrap();
+    assert!(fake.session.borrow().contains_key("vault_key"));
+    assert!(
+        !fake.local.borrow().contains_key("vault_key"),
+        "never on disk"
+    );
+    // The service worker is stopped and started again.
+    let mut s = Service::new(&fake);
+    let st = status(&mut s);
+    assert_eq!((st.vault, st.records), (VaultState::Unlocked, 1));
+    call(&mut s, Request::Lock).unwrap();
+    assert!(!fake.session.borrow().contains_key("vault_key"));
+    assert_eq!(status(&mut s).vault, VaultState::Locked);
+    assert_eq!(answer_next_card(&mut s), Err("locked".into()));
+    assert_eq!(
+        call(
+            &mut s,
+            Request::Unlock {
+                passphrase: "wrong horse battery".into()
+            }
+        ),
+        Err("wrong_passphrase".into())
+    );
+    call(
+        &mut s,
+        Request::Unlock {
+            passphrase: PASS.into(),
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        status(&mut s).records,
+        1,
+        "nothing lost across lock and unlock"
+    );
+}
+
+#[test]
+fn caps_and_pauses_stop_cards() {
+    let fake = Fake::new();
+    let mut s = Service::new(&fake);
+    call(
+        &mut s,
+        Request::Create {
+            passphrase: PASS.into(),
+        },
+    )
+    .unwrap();
+    let settings = Settings {
+        daily_cap: 2,
+        ..Settings::default()
+    };
+    call(&mut s, Request::SetSettings { settings }).unwrap();
+    answer_next_card(&mut s).unwrap();
+    fake.now.set(fake.now.get() + 60_000);
+    answer_next_card(&mut s).unwrap();
+    fake.now.set(fake.now.get() + 60_000);
+    assert_eq!(answer_next_card(&mut s), Err("DailyCapReached".into()));
+    // The next day the cap resets; pausing the site stops it again.
+    fake.now.set(fake.now.get() + 86_400_000);
+    call(
+        &mut s,
+        Request::PauseSite {
+            id: "chatgpt".into(),
+            paused: true,
+        },
+    )
+    .unwrap();
+    assert_eq!(answer_next_card(&mut s), Err("AgentPaused".into()));
+    call(
+        &mut s,
+        Request::PauseSite {
+            id: "chatgpt".into(),
+            paused: false,
+        },
+    )
+    .unwrap();
+    answer_next_card(&mut s).unwrap();
+}
+
+#[test]
+fn bad_requests_get_clear_errors() {
+    let fake = Fake::new();
+    let mut s = Service::new(&fake);
+    call(
+        &mut s,
+        Request::Create {
+            passphrase: PASS.into(),
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        call(
+            &mut s,
+            Request::NextCard {
+                agent: "claude".into(),
+                origin: "https://chatgpt.com".into()
+            }
+        ),
+        Err("invalid".into()),
+        "a frame cannot file answers under another site"
+    );
+    let bad_settings = Settings {
+        daily_cap: 100_000,
+        ..Settings::default()
+    };
+    assert_eq!(
+        call(
+            &mut s,
+            Request::SetSettings {
+                settings: bad_settings
+            }
+        ),
+        Err("invalid".into())
+    );
+    assert_eq!(
+        call(
+            &mut s,
+            Request::AddSite {
+                origin: "not a url".into(),
+                name: String::new(),
+                selectors: Default::default()
+            }
+        ),
+        Err("invalid".into())
+    );
+    let added = call(
+        &mut s,
+        Request::AddSite {
+            origin: "https://chat.example.org".into(),
+            name: "Example".into(),
+            selectors: Default::default(),
+        },
+    )
+    .unwrap();
+    assert_eq!(added["id"], "site:chat.example.org");
+    let site = call(
+        &mut s,
+        Request::Site {
+            origin: "https://chat.example.org".into(),
+        },
+    )
+    .unwrap();
+    assert_eq!(site["enabled"], true);
+}
+
+#[test]
+fn a_dead_network_fails_sync_cleanly_and_keeps_the_answers() {
+    let fake = Fake::new();
+    let mut s = Service::new(&fake);
+    call(
+        &mut s,
+        Request::Create {
+            passphrase: PASS.into(),
+        },
+    )
+    .unwrap();
+    answer_next_card(&mut s).unwrap();
+    assert_eq!(call(&mut s, Request::SyncNow), Err("no_account".into()));
+    assert_eq!(
+        call(
+            &mut s,
+            Request::SignIn {
+                server: "http://127.0.0.1:9".into(),
+                username: "me".into(),
+                passphrase: PASS.into(),
+                create: true
+            }
+        ),
+        Err("offline".into())
+    );
+    let st = status(&mut s);
+    assert_eq!(
+        (st.records, st.sync.pending),
+        (1, 1),
+        "the answer waits for the network"
+    );
+}
