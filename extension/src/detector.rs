@@ -12,8 +12,11 @@
 //!   text keeps growing for a few hundred ms; the wait ends after an idle timeout. Growth is
 //!   ignored for a few seconds after load and after SPA navigation, when pages render history.
 //!
-//! A wait fails when an error banner shows, a retry control appears, or the stop control
-//! vanishes while no new answer appeared.
+//! A wait fails when a new error banner shows, a retry control appears before any answer
+//! text did, or the stop control vanishes while no new answer appeared. Error banners and
+//! retry controls are *counted*, not just seen: an old banner left in the conversation must
+//! not hide a new one, and the "regenerate" control many sites put under every finished
+//! answer is not a failure when the answer arrived.
 
 use serde::{Deserialize, Serialize};
 
@@ -30,10 +33,10 @@ pub struct Observation {
     pub answers: u32,
     /// Text length of the last answer.
     pub len: u32,
-    /// An error banner is visible.
-    pub error: bool,
-    /// A retry/regenerate control is visible.
-    pub retry: bool,
+    /// Visible error banners.
+    pub error: u32,
+    /// Visible retry/regenerate controls.
+    pub retry: u32,
     /// `location.pathname`: a change is an SPA navigation.
     pub path: String,
 }
@@ -146,8 +149,8 @@ impl Detector {
         let generating = o.stop || o.busy;
         let grew = o.answers != self.last.answers || o.len > self.last.len;
         let navigated = o.path != self.last.path;
-        let retry_appeared = o.retry && !self.last.retry;
-        let error_appeared = o.error && !self.last.error;
+        let retry_appeared = o.retry > self.last.retry;
+        let error_appeared = o.error > self.last.error;
         if navigated {
             self.navigated_at = t;
         }
@@ -185,6 +188,8 @@ impl Detector {
             }
             State::Waiting {
                 signal,
+                answers,
+                len,
                 last_growth,
                 control_gone_since,
                 ..
@@ -192,11 +197,12 @@ impl Detector {
                 if grew {
                     *last_growth = t;
                 }
+                let answered = o.answers != *answers || o.len != *len;
                 if error_appeared {
                     Some(self.end(Event::Failed {
                         reason: Failure::Error,
                     }))
-                } else if retry_appeared {
+                } else if retry_appeared && !answered {
                     Some(self.end(Event::Failed {
                         reason: Failure::Retry,
                     }))
@@ -391,14 +397,14 @@ mod tests {
         for (last, reason) in [
             (
                 Observation {
-                    error: true,
+                    error: 1,
                     ..obs(2_000.0)
                 },
                 Some(Failure::Error),
             ),
             (
                 Observation {
-                    retry: true,
+                    retry: 1,
                     ..obs(2_000.0)
                 },
                 Some(Failure::Retry),
@@ -419,6 +425,58 @@ mod tests {
                 })
             );
         }
+    }
+
+    #[test]
+    fn an_old_banner_does_not_hide_a_new_one() {
+        let mut d = Detector::new(
+            Tuning::default(),
+            Observation {
+                error: 1,
+                retry: 3,
+                ..obs(0.0)
+            },
+        );
+        let seen = |stop, error, len| Observation {
+            stop,
+            error,
+            retry: 3,
+            answers: 1,
+            len,
+            ..obs(1_000.0 + f64::from(len))
+        };
+        assert!(matches!(
+            d.observe(seen(true, 1, 0)),
+            Some(Event::Started { .. })
+        ));
+        assert_eq!(
+            d.observe(seen(true, 1, 10)),
+            None,
+            "the old banner is no news"
+        );
+        assert_eq!(
+            d.observe(seen(true, 2, 20)),
+            Some(Event::Failed {
+                reason: Failure::Error
+            })
+        );
+    }
+
+    #[test]
+    fn a_regenerate_control_under_a_finished_answer_is_no_failure() {
+        let mut d = page();
+        d.observe(Observation {
+            stop: true,
+            ..obs(1_000.0)
+        });
+        let e = d.observe(Observation {
+            answers: 1,
+            len: 300,
+            retry: 1,
+            ..obs(2_000.0)
+        });
+        assert_eq!(e, None);
+        assert!(matches!(d.tick(2_500.0), Some(Event::Finished { .. })));
     }
 
     #[test]

@@ -54,6 +54,20 @@ pub trait Platform {
     fn transport(&self, base_url: &str) -> Result<Self::Net, String>;
     /// Arms (or, with `None`, clears) the auto-lock timer.
     fn arm_auto_lock(&self, minutes: Option<u32>);
+    /// When the next sync rounds run (browser alarms in the extension).
+    fn schedule_sync(&self, when: SyncSchedule);
+}
+
+/// When sync runs in the background.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncSchedule {
+    /// Every few minutes while unlocked and signed in (set at unlock and sign-in).
+    Periodic,
+    /// Once, shortly: an answer was captured. Repeated captures push the round back, so a
+    /// burst of answers travels in one round.
+    Soon,
+    /// Never: locked or signed out.
+    Off,
 }
 
 const KEY_SETTINGS: &str = "settings";
@@ -208,6 +222,7 @@ impl<P: Platform> Service<P> {
                     .save(Area::Session, KEY_SESSION, None)
                     .await
                     .map_err(storage)?;
+                self.platform.schedule_sync(SyncSchedule::Off);
                 let mut s = self.settings().await;
                 s.username = None;
                 json(self.set_settings(s).await?)
@@ -336,6 +351,9 @@ impl<P: Platform> Service<P> {
             .map_err(storage)?;
         self.history = vault.list().await?.records;
         self.vault = Some(vault);
+        if self.settings().await.server_url.is_some() {
+            self.platform.schedule_sync(SyncSchedule::Periodic);
+        }
         Ok(())
     }
 
@@ -345,6 +363,7 @@ impl<P: Platform> Service<P> {
             .await
             .map_err(storage)?;
         self.platform.arm_auto_lock(None);
+        self.platform.schedule_sync(SyncSchedule::Off);
         self.vault = None;
         self.history.clear();
         self.vault_state().await
@@ -447,6 +466,9 @@ impl<P: Platform> Service<P> {
         vault.insert(&record).await?;
         let id = record.id.to_string();
         self.history.push(record);
+        if self.settings().await.server_url.is_some() {
+            self.platform.schedule_sync(SyncSchedule::Soon);
+        }
         Ok(id)
     }
 
@@ -537,6 +559,7 @@ impl<P: Platform> Service<P> {
         );
         s.username = Some(username.to_owned());
         self.set_settings(s).await?;
+        self.platform.schedule_sync(SyncSchedule::Periodic);
         let _ = self.sync_now().await;
         Ok(username.to_owned())
     }

@@ -44,6 +44,34 @@ pub struct Selectors {
     pub composer: Vec<String>,
 }
 
+/// Where chat sites usually put answers: the generic fallback when a site's own answer
+/// selectors match nothing (the user's own sites, or a site that changed its markup).
+/// Growth of the last match's text is the wait signal there.
+pub const GENERIC_ANSWER: &[&str] = &[
+    "[data-message-author-role=\"assistant\"]",
+    "[data-role=\"assistant\"]",
+    "[class*=\"assistant\"]",
+    "[class*=\"markdown\"]",
+    "[class*=\"response\"]",
+    "[role=\"article\"]",
+    "article",
+];
+
+impl Selectors {
+    /// What the host-page sensor watches: these selectors, then the generic answer
+    /// candidates. The sensor reads the first answer selector that matches anything, so the
+    /// generic ones only count when the site's own match nothing (a redesign, a user's site).
+    pub fn for_sensor(&self) -> Selectors {
+        let mut s = self.clone();
+        for generic in GENERIC_ANSWER {
+            if !s.answer.iter().any(|a| a == generic) {
+                s.answer.push((*generic).to_owned());
+            }
+        }
+        s
+    }
+}
+
 /// One AI site.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -164,6 +192,24 @@ mod tests {
         }
         let ids: std::collections::BTreeSet<_> = builtin().into_iter().map(|a| a.id).collect();
         assert_eq!(ids.len(), BUILTIN.len(), "adapter ids are unique");
+    }
+
+    #[test]
+    fn sensor_falls_back_to_generic_answers_after_the_sites_own() {
+        let chatgpt = for_origin(&[], "https://chatgpt.com").unwrap();
+        let sensed = chatgpt.selectors.for_sensor();
+        assert_eq!(sensed.answer[..2], chatgpt.selectors.answer[..]);
+        let extra = GENERIC_ANSWER
+            .iter()
+            .filter(|g| !chatgpt.selectors.answer.iter().any(|a| a == *g))
+            .count();
+        assert_eq!(sensed.answer.len(), 2 + extra, "no selector twice");
+        let bare = SiteAdapter::custom("https://chat.example.org", "", Selectors::default())
+            .unwrap()
+            .selectors
+            .for_sensor();
+        assert_eq!(bare.answer.len(), GENERIC_ANSWER.len());
+        assert!(bare.stop.is_empty(), "stop controls are never guessed");
     }
 
     #[test]

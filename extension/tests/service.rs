@@ -5,7 +5,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
 use selfos_extension::protocol::{Request, SaveAnswer, Status, VaultState};
-use selfos_extension::service::{Area, Platform, Service};
+use selfos_extension::service::{Area, Platform, Service, SyncSchedule};
 use selfos_extension::settings::Settings;
 use vault_core::store::block_on as run;
 use vault_core::sync::{HttpRequest, HttpResponse, Transport};
@@ -20,6 +20,7 @@ struct Fake {
     session: RefCell<HashMap<String, String>>,
     now: Cell<u64>,
     auto_lock: Cell<Option<u32>>,
+    sync_schedule: Cell<Option<SyncSchedule>>,
 }
 
 struct DeadNetwork;
@@ -58,6 +59,9 @@ impl Platform for &Fake {
     }
     fn arm_auto_lock(&self, minutes: Option<u32>) {
         self.auto_lock.set(minutes);
+    }
+    fn schedule_sync(&self, when: SyncSchedule) {
+        self.sync_schedule.set(Some(when));
     }
 }
 
@@ -353,4 +357,40 @@ fn a_dead_network_fails_sync_cleanly_and_keeps_the_answers() {
         (1, 1),
         "the answer waits for the network"
     );
+}
+
+#[test]
+fn captures_schedule_a_sync_only_with_an_account_and_locking_stops_it() {
+    let fake = Fake::new();
+    let mut s = Service::new(&fake);
+    call(
+        &mut s,
+        Request::Create {
+            passphrase: PASS.into(),
+        },
+    )
+    .unwrap();
+    answer_next_card(&mut s).unwrap();
+    assert_eq!(
+        fake.sync_schedule.get(),
+        None,
+        "no account: nothing to sync to"
+    );
+    let mut settings: Settings =
+        serde_json::from_value(call(&mut s, Request::GetSettings).unwrap()).unwrap();
+    settings.server_url = Some("http://127.0.0.1:9".into());
+    call(&mut s, Request::SetSettings { settings }).unwrap();
+    fake.now.set(fake.now.get() + 3_600_000);
+    answer_next_card(&mut s).unwrap();
+    assert_eq!(fake.sync_schedule.get(), Some(SyncSchedule::Soon));
+    call(&mut s, Request::Lock).unwrap();
+    assert_eq!(fake.sync_schedule.get(), Some(SyncSchedule::Off));
+    call(
+        &mut s,
+        Request::Unlock {
+            passphrase: PASS.into(),
+        },
+    )
+    .unwrap();
+    assert_eq!(fake.sync_schedule.get(), Some(SyncSchedule::Periodic));
 }

@@ -22,6 +22,8 @@ const TARGETS: &[(&str, f64, &str)] = &[
     ("load_p99_ms", 50.0, "lower"),
     ("load_errors", 0.0, "lower"),
     ("prompt_cards", 150.0, "higher"),
+    ("host_page_bytes_gz", 4096.0, "lower"),
+    ("card_latency_p95_ms", 100.0, "lower"),
     ("prompt_dimensions", 10.0, "higher"),
 ];
 
@@ -96,6 +98,14 @@ pub fn bench() -> Result<()> {
     suite(
         "vault benchmarks in headless Chromium",
         browser,
+        &mut report,
+    )?;
+    let built = step("build the extension", || crate::extension::build(&tc))?;
+    report.insert("host_page_bytes_gz".into(), built.content_gz_bytes as f64);
+    report.insert("extension_wasm_bytes_gz".into(), built.wasm_gz_bytes as f64);
+    suite(
+        "extension in headless Chromium (card latency, sensor cost)",
+        crate::extension::e2e_cmd(&tc, true),
         &mut report,
     )?;
     write_report(&report)

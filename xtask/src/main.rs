@@ -5,6 +5,7 @@
 
 mod bench;
 mod cmd;
+mod extension;
 mod postgres;
 mod test_server;
 mod tools;
@@ -99,9 +100,11 @@ fn test(extra: &[String]) -> Result<()> {
                 "clippy",
                 "-p",
                 "vault-core",
+                "-p",
+                "selfos-extension",
                 "--all-targets",
                 "--features",
-                "browser-bench",
+                "vault-core/browser-bench",
                 "--target",
                 "wasm32-unknown-unknown",
                 "--",
@@ -154,6 +157,16 @@ fn test(extra: &[String]) -> Result<()> {
         },
     )?;
     drop(server);
+    step("build the extension (dist/chrome, dist/firefox)", || {
+        extension::build(&tc).map(|_| ())
+    })?;
+    step("web-ext lint (the Firefox build)", || {
+        extension::lint_firefox(&tc)
+    })?;
+    step(
+        "extension end to end in headless Chromium (fixture AI sites over HTTPS)",
+        || cmd::status(&mut extension::e2e_cmd(&tc, false)),
+    )?;
     step(
         "independent decryption of a fresh backup (Python, from docs/FORMAT.md)",
         independent_format_check,
@@ -194,15 +207,19 @@ fn independent_format_check() -> Result<()> {
 
 fn dist() -> Result<()> {
     let tc = tools::Toolchain::ensure(tools::Need::build())?;
-    let dist = root().join("dist");
-    let out = wasm::build_web(&tc, "vault-core", &dist.join("vault-core"))?;
+    let built = extension::build(&tc)?;
+    let zips = step("zip both for store upload", extension::zip_all)?;
     println!(
-        "\ndist/vault-core: {} bytes of wasm ({} gzipped) after wasm-bindgen and wasm-opt.\n\
-         This checks the browser build pipeline only: vault-core exports nothing to JavaScript\n\
-         (the extension and web app link it as a Rust crate), so its module is near empty.\n\
-         The store archives (dist/selfos-chrome.zip, dist/selfos-firefox.zip) and dist/webapp\n\
-         are produced here once the extension and web app crates exist.",
-        out.wasm_bytes, out.wasm_gz_bytes
+        "\ndist/chrome and dist/firefox: unpacked extensions (load either as it is).\n\
+         Rust/WASM module: {} bytes ({} gzipped); host-page script: {} bytes gzipped.\n\
+         Store archives: {}",
+        built.wasm_bytes,
+        built.wasm_gz_bytes,
+        built.content_gz_bytes,
+        zips.iter()
+            .map(|z| z.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     Ok(())
 }

@@ -9,6 +9,10 @@ use crate::cmd::{self, probe, step, Result};
 
 /// The binaryen release whose wasm-opt handles wasm-bindgen 0.2.13x output correctly.
 const BINARYEN_NPM: &str = "binaryen@132.0.0";
+/// Drives Debian's Chromium in the end-to-end tests (never downloads a browser of its own).
+const PLAYWRIGHT_NPM: &str = "playwright-core@1.65.1";
+/// Mozilla's linter for the Firefox build (`web-ext lint`).
+const WEB_EXT_NPM: &str = "web-ext@10.7.0";
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
@@ -43,6 +47,8 @@ pub struct Toolchain {
     pub wasm_bindgen: PathBuf,
     pub wasm_bindgen_test_runner: PathBuf,
     pub wasm_opt: PathBuf,
+    /// `.tools/node_modules`: playwright-core and web-ext for the browser tests.
+    pub node_modules: PathBuf,
 }
 
 impl Toolchain {
@@ -59,6 +65,10 @@ impl Toolchain {
         };
         if need.browser {
             step("Chromium and chromedriver", ensure_chromium)?;
+            step("playwright-core and web-ext (npm, into .tools/)", || {
+                ensure_npm(PLAYWRIGHT_NPM, "playwright-core/package.json")?;
+                ensure_npm(WEB_EXT_NPM, "web-ext/package.json")
+            })?;
         }
         if need.python {
             step(
@@ -70,6 +80,7 @@ impl Toolchain {
             wasm_bindgen,
             wasm_bindgen_test_runner,
             wasm_opt,
+            node_modules: tools_dir().join("node_modules"),
         })
     }
 
@@ -160,6 +171,23 @@ fn ensure_wasm_opt() -> Result<PathBuf> {
         println!("{}", bin.display());
         return Ok(bin);
     }
+    npm_install(BINARYEN_NPM)?;
+    Ok(bin)
+}
+
+/// Installs `spec` (name@version) into `.tools/` unless `probe_file` shows that version.
+fn ensure_npm(spec: &str, probe_file: &str) -> Result<()> {
+    let version = spec.rsplit_once('@').map_or("", |(_, v)| v);
+    let manifest = tools_dir().join("node_modules").join(probe_file);
+    let have = std::fs::read_to_string(&manifest).unwrap_or_default();
+    if have.contains(&format!("\"version\": \"{version}\"")) {
+        println!("{spec} present");
+        return Ok(());
+    }
+    npm_install(spec)
+}
+
+fn npm_install(spec: &str) -> Result<()> {
     std::fs::create_dir_all(tools_dir()).map_err(|e| format!("creating .tools: {e}"))?;
     cmd::status(Command::new("npm").args([
         "install",
@@ -168,9 +196,8 @@ fn ensure_wasm_opt() -> Result<PathBuf> {
         "--no-audit",
         "--no-fund",
         "--loglevel=error",
-        BINARYEN_NPM,
-    ]))?;
-    Ok(bin)
+        spec,
+    ]))
 }
 
 fn ensure_python_crypto() -> Result<()> {

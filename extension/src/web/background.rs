@@ -10,7 +10,7 @@ use wasm_bindgen::prelude::*;
 
 use super::chrome;
 use crate::protocol::{Reply, Request};
-use crate::service::{Area, Platform, Service};
+use crate::service::{Area, Platform, Service, SyncSchedule};
 
 /// The IndexedDB database of the extension's vault (extension origin, never a web page's).
 const DB_NAME: &str = "selfos-vault";
@@ -44,11 +44,19 @@ impl Platform for WebPlatform {
     }
     fn arm_auto_lock(&self, minutes: Option<u32>) {
         chrome::set_alarm("autolock", minutes.map(f64::from), None);
-        chrome::set_alarm(
-            "sync",
-            minutes.map(|_| SYNC_EVERY_MINUTES),
-            minutes.map(|_| SYNC_EVERY_MINUTES),
-        );
+    }
+    fn schedule_sync(&self, when: SyncSchedule) {
+        match when {
+            SyncSchedule::Periodic => {
+                chrome::set_alarm("sync", Some(1.0), Some(SYNC_EVERY_MINUTES))
+            }
+            // Browsers fire alarms no sooner than 30 s out.
+            SyncSchedule::Soon => chrome::set_alarm("sync-soon", Some(0.5), None),
+            SyncSchedule::Off => {
+                chrome::set_alarm("sync", None, None);
+                chrome::set_alarm("sync-soon", None, None);
+            }
+        }
     }
 }
 
@@ -81,12 +89,12 @@ pub async fn handle_message(message: JsValue) -> JsValue {
     super::ui::to_js(&reply)
 }
 
-/// An alarm fired: `autolock` locks the vault, `sync` runs a sync round.
+/// An alarm fired: `autolock` locks the vault, `sync` and `sync-soon` run a sync round.
 #[wasm_bindgen]
 pub async fn on_alarm(name: String) {
     with_service(async |s| match name.as_str() {
         "autolock" => s.auto_lock().await,
-        "sync" => {
+        "sync" | "sync-soon" => {
             let _ = s.sync_now().await;
         }
         _ => {}

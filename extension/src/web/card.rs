@@ -72,6 +72,39 @@ pub fn start_card() {
     leptos::mount::mount_to_body(move || view! { <Card ui=ui/> });
     accept_port();
     install_keys(ui);
+    follow_height(ui);
+}
+
+/// Keeps the overlay as tall as the card while it shows: the first measure can come before
+/// fonts or a long question have wrapped, and an error line can grow it later.
+fn follow_height(ui: Ui) {
+    let Some(body) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.body())
+    else {
+        return;
+    };
+    let on_resize = Closure::<dyn FnMut()>::new(move || {
+        if ui.visible.get_untracked() {
+            post_height();
+        }
+    });
+    if let Ok(observer) = web_sys::ResizeObserver::new(on_resize.as_ref().unchecked_ref()) {
+        observer.observe(&body);
+    }
+    on_resize.forget();
+}
+
+/// Tells the content script the card's rendered height.
+fn post_height() {
+    let height = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id("card"))
+        .map(|c| c.scroll_height() as u32)
+        .unwrap_or(180);
+    post(&ToPage::Show {
+        height: height + 14,
+    });
 }
 
 /// The parameters the content script put in the URL fragment: `#n=<nonce>&o=<origin>`.
@@ -125,6 +158,12 @@ fn accept_port() {
     });
     let _ = window.add_event_listener_with_callback("message", handler.as_ref().unchecked_ref());
     handler.forget();
+    // Listening now: ask the content script for the port. Nothing secret in this message.
+    if let Ok(Some(parent)) = window.parent() {
+        let ready = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&ready, &"selfos".into(), &"ready".into());
+        let _ = parent.post_message(&ready, "*");
+    }
 }
 
 fn adopt(port: MessagePort, origin: String) {
@@ -150,11 +189,12 @@ fn adopt(port: MessagePort, origin: String) {
         let selectors = site
             .as_ref()
             .filter(|s| s.enabled)
-            .map(|s| s.adapter.selectors.clone());
+            .map(|s| s.adapter.selectors.for_sensor());
         if let Some(site) = &site {
             FRAME.with(|f| f.borrow_mut().agent = site.adapter.id.clone());
         }
         let on = selectors.is_some();
+        mark(if on { "sensing" } else { "off" });
         post(&ToPage::Sense { selectors });
         if on {
             prefetch().await;
@@ -222,6 +262,14 @@ fn on_page_message(msg: ToFrame) {
 
 fn on_event(e: Event) {
     let Some(ui) = ui() else { return };
+    mark_attr(
+        "data-wait",
+        if matches!(e, Event::Started { .. }) {
+            "waiting"
+        } else {
+            "idle"
+        },
+    );
     match e {
         Event::Started { .. } => {
             FRAME.with(|f| f.borrow_mut().wait_started = Some(now_ms()));
@@ -291,17 +339,11 @@ fn show(ui: Ui) {
     ui.error.set(None);
     ui.shown_at.set(now_ms());
     ui.visible.set(true);
-    // Reveal the overlay once the card has rendered, at its real height.
-    let reveal = Closure::once_into_js(move || {
-        let height = web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.get_element_by_id("card"))
-            .map(|c| c.scroll_height() as u32)
-            .unwrap_or(180);
-        post(&ToPage::Show { height: height + 2 });
-    });
+    // Reveal the overlay once the card has rendered, at its real height. A timer, not
+    // `requestAnimationFrame`: browsers throttle rendering in hidden cross-origin frames.
+    let reveal = Closure::once_into_js(post_height);
     if let Some(w) = web_sys::window() {
-        let _ = w.request_animation_frame(reveal.unchecked_ref());
+        let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(reveal.unchecked_ref(), 0);
     }
 }
 
@@ -321,10 +363,28 @@ async fn prefetch() {
         return;
     }
     let next: Result<NextCard, String> = call(&Request::NextCard { agent, origin }).await;
-    ui.offer.set(match next {
+    let offer = match next {
         Ok(NextCard::Card(offer)) => Some(offer),
         _ => None,
-    });
+    };
+    mark(if offer.is_some() { "ready" } else { "no-card" });
+    ui.offer.set(offer);
+}
+
+/// Records the frame's state on its own root element (`data-state`: sensing, ready, no-card,
+/// off; `data-wait`: waiting, idle), inside the extension's origin where the host page cannot
+/// read it. The end-to-end tests and anyone debugging with devtools read it there.
+fn mark(state: &str) {
+    mark_attr("data-state", state);
+}
+
+fn mark_attr(name: &str, value: &str) {
+    if let Some(root) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+    {
+        let _ = root.set_attribute(name, value);
+    }
 }
 
 /// The answer the card holds right now, if the user entered one.
