@@ -5,9 +5,11 @@
 //
 //   node tests/extension/e2e.mjs [--bench]
 // Environment: SELFOS_NODE_MODULES (playwright-core), SELFOS_EXTENSION (dist/chrome),
-// SELFOS_CHROMIUM (/usr/bin/chromium), SELFOS_E2E_OUT (screenshots, default target/e2e).
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+// SELFOS_CHROMIUM (/usr/bin/chromium), SELFOS_E2E_OUT (screenshots, default target/e2e),
+// SELFOS_BIN (the `selfos` binary for the sync tests, default target/debug/selfos).
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as netServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +22,7 @@ const { chromium } = await import(join(modules, 'playwright-core/index.mjs'));
 const extension = process.env.SELFOS_EXTENSION || join(root, 'dist/chrome');
 const out = process.env.SELFOS_E2E_OUT || join(root, 'target/e2e');
 const bench = process.argv.includes('--bench');
+const selfosBin = process.env.SELFOS_BIN || join(root, 'target/debug/selfos');
 mkdirSync(out, { recursive: true });
 
 const SITES = ['chatgpt.com', 'claude.ai', 'gemini.google.com', 'www.perplexity.ai',
@@ -61,6 +64,25 @@ async function until(what, f, timeout = 5000, every = 10) {
   }
 }
 function check(cond, message) { if (!cond) throw new Error(message); }
+
+/** A free loopback port (the sync server is restarted on the same one). */
+const freePort = () => new Promise((ok) => { const s = netServer(); s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => ok(p)); }); });
+
+/** A real `selfos serve` on SQLite in a temp folder; resolves when /healthz answers. */
+async function startSync(port, origin) {
+  if (!existsSync(selfosBin)) throw new Error(`${selfosBin} is missing: run \`cargo build -p sync-server\` (cargo xtask test does)`);
+  const child = spawn(selfosBin, ['serve'], {
+    env: { ...process.env, SELFOS_ADDR: `127.0.0.1:${port}`, SELFOS_DATA: join(tmp, 'sync-data'), SELFOS_ALLOWED_ORIGINS: origin },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  await until('the sync server to answer', async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok, 20000, 100);
+  return child;
+}
+const stopSync = (child) => new Promise((ok) => {
+  if (child.exitCode !== null || child.signalCode !== null) return ok();
+  child.once('exit', ok);
+  child.kill('SIGTERM');
+});
 
 let worker = ctx.serviceWorkers()[0] || await ctx.waitForEvent('serviceworker', { timeout: 20000 });
 const extId = new URL(worker.url()).host;
@@ -352,6 +374,50 @@ async function e2e() {
     check(refused, 'the background listens');
     const r = await send({ type: 'unlock', passphrase: 1 });
     check(r && r.ok === false && r.error.code === 'invalid_message', `ill-shaped request refused: ${JSON.stringify(r)}`);
+  });
+
+  await test('signed in, answers sync to a real server; a dead network keeps them queued', async () => {
+    const port = await freePort();
+    const server = `http://127.0.0.1:${port}`;
+    let sync = await startSync(port, `chrome-extension://${extId}`);
+    try {
+      const r = await send({ type: 'sign_in', server, username: 'e2e', passphrase: PASSPHRASE, create: true });
+      check(r.ok, `sign in: ${JSON.stringify(r)}`);
+      let s = await status();
+      check(s.account === 'e2e' && s.sync.pending === 0 && s.sync.last_error === null, `first sync: ${JSON.stringify(s)}`);
+      // The server goes away; a captured answer waits in the vault.
+      await stopSync(sync);
+      const page = pages[0];
+      await nextCard(page);
+      await generate(page, { ms: 3000 });
+      await until('the card to show', () => overlayVisible(page), 3000);
+      await answerCard(page);
+      await until('the answer to be saved', async () => (await status()).sync.pending === 1, 5000);
+      const offline = await send({ type: 'sync_now' });
+      check(!offline.ok && offline.error.code === 'offline', `a dead server is a retryable error: ${JSON.stringify(offline)}`);
+      s = await status();
+      check(s.sync.pending === 1 && /connect|fetch|network|reach/i.test(s.sync.last_error || ''), `queued, with the reason: ${JSON.stringify(s.sync)}`);
+      await popup.reload();
+      await popup.waitForSelector('#today');
+      await popup.screenshot({ path: join(out, 'popup-offline.png') });
+      // Back online: the queue drains, and the account (read with the passphrase alone) has every answer.
+      sync = await startSync(port, `chrome-extension://${extId}`);
+      const back = await send({ type: 'sync_now' });
+      check(back.ok, `sync after the server is back: ${JSON.stringify(back)}`);
+      s = await status();
+      check(s.sync.pending === 0, `nothing left to push: ${JSON.stringify(s.sync)}`);
+      const pass = join(tmp, 'pass'), exported = join(tmp, 'export.json');
+      writeFileSync(pass, PASSPHRASE);
+      execFileSync(selfosBin, ['export', '--server', server, '--user', 'e2e', '--passphrase-file', pass, '--format', 'json', '--out', exported], { stdio: 'inherit' });
+      const records = JSON.parse(readFileSync(exported, 'utf8')).records;
+      check(records.length === s.records, `the account holds all ${s.records} answers: ${records.length}`);
+      await popup.reload();
+      await popup.waitForSelector('#today');
+      await popup.screenshot({ path: join(out, 'popup-synced.png') });
+    } finally {
+      await stopSync(sync).catch(() => {});
+      await send({ type: 'sign_out' });
+    }
   });
 
   await test("the host pages' storage stays empty", async () => {

@@ -246,6 +246,12 @@ fn Account(
         };
         note.set(Some("Signing in…".into()));
         spawn_local(async move {
+            // Host access to the server lets the background reach it without the server
+            // having to list this extension's origin for CORS. A refusal is not fatal: a
+            // server with SELFOS_ALLOWED_ORIGINS set for this extension works without it.
+            if let Some(origin) = server_origin(&server.get_untracked()) {
+                let _ = request_origin(&origin).await;
+            }
             match call::<String>(&r).await {
                 Ok(u) => note.set(Some(format!("Signed in as {u}; syncing."))),
                 Err(e) => note.set(Some(e)),
@@ -283,4 +289,14 @@ fn Account(
             </form>
         </section>
     }
+}
+
+/// `scheme://host[:port]` of a server address typed by the user, if it parses.
+fn server_origin(url: &str) -> Option<String> {
+    let base = vault_core::sync::transport::normalize_base_url(url).ok()?;
+    let scheme_end = base.find("://")? + 3;
+    let end = base[scheme_end..]
+        .find('/')
+        .map_or(base.len(), |i| scheme_end + i);
+    Some(base[..end].to_owned())
 }
