@@ -66,14 +66,16 @@ fn run() -> Result<()> {
     step("build the server", || {
         cmd::cargo(&["build", "-p", "sync-server"])
     })?;
-    wasm::build_web(&tc, "vault-core", &root().join("target/wasm/vault-core"))?;
+    extension::build(&tc)?;
     println!(
         "\nStarting the SelfOS sync server on its embedded SQLite database\n\
          (SELFOS_ADDR, default 127.0.0.1:8787; SELFOS_DATA, default ./data). Ctrl-C stops it.\n\
+         Unpacked extensions: {} (chrome://extensions, Load unpacked) and\n\
+         {} (about:debugging, Load Temporary Add-on).\n\
          In another terminal, `target/debug/selfos demo` fills a demo account, and\n\
-         `target/debug/selfos export ...` reads it back (see README).\n\
-         Not here yet: the web app at / and the unpacked extensions (dist/chrome, dist/firefox);\n\
-         this command will serve and list them once their issues land."
+         `target/debug/selfos export ...` reads it back (see README).",
+        extension::dir("chrome").display(),
+        extension::dir("firefox").join("manifest.json").display(),
     );
     cmd::status(std::process::Command::new(root().join("target/debug/selfos")).arg("serve"))
 }
