@@ -88,48 +88,6 @@ fn open_remote(
     Ok((vault, client, session, pass))
 }
 
-/// RFC 4180 CSV, one row per answer. Cells that a spreadsheet would run as a formula get a
-/// leading apostrophe.
-pub fn csv(records: &[AnswerRecord]) -> String {
-    fn cell(s: &str) -> String {
-        let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-            format!("'{s}")
-        } else {
-            s.to_owned()
-        };
-        if s.contains([',', '"', '\n', '\r']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s
-        }
-    }
-    let mut out =
-        String::from("id,captured_at_ms,agent,prompt_id,prompt_version,card_type,answer\r\n");
-    for r in records {
-        let answer = match &r.answer {
-            Answer::Choice { option } => option.clone(),
-            Answer::Scale { value, min, max } => format!("{value} ({min}-{max})"),
-            Answer::Pairwise { picked, over } => format!("{picked} over {over}"),
-            Answer::ShortText { text } => text.clone(),
-            Answer::YesNo { value } => if *value { "yes" } else { "no" }.into(),
-            Answer::Skipped => "(skipped)".into(),
-            Answer::Dismissed => "(dismissed)".into(),
-        };
-        let row = [
-            r.id.to_string(),
-            r.captured_at_ms.to_string(),
-            r.namespace.to_string(),
-            r.prompt_id.clone(),
-            r.prompt_version.to_string(),
-            format!("{:?}", r.card_type),
-            answer,
-        ];
-        out.push_str(&row.iter().map(|c| cell(c)).collect::<Vec<_>>().join(","));
-        out.push_str("\r\n");
-    }
-    out
-}
-
 const FORMATS: &str = "json, csv, markdown, graphml, jgf, instructions or backup";
 
 pub fn export(args: &Args) -> Result<(), String> {
@@ -155,7 +113,7 @@ pub fn export(args: &Args) -> Result<(), String> {
         }
         "csv" => {
             let listing = block_on(vault.list()).map_err(|e| e.to_string())?;
-            csv(&listing.records).into_bytes()
+            vault_core::backup::csv(&listing.records).into_bytes()
         }
         graph_format => {
             let listing = block_on(vault.list()).map_err(|e| e.to_string())?;
@@ -385,7 +343,22 @@ pub fn demo_records(days: u64, now_ms: u64, seed: u64) -> Result<Vec<AnswerRecor
     Ok(out)
 }
 
-/// Creates (or tops up) a demo account with ~90 days of answers.
+/// `n` answers of the graph benchmark's synthetic user ([`vault_core::graph::synthetic`]),
+/// moved in time so the newest is a minute old (a heavy user's vault, for the web app's
+/// benchmark).
+pub fn synthetic_records(n: usize, now_ms: u64) -> Vec<AnswerRecord> {
+    let mut records =
+        vault_core::graph::synthetic::answers(vault_core::cards::builtin(), n, 0, 0x5e1f05);
+    let newest = records.iter().map(|r| r.captured_at_ms).max().unwrap_or(0);
+    let shift = now_ms.saturating_sub(60_000).saturating_sub(newest);
+    for r in &mut records {
+        r.captured_at_ms += shift;
+    }
+    records
+}
+
+/// Creates (or tops up) a demo account with ~90 days of answers (`--answers N`: that many
+/// answers of the synthetic benchmark user instead).
 pub fn demo(args: &Args) -> Result<(), String> {
     let server = args.get("server").unwrap_or("http://127.0.0.1:8787");
     let user = args.get("user").unwrap_or("demo");
@@ -423,13 +396,25 @@ pub fn demo(args: &Args) -> Result<(), String> {
     };
     block_on(sync(&mut vault, &client, &session)).map_err(|e| e.to_string())?;
     let now = vault_core::time::now_ms();
-    let records = demo_records(90, now, 0x5e1f05)?;
+    let records = match args.get("answers") {
+        None => demo_records(90, now, 0x5e1f05)?,
+        Some(n) => {
+            let n: usize = n
+                .parse()
+                .map_err(|_| format!("--answers {n}: give a number of answers, e.g. 10000"))?;
+            synthetic_records(n, now)
+        }
+    };
     for r in &records {
         block_on(vault.insert(r)).map_err(|e| e.to_string())?;
     }
     let report = block_on(sync(&mut vault, &client, &session)).map_err(|e| e.to_string())?;
+    let span_days = match (records.first(), records.last()) {
+        (Some(a), Some(b)) => (b.captured_at_ms - a.captured_at_ms) / 86_400_000 + 1,
+        _ => 0,
+    };
     println!(
-        "demo account `{user}` on {server}: {} answers pushed over 90 days{}",
+        "demo account `{user}` on {server}: {} answers pushed over {span_days} days{}",
         report.pushed,
         if args.get("passphrase-file").is_none() {
             " (passphrase: \"demo passphrase for SelfOS\")"

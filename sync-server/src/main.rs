@@ -10,7 +10,8 @@ const USAGE: &str = "usage: selfos <command> [flags]
            (markdown: a directory of notes, or one .zip when PATH ends in .zip;
             instructions: every agent, or only --agent chatgpt|claude|gemini|...)
   import   --server URL --user NAME --passphrase-file FILE --in EXPORT.json
-  demo     [--server URL] [--user NAME] [--passphrase-file FILE]   fill an account with sample answers";
+  demo     [--server URL] [--user NAME] [--passphrase-file FILE] [--answers N]
+           fill an account with sample answers (90 days; or N synthetic ones)";
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()

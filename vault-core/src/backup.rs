@@ -201,3 +201,45 @@ impl<S: VaultStore> Vault<S> {
         Ok(report)
     }
 }
+
+/// RFC 4180 CSV, one row per answer. Cells that a spreadsheet would run as a formula get a
+/// leading apostrophe.
+pub fn csv(records: &[AnswerRecord]) -> String {
+    fn cell(s: &str) -> String {
+        let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+            format!("'{s}")
+        } else {
+            s.to_owned()
+        };
+        if s.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s
+        }
+    }
+    let mut out =
+        String::from("id,captured_at_ms,agent,prompt_id,prompt_version,card_type,answer\r\n");
+    for r in records {
+        let answer = match &r.answer {
+            crate::record::Answer::Choice { option } => option.clone(),
+            crate::record::Answer::Scale { value, min, max } => format!("{value} ({min}-{max})"),
+            crate::record::Answer::Pairwise { picked, over } => format!("{picked} over {over}"),
+            crate::record::Answer::ShortText { text } => text.clone(),
+            crate::record::Answer::YesNo { value } => if *value { "yes" } else { "no" }.into(),
+            crate::record::Answer::Skipped => "(skipped)".into(),
+            crate::record::Answer::Dismissed => "(dismissed)".into(),
+        };
+        let row = [
+            r.id.to_string(),
+            r.captured_at_ms.to_string(),
+            r.namespace.to_string(),
+            r.prompt_id.clone(),
+            r.prompt_version.to_string(),
+            format!("{:?}", r.card_type),
+            answer,
+        ];
+        out.push_str(&row.iter().map(|c| cell(c)).collect::<Vec<_>>().join(","));
+        out.push_str("\r\n");
+    }
+    out
+}

@@ -1,0 +1,478 @@
+// End-to-end tests (and, with --bench, benchmarks) of the SelfOS web app in headless
+// Chromium: a real `selfos serve` on a free loopback port serves dist/webapp, `selfos demo`
+// fills an account, and the tests act through the app's UI as a user would (sign in, every
+// view, edit and delete, every export, settings, offline unlock). Every request the browser
+// makes outside that server is refused and counted as a failure: nothing is downloaded.
+//
+//   node tests/webapp/e2e.mjs [--bench]
+// Environment: SELFOS_NODE_MODULES (playwright-core), SELFOS_BIN (target/debug/selfos),
+// SELFOS_WEBAPP (dist/webapp), SELFOS_CHROMIUM (/usr/bin/chromium),
+// SELFOS_E2E_OUT (screenshots, default target/e2e).
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '../..');
+const modules = process.env.SELFOS_NODE_MODULES || join(root, '.tools/node_modules');
+const { chromium } = await import(join(modules, 'playwright-core/index.mjs'));
+const selfos = process.env.SELFOS_BIN || join(root, 'target/debug/selfos');
+const webapp = process.env.SELFOS_WEBAPP || join(root, 'dist/webapp');
+const out = process.env.SELFOS_E2E_OUT || join(root, 'target/e2e');
+const bench = process.argv.includes('--bench');
+mkdirSync(out, { recursive: true });
+
+const DEMO_PASS = 'demo passphrase for SelfOS';
+const NEW_PASS = 'a brand new demo passphrase';
+const CHROME_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--disable-background-timer-throttling', '--disable-renderer-backgrounding'];
+
+// ---- helpers --------------------------------------------------------------------------------
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+function check(cond, message) { if (!cond) throw new Error(message); }
+async function until(what, f, timeout = 10000, every = 25) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const v = await f().catch(() => undefined);
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
+    await sleep(every);
+  }
+}
+/** Waits until `selector`'s text matches `re`; on timeout, says what the text was. */
+async function untilText(page, selector, re, timeout = 20000) {
+  let last = '';
+  try {
+    return await until(`${selector} to match ${re}`, async () => { last = await page.textContent(selector); return re.test(last); }, timeout);
+  } catch (e) {
+    throw new Error(`${e.message}; it says: ${last}`);
+  }
+}
+const freePort = () => new Promise((ok, err) => {
+  const s = createServer();
+  s.once('error', err);
+  s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => ok(port)); });
+});
+
+/** Starts `selfos serve` on a free port with its own data directory. */
+async function startServer(data) {
+  const port = await freePort();
+  const proc = spawn(selfos, ['serve'], {
+    env: { ...process.env, SELFOS_ADDR: `127.0.0.1:${port}`, SELFOS_DATA: data, SELFOS_WEBAPP: webapp, RUST_LOG: 'warn' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  proc.stderr.on('data', (d) => { log += d; });
+  const base = `http://127.0.0.1:${port}`;
+  await until('the server to answer /healthz', async () => (await fetch(`${base}/healthz`)).ok, 20000, 100)
+    .catch((e) => { throw new Error(`${e.message}\n${log}`); });
+  return { proc, base, data, stop: () => new Promise((r) => { proc.once('exit', r); proc.kill('SIGTERM'); }) };
+}
+
+const tmp = mkdtempSync(join(tmpdir(), 'selfos-webapp-e2e-'));
+const passFile = (name, text) => { const p = join(tmp, name); writeFileSync(p, text); return p; };
+function cli(args) { return execFileSync(selfos, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }); }
+function exportJson(base, user, pass) {
+  const file = join(tmp, `export-${Date.now()}.json`);
+  cli(['export', '--server', base, '--user', user, '--passphrase-file', passFile('p.txt', pass), '--format', 'json', '--out', file]);
+  return JSON.parse(readFileSync(file, 'utf8'));
+}
+
+const browser = await chromium.launch({ executablePath: process.env.SELFOS_CHROMIUM || '/usr/bin/chromium', headless: true, args: CHROME_ARGS });
+const foreign = [];
+async function newContext(base, opts = {}) {
+  const ctx = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 860 }, ...opts });
+  // Only the server under test: anything else would be a download from the outside.
+  await ctx.route('**/*', (route) => {
+    const url = route.request().url();
+    if (url.startsWith(base + '/') || url === base) return route.continue();
+    foreign.push(url);
+    return route.abort();
+  });
+  return ctx;
+}
+async function openApp(ctx, base, path = '/') {
+  const page = await ctx.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  if (process.env.SELFOS_E2E_DEBUG) page.on('console', (m) => console.log(`  [page] ${m.type()}: ${m.text()}`));
+  page.errors = errors;
+  await page.goto(base + path);
+  await page.waitForSelector('html[data-ready=unlock]', { timeout: 20000 });
+  return page;
+}
+async function signIn(page, user, pass) {
+  await page.fill('#username', user);
+  await page.fill('#passphrase', pass);
+  await page.click('#unlock');
+  await Promise.race([
+    page.waitForSelector('#overview', { timeout: 60000 }),
+    page.waitForSelector('#error:not([hidden])', { timeout: 60000 }).then(async () => {
+      throw new Error(`sign-in failed: ${await page.textContent('#error')}`);
+    }),
+  ]);
+}
+async function go(page, view) {
+  await page.click(`[data-view=${view}]`);
+  await page.waitForSelector(`html[data-view=${view}]`);
+}
+const shot = (page, name) => page.screenshot({ path: join(out, `webapp-${name}.png`), fullPage: name !== 'graph' });
+const num = (s) => Number(String(s).replace(/[^0-9.]/g, ''));
+async function download(page, selector) {
+  const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 30000 }), page.click(selector)]);
+  const path = await dl.path();
+  return { name: dl.suggestedFilename(), bytes: readFileSync(path) };
+}
+
+const results = [];
+async function test(name, f) {
+  const t = Date.now();
+  try {
+    await f();
+    results.push([name, 'ok']);
+    console.log(`ok   ${name} (${Date.now() - t} ms)`);
+  } catch (e) {
+    results.push([name, e]);
+    console.log(`FAIL ${name}: ${e.stack || e}`);
+  }
+}
+
+// ---- the tests --------------------------------------------------------------------------------
+async function endToEnd() {
+  const server = await startServer(join(tmp, 'data'));
+  const { base } = server;
+  const demo = cli(['demo', '--server', base, '--user', 'demo']);
+  check(/answers pushed/.test(demo), `selfos demo said: ${demo}`);
+  const live = exportJson(base, 'demo', DEMO_PASS).records;
+  check(live.length > 100, `demo gave ${live.length} records`);
+
+  const ctx = await newContext(base);
+  let page;
+  let deleted;
+
+  await test('a wrong passphrase shows a clear error and opens nothing', async () => {
+    page = await openApp(ctx, base);
+    await page.fill('#username', 'demo');
+    await page.fill('#passphrase', 'not the passphrase');
+    await page.click('#unlock');
+    await page.waitForSelector('#error:not([hidden])', { timeout: 20000 });
+    const text = await page.textContent('#error');
+    check(/wrong username or passphrase/i.test(text), `error says: ${text}`);
+    check(!(await page.$('#overview')), 'the overview must not open');
+  });
+
+  await test('sign-in pulls the vault; the overview shows real figures', async () => {
+    await signIn(page, 'demo', DEMO_PASS);
+    const answers = num(await page.textContent('#stat-answers .value'));
+    const skipped = live.filter((r) => r.answer.type === 'skipped' || r.answer.type === 'dismissed' || r.answer === 'skipped').length;
+    check(answers > 100 && answers <= live.length, `answers tile says ${answers} (vault holds ${live.length}, ${skipped} skips)`);
+    check(num(await page.textContent('#stat-streak .value')) >= 1, 'a streak of at least a day');
+    check((await page.$$('#chart-answers rect.bar')).length >= 60, 'bars for the last days');
+    const agents = await page.$$eval('#alignment .agent', (els) => els.map((e) => e.dataset.agent));
+    check(agents.length >= 3, `alignment for each agent: ${agents}`);
+    const knowledge = await page.$$eval('#alignment .agent .metric .num', (els) => els.map((e) => parseFloat(e.textContent)));
+    check(knowledge.some((v) => v > 0), `some knowledge and coverage is non-zero: ${knowledge}`);
+    check((await page.$$('#coverage tbody tr')).length >= 8, 'coverage rows per dimension');
+    check((await page.$$('#strongest li')).length >= 5 && (await page.$$('#weakest li')).length >= 1, 'strongest and weakest lists');
+    check(/new answers/.test(await page.textContent('#changes')), 'what changed');
+    check(/Synced|Syncing/.test(await page.textContent('#sync-status')), 'sync state shown');
+    await shot(page, 'overview');
+  });
+
+  await test('graph: hundreds of nodes, search, evidence, local graph, zoom', async () => {
+    await go(page, 'graph');
+    const nodes = await until('the graph to draw', async () => num(await page.getAttribute('canvas#graph', 'data-nodes')), 10000);
+    check(nodes > 100, `graph shows ${nodes} nodes`);
+    await until('the layout to settle', async () => (await page.getAttribute('canvas#graph', 'data-settled')) === 'true', 20000);
+    await page.fill('#graph-search', 'e');
+    await page.waitForSelector('#graph-results button');
+    await page.click('#graph-results li:first-child button');
+    await page.waitForSelector('#node-details');
+    const ev = (await page.$$('#evidence li')).length;
+    check(ev > 0, 'the selected node lists its evidence');
+    await page.check('#local-graph');
+    const local = await until('the local graph', async () => { const n = num(await page.getAttribute('canvas#graph', 'data-nodes')); return n < nodes && n; });
+    await page.fill('#depth', '3');
+    const deeper = await until('a deeper local graph', async () => { const n = num(await page.getAttribute('canvas#graph', 'data-nodes')); return n >= local && n; });
+    check(deeper >= local, `depth 3 (${deeper}) shows at least depth 1 (${local})`);
+    await page.uncheck('#local-graph');
+    // A dimension filter hides that dimension's nodes.
+    await page.uncheck('[data-dim]:first-of-type >> nth=0');
+    const filtered = await until('the filter', async () => { const n = num(await page.getAttribute('canvas#graph', 'data-nodes')); return n < nodes && n; });
+    check(filtered < nodes, 'filtering by dimension hides nodes');
+    await page.check('[data-dim] >> nth=0');
+    await page.focus('canvas#graph');
+    await page.keyboard.press('+');
+    const box = await page.locator('canvas#graph').boundingBox();
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.wheel(0, -300);
+    await page.fill('#graph-search', '');
+    await page.keyboard.press('Escape');
+    await page.click('#graph-fit');
+    await page.fill('#graph-search', 'Rust');
+    await sleep(400);
+    await shot(page, 'graph');
+    await page.fill('#graph-search', '');
+  });
+
+  await test('timeline: answers per day and node strength over time, drawn in SVG', async () => {
+    await go(page, 'timeline');
+    check((await page.$$('#chart-per-day rect.bar')).length >= 60, 'a bar per day');
+    await page.waitForSelector('#chart-strength path.line', { timeout: 20000 });
+    check((await page.$$('#chart-strength path.line')).length >= 3, 'strength lines for the strongest nodes');
+    await shot(page, 'timeline');
+  });
+
+  await test('data: search, edit an answer, delete one (the delete reaches the server)', async () => {
+    await go(page, 'data');
+    const rows = await page.$$('tr[data-record]');
+    check(rows.length === 50, `a page of 50 rows, got ${rows.length}`);
+    check(/of [0-9,]+ answers/.test(await page.textContent('#data-count')), 'a count');
+    // Edit the first choice answer to another option.
+    const editRow = page.locator('tr[data-record]:has(button.edit):has-text("")').first();
+    const editId = await editRow.getAttribute('data-record');
+    await editRow.locator('button.edit').click();
+    const select = editRow.locator('select.edit-value');
+    if (await select.count()) {
+      const options = await select.locator('option').evaluateAll((os) => os.map((o) => [o.value, o.selected]));
+      const other = options.find(([, sel]) => !sel);
+      if (other) await select.selectOption(other[0]);
+    } else {
+      const input = editRow.locator('input.edit-value');
+      const type = await input.getAttribute('type');
+      await input.fill(type === 'number' ? String(await input.getAttribute('min')) : 'edited in the web app');
+    }
+    await editRow.locator('button.save').click();
+    await page.waitForSelector(`tr[data-record="${editId}"] button.edit`);
+    // Delete the newest answer: two clicks (Delete, Confirm delete).
+    deleted = await page.getAttribute('tr[data-record] >> nth=1', 'data-record');
+    const row = page.locator(`tr[data-record="${deleted}"]`);
+    await row.locator('button.delete').click();
+    await row.locator('button.delete', { hasText: 'Confirm' }).click();
+    await page.waitForSelector(`tr[data-record="${deleted}"]`, { state: 'detached' });
+    await page.fill('#data-search', deleted);
+    await until('the search to find nothing', async () => /^0 of/.test(await page.textContent('#data-count')));
+    await page.fill('#data-search', '');
+    await until('the sync round', async () => /Synced/.test(await page.textContent('#sync-status')), 20000);
+    await until('the server to lose the record', async () => {
+      const after = exportJson(base, 'demo', DEMO_PASS).records;
+      return !after.some((r) => r.id === deleted) && after.length === live.length - 1;
+    }, 20000, 500);
+    const edited = exportJson(base, 'demo', DEMO_PASS).records.find((r) => r.id === editId);
+    const before = live.find((r) => r.id === editId);
+    check(edited && JSON.stringify(edited.answer) !== JSON.stringify(before.answer), 'the edit reached the server');
+    await page.fill('#data-search', 'claude');
+    await until('search by agent', async () => (await page.$$('tr[data-record]')).length > 0);
+    await page.fill('#data-search', '');
+    await shot(page, 'data');
+  });
+
+  await test('export: every format downloads and checks out', async () => {
+    await go(page, 'export');
+    const count = exportJson(base, 'demo', DEMO_PASS).records.length;
+    const files = {};
+    for (const kind of ['backup', 'json', 'csv', 'markdown', 'graphml', 'jgf', 'instructions']) {
+      files[kind] = await download(page, `[data-export=${kind}]`);
+      await page.waitForSelector(`html[data-export=${kind}]`);
+      check(files[kind].bytes.length > 100, `${kind}: ${files[kind].bytes.length} bytes`);
+    }
+    const backup = JSON.parse(files.backup.bytes);
+    check(backup.format === 'selfos-backup' && backup.records.length >= count, `backup holds ${backup.records?.length} entries`);
+    check(!files.backup.bytes.includes(Buffer.from('"prompt_id"')), 'the backup is encrypted');
+    const json = JSON.parse(files.json.bytes);
+    check(json.records.length === count, `JSON export: ${json.records.length} records, server ${count}`);
+    const csv = files.csv.bytes.toString().trim().split('\r\n');
+    check(csv[0].startsWith('id,') && csv.length === count + 1, `CSV: ${csv.length - 1} rows`);
+    check(files.markdown.bytes.subarray(0, 2).toString() === 'PK', 'Markdown vault is a zip');
+    const eocd = files.markdown.bytes.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+    const notes = files.markdown.bytes.readUInt16LE(eocd + 10);
+    check(notes > 50, `Markdown zip holds ${notes} notes`);
+    const jgf = JSON.parse(files.jgf.bytes);
+    const jgfNodes = Object.keys(jgf.graph.nodes).length;
+    check(jgfNodes > 100 && jgf.graph.edges.length > 100, `JGF: ${jgfNodes} nodes, ${jgf.graph.edges.length} edges`);
+    const graphml = await page.evaluate((text) => {
+      const doc = new DOMParser().parseFromString(text, 'application/xml');
+      if (doc.querySelector('parsererror')) return { error: doc.querySelector('parsererror').textContent };
+      return { nodes: doc.getElementsByTagName('node').length, edges: doc.getElementsByTagName('edge').length };
+    }, files.graphml.bytes.toString());
+    check(!graphml.error && graphml.nodes === jgfNodes, `GraphML parses with ${graphml.nodes} nodes (${graphml.error || ''})`);
+    // Instructions: every field within its limit (lengths in UTF-16 units, as browsers count).
+    const text = files.instructions.bytes.toString();
+    const fields = [...text.matchAll(/^## (.*) \((\d+)\/(\d+) characters\)\n\n([\s\S]*?)\n(?=\n## |\n# |$)/gm)];
+    check(fields.length >= 4, `instructions have ${fields.length} fields`);
+    for (const [, title, len, limit, body] of fields) {
+      check(body.length <= Number(limit) && Number(len) <= Number(limit), `${title}: ${body.length} of ${limit}`);
+    }
+    check(/# ChatGPT/.test(text) && /# Claude/.test(text), 'instructions for ChatGPT and Claude');
+    const chatgpt = await download(page, '[data-export-agent=chatgpt]');
+    check(/ChatGPT/.test(chatgpt.bytes.toString()) && !/# Claude/.test(chatgpt.bytes.toString()), 'per-agent instructions');
+    // The backup decrypts: import it back (everything is present already, nothing damaged).
+    const backupPath = join(tmp, files.backup.name);
+    writeFileSync(backupPath, files.backup.bytes);
+    await page.setInputFiles('#import-file', backupPath);
+    await page.fill('#import-passphrase', DEMO_PASS);
+    await page.click('#import');
+    await untilText(page, '#import-result', /Imported 0 answers/, 30000);
+    const res = await page.textContent('#import-result');
+    check(new RegExp(`${count} were here already\\)`).test(res), `import says: ${res}`);
+    await page.fill('#import-passphrase', 'wrong passphrase here');
+    await page.click('#import');
+    await untilText(page, '#import-result', /Wrong passphrase/, 30000);
+    await shot(page, 'export');
+    // After an instructions export, the overview measures staleness from it.
+    await go(page, 'overview');
+    check(/since your last export/.test(await page.textContent('#changes')), 'changes since the export');
+    check(/exported just now/.test(await page.textContent('#alignment')), 'alignment knows the export');
+  });
+
+  await test('settings: devices, passphrase change here and on the server', async () => {
+    await go(page, 'settings');
+    await page.waitForSelector('#devices li');
+    const devices = await page.$$eval('#devices li', (els) => els.map((e) => e.textContent));
+    check(devices.length >= 2 && devices.some((d) => /this browser/.test(d)), `devices: ${devices}`);
+    check(num(await page.inputValue('#kdf-iterations')) >= 600000, 'KDF cost shown');
+    await page.fill('#current-passphrase', 'wrong current passphrase');
+    await page.fill('#new-passphrase', NEW_PASS);
+    await page.fill('#confirm-passphrase', NEW_PASS);
+    await page.click('#change-passphrase');
+    await untilText(page, '#passphrase-result', /Wrong passphrase/);
+    await page.fill('#current-passphrase', DEMO_PASS);
+    await page.fill('#kdf-iterations', '700000');
+    await page.click('#change-passphrase');
+    await untilText(page, '#passphrase-result', /Passphrase changed/, 30000);
+    exportJson(base, 'demo', NEW_PASS); // the server takes the new one...
+    let refused = false;
+    try { exportJson(base, 'demo', DEMO_PASS); } catch { refused = true; }
+    check(refused, '...and refuses the old one');
+    // Revoke a command-line session (the list again: a passphrase change may end sessions).
+    await go(page, 'overview');
+    await go(page, 'settings');
+    await page.waitForSelector('#devices li');
+    const before = (await page.$$('#devices li button.revoke')).length;
+    check(before >= 1, 'other sessions can be revoked');
+    await page.click('#devices li button.revoke >> nth=0');
+    await until('one session fewer', async () => (await page.$$('#devices li button.revoke')).length === before - 1);
+    await shot(page, 'settings');
+  });
+
+  await test('a second browser signs in fresh and does not see the deleted answer', async () => {
+    const other = await newContext(base);
+    const p2 = await openApp(other, base, '/data');
+    await signIn(p2, 'demo', NEW_PASS);
+    await page.waitForTimeout(0);
+    await until('the data view', async () => (await p2.$$('tr[data-record]')).length === 50);
+    check(!(await p2.$(`tr[data-record="${deleted}"]`)), 'the deleted answer is gone');
+    await p2.fill('#data-search', deleted);
+    await until('the search to find nothing', async () => /^0 of/.test(await p2.textContent('#data-count')));
+    check(p2.errors.length === 0, `page errors: ${p2.errors}`);
+    await other.close();
+  });
+
+  await test('phone size, dark scheme: the overview reads well', async () => {
+    const phone = await newContext(base, { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, colorScheme: 'dark', isMobile: true, hasTouch: true });
+    const p3 = await openApp(phone, base);
+    await signIn(p3, 'demo', NEW_PASS);
+    const overflow = await p3.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    check(overflow <= 1, `no sideways scrolling (${overflow}px too wide)`);
+    await shot(p3, 'overview-phone-dark');
+    await go(p3, 'graph');
+    await until('the graph', async () => num(await p3.getAttribute('canvas#graph', 'data-nodes')) > 100);
+    await sleep(1500);
+    await p3.screenshot({ path: join(out, 'webapp-graph-phone-dark.png') });
+    await phone.close();
+  });
+
+  await test('offline: with the server gone, the local vault still unlocks and shows data', async () => {
+    await page.click('#lock');
+    await page.waitForSelector('#unlock-form');
+    await server.stop();
+    await page.reload(); // the offline cache (service worker) serves the app
+    await page.waitForSelector('html[data-ready=unlock]', { timeout: 20000 });
+    check(/Unlock/.test(await page.textContent('#unlock')), 'offers to unlock the local vault');
+    await page.fill('#passphrase', 'wrong');
+    await page.click('#unlock');
+    await untilText(page, '#error', /Wrong passphrase/);
+    await page.fill('#passphrase', NEW_PASS);
+    await page.click('#unlock');
+    await page.waitForSelector('#overview', { timeout: 20000 });
+    check(num(await page.textContent('#stat-answers .value')) > 100, 'data shows offline');
+    await untilText(page, '#sync-status', /Offline/);
+    check(page.errors.length === 0, `page errors: ${page.errors}`);
+    await shot(page, 'offline');
+  });
+
+  await ctx.close();
+}
+
+// ---- benchmarks -----------------------------------------------------------------------------
+async function benchmarks() {
+  const server = await startServer(join(tmp, 'bench'));
+  const { base } = server;
+  const made = cli(['demo', '--server', base, '--user', 'bench', '--answers', '10000']);
+  check(/10000 answers pushed/.test(made), made);
+  const ctx = await newContext(base);
+  const page = await ctx.newPage();
+  const cdp = await ctx.newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.setCacheDisabled', { cacheDisabled: false });
+  let bytes = 0;
+  cdp.on('Network.loadingFinished', (e) => { bytes += e.encodedDataLength; });
+  await page.goto(base + '/');
+  await page.waitForSelector('html[data-ready=unlock]', { timeout: 20000 });
+  await page.waitForLoadState('networkidle');
+  const firstVisit = bytes;
+  const t0 = Date.now();
+  await signIn(page, 'bench', DEMO_PASS);
+  const firstSignIn = Date.now() - t0;
+  await page.waitForSelector('html[data-sync]', { timeout: 60000 }).catch(() => {});
+  // Returning visits: the vault is in this browser; navigation -> unlock -> overview.
+  const runs = [];
+  for (let i = 0; i < 3; i++) {
+    const p = await ctx.newPage();
+    await p.goto(base + '/');
+    await p.waitForSelector('#passphrase');
+    await p.fill('#passphrase', DEMO_PASS);
+    await p.click('#unlock');
+    await p.waitForSelector('html[data-view=overview]', { timeout: 30000 });
+    runs.push(Number(await p.getAttribute('html', 'data-view-at')));
+    if (i === 2) {
+      await go(p, 'graph');
+      await until('the layout to settle', async () => (await p.getAttribute('canvas#graph', 'data-settled')) === 'true', 60000);
+      await sleep(600);
+      runs.graphNodes = num(await p.getAttribute('canvas#graph', 'data-nodes'));
+      runs.frameMax = num(await p.getAttribute('canvas#graph', 'data-frame-max-ms'));
+    }
+    await p.close();
+  }
+  runs.sort((a, b) => a - b);
+  const figures = {
+    webapp_first_visit_kb_gz: Math.round(firstVisit / 1024 * 10) / 10,
+    webapp_interactive_ms: runs[1],
+    webapp_first_sign_in_ms_10k: firstSignIn,
+    webapp_graph_nodes_10k: runs.graphNodes,
+    webapp_graph_frame_max_ms: runs.frameMax,
+  };
+  console.log('BENCH_JSON ' + JSON.stringify(figures));
+  await ctx.close();
+  await server.stop();
+}
+
+try {
+  if (bench) await benchmarks(); else await endToEnd();
+} catch (e) {
+  results.push(['setup', e]);
+  console.log(`FAIL setup: ${e.stack || e}`);
+}
+await browser.close();
+if (foreign.length) {
+  results.push(['no foreign requests', new Error(foreign.join(', '))]);
+  console.log(`FAIL the browser tried to reach ${foreign.length} outside URLs: ${foreign.slice(0, 5).join(', ')}`);
+}
+rmSync(tmp, { recursive: true, force: true });
+const failed = results.filter(([, r]) => r !== 'ok').length;
+console.log(`\nweb app ${bench ? 'benchmarks' : 'end to end'} (screenshots in ${out}):\n${results.length - failed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,102 @@
+//! Formatting for people: answers, dates, percentages, agent names.
+
+use vault_core::cards::library::Library;
+use vault_core::graph::overview::date_of_day;
+use vault_core::graph::DAY_MS;
+use vault_core::{Answer, AnswerRecord};
+
+/// An answer as a short phrase, using the card's option labels where the library has them.
+pub fn answer_text(lib: &Library, r: &AnswerRecord) -> String {
+    let label = |value: &str| -> String {
+        lib.card(&r.prompt_id)
+            .and_then(|c| c.options.iter().find(|o| o.value == value))
+            .map(|o| o.label.clone())
+            .unwrap_or_else(|| value.to_owned())
+    };
+    match &r.answer {
+        Answer::Choice { option } => label(option),
+        Answer::Scale { value, min, max } => format!("{value} on {min}–{max}"),
+        Answer::Pairwise { picked, over } => format!("{} over {}", label(picked), label(over)),
+        Answer::ShortText { text } => format!("“{text}”"),
+        Answer::YesNo { value } => if *value { "Yes" } else { "No" }.into(),
+        Answer::Skipped => "(skipped)".into(),
+        Answer::Dismissed => "(dismissed)".into(),
+    }
+}
+
+/// The question the card asked, with `{agent}` and `{topic}` filled in as they were shown
+/// (the prompt id when the card is not in this library).
+pub fn question_text(lib: &Library, r: &AnswerRecord) -> String {
+    let Some(card) = lib.card(&r.prompt_id) else {
+        return r.prompt_id.clone();
+    };
+    card.text
+        .replace("{agent}", &agent_name(r.namespace.as_str()))
+        .replace("{topic}", r.page_context.as_deref().unwrap_or("this topic"))
+}
+
+/// `YYYY-MM-DD` (UTC) of a Unix time in ms.
+pub fn date(ms: u64) -> String {
+    date_of_day((ms / DAY_MS) as i64)
+}
+
+/// `YYYY-MM-DD HH:MM` (UTC).
+pub fn date_time(ms: u64) -> String {
+    let mins = (ms % DAY_MS) / 60_000;
+    format!("{} {:02}:{:02}", date(ms), mins / 60, mins % 60)
+}
+
+/// `0.423` -> `42%`.
+pub fn pct(x: f64) -> String {
+    if x.is_finite() {
+        format!("{:.0}%", (x * 100.0).clamp(0.0, 100.0))
+    } else {
+        "–".into()
+    }
+}
+
+/// "3 days ago" style, from `then` to `now` (both ms).
+pub fn ago(then: u64, now: u64) -> String {
+    let s = now.saturating_sub(then) / 1000;
+    match s {
+        0..=59 => "just now".into(),
+        60..=3_599 => format!("{} min ago", s / 60),
+        3_600..=86_399 => format!("{} h ago", s / 3_600),
+        86_400..=172_799 => "yesterday".into(),
+        _ => format!("{} days ago", s / 86_400),
+    }
+}
+
+/// `chatgpt` -> `ChatGPT`, as the exports name agents.
+pub fn agent_name(agent: &str) -> String {
+    vault_core::graph::export::agents::display_name(agent)
+}
+
+/// Thousands separators: `12345` -> `12,345`.
+pub fn count(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats() {
+        assert_eq!(pct(0.423), "42%");
+        assert_eq!(pct(f64::NAN), "–");
+        assert_eq!(count(12_345), "12,345");
+        assert_eq!(count(999), "999");
+        assert_eq!(date(0), "1970-01-01");
+        assert_eq!(date_time(DAY_MS + 61 * 60_000), "1970-01-02 01:01");
+        assert_eq!(ago(0, 3 * DAY_MS), "3 days ago");
+    }
+}

@@ -1,0 +1,154 @@
+//! Thin wrappers over the browser APIs the app uses: time, yielding to the event loop,
+//! downloads, `localStorage` for non-secret preferences, and the History API.
+
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::AppError;
+
+fn err(what: &str, e: JsValue) -> AppError {
+    let why = e
+        .as_string()
+        .or_else(|| {
+            e.dyn_ref::<js_sys::Error>()
+                .map(|e| String::from(e.message()))
+        })
+        .unwrap_or_else(|| "unknown error".into());
+    AppError::Browser(format!("{what}: {why}"))
+}
+
+pub fn window() -> Result<web_sys::Window, AppError> {
+    web_sys::window().ok_or_else(|| AppError::Browser("no window".into()))
+}
+
+/// Unix time in ms.
+pub fn now_ms() -> u64 {
+    js_sys::Date::now() as u64
+}
+
+/// A monotonic clock in ms (for budgets and timings).
+pub fn perf_now() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map(|p| p.now())
+        .unwrap_or_else(js_sys::Date::now)
+}
+
+/// Lets the browser paint and handle input before the next chunk of work.
+pub async fn yield_now() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+/// The page's origin: the sync server that served it.
+pub fn origin() -> Result<String, AppError> {
+    window()?
+        .location()
+        .origin()
+        .map_err(|e| err("reading the page's origin", e))
+}
+
+pub fn path() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().pathname().ok())
+        .unwrap_or_else(|| "/".into())
+}
+
+/// Puts `path` in the address bar (a new history entry).
+pub fn push_path(path: &str) {
+    if let Some(h) = web_sys::window().and_then(|w| w.history().ok()) {
+        let _ = h.push_state_with_url(&JsValue::NULL, "", Some(path));
+    }
+}
+
+/// Non-secret preferences (the last username): `localStorage`.
+pub fn pref(key: &str) -> Option<String> {
+    web_sys::window()?
+        .local_storage()
+        .ok()??
+        .get_item(key)
+        .ok()?
+}
+
+pub fn set_pref(key: &str, value: Option<&str>) {
+    if let Some(s) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+        let _ = match value {
+            Some(v) => s.set_item(key, v),
+            None => s.remove_item(key),
+        };
+    }
+}
+
+/// Offers `bytes` as a download named `name`: a Blob, an object URL, a click on a
+/// temporary link, and the URL revoked once the browser has it.
+pub fn download(bytes: &[u8], name: &str, mime: &str) -> Result<(), AppError> {
+    let array = js_sys::Uint8Array::from(bytes);
+    let parts = js_sys::Array::of1(&array);
+    let opts = web_sys::BlobPropertyBag::new();
+    opts.set_type(mime);
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &opts)
+        .map_err(|e| err("making the file", e))?;
+    let url =
+        web_sys::Url::create_object_url_with_blob(&blob).map_err(|e| err("making a link", e))?;
+    let doc = window()?
+        .document()
+        .ok_or_else(|| AppError::Browser("no document".into()))?;
+    let a: web_sys::HtmlAnchorElement = doc
+        .create_element("a")
+        .map_err(|e| err("making a link", e))?
+        .unchecked_into();
+    a.set_href(&url);
+    a.set_download(name);
+    a.set_hidden(true);
+    if let Some(body) = doc.body() {
+        let _ = body.append_child(&a);
+    }
+    a.click();
+    a.remove();
+    let revoke = Closure::once_into_js(move || {
+        let _ = web_sys::Url::revoke_object_url(&url);
+    });
+    let _ = window()?
+        .set_timeout_with_callback_and_timeout_and_arguments_0(revoke.unchecked_ref(), 60_000);
+    Ok(())
+}
+
+/// Reads a picked file's bytes.
+pub async fn read_file(file: &web_sys::File) -> Result<Vec<u8>, AppError> {
+    let buf = wasm_bindgen_futures::JsFuture::from(file.array_buffer())
+        .await
+        .map_err(|e| err("reading the file", e))?;
+    Ok(js_sys::Uint8Array::new(&buf).to_vec())
+}
+
+pub fn prefers_dark() -> bool {
+    web_sys::window()
+        .and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten())
+        .is_some_and(|m| m.matches())
+}
+
+/// Registers the offline cache (`sw.js`), when the browser has service workers.
+pub fn register_offline_cache() {
+    if let Some(w) = web_sys::window() {
+        let nav = w.navigator();
+        if js_sys::Reflect::has(&nav, &"serviceWorker".into()).unwrap_or(false) {
+            let _ = nav.service_worker().register("/sw.js");
+        }
+    }
+}
+
+/// Marks the document for tests and the benchmark: `<html data-view="overview"
+/// data-view-at="412.5">` (the time since navigation, in ms, when the mark was made).
+pub fn mark(name: &str, value: &str) {
+    if let Some(el) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+    {
+        let _ = el.set_attribute(&format!("data-{name}"), value);
+        let _ = el.set_attribute(&format!("data-{name}-at"), &format!("{:.1}", perf_now()));
+    }
+}

@@ -1,0 +1,405 @@
+//! The unlocked vault for this tab: IndexedDB store, key, sync client and session, behind
+//! one async lock (every operation awaits IndexedDB or the network, and two must never
+//! interleave on one vault). The key lives in this page's memory only; locking or closing
+//! the tab forgets it.
+
+use std::rc::Rc;
+
+use futures::lock::Mutex;
+use vault_core::graph::InstructionSnapshot;
+use vault_core::store::indexeddb::IndexedDbStore;
+use vault_core::store::{Batch, META_HEADER};
+use vault_core::sync::client::Device;
+use vault_core::sync::transport::FetchTransport;
+use vault_core::sync::{sync, Client, Keep, Session, SyncError, SyncReport};
+use vault_core::{
+    AnswerRecord, AuthSecret, KdfParams, MemoryStore, Passphrase, RecordId, Vault, VaultStore,
+};
+
+use super::browser;
+use crate::snapshots;
+use crate::AppError;
+
+/// The web app's own IndexedDB database (the extension keeps its own).
+pub const DB_NAME: &str = "selfos-webapp";
+/// `localStorage` key of the account this browser's vault belongs to (not a secret).
+const PREF_USER: &str = "selfos.username";
+const DEVICE: &str = "SelfOS web app";
+
+struct Core {
+    vault: Vault<IndexedDbStore>,
+    client: Client<FetchTransport>,
+    username: String,
+    auth: AuthSecret,
+    session: Option<Session>,
+    snapshots: Vec<InstructionSnapshot>,
+}
+
+thread_local! {
+    static CORE: Rc<Mutex<Option<Core>>> = Rc::new(Mutex::new(None));
+}
+
+fn core() -> Rc<Mutex<Option<Core>>> {
+    CORE.with(Rc::clone)
+}
+
+fn client() -> Result<Client<FetchTransport>, AppError> {
+    let origin = browser::origin()?;
+    Ok(Client::new(
+        FetchTransport::new(&origin).map_err(AppError::Invalid)?,
+    ))
+}
+
+/// What this browser holds before unlocking.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalState {
+    pub has_vault: bool,
+    pub username: Option<String>,
+}
+
+pub async fn local_state() -> Result<LocalState, AppError> {
+    let store = IndexedDbStore::open(DB_NAME).await?;
+    let has_vault = store.get_meta(META_HEADER).await?.is_some();
+    Ok(LocalState {
+        has_vault,
+        username: browser::pref(PREF_USER),
+    })
+}
+
+/// What unlocking found.
+pub struct Unlocked {
+    pub username: String,
+    pub records: Vec<AnswerRecord>,
+    pub damaged: usize,
+    pub snapshots: Vec<InstructionSnapshot>,
+    /// Whether this was the first sign-in on this browser (the vault was just pulled).
+    pub joined: bool,
+}
+
+/// Unlocks this browser's vault, or on a first visit signs in and joins the account's vault.
+/// A local vault unlocks without the network; syncing is a separate step ([`sync_now`]).
+pub async fn unlock(username: &str, passphrase: &str) -> Result<Unlocked, AppError> {
+    let username = username.trim();
+    if username.is_empty() {
+        return Err(AppError::Missing("your username"));
+    }
+    if passphrase.is_empty() {
+        return Err(AppError::Missing("your passphrase"));
+    }
+    let pass = Passphrase::new(passphrase);
+    let local = local_state().await?;
+    let store = IndexedDbStore::open(DB_NAME).await?;
+    let client = client()?;
+    let cell = core();
+    let mut guard = cell.lock().await;
+    let (vault, auth, session, joined) = if local.has_vault {
+        if let Some(owner) = local.username.filter(|u| u != username) {
+            return Err(AppError::OtherAccount { local: owner });
+        }
+        let (vault, auth) = Vault::unlock(store, &pass).await?;
+        (vault, auth, None, false)
+    } else {
+        let (session, header) = client
+            .login_with_passphrase(username, &pass, DEVICE)
+            .await
+            .map_err(|e| match e {
+                SyncError::Offline(why) => AppError::OfflineFirstSignIn(why),
+                other => other.into(),
+            })?;
+        let (vault, auth) = Vault::join(store, header, &pass).await?;
+        browser::set_pref(PREF_USER, Some(username));
+        (vault, auth, Some(session), true)
+    };
+    let snapshots = match vault.store().get_meta(snapshots::META_KEY).await? {
+        Some(bytes) => snapshots::open(vault.session_key(), &bytes),
+        None => Vec::new(),
+    };
+    let mut c = Core {
+        vault,
+        client,
+        username: username.to_owned(),
+        auth,
+        session,
+        snapshots: snapshots.clone(),
+    };
+    if joined {
+        // Nothing to show before the first pull.
+        round(&mut c).await?;
+    }
+    let listing = c.vault.list().await?;
+    *guard = Some(c);
+    Ok(Unlocked {
+        username: username.to_owned(),
+        records: listing.records,
+        damaged: listing.failures.len(),
+        snapshots,
+        joined,
+    })
+}
+
+/// Signs in if needed, then one sync round.
+async fn round(c: &mut Core) -> Result<SyncReport, AppError> {
+    for attempt in 0..2 {
+        if c.session.is_none() {
+            let (session, _) = c
+                .client
+                .login(&c.username, &c.auth, DEVICE)
+                .await
+                .map_err(|e| match e {
+                    SyncError::BadCredentials => AppError::Sync("the server no longer accepts this passphrase (was it changed on another device?). Lock, then unlock with the new passphrase after deleting this browser's copy in Settings.".into()),
+                    other => other.into(),
+                })?;
+            c.session = Some(session);
+        }
+        let Some(session) = c.session.clone() else {
+            continue;
+        };
+        match sync(&mut c.vault, &c.client, &session).await {
+            Err(SyncError::Unauthorized) if attempt == 0 => c.session = None,
+            other => return other.map_err(AppError::from),
+        }
+    }
+    Err(AppError::SessionExpired)
+}
+
+/// What a sync round changed.
+pub struct Synced {
+    pub report: SyncReport,
+    /// The records again, when the round brought remote changes.
+    pub records: Option<Vec<AnswerRecord>>,
+    pub pending: usize,
+}
+
+async fn with_core<T>(
+    f: impl AsyncFnOnce(&mut Core) -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    let cell = core();
+    let mut guard = cell.lock().await;
+    let c = guard.as_mut().ok_or(AppError::Locked)?;
+    f(c).await
+}
+
+pub async fn sync_now() -> Result<Synced, AppError> {
+    with_core(async |c| {
+        let report = round(c).await?;
+        let records = if report.applied > 0 || report.conflicts > 0 {
+            Some(c.vault.list().await?.records)
+        } else {
+            None
+        };
+        let pending = c.vault.pending_changes().await?.len();
+        Ok(Synced {
+            report,
+            records,
+            pending,
+        })
+    })
+    .await
+}
+
+pub async fn pending() -> Result<usize, AppError> {
+    with_core(async |c| Ok(c.vault.pending_changes().await?.len())).await
+}
+
+pub async fn delete(id: RecordId) -> Result<(), AppError> {
+    with_core(async |c| {
+        c.vault.delete(&id).await?;
+        Ok(())
+    })
+    .await
+}
+
+pub async fn put(record: AnswerRecord) -> Result<(), AppError> {
+    with_core(async |c| {
+        c.vault.put(&record).await?;
+        Ok(())
+    })
+    .await
+}
+
+/// A kept losing version beside the current one.
+pub use vault_core::sync::Conflict;
+
+pub async fn conflicts() -> Result<Vec<Conflict>, AppError> {
+    with_core(async |c| Ok(c.vault.conflicts().await?.0)).await
+}
+
+pub async fn resolve(key: String, keep: Keep) -> Result<Vec<AnswerRecord>, AppError> {
+    with_core(async |c| {
+        c.vault.resolve_conflict(&key, keep).await?;
+        Ok(c.vault.list().await?.records)
+    })
+    .await
+}
+
+pub async fn export_backup() -> Result<Vec<u8>, AppError> {
+    with_core(async |c| Ok(c.vault.export_backup().await?.0)).await
+}
+
+pub async fn export_json() -> Result<Vec<u8>, AppError> {
+    with_core(async |c| Ok(c.vault.export_json().await?.0)).await
+}
+
+/// What importing a backup did.
+pub struct Imported {
+    pub added: usize,
+    pub present: usize,
+    pub damaged: usize,
+    pub records: Vec<AnswerRecord>,
+}
+
+/// Opens a backup with its passphrase (in memory), then adds every answer this vault does
+/// not hold yet, as new changes that sync to the account.
+pub async fn import_backup(bytes: Vec<u8>, passphrase: &str) -> Result<Imported, AppError> {
+    if passphrase.is_empty() {
+        return Err(AppError::Missing("the backup's passphrase"));
+    }
+    let pass = Passphrase::new(passphrase);
+    let (backup, report) = Vault::restore_backup(MemoryStore::new(), &bytes, &pass).await?;
+    let listing = backup.list().await?;
+    with_core(async |c| {
+        let (mut added, mut present) = (0, 0);
+        for r in &listing.records {
+            if c.vault
+                .store()
+                .get_record(&r.id.to_string())
+                .await?
+                .is_some()
+            {
+                present += 1;
+            } else {
+                c.vault.insert(r).await?;
+                added += 1;
+            }
+        }
+        Ok(Imported {
+            added,
+            present,
+            damaged: report.failures.len() + listing.failures.len(),
+            records: c.vault.list().await?.records,
+        })
+    })
+    .await
+}
+
+/// Keeps new instruction snapshots (sealed); returns the full list.
+pub async fn add_snapshots(
+    new: Vec<InstructionSnapshot>,
+) -> Result<Vec<InstructionSnapshot>, AppError> {
+    with_core(async |c| {
+        let all = snapshots::merge(&c.snapshots, &new);
+        let sealed = snapshots::seal(c.vault.session_key(), &all)?;
+        c.vault
+            .store()
+            .write(Batch {
+                meta: vec![(snapshots::META_KEY.into(), sealed)],
+                ..Batch::default()
+            })
+            .await?;
+        c.snapshots = all.clone();
+        Ok(all)
+    })
+    .await
+}
+
+/// The vault's key-derivation cost (PBKDF2 iterations).
+pub async fn kdf_iterations() -> Result<u32, AppError> {
+    with_core(async |c| Ok(c.vault.header().kdf().iterations)).await
+}
+
+/// Re-wraps the vault key under a new passphrase here and on the server (which must accept
+/// the change, or the local vault goes back to the current passphrase).
+pub async fn change_passphrase(current: &str, new: &str, iterations: u32) -> Result<(), AppError> {
+    let current = Passphrase::new(current);
+    let new = Passphrase::new(new);
+    vault_core::header::check_passphrase(&new)?;
+    let params = KdfParams::generate_with_iterations(iterations)
+        .map_err(|e| AppError::Invalid(e.to_string()))?;
+    with_core(async |c| {
+        c.vault.header().unlock(&current).await?;
+        if c.session.is_none() {
+            round(c).await?;
+        }
+        let session = c.session.clone().ok_or(AppError::SessionExpired)?;
+        let old_params = c.vault.header().kdf().iterations;
+        let new_auth = c.vault.change_passphrase(&new, params).await?;
+        let header = c.vault.header().clone();
+        if let Err(e) = c
+            .client
+            .change_passphrase(&session, &c.auth, &new_auth, &header)
+            .await
+        {
+            // Back to the current passphrase, so this browser and the server agree again.
+            let back = KdfParams::generate_with_iterations(old_params)
+                .map_err(|e| AppError::Invalid(e.to_string()))?;
+            c.auth = c.vault.change_passphrase(&current, back).await?;
+            return Err(e.into());
+        }
+        c.auth = new_auth;
+        Ok(())
+    })
+    .await
+}
+
+pub async fn devices() -> Result<(Vec<Device>, Option<String>), AppError> {
+    with_core(async |c| {
+        if c.session.is_none() {
+            round(c).await?;
+        }
+        let session = c.session.clone().ok_or(AppError::SessionExpired)?;
+        let list = c.client.devices(&session).await?;
+        Ok((list, Some(session.session_id)))
+    })
+    .await
+}
+
+pub async fn revoke(device_id: String) -> Result<(), AppError> {
+    with_core(async |c| {
+        let session = c.session.clone().ok_or(AppError::SessionExpired)?;
+        c.client.revoke(&session, &device_id).await?;
+        Ok(())
+    })
+    .await
+}
+
+/// Forgets the key (the vault stays in this browser, encrypted).
+pub async fn lock() {
+    let cell = core();
+    let mut guard = cell.lock().await;
+    *guard = None;
+}
+
+/// Deletes this browser's copy; with `account`, first the account and everything the server
+/// holds (after checking the passphrase).
+pub async fn delete_everything(account: bool, passphrase: &str) -> Result<(), AppError> {
+    let cell = core();
+    let mut guard = cell.lock().await;
+    if let Some(mut c) = guard.take() {
+        if account {
+            let check = c.vault.header().unlock(&Passphrase::new(passphrase)).await;
+            if let Err(e) = check {
+                *guard = Some(c);
+                return Err(e.into());
+            }
+            if c.session.is_none() {
+                if let Err(e) = round(&mut c).await {
+                    *guard = Some(c);
+                    return Err(e);
+                }
+            }
+            let Some(session) = c.session.clone() else {
+                *guard = Some(c);
+                return Err(AppError::SessionExpired);
+            };
+            if let Err(e) = c.client.delete_account(&session, &c.auth).await {
+                *guard = Some(c);
+                return Err(e.into());
+            }
+        }
+        let store = c.vault.destroy().await?;
+        drop(store);
+    }
+    IndexedDbStore::delete(DB_NAME).await?;
+    browser::set_pref(PREF_USER, None);
+    Ok(())
+}

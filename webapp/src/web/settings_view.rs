@@ -1,0 +1,202 @@
+//! Settings: sync, passphrase change (re-wraps the key here and on the server) with the
+//! key-derivation cost, devices and sessions with revoke, and deleting everything.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use vault_core::sync::client::Device;
+
+use super::app::{ctx, SyncState};
+use super::browser;
+use super::session;
+use crate::text::{ago, date_time};
+
+#[component]
+pub fn SettingsView() -> impl IntoView {
+    let ctx = ctx();
+    browser::mark("view", "settings");
+    view! {
+        <section id="settings" class="view" aria-labelledby="settings-title">
+            <h1 id="settings-title">"Settings"</h1>
+            <section class="panel">
+                <h2>"Account"</h2>
+                <dl class="figures">
+                    <dt>"Username"</dt><dd id="account-user">{move || ctx.username.get()}</dd>
+                    <dt>"Server"</dt><dd>{browser::origin().unwrap_or_default()}</dd>
+                    <dt>"Last sync"</dt><dd>{move || ctx.sync.with(|s| s.last_ok_ms.map(|t| ago(t, browser::now_ms())).unwrap_or_else(|| "never".into()))}</dd>
+                    <dt>"Waiting to sync"</dt><dd>{move || ctx.sync.with(|s| s.pending)}</dd>
+                </dl>
+                <p class="error" hidden=move || ctx.sync.with(|s| s.error.is_none())>{move || ctx.sync.with(|s| s.error.clone())}</p>
+                <button id="sync-now" class="primary" on:click=move |_| ctx.sync_soon()>"Sync now"</button>
+            </section>
+            <Passphrase/>
+            <Devices/>
+            <Danger/>
+        </section>
+    }
+}
+
+#[component]
+fn Passphrase() -> impl IntoView {
+    let current = RwSignal::new(String::new());
+    let new = RwSignal::new(String::new());
+    let confirm = RwSignal::new(String::new());
+    let iterations = RwSignal::new(String::new());
+    let result = RwSignal::new(None::<(bool, String)>);
+    let busy = RwSignal::new(false);
+    spawn_local(async move {
+        if let Ok(n) = session::kdf_iterations().await {
+            iterations.set(n.to_string());
+        }
+    });
+    let submit = move |e: leptos::ev::SubmitEvent| {
+        e.prevent_default();
+        let (c, n, k) = (
+            current.get_untracked(),
+            new.get_untracked(),
+            confirm.get_untracked(),
+        );
+        if n != k {
+            result.set(Some((
+                false,
+                "The new passphrase and its confirmation differ.".into(),
+            )));
+            return;
+        }
+        let Ok(iters) = iterations
+            .get_untracked()
+            .trim()
+            .replace([',', '_'], "")
+            .parse::<u32>()
+        else {
+            result.set(Some((
+                false,
+                "Key-derivation cost: enter a number of iterations, e.g. 600000.".into(),
+            )));
+            return;
+        };
+        busy.set(true);
+        result.set(None);
+        spawn_local(async move {
+            let t = browser::perf_now();
+            let outcome = session::change_passphrase(&c, &n, iters).await;
+            busy.set(false);
+            match outcome {
+                Ok(()) => {
+                    current.set(String::new());
+                    new.set(String::new());
+                    confirm.set(String::new());
+                    result.set(Some((true, format!("Passphrase changed here and on the server ({:.1} s). Use the new one on every device.", (browser::perf_now() - t) / 1000.0))));
+                }
+                Err(e) => result.set(Some((false, e.to_string()))),
+            }
+        });
+    };
+    let field = |id: &'static str,
+                 label: &'static str,
+                 sig: RwSignal<String>,
+                 auto: &'static str| {
+        view! {
+            <label for=id>{label}</label>
+            <input id=id type="password" autocomplete=auto prop:value=move || sig.get() on:input=move |e| sig.set(event_target_value(&e))/>
+        }
+    };
+    view! {
+        <section class="panel" id="passphrase-settings">
+            <h2>"Change passphrase"</h2>
+            <p class="muted small">"Re-wraps your vault key under the new passphrase; the answers themselves are not re-encrypted. The server learns only the new login secret, never the passphrase."</p>
+            <form class="grid" on:submit=submit>
+                {field("current-passphrase", "Current passphrase", current, "current-password")}
+                {field("new-passphrase", "New passphrase (8+ characters)", new, "new-password")}
+                {field("confirm-passphrase", "Repeat the new one", confirm, "new-password")}
+                <label for="kdf-iterations">"Key-derivation cost (PBKDF2 iterations)"</label>
+                <span>
+                    <input id="kdf-iterations" type="number" min="600000" max="20000000" step="100000" prop:value=move || iterations.get() on:input=move |e| iterations.set(event_target_value(&e))/>
+                    <span class="muted small">" At least 600,000. Doubling it doubles the work of guessing your passphrase, and of each unlock."</span>
+                </span>
+                <span></span>
+                <button id="change-passphrase" type="submit" class="primary" disabled=move || busy.get()>{move || if busy.get() { "Changing…" } else { "Change passphrase" }}</button>
+            </form>
+            {move || result.get().map(|(ok, msg)| view! { <p id="passphrase-result" class=if ok { "ok" } else { "error" } role="status">{msg}</p> })}
+        </section>
+    }
+}
+
+#[component]
+fn Devices() -> impl IntoView {
+    let ctx = ctx();
+    let list = RwSignal::new(None::<Result<(Vec<Device>, Option<String>), String>>);
+    let load = move || {
+        spawn_local(async move {
+            list.set(Some(session::devices().await.map_err(|e| e.to_string())));
+        })
+    };
+    load();
+    let now = browser::now_ms();
+    view! {
+        <section class="panel" id="devices">
+            <h2>"Devices and sessions"</h2>
+            <p class="muted small">"Every signed-in browser, extension and command line. Revoking one signs it out; its local copy stays encrypted."</p>
+            {move || match list.get() {
+                None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+                Some(Err(e)) => view! { <p class="error">{e}</p> }.into_any(),
+                Some(Ok((devices, me))) => view! {
+                    <ul class="devices">
+                        {devices.into_iter().map(|d| {
+                            let mine = me.as_deref() == Some(d.id.as_str());
+                            let id = d.id.clone();
+                            view! {
+                                <li data-device=d.id.clone()>
+                                    <span><strong>{d.device.clone()}</strong>{mine.then_some(" (this browser)")}</span>
+                                    <span class="muted small">{format!("signed in {} · last seen {}", date_time(d.created_ms.max(0) as u64), ago(d.last_seen_ms.max(0) as u64, now))}</span>
+                                    {(!mine).then(|| view! {
+                                        <button class="ghost small revoke" on:click=move |_| {
+                                            let id = id.clone();
+                                            spawn_local(async move {
+                                                match session::revoke(id).await {
+                                                    Ok(()) => load(),
+                                                    Err(e) => ctx.fail(&e),
+                                                }
+                                            });
+                                        }>"Revoke"</button>
+                                    })}
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                }.into_any(),
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn Danger() -> impl IntoView {
+    let ctx = ctx();
+    let passphrase = RwSignal::new(String::new());
+    let result = RwSignal::new(None::<String>);
+    let run = move |account: bool| {
+        let pass = passphrase.get_untracked();
+        spawn_local(async move {
+            match session::delete_everything(account, &pass).await {
+                Ok(()) => {
+                    ctx.profile.set(None);
+                    ctx.sync.set(SyncState::default());
+                }
+                Err(e) => result.set(Some(e.to_string())),
+            }
+        });
+    };
+    view! {
+        <section class="panel danger-zone" id="delete">
+            <h2>"Delete"</h2>
+            <p class="muted small">"“This browser's copy” removes the vault from this browser only; signing in again pulls it back. “Everything” also deletes your account and every answer on the server; other devices keep only what they hold until they sync. This cannot be undone: export a backup first."</p>
+            <label for="delete-passphrase">"Passphrase (to delete everything)"</label>
+            <input id="delete-passphrase" type="password" autocomplete="off" prop:value=move || passphrase.get() on:input=move |e| passphrase.set(event_target_value(&e))/>
+            <div class="row">
+                <button id="delete-local" class="ghost danger" on:click=move |_| run(false)>"Delete this browser's copy"</button>
+                <button id="delete-account" class="danger" on:click=move |_| run(true)>"Delete everything"</button>
+            </div>
+            <p class="error" role="alert">{move || result.get()}</p>
+        </section>
+    }
+}

@@ -1,0 +1,107 @@
+//! Timeline and trends: answers per day (or per week over long spans) with the trend, and
+//! the strength of the strongest nodes over time (the graph rebuilt as of a dozen dates).
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use super::app::ctx;
+use super::browser;
+use super::charts::{BarChart, LineChart};
+use crate::charts::moving_average;
+use crate::drawing::PALETTE;
+use crate::profile::{moments, strength_history};
+use crate::text::date;
+
+/// Points on the strength-over-time chart.
+const MOMENTS: usize = 12;
+/// Nodes on it.
+const LINES: usize = 6;
+
+#[component]
+pub fn Timeline() -> impl IntoView {
+    let ctx = ctx();
+    browser::mark("view", "timeline");
+    // (labels, series) once computed: a dozen graph builds, done after the first paint.
+    let history = RwSignal::new(None::<(Vec<String>, Vec<(String, &'static str, Vec<f64>)>)>);
+    Effect::new(move |_| {
+        let Some(p) = ctx.profile.get() else { return };
+        history.set(None);
+        spawn_local(async move {
+            browser::yield_now().await;
+            let now = browser::now_ms();
+            let at = moments(&p.records, now, MOMENTS);
+            let top: Vec<(String, String)> = p
+                .overview
+                .strongest
+                .iter()
+                .take(LINES)
+                .map(|n| (n.id.clone(), n.label.clone()))
+                .collect();
+            let ids: Vec<String> = top.iter().map(|t| t.0.clone()).collect();
+            let rows = strength_history(&p.records, &ids, &at);
+            let series = top
+                .into_iter()
+                .zip(rows)
+                .enumerate()
+                .map(|(i, ((_, label), values))| (label, PALETTE[i % PALETTE.len()], values))
+                .collect();
+            history.set(Some((
+                at.iter().map(|&t| date(t)[5..].to_string()).collect(),
+                series,
+            )));
+        });
+    });
+    move || {
+        let p = ctx.profile.get()?;
+        let days = &p.overview.per_day;
+        let weekly = days.len() > 120;
+        let (values, skipped, labels): (Vec<f64>, Vec<f64>, Vec<String>) = if weekly {
+            days.chunks(7)
+                .map(|w| {
+                    (
+                        w.iter().map(|d| f64::from(d.answered)).sum::<f64>(),
+                        w.iter().map(|d| f64::from(d.skipped)).sum::<f64>(),
+                        w[0].date.clone(),
+                    )
+                })
+                .fold(
+                    (Vec::new(), Vec::new(), Vec::new()),
+                    |mut acc, (a, s, l)| {
+                        acc.0.push(a);
+                        acc.1.push(s);
+                        acc.2.push(l);
+                        acc
+                    },
+                )
+        } else {
+            (
+                days.iter().map(|d| f64::from(d.answered)).collect(),
+                days.iter().map(|d| f64::from(d.skipped)).collect(),
+                days.iter().map(|d| d.date[5..].to_string()).collect(),
+            )
+        };
+        let trend = moving_average(&values, if weekly { 4 } else { 7 });
+        let unit = if weekly { "week" } else { "day" };
+        let total_skipped: f64 = skipped.iter().sum();
+        Some(view! {
+            <section id="timeline" class="view" aria-labelledby="timeline-title">
+                <h1 id="timeline-title">"Timeline and trends"</h1>
+                <section class="panel">
+                    <h2>{format!("Answers per {unit}")}</h2>
+                    <p class="muted small">{format!("{} {unit}s from {} to today; the line is the running average. {} skipped or dismissed.", values.len(), days.first().map(|d| d.date.clone()).unwrap_or_default(), total_skipped)}</p>
+                    <BarChart id="chart-per-day" title=format!("Answers per {unit}") values=values labels=labels.clone() trend=trend/>
+                </section>
+                <section class="panel">
+                    <h2>"Strength of your strongest nodes over time"</h2>
+                    <p class="muted small">"The profile rebuilt as it stood on each date: strength rises with consistent answers and fades with time (docs/METRICS.md)."</p>
+                    {move || match history.get() {
+                        None => view! { <p class="muted" id="history-loading"><progress></progress>" Rebuilding the profile at past dates…"</p> }.into_any(),
+                        Some((labels, series)) => view! {
+                            <LineChart id="chart-strength" title="Node strength over time".into() series=series labels=labels/>
+                        }.into_any(),
+                    }}
+                </section>
+            </section>
+        })
+    }
+}

@@ -1,0 +1,77 @@
+//! Assembles the companion web app into `dist/webapp/`, which `selfos serve` serves at `/`
+//! (`SELFOS_WEBAPP`, default `dist/webapp`): `index.html`, `boot.js`, `app.css`, `sw.js`
+//! (offline cache) and `pkg/` (wasm-bindgen output, optimized by wasm-opt). Every file also
+//! gets a `.gz` twin, which the server sends to browsers that accept gzip.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::cmd::{self, step, Result};
+use crate::root;
+use crate::tools::Toolchain;
+use crate::wasm;
+
+/// What the build produced, for the summary and the benchmarks.
+pub struct Built {
+    pub wasm_bytes: u64,
+    pub wasm_gz_bytes: u64,
+    /// Gzipped bytes of everything a first visit downloads (page, script, style, module).
+    pub first_visit_gz_bytes: u64,
+}
+
+pub fn dir() -> PathBuf {
+    root().join("dist/webapp")
+}
+
+/// Builds the crate for the browser and writes `dist/webapp/`.
+pub fn build(tc: &Toolchain) -> Result<Built> {
+    let pkg = root().join("target/wasm/selfos-webapp");
+    let _ = std::fs::remove_dir_all(&pkg);
+    let out = wasm::build_web(tc, "selfos-webapp", &pkg)?;
+    step("assemble dist/webapp", || {
+        let dir = dir();
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut files = Vec::new();
+        for entry in std::fs::read_dir(root().join("webapp/static")).map_err(|e| e.to_string())? {
+            let path = entry.map_err(|e| e.to_string())?.path();
+            if path.is_file() {
+                let to = dir.join(path.file_name().unwrap_or_default());
+                copy(&path, &to)?;
+                files.push(to);
+            }
+        }
+        for name in ["selfos_webapp.js", "selfos_webapp_bg.wasm"] {
+            let to = dir.join("pkg").join(name);
+            copy(&pkg.join(name), &to)?;
+            files.push(to);
+        }
+        let mut first_visit = 0;
+        for f in &files {
+            cmd::status(Command::new("gzip").args(["-9", "-k", "-f", "-n"]).arg(f))?;
+            let name = f.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            if name != "sw.js" {
+                first_visit += std::fs::metadata(gz(f)).map_err(|e| e.to_string())?.len();
+            }
+        }
+        Ok(Built {
+            wasm_bytes: out.wasm_bytes,
+            wasm_gz_bytes: out.wasm_gz_bytes,
+            first_visit_gz_bytes: first_visit,
+        })
+    })
+}
+
+fn gz(path: &Path) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(".gz");
+    PathBuf::from(s)
+}
+
+fn copy(from: &Path, to: &Path) -> Result<()> {
+    if let Some(parent) = to.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+    }
+    std::fs::copy(from, to)
+        .map(|_| ())
+        .map_err(|e| format!("copying {} to {}: {e}", from.display(), to.display()))
+}
