@@ -110,7 +110,7 @@ async function signIn(page, user, pass) {
   await page.fill('#passphrase', pass);
   await page.click('#unlock');
   await Promise.race([
-    page.waitForSelector('#overview', { timeout: 60000 }),
+    page.waitForSelector('#main', { timeout: 60000 }),
     page.waitForSelector('#error:not([hidden])', { timeout: 60000 }).then(async () => {
       throw new Error(`sign-in failed: ${await page.textContent('#error')}`);
     }),
@@ -398,7 +398,8 @@ async function endToEnd() {
     await untilText(page, '#error', /Wrong passphrase/);
     await page.fill('#passphrase', NEW_PASS);
     await page.click('#unlock');
-    await page.waitForSelector('#overview', { timeout: 20000 });
+    await page.waitForSelector('#main', { timeout: 20000 });
+    await go(page, 'overview');
     check(num(await page.textContent('#stat-answers .value')) > 100, 'data shows offline');
     await untilText(page, '#sync-status', /Offline/);
     check(page.errors.length === 0, `page errors: ${page.errors}`);

@@ -199,7 +199,7 @@ fn Import() -> impl IntoView {
         });
     };
     view! {
-        <section class="panel" id="import">
+        <section class="panel" id="import-backup">
             <h2>"Import a backup"</h2>
             <p class="muted small">"Adds the answers of a SelfOS backup that this vault does not hold yet; they sync to your account. The backup opens with the passphrase it was made under."</p>
             <form class="grid" on:submit=submit>
