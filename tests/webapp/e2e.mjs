@@ -120,7 +120,10 @@ async function go(page, view) {
   await page.click(`[data-view=${view}]`);
   await page.waitForSelector(`html[data-view=${view}]`);
 }
-const shot = (page, name) => page.screenshot({ path: join(out, `webapp-${name}.png`), fullPage: name !== 'graph' });
+const shot = async (page, name, fullPage = name !== 'graph') => {
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: join(out, `webapp-${name}.png`), fullPage });
+};
 const num = (s) => Number(String(s).replace(/[^0-9.]/g, ''));
 async function download(page, selector) {
   const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 30000 }), page.click(selector)]);
@@ -378,7 +381,7 @@ async function endToEnd() {
     await signIn(p3, 'demo', NEW_PASS);
     const overflow = await p3.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     check(overflow <= 1, `no sideways scrolling (${overflow}px too wide)`);
-    await shot(p3, 'overview-phone-dark');
+    await shot(p3, 'overview-phone-dark', false);
     await go(p3, 'graph');
     await until('the graph', async () => num(await p3.getAttribute('canvas#graph', 'data-nodes')) > 100);
     await sleep(1500);
@@ -440,6 +443,8 @@ async function benchmarks() {
     await p.click('#unlock');
     await p.waitForSelector('html[data-view=overview]', { timeout: 30000 });
     runs.push(Number(await p.getAttribute('html', 'data-view-at')));
+    const at = async (k) => Number(await p.getAttribute('html', `data-${k}-at`));
+    runs.phases = { form: await at('ready'), unlocked: await at('unlocked'), built: await at('built') };
     if (i === 2) {
       await go(p, 'graph');
       await until('the layout to settle', async () => (await p.getAttribute('canvas#graph', 'data-settled')) === 'true', 60000);
@@ -456,6 +461,9 @@ async function benchmarks() {
     webapp_first_sign_in_ms_10k: firstSignIn,
     webapp_graph_nodes_10k: runs.graphNodes,
     webapp_graph_frame_max_ms: runs.frameMax,
+    webapp_unlock_form_ms: runs.phases.form,
+    webapp_unlock_decrypt_done_ms: runs.phases.unlocked,
+    webapp_profile_built_ms: runs.phases.built,
   };
   console.log('BENCH_JSON ' + JSON.stringify(figures));
   await ctx.close();

@@ -10,6 +10,7 @@ mod postgres;
 mod test_server;
 mod tools;
 mod wasm;
+mod webapp;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -67,6 +68,11 @@ fn run() -> Result<()> {
         cmd::cargo(&["build", "-p", "sync-server"])
     })?;
     extension::build(&tc)?;
+    webapp::build(&tc)?;
+    println!(
+        "\nWeb app: http://127.0.0.1:8787/ (from {}).",
+        webapp::dir().display()
+    );
     println!(
         "\nStarting the SelfOS sync server on its embedded SQLite database\n\
          (SELFOS_ADDR, default 127.0.0.1:8787; SELFOS_DATA, default ./data). Ctrl-C stops it.\n\
@@ -211,6 +217,11 @@ fn dist() -> Result<()> {
     let tc = tools::Toolchain::ensure(tools::Need::build())?;
     let built = extension::build(&tc)?;
     let zips = step("zip both for store upload", extension::zip_all)?;
+    let web = webapp::build(&tc)?;
+    println!(
+        "\ndist/webapp: the web app; {} bytes of wasm ({} gzipped), {} bytes gzipped on a first visit.",
+        web.wasm_bytes, web.wasm_gz_bytes, web.first_visit_gz_bytes
+    );
     println!(
         "\ndist/chrome and dist/firefox: unpacked extensions (load either as it is).\n\
          Rust/WASM module: {} bytes ({} gzipped); host-page script: {} bytes gzipped.\n\

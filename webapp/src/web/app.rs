@@ -38,6 +38,7 @@ impl Ctx {
     pub fn go(&self, view: View) {
         if self.view.get_untracked() != view {
             browser::push_path(&view.path());
+            self.note.set(None);
             self.view.set(view);
         }
     }

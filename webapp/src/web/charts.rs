@@ -10,8 +10,22 @@ const H: f64 = 180.0;
 const LEFT: f64 = 36.0;
 const BOTTOM: f64 = 22.0;
 
-fn axis(max: f64, fmt: fn(f64) -> String) -> impl IntoView {
-    ticks(max, 4)
+/// Tick count for a count axis, so ticks land on whole numbers: 10 -> 0,2,..,10;
+/// 20 -> 0,5,..,20; 5 -> 0,1,..,5.
+fn int_ticks(max: f64) -> usize {
+    if max <= 5.0 {
+        return max.max(1.0) as usize;
+    }
+    let lead = max / 10f64.powf(max.log10().floor());
+    if (lead - 2.0).abs() < 1e-9 {
+        4
+    } else {
+        5
+    }
+}
+
+fn axis(max: f64, count: usize, fmt: fn(f64) -> String) -> impl IntoView {
+    ticks(max, count)
         .into_iter()
         .map(|t| {
             let y = (H - BOTTOM) - t / max * (H - BOTTOM - 6.0);
@@ -71,7 +85,7 @@ pub fn BarChart(
     );
     view! {
         <svg id=id class="chart" viewBox=format!("0 0 {W} {H}") role="img" aria-label=desc>
-            {axis(max, int)}
+            {axis(max, int_ticks(max), int)}
             <g transform=format!("translate({LEFT},6)")>
                 {rects.into_iter().zip(values).zip(labels.clone()).map(|((r, v), l)| view! {
                     <rect class="bar" x=r.x y=r.y width=r.w height=r.h><title>{format!("{l}: {v}")}</title></rect>
@@ -107,7 +121,7 @@ pub fn LineChart(
     view! {
         <figure class="linechart">
             <svg id=id class="chart" viewBox=format!("0 0 {W} {H}") role="img" aria-label=desc>
-                {axis(1.0, percent)}
+                {axis(1.0, 4, percent)}
                 <g transform=format!("translate({},6)", LEFT + (W - LEFT) / (2.0 * n.max(1) as f64))>
                     {series.into_iter().map(|(name, colour, values)| view! {
                         <path class="line" d=line_path(&values, (W - LEFT) * (n.saturating_sub(1)) as f64 / n.max(1) as f64, plot_h, 1.0) style=format!("stroke:{colour}")>

@@ -114,8 +114,12 @@ impl Scene {
             return;
         };
         let (bw, bh) = (f64::from(x1 - x0).max(1.0), f64::from(y1 - y0).max(1.0));
-        self.scale = ((w - 60.0) / bw).min((h - 60.0) / bh).clamp(0.05, 3.0);
-        self.tx = w / 2.0 - f64::from(x0 + x1) / 2.0 * self.scale;
+        // Room on the right for the labels drawn beside the nodes.
+        let label_room = (w * 0.22).min(150.0);
+        self.scale = ((w - 50.0 - label_room) / bw)
+            .min((h - 50.0) / bh)
+            .clamp(0.05, 3.0);
+        self.tx = (w - label_room) / 2.0 - f64::from(x0 + x1) / 2.0 * self.scale;
         self.ty = h / 2.0 - f64::from(y0 + y1) / 2.0 * self.scale;
         self.dirty = true;
     }

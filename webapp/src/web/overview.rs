@@ -221,23 +221,35 @@ fn changes(c: &Changes, since: Since) -> impl IntoView {
             .map(|n| format!("{}: {} → {}", n.label, pct(n.before), pct(n.after)))
             .collect()
     };
+    let lib = vault_core::cards::builtin();
     let leaders: Vec<String> = c
         .leader_changes
         .iter()
         .filter(|l| l.from.is_some())
         .map(|l| {
             format!(
-                "{}{}: {} → {}",
-                l.facet,
+                "{} → {}{}",
+                l.from.clone().unwrap_or_default(),
+                l.to.clone().unwrap_or_else(|| "nothing".into()),
                 l.agent
                     .as_ref()
                     .map(|a| format!(" ({})", agent_name(a)))
                     .unwrap_or_default(),
-                l.from.clone().unwrap_or_default(),
-                l.to.clone().unwrap_or_else(|| "nothing".into())
             )
         })
         .collect();
+    let facet = |key: &String| -> String {
+        let (id, agent) = key
+            .split_once('@')
+            .map_or((key.as_str(), None), |(f, a)| (f, Some(a)));
+        let label = lib.facet(id).map_or(id.to_owned(), |f| f.label.clone());
+        match agent {
+            Some(a) => format!("{label} ({})", agent_name(a)),
+            None => label,
+        }
+    };
+    let new_contradictions: Vec<String> = c.new_contradictions.iter().map(facet).collect();
+    let resolved: Vec<String> = c.resolved_contradictions.iter().map(facet).collect();
     let nothing = c.new_answers == 0
         && c.new_nodes.is_empty()
         && c.strengthened.is_empty()
@@ -253,8 +265,8 @@ fn changes(c: &Changes, since: Since) -> impl IntoView {
                 {change_list("Stronger", moved(&c.strengthened))}
                 {change_list("Weaker", moved(&c.weakened))}
                 {change_list("Changed your mind", leaders)}
-                {change_list("New contradictions", c.new_contradictions.clone())}
-                {change_list("Resolved", c.resolved_contradictions.clone())}
+                {change_list("New contradictions", new_contradictions)}
+                {change_list("Resolved", resolved)}
             </div>
         </section>
     }

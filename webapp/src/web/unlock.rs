@@ -43,7 +43,9 @@ pub fn UnlockScreen() -> impl IntoView {
         spawn_local(async move {
             match session::unlock(&u, &p).await {
                 Ok(done) => {
+                    browser::mark("unlocked", &done.records.len().to_string());
                     let profile = Profile::build(done.records, browser::now_ms(), done.snapshots);
+                    browser::mark("built", "profile");
                     passphrase.set(String::new());
                     ctx.username.set(done.username);
                     if done.damaged > 0 {
