@@ -256,25 +256,29 @@ impl Layout {
     }
 }
 
+/// A graph shaped like the profile's (ten hubs with many leaves, plus random cross links),
+/// for the benchmark and tests.
+pub fn sample(n: usize) -> Vec<(usize, usize)> {
+    if n < 2 {
+        return Vec::new();
+    }
+    let hubs = 10.min(n);
+    let mut edges: Vec<(usize, usize)> = (hubs..n).map(|i| (i, i % hubs)).collect();
+    let mut s = 12345u64;
+    for _ in 0..n * 2 {
+        s = vault_core::cards::scheduler::splitmix(s);
+        let a = (s % n as u64) as usize;
+        let b = ((s >> 32) % n as u64) as usize;
+        if a != b {
+            edges.push((a, b));
+        }
+    }
+    edges
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A graph like the profile's: hubs with many leaves, plus random cross links.
-    fn sample(n: usize) -> Vec<(usize, usize)> {
-        let hubs = 10.min(n);
-        let mut edges: Vec<(usize, usize)> = (hubs..n).map(|i| (i, i % hubs)).collect();
-        let mut s = 12345u64;
-        for _ in 0..n * 2 {
-            s = vault_core::cards::scheduler::splitmix(s);
-            let a = (s % n as u64) as usize;
-            let b = ((s >> 32) % n as u64) as usize;
-            if a != b {
-                edges.push((a, b));
-            }
-        }
-        edges
-    }
 
     #[test]
     fn settles_and_keeps_links_short() {

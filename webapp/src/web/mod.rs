@@ -21,3 +21,18 @@ pub fn start() {
     browser::register_offline_cache();
     leptos::mount::mount_to_body(app::App);
 }
+
+/// Benchmark hook (`tests/webapp/e2e.mjs --bench`): mean milliseconds per layout tick, in
+/// this browser, for a profile-shaped graph of `n` nodes (after 20 warm-up ticks).
+#[wasm_bindgen]
+pub fn layout_tick_ms(n: usize) -> f64 {
+    let mut l = crate::layout::Layout::new(n, &crate::layout::sample(n));
+    for _ in 0..20 {
+        l.tick();
+    }
+    let t = browser::perf_now();
+    for _ in 0..40 {
+        l.tick();
+    }
+    (browser::perf_now() - t) / 40.0
+}
