@@ -405,6 +405,7 @@ async function endToEnd() {
     await go(page, 'overview');
     check(num(await page.textContent('#stat-answers .value')) > 100, 'data shows offline');
     await untilText(page, '#sync-status', /Offline/);
+    await untilText(page, '#sync-error', /cannot reach the server.*data stays here/);
     check(page.errors.length === 0, `page errors: ${page.errors}`);
     await shot(page, 'offline');
   });

@@ -164,6 +164,9 @@ fn Shell() -> impl IntoView {
             {move || ctx.note.get()}
             <button class="ghost small" aria-label="Dismiss" on:click=move |_| ctx.note.set(None)>"×"</button>
         </p>
+        <p class="note sync-error" id="sync-error" role="status" hidden=move || ctx.sync.with(|s| s.error.is_none())>
+            {move || ctx.sync.with(|s| s.error.clone())}
+        </p>
         <main id="main" tabindex="-1">
             {move || match ctx.view.get() {
                 View::Overview => view! { <super::overview::Overview/> }.into_any(),
