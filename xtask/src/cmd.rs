@@ -71,3 +71,13 @@ pub fn cargo_cmd(args: &[&str]) -> Command {
 pub fn cargo(args: &[&str]) -> Result<()> {
     status(&mut cargo_cmd(args))
 }
+
+/// Copies one file, creating the destination's folder; an error names both paths.
+pub fn copy(from: &std::path::Path, to: &std::path::Path) -> Result<()> {
+    if let Some(parent) = to.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+    }
+    std::fs::copy(from, to)
+        .map(|_| ())
+        .map_err(|e| format!("copying {} to {}: {e}", from.display(), to.display()))
+}

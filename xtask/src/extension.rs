@@ -41,7 +41,7 @@ pub fn build(tc: &Toolchain) -> Result<Built> {
             copy_dir(&root().join("extension/static"), &dir)?;
             copy_dir(&root().join("assets/icons"), &dir.join("icons"))?;
             for name in ["selfos_extension.js", "selfos_extension_bg.wasm"] {
-                copy(&pkg.join(name), &dir.join("pkg").join(name))?;
+                cmd::copy(&pkg.join(name), &dir.join("pkg").join(name))?;
             }
             let manifest = manifest(browser, &patterns, &version)?;
             let text = serde_json::to_string_pretty(&manifest).map_err(|e| e.to_string())?;
@@ -216,21 +216,12 @@ fn fill(v: &mut Value, patterns: &Value, version: &str) {
     }
 }
 
-fn copy(from: &Path, to: &Path) -> Result<()> {
-    if let Some(parent) = to.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
-    }
-    std::fs::copy(from, to)
-        .map(|_| ())
-        .map_err(|e| format!("copying {} to {}: {e}", from.display(), to.display()))
-}
-
 fn copy_dir(from: &Path, to: &Path) -> Result<()> {
     std::fs::create_dir_all(to).map_err(|e| e.to_string())?;
     for entry in std::fs::read_dir(from).map_err(|e| format!("{}: {e}", from.display()))? {
         let path = entry.map_err(|e| e.to_string())?.path();
         if path.is_file() {
-            copy(&path, &to.join(path.file_name().unwrap_or_default()))?;
+            cmd::copy(&path, &to.join(path.file_name().unwrap_or_default()))?;
         }
     }
     Ok(())

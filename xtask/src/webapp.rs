@@ -36,13 +36,13 @@ pub fn build(tc: &Toolchain) -> Result<Built> {
             let path = entry.map_err(|e| e.to_string())?.path();
             if path.is_file() {
                 let to = dir.join(path.file_name().unwrap_or_default());
-                copy(&path, &to)?;
+                cmd::copy(&path, &to)?;
                 files.push(to);
             }
         }
         for name in ["selfos_webapp.js", "selfos_webapp_bg.wasm"] {
             let to = dir.join("pkg").join(name);
-            copy(&pkg.join(name), &to)?;
+            cmd::copy(&pkg.join(name), &to)?;
             files.push(to);
         }
         let mut first_visit = 0;
@@ -65,13 +65,4 @@ fn gz(path: &Path) -> PathBuf {
     let mut s = path.as_os_str().to_owned();
     s.push(".gz");
     PathBuf::from(s)
-}
-
-fn copy(from: &Path, to: &Path) -> Result<()> {
-    if let Some(parent) = to.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
-    }
-    std::fs::copy(from, to)
-        .map(|_| ())
-        .map_err(|e| format!("copying {} to {}: {e}", from.display(), to.display()))
 }
