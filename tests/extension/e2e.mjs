@@ -7,147 +7,20 @@
 // Environment: SELFOS_NODE_MODULES (playwright-core), SELFOS_EXTENSION (dist/chrome),
 // SELFOS_CHROMIUM (/usr/bin/chromium), SELFOS_E2E_OUT (screenshots, default target/e2e),
 // SELFOS_BIN (the `selfos` binary for the sync tests, default target/debug/selfos).
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer as netServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { serve } from './fixtures/server.mjs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { check, freePort, out, selfosBin, sleep, startSelfos, suite, until } from '../harness.mjs';
+import { SITES, UNSUPPORTED, launchExtension } from './driver.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = resolve(here, '../..');
-const modules = process.env.SELFOS_NODE_MODULES || join(root, '.tools/node_modules');
-const { chromium } = await import(join(modules, 'playwright-core/index.mjs'));
-const extension = process.env.SELFOS_EXTENSION || join(root, 'dist/chrome');
-const out = process.env.SELFOS_E2E_OUT || join(root, 'target/e2e');
 const bench = process.argv.includes('--bench');
-const selfosBin = process.env.SELFOS_BIN || join(root, 'target/debug/selfos');
-mkdirSync(out, { recursive: true });
-
-const SITES = ['chatgpt.com', 'claude.ai', 'gemini.google.com', 'www.perplexity.ai',
-  'copilot.microsoft.com', 'chat.mistral.ai', 'chat.deepseek.com', 'poe.com'];
-const UNSUPPORTED = 'chat.example.org';
 const PASSPHRASE = 'correct horse battery staple';
 
-// ---- fixture server on a throwaway certificate ------------------------------------------
-const tmp = mkdtempSync(join(tmpdir(), 'selfos-e2e-'));
-execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=selfos-fixture',
-  '-keyout', join(tmp, 'key.pem'), '-out', join(tmp, 'cert.pem')], { stdio: 'ignore' });
-const server = await serve({ key: readFileSync(join(tmp, 'key.pem')), cert: readFileSync(join(tmp, 'cert.pem')), dir: join(here, 'fixtures') });
-const port = server.address().port;
-const hosts = [...SITES, 'chat.openai.com', 'perplexity.ai', UNSUPPORTED];
+const ext = await launchExtension();
+const { ctx, worker, extId, popup, tmp, send, status, cardFrame, overlayVisible, openSite, generate, running, latency, nextCard, answerCard, vaultDump } = ext;
 
-const ctx = await chromium.launchPersistentContext(join(tmp, 'profile'), {
-  executablePath: process.env.SELFOS_CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  viewport: { width: 1280, height: 800 },
-  args: [
-    `--disable-extensions-except=${extension}`, `--load-extension=${extension}`,
-    `--host-resolver-rules=${hosts.map((h) => `MAP ${h} 127.0.0.1:${port}`).join(', ')}`,
-    '--ignore-certificate-errors', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    '--disable-background-timer-throttling', '--disable-renderer-backgrounding',
-    '--disable-backgrounding-occluded-windows',
-  ],
-});
-
-// ---- helpers --------------------------------------------------------------------------------
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function until(what, f, timeout = 5000, every = 10) {
-  const end = Date.now() + timeout;
-  for (;;) {
-    const v = await f().catch(() => undefined);
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
-    await sleep(every);
-  }
-}
-function check(cond, message) { if (!cond) throw new Error(message); }
-
-/** A free loopback port (the sync server is restarted on the same one). */
-const freePort = () => new Promise((ok) => { const s = netServer(); s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => ok(p)); }); });
-
-/** A real `selfos serve` on SQLite in a temp folder; resolves when /healthz answers. */
-async function startSync(port, origin) {
-  if (!existsSync(selfosBin)) throw new Error(`${selfosBin} is missing: run \`cargo build -p sync-server\` (cargo xtask test does)`);
-  const child = spawn(selfosBin, ['serve'], {
-    env: { ...process.env, SELFOS_ADDR: `127.0.0.1:${port}`, SELFOS_DATA: join(tmp, 'sync-data'), SELFOS_ALLOWED_ORIGINS: origin },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  await until('the sync server to answer', async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok, 20000, 100);
-  return child;
-}
-const stopSync = (child) => new Promise((ok) => {
-  if (child.exitCode !== null || child.signalCode !== null) return ok();
-  child.once('exit', ok);
-  child.kill('SIGTERM');
-});
-
-let worker = ctx.serviceWorkers()[0] || await ctx.waitForEvent('serviceworker', { timeout: 20000 });
-const extId = new URL(worker.url()).host;
-const popup = await ctx.newPage();
-await popup.goto(`chrome-extension://${extId}/popup.html`);
-
-/** A request to the background from an extension page, as the popup sends it. */
-const send = (msg) => popup.evaluate((m) => chrome.runtime.sendMessage(m), msg);
-const status = async () => { const r = await send({ type: 'status' }); check(r.ok, JSON.stringify(r)); return r.data; };
-
-const cardFrame = (page) => page.frames().find((f) => f.url().includes('/card.html'));
-const frameState = (page) => cardFrame(page)?.evaluate(() => document.documentElement.dataset.state);
-const overlayVisible = (page) => page.evaluate(() => {
-  const h = document.querySelector('selfos-overlay');
-  return !!h && getComputedStyle(h).visibility === 'visible' && h.getBoundingClientRect().height > 0;
-});
-
-/** Opens a fixture site and waits until its card frame is sensing with a card ready. */
-async function openSite(host, path = '/', want = 'ready') {
-  const page = await ctx.newPage();
-  if (process.env.SELFOS_E2E_DEBUG) page.on('console', (m) => console.log(`  [${host}] ${m.type()}: ${m.text()}`));
-  await page.goto(`https://${host}${path}`);
-  await until(`the card frame on ${host}${path}`, async () => cardFrame(page));
-  await until(`frame state ${want} on ${host}`, async () => (await frameState(page)) === want, 8000);
-  await sleep(900); // The detector ignores the first 800 ms after load (initial renders flash controls).
-  return page;
-}
-
-/** Waits for the frame to hold its next card; on timeout, says why the scheduler has none. */
-async function nextCard(page) {
-  await page.bringToFront(); // The user looks at the tab (background tabs' timers are throttled).
-  try {
-    await until('the next card', async () => (await frameState(page)) === 'ready', 5000);
-    // The last generation must have ended for the detector too (its stop-gone debounce).
-    await until('the detector to be idle', async () => (await cardFrame(page).evaluate(() => document.documentElement.dataset.wait)) !== 'waiting', 3000);
-  } catch (e) {
-    const origin = new URL(page.url()).origin;
-    const site = await send({ type: 'site', origin });
-    const why = await send({ type: 'next_card', agent: site.data?.adapter?.id, origin });
-    throw new Error(`${e.message}; the background says ${JSON.stringify(why)}`);
-  }
-}
-
-// Generations in the tests last at least 3 s: the scheduler learns each site's typical wait
-// and offers no card when less than 2 s are expected (a card nobody has time to answer).
-const generate = (page, opts) => page.evaluate((o) => { window.fixture.generate(o); }, opts);
-const running = (page) => page.evaluate(() => window.fixture.state.running);
-const latency = (page) => page.evaluate(() => {
-  const s = window.fixture.state;
-  return s.shownAt.length ? s.shownAt[s.shownAt.length - 1] - s.stopAt : null;
-});
-
-/** Answers the visible card with its first choice (or a few words on a text card). */
-async function answerCard(page) {
-  const frame = cardFrame(page);
-  const question = await frame.textContent('#q');
-  if (await frame.$('.opt')) {
-    const label = await frame.textContent('.opt span');
-    await frame.click('.opt');
-    return { question, label };
-  }
-  await frame.fill('#card input', 'short and direct');
-  await frame.press('#card input', 'Enter');
-  return { question, label: 'short and direct' };
-}
+/** A real `selfos serve` for the sync test, restartable on the same port and data. */
+const startSync = (port, origin) => startSelfos({ port, data: join(tmp, 'sync-data'), env: { SELFOS_ALLOWED_ORIGINS: origin } });
 
 async function hostStorageEmpty(page) {
   const s = await page.evaluate(async () => ({
@@ -158,37 +31,7 @@ async function hostStorageEmpty(page) {
     `the host page's storage was touched: ${JSON.stringify(s)}`);
 }
 
-/** Every string and byte the vault's IndexedDB holds, as text, read from an extension page. */
-const vaultDump = () => popup.evaluate(async () => {
-  const db = await new Promise((ok, err) => { const r = indexedDB.open('selfos-vault'); r.onsuccess = () => ok(r.result); r.onerror = () => err(r.error); });
-  const text = [];
-  let records = 0;
-  for (const name of db.objectStoreNames) {
-    const all = await new Promise((ok) => { const r = db.transaction(name).objectStore(name).getAll(); r.onsuccess = () => ok(r.result); });
-    if (name === 'records') records = all.length;
-    const walk = (v) => {
-      if (typeof v === 'string') text.push(v);
-      else if (v instanceof ArrayBuffer || ArrayBuffer.isView(v)) text.push(new TextDecoder('utf-8', { fatal: false }).decode(v));
-      else if (v && typeof v === 'object') Object.values(v).forEach(walk);
-    };
-    all.forEach(walk);
-  }
-  db.close();
-  return { records, text: text.join('\n') };
-});
-
-const results = [];
-async function test(name, f) {
-  const t = Date.now();
-  try {
-    await f();
-    results.push([name, 'ok']);
-    console.log(`ok   ${name} (${Date.now() - t} ms)`);
-  } catch (e) {
-    results.push([name, 'FAIL']);
-    console.log(`FAIL ${name}: ${e.message}`);
-  }
-}
+const { test, fail, summary } = suite();
 
 // ---- tests ---------------------------------------------------------------------------------
 async function e2e() {
@@ -386,7 +229,7 @@ async function e2e() {
       let s = await status();
       check(s.account === 'e2e' && s.sync.pending === 0 && s.sync.last_error === null, `first sync: ${JSON.stringify(s)}`);
       // The server goes away; a captured answer waits in the vault.
-      await stopSync(sync);
+      await sync.stop();
       const page = pages[0];
       await nextCard(page);
       await generate(page, { ms: 3000 });
@@ -415,7 +258,7 @@ async function e2e() {
       await popup.waitForSelector('#today');
       await popup.screenshot({ path: join(out, 'popup-synced.png') });
     } finally {
-      await stopSync(sync).catch(() => {});
+      await sync.stop().catch(() => {});
       await send({ type: 'sign_out' });
     }
   });
@@ -495,17 +338,14 @@ async function benchmarks() {
   console.log('BENCH_JSON ' + JSON.stringify(figures));
 }
 
-let failed = 0;
+let code = 0;
 try {
   if (bench) await benchmarks(); else await e2e();
 } catch (e) {
-  console.log(`FAIL (setup): ${e.stack || e}`);
-  failed += 1;
+  fail('setup', e);
 } finally {
-  await ctx.close();
-  server.close();
-  rmSync(tmp, { recursive: true, force: true });
+  await ext.close();
 }
-failed += results.filter(([, r]) => r !== 'ok').length;
-if (!bench) console.log(`\nextension end to end (screenshots in ${out}):\n${results.length - failed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+if (!bench) code = summary('extension end to end');
+else code = summary('extension benchmarks');
+process.exit(code);

@@ -8,70 +8,19 @@
 // Environment: SELFOS_NODE_MODULES (playwright-core), SELFOS_BIN (target/debug/selfos),
 // SELFOS_WEBAPP (dist/webapp), SELFOS_CHROMIUM (/usr/bin/chromium),
 // SELFOS_E2E_OUT (screenshots, default target/e2e).
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { CHROME_ARGS, check, chromium, chromiumPath, out, selfosBin as selfos, sleep, startSelfos, suite, until, untilText } from '../harness.mjs';
+import { go, openApp, signIn, webapp } from './driver.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = resolve(here, '../..');
-const modules = process.env.SELFOS_NODE_MODULES || join(root, '.tools/node_modules');
-const { chromium } = await import(join(modules, 'playwright-core/index.mjs'));
-const selfos = process.env.SELFOS_BIN || join(root, 'target/debug/selfos');
-const webapp = process.env.SELFOS_WEBAPP || join(root, 'dist/webapp');
-const out = process.env.SELFOS_E2E_OUT || join(root, 'target/e2e');
 const bench = process.argv.includes('--bench');
-mkdirSync(out, { recursive: true });
-
 const DEMO_PASS = 'demo passphrase for SelfOS';
 const NEW_PASS = 'a brand new demo passphrase';
-const CHROME_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  '--disable-background-timer-throttling', '--disable-renderer-backgrounding'];
 
-// ---- helpers --------------------------------------------------------------------------------
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-function check(cond, message) { if (!cond) throw new Error(message); }
-async function until(what, f, timeout = 10000, every = 25) {
-  const end = Date.now() + timeout;
-  for (;;) {
-    const v = await f().catch(() => undefined);
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
-    await sleep(every);
-  }
-}
-/** Waits until `selector`'s text matches `re`; on timeout, says what the text was. */
-async function untilText(page, selector, re, timeout = 20000) {
-  let last = '';
-  try {
-    return await until(`${selector} to match ${re}`, async () => { last = await page.textContent(selector); return re.test(last); }, timeout);
-  } catch (e) {
-    throw new Error(`${e.message}; it says: ${last}`);
-  }
-}
-const freePort = () => new Promise((ok, err) => {
-  const s = createServer();
-  s.once('error', err);
-  s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => ok(port)); });
-});
-
-/** Starts `selfos serve` on a free port with its own data directory. */
-async function startServer(data) {
-  const port = await freePort();
-  const proc = spawn(selfos, ['serve'], {
-    env: { ...process.env, SELFOS_ADDR: `127.0.0.1:${port}`, SELFOS_DATA: data, SELFOS_WEBAPP: webapp, RUST_LOG: 'warn' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let log = '';
-  proc.stderr.on('data', (d) => { log += d; });
-  const base = `http://127.0.0.1:${port}`;
-  await until('the server to answer /healthz', async () => (await fetch(`${base}/healthz`)).ok, 20000, 100)
-    .catch((e) => { throw new Error(`${e.message}\n${log}`); });
-  return { proc, base, data, stop: () => new Promise((r) => { proc.once('exit', r); proc.kill('SIGTERM'); }) };
-}
+/** `selfos serve` on a free port with its own data directory, serving dist/webapp. */
+const startServer = (data) => startSelfos({ data, env: { SELFOS_WEBAPP: webapp } });
 
 const tmp = mkdtempSync(join(tmpdir(), 'selfos-webapp-e2e-'));
 const passFile = (name, text) => { const p = join(tmp, name); writeFileSync(p, text); return p; };
@@ -82,7 +31,7 @@ function exportJson(base, user, pass) {
   return JSON.parse(readFileSync(file, 'utf8'));
 }
 
-const browser = await chromium.launch({ executablePath: process.env.SELFOS_CHROMIUM || '/usr/bin/chromium', headless: true, args: CHROME_ARGS });
+const browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: CHROME_ARGS });
 const foreign = [];
 async function newContext(base, opts = {}) {
   const ctx = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 860 }, ...opts });
@@ -95,31 +44,6 @@ async function newContext(base, opts = {}) {
   });
   return ctx;
 }
-async function openApp(ctx, base, path = '/') {
-  const page = await ctx.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  if (process.env.SELFOS_E2E_DEBUG) page.on('console', (m) => console.log(`  [page] ${m.type()}: ${m.text()}`));
-  page.errors = errors;
-  await page.goto(base + path);
-  await page.waitForSelector('html[data-ready=unlock]', { timeout: 20000 });
-  return page;
-}
-async function signIn(page, user, pass) {
-  await page.fill('#username', user);
-  await page.fill('#passphrase', pass);
-  await page.click('#unlock');
-  await Promise.race([
-    page.waitForSelector('#main', { timeout: 60000 }),
-    page.waitForSelector('#error:not([hidden])', { timeout: 60000 }).then(async () => {
-      throw new Error(`sign-in failed: ${await page.textContent('#error')}`);
-    }),
-  ]);
-}
-async function go(page, view) {
-  await page.click(`[data-view=${view}]`);
-  await page.waitForSelector(`html[data-view=${view}]`);
-}
 const shot = async (page, name, fullPage = name !== 'graph') => {
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: join(out, `webapp-${name}.png`), fullPage });
@@ -131,18 +55,7 @@ async function download(page, selector) {
   return { name: dl.suggestedFilename(), bytes: readFileSync(path) };
 }
 
-const results = [];
-async function test(name, f) {
-  const t = Date.now();
-  try {
-    await f();
-    results.push([name, 'ok']);
-    console.log(`ok   ${name} (${Date.now() - t} ms)`);
-  } catch (e) {
-    results.push([name, e]);
-    console.log(`FAIL ${name}: ${e.stack || e}`);
-  }
-}
+const { results, test, fail, summary } = suite();
 
 // ---- the tests --------------------------------------------------------------------------------
 async function endToEnd() {
@@ -454,6 +367,8 @@ async function benchmarks() {
       runs.frameMax = num(await p.getAttribute('canvas#graph', 'data-frame-max-ms'));
       // The layout at 2,000 nodes, in this browser: ms per tick (a frame runs ticks for 7 ms).
       runs.tick2000 = await p.evaluate(async () => (await import('/pkg/selfos_webapp.js')).layout_tick_ms(2000));
+      // Drawing 2,000 nodes (rasterized): a frame is this plus the layout's 7 ms budget.
+      runs.draw2000 = await p.evaluate(async () => (await import('/pkg/selfos_webapp.js')).graph_draw_ms(2000));
     }
     await p.close();
   }
@@ -465,6 +380,8 @@ async function benchmarks() {
     webapp_graph_nodes_10k: runs.graphNodes,
     webapp_graph_frame_max_ms: runs.frameMax,
     webapp_layout_tick_ms_2000_nodes: Math.round(runs.tick2000 * 100) / 100,
+    webapp_graph_draw_ms_2000_nodes: Math.round(runs.draw2000 * 100) / 100,
+    webapp_graph_frame_ms_2000_nodes: Math.round((runs.draw2000 + 7) * 100) / 100,
     webapp_unlock_form_ms: runs.phases.form,
     webapp_unlock_decrypt_done_ms: runs.phases.unlocked,
     webapp_profile_built_ms: runs.phases.built,
@@ -477,15 +394,9 @@ async function benchmarks() {
 try {
   if (bench) await benchmarks(); else await endToEnd();
 } catch (e) {
-  results.push(['setup', e]);
-  console.log(`FAIL setup: ${e.stack || e}`);
+  fail('setup', e);
 }
 await browser.close();
-if (foreign.length) {
-  results.push(['no foreign requests', new Error(foreign.join(', '))]);
-  console.log(`FAIL the browser tried to reach ${foreign.length} outside URLs: ${foreign.slice(0, 5).join(', ')}`);
-}
+if (foreign.length) fail('no foreign requests', new Error(`the browser tried to reach ${foreign.length} outside URLs: ${foreign.slice(0, 5).join(', ')}`));
 rmSync(tmp, { recursive: true, force: true });
-const failed = results.filter(([, r]) => r !== 'ok').length;
-console.log(`\nweb app ${bench ? 'benchmarks' : 'end to end'} (screenshots in ${out}):\n${results.length - failed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+process.exit(summary(`web app ${bench ? 'benchmarks' : 'end to end'}`));

@@ -25,6 +25,14 @@ const TARGETS: &[(&str, f64, &str)] = &[
     ("host_page_bytes_gz", 4096.0, "lower"),
     ("card_latency_p95_ms", 100.0, "lower"),
     ("prompt_dimensions", 10.0, "higher"),
+    ("graph_build_native_ms", 100.0, "lower"),
+    ("graph_build_wasm_ms", 300.0, "lower"),
+    ("graph_vs_networkx_speedup", 10.0, "higher"),
+    ("networkx_pagerank_max_abs_diff", 1e-5, "lower"),
+    ("webapp_first_visit_kb_gz", 300.0, "lower"),
+    ("webapp_interactive_ms", 1000.0, "lower"),
+    // One animation frame (draw + the layout budget) at 2,000 nodes: 60 frames per second.
+    ("webapp_graph_frame_ms_2000_nodes", 16.7, "lower"),
 ];
 
 fn collect(stdout: &str, into: &mut BTreeMap<String, f64>) -> Result<()> {
@@ -59,7 +67,7 @@ fn native_example(krate: &str, name: &str) -> Command {
 }
 
 pub fn bench() -> Result<()> {
-    let tc = Toolchain::ensure(Need::all())?;
+    let tc = Toolchain::ensure(Need::bench())?;
     let mut report = BTreeMap::new();
     suite(
         "native vault benchmarks",
@@ -81,6 +89,7 @@ pub fn bench() -> Result<()> {
         native_example("sync-server", "bench_load"),
         &mut report,
     )?;
+    graph_suites(&mut report)?;
     let browser = tc.browser_cargo_cmd(&[
         "test",
         "--release",
@@ -108,7 +117,43 @@ pub fn bench() -> Result<()> {
         crate::extension::e2e_cmd(&tc, true),
         &mut report,
     )?;
+    step("build the server and the web app", || {
+        cmd::cargo(&["build", "-p", "sync-server"])?;
+        crate::webapp::build(&tc).map(|_| ())
+    })?;
+    suite(
+        "web app in headless Chromium (first visit, 10,000-answer unlock, graph)",
+        crate::webapp::e2e_cmd(&tc, true),
+        &mut report,
+    )?;
     write_report(&report)
+}
+
+/// The knowledge graph from 100,000 answers natively, then networkx's PageRank and weighted
+/// degree on the same graph (exported as GraphML) as the baseline of the same run.
+fn graph_suites(report: &mut BTreeMap<String, f64>) -> Result<()> {
+    let graphml = crate::root().join("target/bench/graph.graphml");
+    let mut native = native_example("vault-core", "bench_graph");
+    native.arg("--").arg(&graphml);
+    suite(
+        "knowledge graph and metrics from 100,000 answers (native)",
+        native,
+        report,
+    )?;
+    let rank_ms = report
+        .get("graph_rank_native_ms")
+        .copied()
+        .ok_or("bench_graph printed no graph_rank_native_ms")?;
+    let mut networkx = Command::new("python3");
+    networkx
+        .arg(crate::root().join("xtask/bench/networkx_bench.py"))
+        .arg(&graphml)
+        .args(["--native-ms", &rank_ms.to_string()]);
+    suite(
+        "networkx baseline (PageRank + weighted degree, same graph)",
+        networkx,
+        report,
+    )
 }
 
 fn write_report(report: &BTreeMap<String, f64>) -> Result<()> {

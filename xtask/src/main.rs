@@ -33,7 +33,7 @@ fn main() -> ExitCode {
         Some("test") => test(&args[1..]),
         Some("dist") => dist(),
         Some("bench") => bench::bench(),
-        Some("setup") => tools::Toolchain::ensure(tools::Need::all()).map(|_| ()),
+        Some("setup") => tools::Toolchain::ensure(tools::Need::bench()).map(|_| ()),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())
@@ -110,6 +110,8 @@ fn test(extra: &[String]) -> Result<()> {
                 "vault-core",
                 "-p",
                 "selfos-extension",
+                "-p",
+                "selfos-webapp",
                 "--all-targets",
                 "--features",
                 "vault-core/browser-bench",
@@ -175,12 +177,34 @@ fn test(extra: &[String]) -> Result<()> {
         "extension end to end in headless Chromium (fixture AI sites over HTTPS)",
         || cmd::status(&mut extension::e2e_cmd(&tc, false)),
     )?;
+    step("build the web app (dist/webapp)", || {
+        webapp::build(&tc).map(|_| ())
+    })?;
+    step(
+        "web app end to end in headless Chromium (served by a real `selfos serve`)",
+        || cmd::status(&mut webapp::e2e_cmd(&tc, false)),
+    )?;
+    step(
+        "the whole product in headless Chromium: capture in the extension, see and delete in the web app",
+        || cmd::status(&mut product_e2e_cmd(&tc)),
+    )?;
     step(
         "independent decryption of a fresh backup (Python, from docs/FORMAT.md)",
         independent_format_check,
     )?;
     println!("\nall test suites passed");
     Ok(())
+}
+
+/// `tests/product/e2e.mjs`: the extension and the web app against one server.
+fn product_e2e_cmd(tc: &tools::Toolchain) -> std::process::Command {
+    let mut c = std::process::Command::new("node");
+    c.arg(root().join("tests/product/e2e.mjs"))
+        .env("SELFOS_NODE_MODULES", &tc.node_modules)
+        .env("SELFOS_EXTENSION", extension::dir("chrome"))
+        .env("SELFOS_WEBAPP", webapp::dir())
+        .current_dir(root());
+    c
 }
 
 /// Makes a backup with SelfOS, then decrypts it with `tests/independent/decrypt_backup.py`,

@@ -22,6 +22,7 @@ pub struct Need {
     wasm: bool,
     browser: bool,
     python: bool,
+    python_bench: bool,
 }
 
 impl Need {
@@ -30,6 +31,7 @@ impl Need {
             wasm: true,
             browser: false,
             python: false,
+            python_bench: false,
         }
     }
 
@@ -38,6 +40,15 @@ impl Need {
             wasm: true,
             browser: true,
             python: true,
+            python_bench: false,
+        }
+    }
+
+    /// Everything `all` has, plus the Python baseline the benchmarks time against.
+    pub fn bench() -> Self {
+        Need {
+            python_bench: true,
+            ..Need::all()
         }
     }
 }
@@ -71,9 +82,14 @@ impl Toolchain {
             })?;
         }
         if need.python {
+            step("Python `cryptography` (independent format check)", || {
+                ensure_python(PYTHON_TEST)
+            })?;
+        }
+        if need.python_bench {
             step(
-                "Python `cryptography` (independent format check)",
-                ensure_python_crypto,
+                "Python networkx, numpy, scipy (the graph benchmark's baseline)",
+                || ensure_python(PYTHON_BENCH),
             )?;
         }
         Ok(Toolchain {
@@ -200,22 +216,39 @@ fn npm_install(spec: &str) -> Result<()> {
     ]))
 }
 
-fn ensure_python_crypto() -> Result<()> {
-    if let Some(v) = probe(
-        "python3",
-        &["-c", "import cryptography; print(cryptography.__version__)"],
-    ) {
-        println!("cryptography {}", v.trim());
+/// (import name, pip requirement) pairs.
+type PythonPackages = &'static [(&'static str, &'static str)];
+const PYTHON_TEST: PythonPackages = &[("cryptography", "cryptography")];
+const PYTHON_BENCH: PythonPackages = &[
+    ("networkx", "networkx==3.6.1"),
+    ("numpy", "numpy"),
+    ("scipy", "scipy"),
+];
+
+/// Installs (with pip, from the package registry) whichever of `packages` Python cannot import.
+fn ensure_python(packages: PythonPackages) -> Result<()> {
+    let mut missing = Vec::new();
+    for (module, requirement) in packages {
+        let probe_code = format!("import {module}; print({module}.__version__)");
+        match probe("python3", &["-c", &probe_code]) {
+            Some(v) => println!("{module} {}", v.trim()),
+            None => missing.push(*requirement),
+        }
+    }
+    if missing.is_empty() {
         return Ok(());
     }
-    cmd::status(Command::new("python3").args([
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-        "cryptography",
-    ]))
+    cmd::status(
+        Command::new("python3")
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+            ])
+            .args(&missing),
+    )
 }
 
 fn ensure_chromium() -> Result<()> {

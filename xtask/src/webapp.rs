@@ -66,3 +66,16 @@ fn gz(path: &Path) -> PathBuf {
     s.push(".gz");
     PathBuf::from(s)
 }
+
+/// `tests/webapp/e2e.mjs` (with `--bench`, its benchmarks) against `dist/webapp`.
+pub fn e2e_cmd(tc: &Toolchain, bench: bool) -> Command {
+    let mut c = Command::new("node");
+    c.arg(root().join("tests/webapp/e2e.mjs"))
+        .env("SELFOS_NODE_MODULES", &tc.node_modules)
+        .env("SELFOS_WEBAPP", dir())
+        .current_dir(root());
+    if bench {
+        c.arg("--bench");
+    }
+    c
+}

@@ -1,0 +1,110 @@
+// Shared by the browser end-to-end suites (tests/extension, tests/webapp, tests/product):
+// waiting, checking, a real `selfos serve` on a free port, and the pass/fail tally.
+// Nothing here knows the product; each suite's driver does.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+/** Where playwright-core lives (`cargo xtask setup` installs it into .tools/). */
+export const modules = process.env.SELFOS_NODE_MODULES || join(root, '.tools/node_modules');
+export const selfosBin = process.env.SELFOS_BIN || join(root, 'target/debug/selfos');
+export const chromiumPath = process.env.SELFOS_CHROMIUM || '/usr/bin/chromium';
+/** Screenshots go here (default target/e2e). */
+export const out = process.env.SELFOS_E2E_OUT || join(root, 'target/e2e');
+mkdirSync(out, { recursive: true });
+
+export const { chromium } = await import(join(modules, 'playwright-core/index.mjs'));
+
+/** Flags every headless run needs here (../shared/toolchain.md), timers not throttled. */
+export const CHROME_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--disable-background-timer-throttling', '--disable-renderer-backgrounding',
+  '--disable-backgrounding-occluded-windows'];
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+export function check(cond, message) { if (!cond) throw new Error(message); }
+
+/** Polls `f` until it returns something truthy (which is returned); errors count as "not yet". */
+export async function until(what, f, timeout = 5000, every = 10) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const v = await f().catch(() => undefined);
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
+    await sleep(every);
+  }
+}
+
+/** Waits until `selector`'s text (in a page or frame) matches `re`; on timeout, says what it was. */
+export async function untilText(page, selector, re, timeout = 20000) {
+  let last = '';
+  try {
+    return await until(`${selector} to match ${re}`, async () => { last = await page.textContent(selector); return re.test(last); }, timeout, 25);
+  } catch (e) {
+    throw new Error(`${e.message}; it says: ${last}`);
+  }
+}
+
+/** A free loopback port. */
+export const freePort = () => new Promise((ok, err) => {
+  const s = createServer();
+  s.once('error', err);
+  s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => ok(port)); });
+});
+
+/**
+ * Starts a real `selfos serve` (embedded SQLite in `data`) and resolves once /healthz answers.
+ * `env` adds variables (SELFOS_WEBAPP, SELFOS_ALLOWED_ORIGINS, ...). Restart on the same
+ * `port` to bring a stopped server back.
+ */
+export async function startSelfos({ data, port, env = {} }) {
+  if (!existsSync(selfosBin)) throw new Error(`${selfosBin} is missing: run \`cargo build -p sync-server\` (cargo xtask test does)`);
+  port = port || await freePort();
+  const proc = spawn(selfosBin, ['serve'], {
+    env: { ...process.env, RUST_LOG: 'warn', ...env, SELFOS_ADDR: `127.0.0.1:${port}`, SELFOS_DATA: data },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  proc.stderr.on('data', (d) => { log += d; if (process.env.SELFOS_E2E_DEBUG) process.stderr.write(d); });
+  const base = `http://127.0.0.1:${port}`;
+  await until('the server to answer /healthz', async () => (await fetch(`${base}/healthz`)).ok, 20000, 100)
+    .catch((e) => { proc.kill('SIGKILL'); throw new Error(`${e.message}\n${log}`); });
+  const stop = () => new Promise((r) => {
+    if (proc.exitCode !== null || proc.signalCode !== null) return r();
+    proc.once('exit', r);
+    proc.kill('SIGTERM');
+  });
+  return { proc, port, base, data, stop, log: () => log };
+}
+
+/** The pass/fail tally of one suite: `test(name, f)` runs and reports one case. */
+export function suite() {
+  const results = [];
+  return {
+    results,
+    async test(name, f) {
+      const t = Date.now();
+      try {
+        await f();
+        results.push([name, 'ok']);
+        console.log(`ok   ${name} (${Date.now() - t} ms)`);
+      } catch (e) {
+        results.push([name, e]);
+        console.log(`FAIL ${name}: ${process.env.SELFOS_E2E_DEBUG ? e.stack : e.message}`);
+      }
+    },
+    fail(name, e) {
+      results.push([name, e]);
+      console.log(`FAIL ${name}: ${e.stack || e}`);
+    },
+    /** Prints the tally and returns the process exit code. */
+    summary(title) {
+      const failed = results.filter(([, r]) => r !== 'ok').length;
+      console.log(`\n${title} (screenshots in ${out}):\n${results.length - failed} passed, ${failed} failed`);
+      return failed ? 1 : 0;
+    },
+  };
+}
