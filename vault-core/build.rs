@@ -41,13 +41,16 @@ fn main() {
             errors.join("\n  ")
         );
     }
-    let mut out = String::from("/// The card library files, validated at build time.\npub const FILES: &[(&str, &str)] = &[\n");
-    for p in &paths {
-        let name = p.file_name().unwrap_or_default().to_string_lossy();
-        out.push_str(&format!(
-            "    ({name:?}, include_str!({:?})),\n",
-            p.canonicalize().unwrap_or(p.clone())
-        ));
+    // Embedded as compact JSON (the files' indentation would otherwise ship in every wasm
+    // module that carries the library).
+    let mut out = String::from(
+        "/// The card library files, validated at build time, as compact JSON.\npub const FILES: &[(&str, &str)] = &[\n",
+    );
+    for (name, text) in &texts {
+        let value: serde_json::Value =
+            serde_json::from_str(text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let compact = serde_json::to_string(&value).expect("a parsed value serializes");
+        out.push_str(&format!("    ({name:?}, {compact:?}),\n"));
     }
     out.push_str("];\n");
     let dest =

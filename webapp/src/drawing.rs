@@ -100,6 +100,48 @@ impl Drawing {
         }
     }
 
+    /// A profile-shaped drawing of `n` nodes for benchmarks: ten dimension hubs, every other
+    /// node declared in one of them, and two random links per node (`layout::sample`).
+    pub fn sample(n: usize) -> Drawing {
+        let hubs = 10.min(n);
+        let nodes: Vec<DrawNode> = (0..n)
+            .map(|i| {
+                let hub = i < hubs;
+                let strength = ((i * 37) % 100) as f64 / 100.0;
+                DrawNode {
+                    id: format!("n{i}"),
+                    label: format!("Node {i}"),
+                    dimension: i % hubs.max(1),
+                    strength,
+                    hub,
+                    contested: i % 17 == 0,
+                    radius: radius(strength, hub),
+                }
+            })
+            .collect();
+        let mut edges = Vec::new();
+        let mut adjacency = vec![Vec::new(); n];
+        for (k, (a, b)) in crate::layout::sample(n).into_iter().enumerate() {
+            // `layout::sample` lists the n - hubs declared links first.
+            edges.push((a, b, 1.0, k + hubs < n));
+            adjacency[a].push(b as u32);
+            adjacency[b].push(a as u32);
+        }
+        Drawing {
+            index: nodes
+                .iter()
+                .enumerate()
+                .map(|(i, d)| (d.id.clone(), i))
+                .collect(),
+            nodes,
+            edges,
+            adjacency,
+            dimensions: (0..hubs)
+                .map(|d| (format!("d{d}"), format!("Dimension {d}")))
+                .collect(),
+        }
+    }
+
     pub fn position(&self, id: &str) -> Option<usize> {
         self.index.get(id).copied()
     }

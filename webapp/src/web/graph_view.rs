@@ -57,7 +57,10 @@ struct Scene {
 
 impl Scene {
     fn new(p: &Profile, all: bool, old: Option<&Scene>) -> Scene {
-        let drawing = Drawing::from_graph(&p.graph, all);
+        Scene::from_drawing(Drawing::from_graph(&p.graph, all), old)
+    }
+
+    fn from_drawing(drawing: Drawing, old: Option<&Scene>) -> Scene {
         let mut layout = Layout::new(drawing.nodes.len(), &drawing.links());
         if let Some(old) = old {
             // Keep known nodes where they were, so an edit does not scramble the picture.
@@ -309,6 +312,48 @@ fn draw(s: &Scene, canvas: &HtmlCanvasElement, dark: bool) {
         "data-settled",
         if s.layout.settled() { "true" } else { "false" },
     );
+}
+
+/// Benchmark hook: mean milliseconds to draw one frame of a profile-shaped graph of `n` nodes
+/// (every node visible, fitted) on a 1280×800 canvas at this device's pixel ratio, after the
+/// layout has settled for 300 ticks; rasterizing is included (a pixel is read back). A frame of the animation costs this plus the layout's
+/// budget ([`FRAME_BUDGET_MS`]) while the layout moves, this alone when a pan or zoom redraws.
+pub(super) fn draw_ms(n: usize, frames: u32) -> f64 {
+    let document = web_sys::window().and_then(|w| w.document());
+    let Some(canvas) = document
+        .clone()
+        .and_then(|d| d.create_element("canvas").ok())
+        .and_then(|c| c.dyn_into::<HtmlCanvasElement>().ok())
+    else {
+        return f64::NAN;
+    };
+    let _ = canvas.set_attribute(
+        "style",
+        "width:1280px;height:800px;position:fixed;left:0;top:0",
+    );
+    if let Some(body) = document.and_then(|d| d.body()) {
+        let _ = body.append_child(&canvas);
+    }
+    let mut scene = Scene::from_drawing(Drawing::sample(n), None);
+    for _ in 0..300 {
+        scene.layout.tick();
+    }
+    resize(&mut scene, &canvas);
+    scene.fit();
+    draw(&scene, &canvas, false);
+    let t = browser::perf_now();
+    for i in 0..frames {
+        // A pan each frame, as a drag would: every frame draws the whole picture anew.
+        scene.pan(if i % 2 == 0 { 3.0 } else { -3.0 }, 0.0);
+        draw(&scene, &canvas, false);
+        // Reading a pixel back makes the canvas rasterize now, so the figure includes it.
+        if let Some(g) = context2d(&canvas) {
+            let _ = g.get_image_data(0.0, 0.0, 1.0, 1.0);
+        }
+    }
+    let ms = (browser::perf_now() - t) / f64::from(frames.max(1));
+    canvas.remove();
+    ms
 }
 
 /// The animation loop: layout ticks within the budget, then a redraw when anything moved.

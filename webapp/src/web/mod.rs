@@ -36,3 +36,10 @@ pub fn layout_tick_ms(n: usize) -> f64 {
     }
     (browser::perf_now() - t) / 40.0
 }
+
+/// Benchmark hook (`tests/webapp/e2e.mjs --bench`): mean milliseconds to draw one frame of
+/// the graph view with `n` nodes on a 1280×800 canvas (see `graph_view::draw_ms`).
+#[wasm_bindgen]
+pub fn graph_draw_ms(n: usize) -> f64 {
+    graph_view::draw_ms(n, 60)
+}
