@@ -302,6 +302,89 @@ async function endToEnd() {
     await phone.close();
   });
 
+  await test('sync conflict: two browsers change one answer; both shown side by side, the choice syncs', async () => {
+    const scale = exportJson(base, 'demo', NEW_PASS).records.find((r) => r.answer.kind === 'scale' && r.answer.max - r.answer.min >= 2);
+    check(scale, 'the demo account has a scale answer');
+    // Two values other than the current one, different from each other.
+    const { min, max, value } = scale.answer;
+    const choices = Array.from({ length: max - min + 1 }, (_, i) => min + i).filter((v) => v !== value);
+    const [theirs, mine] = [choices[0], choices[choices.length - 1]];
+    const other = await newContext(base);
+    const p2 = await openApp(other, base, '/data');
+    await signIn(p2, 'demo', NEW_PASS);
+    await go(page, 'data');
+    /** Edits the scale answer in the data table to `to`. */
+    const editScale = async (p, to) => {
+      await p.fill('#data-search', scale.id);
+      const row = p.locator(`tr[data-record="${scale.id}"]`);
+      await row.locator('button.edit').click();
+      await row.locator('input.edit-value').fill(String(to));
+      await row.locator('button.save').click();
+      await p.waitForSelector(`tr[data-record="${scale.id}"] button.edit`);
+    };
+    // The second browser is offline when it edits; the first edits later and syncs at once.
+    await other.setOffline(true);
+    await editScale(p2, theirs);
+    await untilText(p2, '#sync-status', /· 1 waiting/);
+    await sleep(50);
+    await editScale(page, mine);
+    await until('the first edit on the server', async () => {
+      const r = exportJson(base, 'demo', NEW_PASS).records.find((x) => x.id === scale.id);
+      return r && r.answer.value === mine;
+    }, 20000, 500);
+    // Back online: the newer change (the first browser's) wins; the other is kept for a choice.
+    await other.setOffline(false);
+    await p2.click('#sync-status');
+    await p2.waitForSelector(`#conflicts .conflict[data-conflict]`, { timeout: 20000 });
+    const conflict = p2.locator('#conflicts .conflict').first();
+    const text = await conflict.textContent();
+    check(/Kept \(newer\)/.test(text) && /Other version/.test(text), `both sides shown: ${text}`);
+    await p2.screenshot({ path: join(out, 'webapp-conflict.png'), fullPage: true });
+    await conflict.locator('button', { hasText: 'Keep other' }).click();
+    await p2.waitForSelector('#conflicts', { state: 'detached', timeout: 20000 });
+    await until('the kept version on the server', async () => {
+      const r = exportJson(base, 'demo', NEW_PASS).records.find((x) => x.id === scale.id);
+      return r && r.answer.value === theirs;
+    }, 20000, 500);
+    check(p2.errors.length === 0, `page errors: ${p2.errors}`);
+    await other.close();
+    await page.fill('#data-search', '');
+  });
+
+  await test('delete everything: a wrong passphrase deletes nothing; the right one removes the account', async () => {
+    const made = cli(['demo', '--server', base, '--user', 'leaving', '--answers', '40']);
+    check(/40 answers pushed/.test(made), made);
+    const gone = await newContext(base);
+    const p = await openApp(gone, base, '/settings');
+    await signIn(p, 'leaving', DEMO_PASS);
+    await p.waitForSelector('#delete-account');
+    await p.fill('#delete-passphrase', 'not the passphrase');
+    await p.click('#delete-account');
+    await untilText(p, '#delete .error', /passphrase/i);
+    check(exportJson(base, 'leaving', DEMO_PASS).records.length === 40, 'nothing was deleted');
+    await p.fill('#delete-passphrase', DEMO_PASS);
+    await p.click('#delete-account');
+    await p.waitForSelector('#main', { state: 'detached', timeout: 20000 });
+    await p.waitForSelector('#username', { timeout: 20000 });
+    // The app reopens its (now empty) database to look for a vault: nothing may be in it.
+    const left = await p.evaluate(async () => {
+      const db = await new Promise((ok, err) => { const r = indexedDB.open('selfos-webapp'); r.onsuccess = () => ok(r.result); r.onerror = () => err(r.error); });
+      let n = 0;
+      for (const name of db.objectStoreNames) {
+        n += await new Promise((ok) => { const r = db.transaction(name).objectStore(name).count(); r.onsuccess = () => ok(r.result); });
+      }
+      db.close();
+      return n;
+    });
+    check(left === 0, `this browser's copy is gone (${left} entries left)`);
+    let refused = '';
+    try { exportJson(base, 'leaving', DEMO_PASS); } catch (e) { refused = String(e.stderr || e.message); }
+    check(refused.length > 0, 'the server no longer has the account');
+    // The other account on the same server is untouched.
+    check(exportJson(base, 'demo', NEW_PASS).records.length > 100, 'the demo account is untouched');
+    await gone.close();
+  });
+
   await test('offline: with the server gone, the local vault still unlocks and shows data', async () => {
     await page.click('#lock');
     await page.waitForSelector('#unlock-form');

@@ -85,6 +85,11 @@ pub fn count(n: usize) -> String {
     out
 }
 
+/// `1 sync conflict`, `2 sync conflicts`: a count with its noun in the right number.
+pub fn counted(n: usize, one: &str, many: &str) -> String {
+    format!("{} {}", count(n), if n == 1 { one } else { many })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,6 +100,8 @@ mod tests {
         assert_eq!(pct(f64::NAN), "–");
         assert_eq!(count(12_345), "12,345");
         assert_eq!(count(999), "999");
+        assert_eq!(counted(1, "conflict", "conflicts"), "1 conflict");
+        assert_eq!(counted(1_200, "conflict", "conflicts"), "1,200 conflicts");
         assert_eq!(date(0), "1970-01-01");
         assert_eq!(date_time(DAY_MS + 61 * 60_000), "1970-01-02 01:01");
         assert_eq!(ago(0, 3 * DAY_MS), "3 days ago");

@@ -70,8 +70,12 @@ impl Ctx {
                 Ok(done) => {
                     if done.report.conflicts > 0 {
                         ctx.note.set(Some(format!(
-                            "{} sync conflicts: two devices changed the same answer. Choose a side in Data.",
-                            done.report.conflicts
+                            "{}: two devices changed the same answer. Choose a side in Data.",
+                            crate::text::counted(
+                                done.report.conflicts as usize,
+                                "sync conflict",
+                                "sync conflicts"
+                            )
                         )));
                     }
                     if let Some(records) = done.records {

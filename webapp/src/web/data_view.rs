@@ -308,7 +308,7 @@ fn Conflicts() -> impl IntoView {
         let items = list.get();
         (!items.is_empty()).then(|| view! {
             <section class="panel conflicts" id="conflicts">
-                <h2>{format!("{} sync conflicts", items.len())}</h2>
+                <h2>{crate::text::counted(items.len(), "sync conflict", "sync conflicts")}</h2>
                 <p class="muted small">"Two devices changed the same answer before syncing. The newer change won; the other is kept here until you choose."</p>
                 {items.into_iter().map(|(key, losing, current)| {
                     let (k1, k2) = (key.clone(), key.clone());
