@@ -53,7 +53,13 @@ async function loop() {
     check(serverRecords().length === ANSWERS, 'the server account holds every answer');
   });
 
-  await test('the web app, unlocked with the same passphrase, shows those answers in its metrics', async () => {
+  await test("the popup's Open dashboard leads to the web app, which shows those answers in its metrics", async () => {
+    await ext.popup.reload();
+    await ext.popup.waitForSelector('#dashboard');
+    const [opened] = await Promise.all([ext.ctx.waitForEvent('page'), ext.popup.click('#dashboard')]);
+    await opened.waitForLoadState();
+    check(opened.url().startsWith(server.base), `the dashboard is the sync server's web app: ${opened.url()}`);
+    await opened.close();
     app = await openApp(ext.ctx, server.base);
     await signIn(app, USER, PASSPHRASE);
     await app.waitForSelector('#overview');
