@@ -135,6 +135,29 @@ async function endToEnd() {
     await page.fill('#graph-search', '');
   });
 
+  await test('graph history: the profile as of a past date is the graph of the answers by then', async () => {
+    await go(page, 'graph');
+    const total = async () => num((await page.textContent('#graph-count')).split(' of ')[1]);
+    const now = await until('the node count', total);
+    const days = [...new Set(live.map((r) => new Date(r.captured_at_ms).toISOString().slice(0, 10)))].sort();
+    const early = days[Math.min(3, days.length - 1)];
+    const by = live.filter((r) => new Date(r.captured_at_ms).toISOString().slice(0, 10) <= early).length;
+    await page.fill('#graph-as-of', early);
+    await untilText(page, '#graph-as-of-note', new RegExp(`end of ${early}: ${by} answers by then`));
+    const then = await until('fewer nodes then', async () => { const n = await total(); return n < now && n; });
+    check(then > 0 && then < now, `${then} nodes as of ${early}, ${now} now`);
+    await page.fill('#graph-search', 'e');
+    await page.click('#graph-results li:first-child button');
+    await page.waitForSelector('#node-details');
+    const dates = await page.$$eval('#evidence li .muted', (els) => els.map((e) => e.textContent.slice(0, 10)));
+    check(dates.every((d) => d <= early), `evidence as of ${early} is no later: ${dates}`);
+    await page.screenshot({ path: join(out, 'webapp-graph-history.png') });
+    await page.click('#graph-now');
+    await until('the graph of now again', async () => (await total()) === now);
+    await page.fill('#graph-search', '');
+    await page.keyboard.press('Escape');
+  });
+
   await test('timeline: answers per day and node strength over time, drawn in SVG', async () => {
     await go(page, 'timeline');
     check((await page.$$('#chart-per-day rect.bar')).length >= 60, 'a bar per day');

@@ -40,6 +40,28 @@ pub fn date(ms: u64) -> String {
     date_of_day((ms / DAY_MS) as i64)
 }
 
+/// The end (last millisecond, UTC) of the day `YYYY-MM-DD` names, as a date input gives it;
+/// `None` for anything else. The inverse of [`date`] at day precision.
+pub fn end_of_date(s: &str) -> Option<u64> {
+    let mut parts = s.trim().splitn(3, '-');
+    let y: i64 = parts.next()?.parse().ok()?;
+    let m: i64 = parts.next()?.parse().ok()?;
+    let d: i64 = parts.next()?.parse().ok()?;
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || !(1970..=9999).contains(&y) {
+        return None;
+    }
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let day = era * 146_097 + doe - 719_468;
+    // A day that does not exist (`2026-02-30`) does not round-trip.
+    let ms = u64::try_from(day).ok()? * DAY_MS + DAY_MS - 1;
+    (date(ms) == s.trim()).then_some(ms)
+}
+
 /// `YYYY-MM-DD HH:MM` (UTC).
 pub fn date_time(ms: u64) -> String {
     let mins = (ms % DAY_MS) / 60_000;
@@ -105,5 +127,16 @@ mod tests {
         assert_eq!(date(0), "1970-01-01");
         assert_eq!(date_time(DAY_MS + 61 * 60_000), "1970-01-02 01:01");
         assert_eq!(ago(0, 3 * DAY_MS), "3 days ago");
+        assert_eq!(end_of_date("1970-01-02"), Some(2 * DAY_MS - 1));
+        assert_eq!(
+            end_of_date("2026-12-02").map(date).as_deref(),
+            Some("2026-12-02")
+        );
+        assert_eq!(
+            end_of_date("2024-02-29").map(date).as_deref(),
+            Some("2024-02-29")
+        );
+        assert_eq!(end_of_date("2026-02-30"), None);
+        assert_eq!(end_of_date("yesterday"), None);
     }
 }

@@ -72,7 +72,7 @@ impl Ctx {
                         ctx.note.set(Some(format!(
                             "{}: two devices changed the same answer. Choose a side in Data.",
                             crate::text::counted(
-                                done.report.conflicts as usize,
+                                done.report.conflicts,
                                 "sync conflict",
                                 "sync conflicts"
                             )

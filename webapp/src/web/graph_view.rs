@@ -15,8 +15,8 @@ use super::app::ctx;
 use super::browser;
 use crate::drawing::{colour, Drawing};
 use crate::layout::Layout;
-use crate::profile::Profile;
-use crate::text::{agent_name, answer_text, date, pct, question_text};
+use crate::text::{agent_name, answer_text, date, end_of_date, pct, question_text};
+use vault_core::graph::KnowledgeGraph;
 
 /// Milliseconds of layout work per animation frame.
 const FRAME_BUDGET_MS: f64 = 7.0;
@@ -56,8 +56,8 @@ struct Scene {
 }
 
 impl Scene {
-    fn new(p: &Profile, all: bool, old: Option<&Scene>) -> Scene {
-        Scene::from_drawing(Drawing::from_graph(&p.graph, all), old)
+    fn new(graph: &KnowledgeGraph, all: bool, old: Option<&Scene>) -> Scene {
+        Scene::from_drawing(Drawing::from_graph(graph, all), old)
     }
 
     fn from_drawing(drawing: Drawing, old: Option<&Scene>) -> Scene {
@@ -408,7 +408,12 @@ pub fn GraphView() -> impl IntoView {
         return view! { <p>"Locked."</p> }.into_any();
     };
     let show_all = RwSignal::new(false);
-    let scene = StoredValue::new_local(Scene::new(&first, false, None));
+    let scene = StoredValue::new_local(Scene::new(&first.graph, false, None));
+    // Profile history: the graph rebuilt as it was at the end of a past day.
+    let as_of = RwSignal::new(None::<u64>);
+    let past = RwSignal::new(None::<Arc<KnowledgeGraph>>);
+    let first_day = first.records.first().map(|r| date(r.captured_at_ms));
+    let today = date(browser::now_ms());
     let dims: Vec<(String, String)> = scene.with_value(|s| s.drawing.dimensions.clone());
     let dim_on = RwSignal::new(vec![true; dims.len()]);
     let selected = RwSignal::new(ctx.focus.get_untracked());
@@ -420,17 +425,40 @@ pub fn GraphView() -> impl IntoView {
     let canvas_ref = NodeRef::<leptos::html::Canvas>::new();
     let dark = browser::prefers_dark();
 
-    // A new profile (edit, delete, sync) or the "all nodes" switch: a new scene.
+    // A new profile (edit, delete, sync), the "all nodes" switch or another date: a new scene.
     Effect::new(move |prev: Option<()>| {
         let p = ctx.profile.get();
         let all = show_all.get();
+        let at = as_of.get();
         if prev.is_some() {
             if let Some(p) = p {
-                scene.update_value(|s| *s = Scene::new(&p, all, Some(s)));
+                let then = at.map(|t| {
+                    Arc::new(KnowledgeGraph::build_as_of(
+                        vault_core::cards::builtin(),
+                        &p.records,
+                        t,
+                    ))
+                });
+                let graph = then.as_deref().unwrap_or(&p.graph);
+                scene.update_value(|s| *s = Scene::new(graph, all, Some(s)));
+                past.set(then);
                 version.update(|v| *v += 1);
             }
         }
     });
+    let as_of_note = move || {
+        let t = as_of.get()?;
+        let n = ctx.profile.with(|p| {
+            p.as_ref().map_or(0, |p| {
+                p.records.iter().filter(|r| r.captured_at_ms <= t).count()
+            })
+        });
+        Some(format!(
+            "Your profile as it was at the end of {}: {} answers by then.",
+            date(t),
+            crate::text::count(n)
+        ))
+    };
     // Filters, local graph, selection and search: what is visible and highlighted.
     Effect::new(move |_| {
         version.track();
@@ -720,7 +748,19 @@ pub fn GraphView() -> impl IntoView {
                     <label><input type="checkbox" id="show-all" prop:checked=move || show_all.get()
                         on:change=move |e| show_all.set(event_target_checked(&e))/>" Include values never answered"</label>
                 </fieldset>
-                {move || selected.get().map(|id| view! { <NodeDetails id=id on_pick=move |n| selected.set(Some(n))/> })}
+                <fieldset class="history">
+                    <legend>"History"</legend>
+                    <label for="graph-as-of">"Profile as of"</label>
+                    <div class="row">
+                        <input id="graph-as-of" type="date" min=first_day max=today.clone()
+                            prop:value=move || as_of.get().map(date).unwrap_or_default()
+                            on:change=move |e| as_of.set(end_of_date(&event_target_value(&e)))/>
+                        <button class="ghost small" id="graph-now" disabled=move || as_of.get().is_none()
+                            on:click=move |_| as_of.set(None)>"Now"</button>
+                    </div>
+                    <p class="muted small" id="graph-as-of-note" aria-live="polite">{as_of_note}</p>
+                </fieldset>
+                {move || selected.get().map(|id| view! { <NodeDetails id=id past=past on_pick=move |n| selected.set(Some(n))/> })}
             </aside>
         </section>
     }
@@ -728,26 +768,32 @@ pub fn GraphView() -> impl IntoView {
 }
 
 #[component]
-fn NodeDetails(id: String, on_pick: impl Fn(String) + Copy + Send + 'static) -> impl IntoView {
+fn NodeDetails(
+    id: String,
+    /// The graph as of a past date, when the history control picked one.
+    past: RwSignal<Option<Arc<KnowledgeGraph>>>,
+    on_pick: impl Fn(String) + Copy + Send + 'static,
+) -> impl IntoView {
     let ctx = ctx();
     let lib = vault_core::cards::builtin();
     move || {
         let p = ctx.profile.get()?;
-        let n = p.graph.node(&id)?;
+        let then = past.get();
+        let graph = then.as_deref().unwrap_or(&p.graph);
+        let n = graph.node(&id)?;
         let m = &n.metrics;
         let dim = lib
             .dimensions
             .iter()
             .find(|d| d.id == n.dimension)
             .map_or(n.dimension.clone(), |d| d.label.clone());
-        let neighbours: Vec<(String, String)> = p
-            .graph
+        let neighbours: Vec<(String, String)> = graph
             .neighbours(&id)
             .into_iter()
             .take(8)
             .map(|(o, _)| (o.id.clone(), o.label.clone()))
             .collect();
-        let evidence = p.graph.evidence(&id);
+        let evidence = graph.evidence(&id);
         let total = evidence.len();
         let items = evidence
             .into_iter()
