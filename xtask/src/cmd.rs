@@ -44,10 +44,18 @@ pub fn output(c: &mut Command) -> Result<String> {
         .stderr(Stdio::inherit())
         .output()
         .map_err(|e| format!("could not start `{shown}`: {e}"))?;
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     if !out.status.success() {
-        return Err(format!("`{shown}` failed ({})", out.status));
+        // What it printed says why; keep it with the error.
+        let tail: Vec<&str> = stdout.lines().rev().take(30).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        return Err(format!(
+            "`{shown}` failed ({}); its last output:\n{}",
+            out.status,
+            tail.join("\n")
+        ));
     }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    Ok(stdout)
 }
 
 /// Stdout of a command if it runs and succeeds, `None` otherwise (probing for tools).
