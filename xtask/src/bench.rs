@@ -31,8 +31,11 @@ const TARGETS: &[(&str, f64, &str)] = &[
     ("networkx_pagerank_max_abs_diff", 1e-5, "lower"),
     ("webapp_first_visit_kb_gz", 300.0, "lower"),
     ("webapp_interactive_ms", 1000.0, "lower"),
-    // One animation frame (draw + the layout budget) at 2,000 nodes: 60 frames per second.
+    // The graph at 2,000 nodes: the slowest kind of frame (a moving drawing plus the layout
+    // budget it leaves) within 60 frames per second, and the real animation loop dropping
+    // (a gap over 25 ms) at most 5 % of its frames.
     ("webapp_graph_frame_ms_2000_nodes", 16.7, "lower"),
+    ("webapp_graph_dropped_frames_pct_2000_nodes", 5.0, "lower"),
 ];
 
 fn collect(stdout: &str, into: &mut BTreeMap<String, f64>) -> Result<()> {

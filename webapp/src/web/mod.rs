@@ -38,8 +38,23 @@ pub fn layout_tick_ms(n: usize) -> f64 {
 }
 
 /// Benchmark hook (`tests/webapp/e2e.mjs --bench`): mean milliseconds to draw one frame of
-/// the graph view with `n` nodes on a 1280×800 canvas (see `graph_view::draw_ms`).
+/// the graph view with `n` nodes on a 1280×800 canvas, as while it moves (`fast`) or still
+/// (see `graph_view::draw_ms`).
 #[wasm_bindgen]
-pub fn graph_draw_ms(n: usize) -> f64 {
-    graph_view::draw_ms(n, 60)
+pub fn graph_draw_ms(n: usize, fast: bool) -> f64 {
+    graph_view::draw_ms(n, 60, fast)
+}
+
+/// Benchmark hook: the slowest kind of animation frame at `n` nodes, layout budget included
+/// (see `graph_view::frame_ms`).
+#[wasm_bindgen]
+pub fn graph_frame_ms(n: usize) -> f64 {
+    graph_view::frame_ms(n)
+}
+
+/// Benchmark hook: the real animation loop on a fresh layout of `n` nodes for `ms`
+/// milliseconds; resolves to the sorted intervals between frames (see `graph_view::animate`).
+#[wasm_bindgen]
+pub async fn graph_animation_gaps(n: usize, ms: i32) -> Vec<f64> {
+    graph_view::animate(n, ms).await
 }
