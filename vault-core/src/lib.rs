@@ -19,6 +19,7 @@ pub mod graph;
 pub mod header;
 pub mod hlc;
 pub mod record;
+pub mod sort;
 pub mod store;
 pub mod sync;
 pub mod time;

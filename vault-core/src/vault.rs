@@ -360,7 +360,7 @@ impl<S: VaultStore> Vault<S> {
                 }),
             }
         }
-        records.sort_by(|a, b| {
+        crate::sort::sort_by(&mut records, |a, b| {
             a.captured_at_ms
                 .cmp(&b.captured_at_ms)
                 .then(a.id.cmp(&b.id))
@@ -374,7 +374,7 @@ impl<S: VaultStore> Vault<S> {
         for (key, bytes) in self.store.scan_pending().await? {
             out.push(PendingChange::decode(&key, &bytes)?);
         }
-        out.sort_by_key(|c| c.hlc);
+        crate::sort::sort_by_key(&mut out, |c| c.hlc);
         Ok(out)
     }
 

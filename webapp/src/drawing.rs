@@ -200,7 +200,7 @@ impl Drawing {
                 n.label.to_lowercase().contains(&q) || n.id.to_lowercase().contains(&q)
             })
             .collect();
-        hits.sort_by(|&a, &b| {
+        vault_core::sort::sort_by(&mut hits, |&a, &b| {
             self.nodes[b]
                 .strength
                 .total_cmp(&self.nodes[a].strength)

@@ -169,7 +169,7 @@ impl Layout {
         // (cx, cy, sum x, sum y, mass, first position in `order`, count).
         let mut keyed: Vec<((i32, i32), u32)> =
             (0..n).map(|i| (self.cell_of(i), i as u32)).collect();
-        keyed.sort_unstable();
+        vault_core::sort::sort(&mut keyed);
         self.order.clear();
         self.cells.clear();
         for (k, (cell, i)) in keyed.iter().enumerate() {

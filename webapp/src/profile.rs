@@ -50,7 +50,7 @@ impl Profile {
         snapshots: Vec<InstructionSnapshot>,
     ) -> Profile {
         let lib = builtin();
-        records.sort_by(|a, b| {
+        vault_core::sort::sort_by(&mut records, |a, b| {
             a.captured_at_ms
                 .cmp(&b.captured_at_ms)
                 .then(a.id.cmp(&b.id))

@@ -42,7 +42,7 @@ pub fn open(key: &VaultKey, bytes: &[u8]) -> Vec<InstructionSnapshot> {
 /// Adds new snapshots, keeping the newest few per agent.
 pub fn merge(old: &[InstructionSnapshot], new: &[InstructionSnapshot]) -> Vec<InstructionSnapshot> {
     let mut all: Vec<InstructionSnapshot> = new.iter().chain(old).cloned().collect();
-    all.sort_by(|a, b| {
+    vault_core::sort::sort_by(&mut all, |a, b| {
         a.agent
             .cmp(&b.agent)
             .then(b.exported_at_ms.cmp(&a.exported_at_ms))

@@ -31,7 +31,7 @@ pub fn search(lib: &Library, records: &[AnswerRecord], query: &str) -> Vec<usize
             words.iter().all(|w| hay.contains(w.as_str()))
         })
         .collect();
-    hits.sort_by(|&a, &b| {
+    vault_core::sort::sort_by(&mut hits, |&a, &b| {
         records[b]
             .captured_at_ms
             .cmp(&records[a].captured_at_ms)

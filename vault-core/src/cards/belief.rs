@@ -50,7 +50,7 @@ impl FacetBelief {
     /// half the leader's weight.
     pub fn contradicted(&self) -> bool {
         let mut w = self.weights.clone();
-        w.sort_by(|a, b| b.total_cmp(a));
+        crate::sort::sort_by(&mut w, |a, b| b.total_cmp(a));
         self.answers >= 2 && w.len() >= 2 && w[0] > 0.0 && w[1] >= 0.5 * w[0]
     }
 }

@@ -59,7 +59,7 @@ impl WaitHistory {
             return 12.0;
         };
         let mut recent: Vec<f64> = all.iter().rev().take(20).copied().collect();
-        recent.sort_by(f64::total_cmp);
+        crate::sort::sort_by(&mut recent, f64::total_cmp);
         recent[recent.len() / 2]
     }
 

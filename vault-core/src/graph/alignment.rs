@@ -119,7 +119,7 @@ impl KnowledgeGraph {
                     .copied()
                     .filter(|&n| self.graph[n].metrics.strength >= KNOWN)
                     .collect();
-                texts.sort_by(|&x, &y| {
+                crate::sort::sort_by(&mut texts, |&x, &y| {
                     self.graph[y]
                         .metrics
                         .strength
@@ -133,7 +133,7 @@ impl KnowledgeGraph {
                 }
             }
         }
-        out.sort_by(|&x, &y| {
+        crate::sort::sort_by(&mut out, |&x, &y| {
             let (nx, ny) = (&self.graph[x], &self.graph[y]);
             ny.metrics
                 .strength
@@ -288,7 +288,7 @@ fn staleness(
             });
         }
     }
-    nodes.sort_by(|x, y| {
+    crate::sort::sort_by(&mut nodes, |x, y| {
         (y.now - y.exported)
             .abs()
             .total_cmp(&(x.now - x.exported).abs())

@@ -136,7 +136,7 @@ impl KnowledgeGraph {
             })
             .collect();
         stats.after_as_of = records.len() - order.len();
-        order.sort_unstable_by(|&a, &b| {
+        crate::sort::sort_by(&mut order, |&a, &b| {
             let (ra, rb) = (&records[a], &records[b]);
             ra.captured_at_ms
                 .cmp(&rb.captured_at_ms)
@@ -213,7 +213,7 @@ impl KnowledgeGraph {
 
 /// Counts each pair of distinct nodes supported in one session once.
 fn flush(session: &mut Vec<NodeIndex>, pairs: &mut PairMap) {
-    session.sort_unstable();
+    crate::sort::sort(session);
     session.dedup();
     for (x, &a) in session.iter().enumerate() {
         for &c in &session[x + 1..] {
@@ -425,7 +425,7 @@ impl<'a> Builder<'a> {
             );
         }
         let mut co: Vec<(u64, u32)> = pairs.into_iter().collect();
-        co.sort_unstable();
+        crate::sort::sort(&mut co);
         for (key, n) in co {
             let a = NodeIndex::new((key >> 32) as usize);
             let c = NodeIndex::new((key & 0xffff_ffff) as usize);

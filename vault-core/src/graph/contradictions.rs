@@ -72,7 +72,7 @@ pub(crate) fn mark(kg: &mut KnowledgeGraph, lib: &Library) {
         if recent.len() < 2 {
             continue;
         }
-        recent.sort_unstable_by(|a, b| b.cmp(a));
+        crate::sort::sort_by(&mut recent, |a, b| b.cmp(a));
         recent.truncate(RECENT_ANSWERS);
         let mut per_value = vec![(0.0f64, 0u32); g.nodes.len()];
         for &(at, pos) in &recent {
@@ -80,7 +80,9 @@ pub(crate) fn mark(kg: &mut KnowledgeGraph, lib: &Library) {
             per_value[pos].1 += 1;
         }
         let mut order: Vec<usize> = (0..g.nodes.len()).filter(|&p| per_value[p].1 > 0).collect();
-        order.sort_by(|&a, &b| per_value[b].0.total_cmp(&per_value[a].0).then(a.cmp(&b)));
+        crate::sort::sort_by(&mut order, |&a, &b| {
+            per_value[b].0.total_cmp(&per_value[a].0).then(a.cmp(&b))
+        });
         if order.len() < 2 {
             continue;
         }
@@ -124,7 +126,7 @@ pub(crate) fn mark(kg: &mut KnowledgeGraph, lib: &Library) {
     }
     kg.contradictions = found.into_iter().map(|(_, c)| c).collect();
     // Most even splits first: those are the re-asks that settle the most.
-    kg.contradictions.sort_by(|a, b| {
+    crate::sort::sort_by(&mut kg.contradictions, |a, b| {
         b.severity
             .total_cmp(&a.severity)
             .then(b.last_answer_ms.cmp(&a.last_answer_ms))

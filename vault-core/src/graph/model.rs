@@ -286,7 +286,9 @@ impl KnowledgeGraph {
                 (&self.graph[other], e.weight())
             })
             .collect();
-        out.sort_by(|a, b| b.1.weight.total_cmp(&a.1.weight).then(a.0.id.cmp(&b.0.id)));
+        crate::sort::sort_by(&mut out, |a, b| {
+            b.1.weight.total_cmp(&a.1.weight).then(a.0.id.cmp(&b.0.id))
+        });
         out
     }
 
@@ -305,7 +307,9 @@ impl KnowledgeGraph {
                 agent: self.agent_name(e.agent).to_owned(),
             })
             .collect();
-        out.sort_by(|a, b| b.at_ms.cmp(&a.at_ms).then(a.record.cmp(&b.record)));
+        crate::sort::sort_by(&mut out, |a, b| {
+            b.at_ms.cmp(&a.at_ms).then(a.record.cmp(&b.record))
+        });
         out
     }
 

@@ -180,7 +180,7 @@ impl KnowledgeGraph {
             .nodes()
             .filter(|n| !n.is_dimension() && n.metrics.supports > 0)
             .collect();
-        with_support.sort_by(|a, b| {
+        crate::sort::sort_by(&mut with_support, |a, b| {
             b.metrics
                 .strength
                 .total_cmp(&a.metrics.strength)
@@ -252,7 +252,7 @@ impl KnowledgeGraph {
             }
         }
         for list in [&mut new_nodes, &mut up, &mut down] {
-            list.sort_by(|a, b| {
+            crate::sort::sort_by(list, |a, b| {
                 (b.after - b.before)
                     .abs()
                     .total_cmp(&(a.after - a.before).abs())

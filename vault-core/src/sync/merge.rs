@@ -88,7 +88,7 @@ impl<S: VaultStore> Vault<S> {
             by_id.entry(entry.id).or_default().push(entry);
         }
         for (_, mut entries) in by_id {
-            entries.sort_by_key(|e| e.hlc);
+            crate::sort::sort_by_key(&mut entries, |e| e.hlc);
             for entry in entries {
                 if let Err(error) = self.open(&entry) {
                     report.refused.push(RecordFailure {

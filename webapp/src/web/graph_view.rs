@@ -432,7 +432,7 @@ pub(super) async fn animate(n: usize, ms: i32) -> Vec<f64> {
         .unwrap_or_default();
     scene.dispose();
     let mut gaps: Vec<f64> = starts.windows(2).map(|w| w[1] - w[0]).collect();
-    gaps.sort_by(f64::total_cmp);
+    vault_core::sort::sort_by(&mut gaps, f64::total_cmp);
     gaps
 }
 

@@ -136,7 +136,9 @@ pub fn markdown_vault(kg: &KnowledgeGraph) -> Vec<(String, String)> {
                 })
                 .map(|(o, _)| *o)
                 .collect();
-            members.sort_by(|a, b| b.metrics.strength.total_cmp(&a.metrics.strength));
+            crate::sort::sort_by(&mut members, |a, b| {
+                b.metrics.strength.total_cmp(&a.metrics.strength)
+            });
             for o in members {
                 note.push_str(&format!(
                     "- {} ({:.2})\n",
