@@ -18,6 +18,7 @@ pub mod error;
 pub mod graph;
 pub mod header;
 pub mod hlc;
+mod join;
 pub mod record;
 pub mod sort;
 pub mod store;

@@ -332,9 +332,15 @@ impl<S: VaultStore> Vault<S> {
     pub async fn stored_entries(
         &self,
     ) -> Result<(Vec<StoredRecord>, Vec<RecordFailure>), VaultError> {
+        Self::scan_entries(&self.store).await
+    }
+
+    async fn scan_entries(
+        store: &S,
+    ) -> Result<(Vec<StoredRecord>, Vec<RecordFailure>), VaultError> {
         let mut entries = Vec::new();
         let mut failures = Vec::new();
-        for (key, bytes) in self.store.scan_records().await? {
+        for (key, bytes) in store.scan_records().await? {
             match StoredRecord::decode(&key, &bytes) {
                 Ok(s) => entries.push(s),
                 Err(e) => failures.push(RecordFailure {
@@ -348,7 +354,33 @@ impl<S: VaultStore> Vault<S> {
 
     /// Decrypts every live record. Damaged entries are listed in `failures`, never fatal.
     pub async fn list(&self) -> Result<Listing, VaultError> {
-        let (entries, mut failures) = self.stored_entries().await?;
+        let (entries, failures) = self.stored_entries().await?;
+        Ok(self.open_all(entries, failures))
+    }
+
+    /// Unlocks and lists in one go, for opening a dashboard: the passphrase's key derivation
+    /// (WebCrypto in browsers, which runs off the main thread) and the store's scan proceed at
+    /// the same time. Same errors as [`Vault::unlock`]; damaged entries are in the listing.
+    pub async fn unlock_listing(
+        store: S,
+        passphrase: &Passphrase,
+    ) -> Result<(Self, AuthSecret, Listing), VaultError> {
+        let header = Self::read_header(&store).await?;
+        let (unlocked, scanned) =
+            crate::join::join2(header.unlock(passphrase), Self::scan_entries(&store)).await;
+        let unlocked = unlocked?;
+        let (entries, failures) = scanned?;
+        let vault = Vault {
+            store,
+            header,
+            key: unlocked.vault_key,
+            clock: None,
+        };
+        let listing = vault.open_all(entries, failures);
+        Ok((vault, unlocked.auth_secret, listing))
+    }
+
+    fn open_all(&self, entries: Vec<StoredRecord>, mut failures: Vec<RecordFailure>) -> Listing {
         let mut records = Vec::with_capacity(entries.len());
         for stored in entries {
             match self.open(&stored) {
@@ -365,7 +397,7 @@ impl<S: VaultStore> Vault<S> {
                 .cmp(&b.captured_at_ms)
                 .then(a.id.cmp(&b.id))
         });
-        Ok(Listing { records, failures })
+        Listing { records, failures }
     }
 
     /// Changes not yet acknowledged by the sync server, oldest first.

@@ -41,6 +41,26 @@ fn create_unlock_and_read_back() {
 }
 
 #[test]
+fn unlock_listing_is_unlock_then_list() {
+    let (mut vault, store) = new_vault();
+    for i in 0..5 {
+        run(vault.put(&sample_record(i))).unwrap();
+    }
+    let (plain, auth) = run(Vault::unlock(store.clone(), &pass())).unwrap();
+    let want = run(plain.list()).unwrap();
+    let (joined, auth2, got) = run(Vault::unlock_listing(store.clone(), &pass())).unwrap();
+    assert_eq!(got.records, want.records);
+    assert_eq!(got.records.len(), 5);
+    assert!(got.failures.is_empty());
+    assert_eq!(auth.to_credential(), auth2.to_credential());
+    assert_eq!(run(joined.list()).unwrap().records, want.records);
+    let err = run(Vault::unlock_listing(store, &Passphrase::new("not it")))
+        .err()
+        .expect("a wrong passphrase opens nothing");
+    assert_eq!(err, VaultError::Crypto(CryptoError::WrongPassphrase));
+}
+
+#[test]
 fn wrong_passphrase_is_reported_as_such() {
     let (_, store) = new_vault();
     let err = run(Vault::unlock(

@@ -92,12 +92,13 @@ pub async fn unlock(username: &str, passphrase: &str) -> Result<Unlocked, AppErr
     let client = client()?;
     let cell = core();
     let mut guard = cell.lock().await;
-    let (vault, auth, session, joined) = if local.has_vault {
+    let (vault, auth, session, listing) = if local.has_vault {
         if let Some(owner) = local.username.filter(|u| u != username) {
             return Err(AppError::OtherAccount { local: owner });
         }
-        let (vault, auth) = Vault::unlock(store, &pass).await?;
-        (vault, auth, None, false)
+        // The key derivation and the scan of every entry overlap.
+        let (vault, auth, listing) = Vault::unlock_listing(store, &pass).await?;
+        (vault, auth, None, Some(listing))
     } else {
         let (session, header) = client
             .login_with_passphrase(username, &pass, DEVICE)
@@ -108,8 +109,9 @@ pub async fn unlock(username: &str, passphrase: &str) -> Result<Unlocked, AppErr
             })?;
         let (vault, auth) = Vault::join(store, header, &pass).await?;
         browser::set_pref(PREF_USER, Some(username));
-        (vault, auth, Some(session), true)
+        (vault, auth, Some(session), None)
     };
+    let joined = listing.is_none();
     let snapshots = match vault.store().get_meta(snapshots::META_KEY).await? {
         Some(bytes) => snapshots::open(vault.session_key(), &bytes),
         None => Vec::new(),
@@ -126,7 +128,10 @@ pub async fn unlock(username: &str, passphrase: &str) -> Result<Unlocked, AppErr
         // Nothing to show before the first pull.
         round(&mut c).await?;
     }
-    let listing = c.vault.list().await?;
+    let listing = match listing {
+        Some(listing) => listing,
+        None => c.vault.list().await?,
+    };
     *guard = Some(c);
     Ok(Unlocked {
         username: username.to_owned(),
