@@ -474,10 +474,10 @@ async function benchmarks() {
       // The layout at 2,000 nodes, in this browser: ms per tick (a frame runs ticks for 7 ms).
       runs.tick2000 = await p.evaluate(async () => (await import('/pkg/selfos_webapp.js')).layout_tick_ms(2000));
       // Drawing 2,000 nodes (rasterized), still and as while moving, and the slowest kind of
-      // frame (a moving drawing plus the layout's budget for it).
+      // frame (that moving drawing plus the layout's budget it leaves).
       runs.drawStill2000 = await p.evaluate(async (w) => (await import(w)).graph_draw_ms(2000, false), '/pkg/selfos_webapp.js');
       runs.draw2000 = await p.evaluate(async (w) => (await import(w)).graph_draw_ms(2000, true), '/pkg/selfos_webapp.js');
-      runs.frame2000 = await p.evaluate(async (w) => (await import(w)).graph_frame_ms(2000), '/pkg/selfos_webapp.js');
+      runs.frame2000 = await p.evaluate(async ([w, d]) => (await import(w)).graph_frame_ms(d), ['/pkg/selfos_webapp.js', runs.draw2000]);
       // The real animation loop for 4 s on a fresh 2,000-node layout: intervals between frames.
       runs.gaps2000 = await p.evaluate(async (w) => Array.from(await (await import(w)).graph_animation_gaps(2000, 4000)), '/pkg/selfos_webapp.js');
     }

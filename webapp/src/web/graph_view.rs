@@ -356,26 +356,26 @@ fn draw(s: &Scene, canvas: &HtmlCanvasElement, dark: bool, fast: bool) {
     );
 }
 
+/// A 1280×800 canvas attached to the page for the benchmark hooks (they remove it).
+fn bench_canvas() -> Option<HtmlCanvasElement> {
+    let document = web_sys::window()?.document()?;
+    let canvas: HtmlCanvasElement = document.create_element("canvas").ok()?.dyn_into().ok()?;
+    let _ = canvas.set_attribute(
+        "style",
+        "width:1280px;height:800px;position:fixed;left:0;top:0",
+    );
+    document.body()?.append_child(&canvas).ok()?;
+    Some(canvas)
+}
+
 /// Benchmark hook: mean milliseconds to draw one frame of a profile-shaped graph of `n` nodes
 /// (every node visible, fitted) on a 1280×800 canvas at this device's pixel ratio, after the
 /// layout has settled for 300 ticks, rasterizing included (a pixel is read back). `fast`:
 /// as frames are drawn while the picture moves ([`FAST_DRAW_EDGES`]), else the still picture.
 pub(super) fn draw_ms(n: usize, frames: u32, fast: bool) -> f64 {
-    let document = web_sys::window().and_then(|w| w.document());
-    let Some(canvas) = document
-        .clone()
-        .and_then(|d| d.create_element("canvas").ok())
-        .and_then(|c| c.dyn_into::<HtmlCanvasElement>().ok())
-    else {
+    let Some(canvas) = bench_canvas() else {
         return f64::NAN;
     };
-    let _ = canvas.set_attribute(
-        "style",
-        "width:1280px;height:800px;position:fixed;left:0;top:0",
-    );
-    if let Some(body) = document.and_then(|d| d.body()) {
-        let _ = body.append_child(&canvas);
-    }
     let mut scene = Scene::from_drawing(Drawing::sample(n), None);
     for _ in 0..300 {
         scene.layout.tick();
@@ -403,21 +403,9 @@ pub(super) fn draw_ms(n: usize, frames: u32, fast: bool) -> f64 {
 /// profile-shaped graph of `n` nodes on a 1280×800 canvas, and returns the intervals between
 /// frame starts, sorted (60 frames per second is 16.7 ms; a longer one is a dropped frame).
 pub(super) async fn animate(n: usize, ms: i32) -> Vec<f64> {
-    let document = web_sys::window().and_then(|w| w.document());
-    let Some(canvas) = document
-        .clone()
-        .and_then(|d| d.create_element("canvas").ok())
-        .and_then(|c| c.dyn_into::<HtmlCanvasElement>().ok())
-    else {
+    let Some(canvas) = bench_canvas() else {
         return Vec::new();
     };
-    let _ = canvas.set_attribute(
-        "style",
-        "width:1280px;height:800px;position:fixed;left:0;top:0",
-    );
-    if let Some(body) = document.and_then(|d| d.body()) {
-        let _ = body.append_child(&canvas);
-    }
     let mut s = Scene::from_drawing(Drawing::sample(n), None);
     s.frame_starts = Some(Vec::new());
     let scene = StoredValue::new_local(s);
@@ -436,11 +424,10 @@ pub(super) async fn animate(n: usize, ms: i32) -> Vec<f64> {
     gaps
 }
 
-/// Benchmark hook: the cost of the slowest kind of frame at `n` nodes, a frame while the
-/// layout moves: the layout's budget after a fast drawing, plus that drawing.
-pub(super) fn frame_ms(n: usize) -> f64 {
-    let draw = draw_ms(n, 60, true);
-    draw + layout_budget(draw)
+/// The cost of the slowest kind of frame, a frame while the layout moves: a moving drawing
+/// that took `draw_ms` (from [`draw_ms`] with `fast`), plus the layout budget it leaves.
+pub(super) fn frame_ms(draw_ms: f64) -> f64 {
+    draw_ms + layout_budget(draw_ms)
 }
 
 /// The animation loop: layout ticks within the budget, then a redraw when anything moved.
