@@ -107,11 +107,8 @@ pub fn lint_firefox(tc: &Toolchain) -> Result<()> {
 
 /// `node tests/extension/e2e.mjs [--bench]` against `dist/chrome`.
 pub fn e2e_cmd(tc: &Toolchain, bench: bool) -> Command {
-    let mut c = Command::new("node");
-    c.arg(root().join("tests/extension/e2e.mjs"))
-        .env("SELFOS_NODE_MODULES", &tc.node_modules)
-        .env("SELFOS_EXTENSION", dir("chrome"))
-        .current_dir(root());
+    let mut c = tc.node_suite("extension/e2e.mjs");
+    c.env("SELFOS_EXTENSION", dir("chrome"));
     if bench {
         c.arg("--bench");
     }

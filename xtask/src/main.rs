@@ -198,12 +198,9 @@ fn test(extra: &[String]) -> Result<()> {
 
 /// `tests/product/e2e.mjs`: the extension and the web app against one server.
 fn product_e2e_cmd(tc: &tools::Toolchain) -> std::process::Command {
-    let mut c = std::process::Command::new("node");
-    c.arg(root().join("tests/product/e2e.mjs"))
-        .env("SELFOS_NODE_MODULES", &tc.node_modules)
-        .env("SELFOS_EXTENSION", extension::dir("chrome"))
-        .env("SELFOS_WEBAPP", webapp::dir())
-        .current_dir(root());
+    let mut c = tc.node_suite("product/e2e.mjs");
+    c.env("SELFOS_EXTENSION", extension::dir("chrome"))
+        .env("SELFOS_WEBAPP", webapp::dir());
     c
 }
 

@@ -100,6 +100,16 @@ impl Toolchain {
         })
     }
 
+    /// `node tests/<script>` from the workspace root with playwright-core reachable: a browser
+    /// end-to-end suite (they take their other inputs from `SELFOS_*` variables).
+    pub fn node_suite(&self, script: &str) -> Command {
+        let mut c = Command::new("node");
+        c.arg(crate::root().join("tests").join(script))
+            .env("SELFOS_NODE_MODULES", &self.node_modules)
+            .current_dir(crate::root());
+        c
+    }
+
     /// A cargo command that runs wasm-bindgen-test suites in headless Chromium.
     pub fn browser_cargo_cmd(&self, args: &[&str]) -> Command {
         let mut c = cmd::cargo_cmd(args);

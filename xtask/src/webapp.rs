@@ -69,11 +69,8 @@ fn gz(path: &Path) -> PathBuf {
 
 /// `tests/webapp/e2e.mjs` (with `--bench`, its benchmarks) against `dist/webapp`.
 pub fn e2e_cmd(tc: &Toolchain, bench: bool) -> Command {
-    let mut c = Command::new("node");
-    c.arg(root().join("tests/webapp/e2e.mjs"))
-        .env("SELFOS_NODE_MODULES", &tc.node_modules)
-        .env("SELFOS_WEBAPP", dir())
-        .current_dir(root());
+    let mut c = tc.node_suite("webapp/e2e.mjs");
+    c.env("SELFOS_WEBAPP", dir());
     if bench {
         c.arg("--bench");
     }
