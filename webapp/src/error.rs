@@ -32,6 +32,8 @@ pub enum AppError {
     Vault(String),
     #[error("The browser refused: {0}")]
     Browser(String),
+    #[error("Part of SelfOS could not be downloaded from the server. Check the connection and try again; your data is safe.")]
+    NotDownloaded,
 }
 
 impl From<VaultError> for AppError {
@@ -77,6 +79,7 @@ impl AppError {
             AppError::Sync(_) => "sync",
             AppError::Vault(_) => "vault",
             AppError::Browser(_) => "browser",
+            AppError::NotDownloaded => "not_downloaded",
         }
     }
 }

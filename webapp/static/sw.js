@@ -1,7 +1,10 @@
-// Offline cache for the app shell: network first (so a new build arrives on the next visit),
-// the cached copy when the server cannot be reached. The API is never cached.
-const CACHE = 'selfos-webapp-v1';
-const SHELL = ['/', '/index.html', '/app.css', '/boot.js', '/pkg/selfos_webapp.js', '/pkg/selfos_webapp_bg.wasm'];
+// Offline cache for the app: network first (so a new build arrives on the next visit), the
+// cached copy when the server cannot be reached. The shell is cached at install; the views'
+// modules (pkg/split_*.wasm, pkg/chunk_*.wasm) as the app fetches them, which it does in the
+// background after the overview is shown. The API is never cached.
+const CACHE = 'selfos-webapp-v2';
+const SHELL = ['/index.html', '/app.css', '/boot.js', '/pkg/selfos_webapp.js', '/pkg/__wasm_split.js', '/pkg/selfos_webapp_bg.wasm'];
+const cacheable = (path) => SHELL.includes(path) || /^\/pkg\/[\w.-]+\.(wasm|js)$/.test(path);
 
 self.addEventListener('install', (e) => {
   e.waitUntil(caches.open(CACHE).then((c) => c.addAll(SHELL)).then(() => self.skipWaiting()));
@@ -13,12 +16,13 @@ self.addEventListener('activate', (e) => {
 self.addEventListener('fetch', (e) => {
   const url = new URL(e.request.url);
   if (e.request.method !== 'GET' || url.origin !== self.location.origin || url.pathname.startsWith('/api/')) return;
-  const shell = e.request.mode === 'navigate' ? '/index.html' : url.pathname;
+  const key = e.request.mode === 'navigate' ? '/index.html' : url.pathname;
+  if (!cacheable(key)) return;
   e.respondWith(fetch(e.request).then((r) => {
-    if (r.ok && SHELL.includes(shell)) {
+    if (r.ok) {
       const copy = r.clone();
-      caches.open(CACHE).then((c) => c.put(shell, copy));
+      caches.open(CACHE).then((c) => c.put(key, copy));
     }
     return r;
-  }).catch(() => caches.match(shell).then((r) => r || Response.error())));
+  }).catch(() => caches.match(key).then((r) => r || Response.error())));
 });

@@ -22,7 +22,7 @@ usage: cargo xtask <command>
 
   run     install what is missing, build everything, start the product on its embedded defaults
   test    install what is missing and run every test (native, and wasm in headless Chromium)
-  dist    build the release artifacts into dist/
+  dist    build the release artifacts into dist/ (`dist webapp`: only the web app)
   bench   run the benchmarks; writes target/bench/report.json and report.md
   setup   only install what the other commands need";
 
@@ -31,7 +31,7 @@ fn main() -> ExitCode {
     let outcome = match args.first().map(String::as_str) {
         Some("run") => run(),
         Some("test") => test(&args[1..]),
-        Some("dist") => dist(),
+        Some("dist") => dist(args.get(1).map(String::as_str)),
         Some("bench") => bench::bench(),
         Some("setup") => tools::Toolchain::ensure(tools::Need::bench()).map(|_| ()),
         Some("-h" | "--help" | "help") => {
@@ -234,15 +234,21 @@ fn independent_format_check() -> Result<()> {
     )
 }
 
-fn dist() -> Result<()> {
+fn dist(only: Option<&str>) -> Result<()> {
     let tc = tools::Toolchain::ensure(tools::Need::build())?;
-    let built = extension::build(&tc)?;
-    let zips = step("zip both for store upload", extension::zip_all)?;
     let web = webapp::build(&tc)?;
     println!(
-        "\ndist/webapp: the web app; {} bytes of wasm ({} gzipped), {} bytes gzipped on a first visit.",
-        web.wasm_bytes, web.wasm_gz_bytes, web.first_visit_gz_bytes
+        "\ndist/webapp: the web app; main module {} bytes of wasm ({} gzipped), {} bytes gzipped \
+         on a first visit; the other views' chunks {} bytes gzipped.",
+        web.wasm_bytes, web.wasm_gz_bytes, web.first_visit_gz_bytes, web.chunks_gz_bytes
     );
+    match only {
+        None => {}
+        Some("webapp") => return Ok(()),
+        Some(other) => return Err(format!("`dist {other}`: the only part is `webapp`")),
+    }
+    let built = extension::build(&tc)?;
+    let zips = step("zip both for store upload", extension::zip_all)?;
     println!(
         "\ndist/chrome and dist/firefox: unpacked extensions (load either as it is).\n\
          Rust/WASM module: {} bytes ({} gzipped); host-page script: {} bytes gzipped.\n\

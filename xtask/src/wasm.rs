@@ -1,6 +1,6 @@
 //! The browser build pipeline: cargo (wasm32, size profile) -> wasm-bindgen -> wasm-opt.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::cmd::{self, step, Result};
@@ -14,47 +14,125 @@ pub struct WebBuild {
 /// Builds `krate` for the browser into `out_dir` (ES module + optimized `.wasm`).
 pub fn build_web(tc: &Toolchain, krate: &str, out_dir: &Path) -> Result<WebBuild> {
     step(&format!("build {krate} for the browser"), || {
-        cmd::cargo(&[
-            "build",
-            "-p",
-            krate,
-            "--target",
-            "wasm32-unknown-unknown",
-            "--profile",
-            "wasm-release",
-        ])?;
+        cmd::cargo(&wasm_build_args(krate, "build"))?;
         let stem = krate.replace('-', "_");
-        let input = crate::root().join(format!(
-            "target/wasm32-unknown-unknown/wasm-release/{stem}.wasm"
-        ));
-        cmd::status(
-            Command::new(&tc.wasm_bindgen)
-                .args(["--target", "web", "--no-typescript", "--out-dir"])
-                .arg(out_dir)
-                .arg(&input),
-        )?;
-        let wasm = out_dir.join(format!("{stem}_bg.wasm"));
-        cmd::status(
-            Command::new(&tc.wasm_opt)
-                .args([
-                    "-Oz",
-                    "--enable-bulk-memory",
-                    "--enable-nontrapping-float-to-int",
-                    "--enable-reference-types",
-                    "--enable-sign-ext",
-                    "--enable-mutable-globals",
-                    "--enable-multivalue",
-                    "-o",
-                ])
-                .arg(&wasm)
-                .arg(&wasm),
-        )?;
-        let wasm_bytes = std::fs::metadata(&wasm).map_err(|e| e.to_string())?.len();
-        Ok(WebBuild {
-            wasm_bytes,
-            wasm_gz_bytes: gzipped_len(&wasm)?,
-        })
+        bindgen_and_optimize(tc, &linked(&stem), out_dir, &stem, &[])
     })
+}
+
+/// What [`build_split`] produced: the main module and the chunks it loads on demand.
+pub struct SplitBuild {
+    pub main: WebBuild,
+    /// The chunk files (`*.wasm`, optimized) and their loader `__wasm_split.js`, in `out_dir`.
+    pub chunks: Vec<PathBuf>,
+}
+
+/// Like [`build_web`], for a crate with `wasm_split` split points: the linked module keeps
+/// its relocations (`--emit-relocs`), `wasm-split` cuts it into a main module and one chunk
+/// per split point (plus shared chunks), wasm-bindgen processes the main module, and
+/// wasm-opt optimizes every piece. The chunks import the main module's memory and table
+/// through `__wasm_split.js`, which imports `initSync` from the main module's script.
+pub fn build_split(tc: &Toolchain, krate: &str, out_dir: &Path) -> Result<SplitBuild> {
+    step(&format!("build {krate} for the browser, split"), || {
+        let mut args = wasm_build_args(krate, "rustc");
+        args.extend(["--lib", "--", "-C", "link-arg=--emit-relocs"]);
+        cmd::cargo(&args)?;
+        let stem = krate.replace('-', "_");
+        let input = std::fs::read(linked(&stem)).map_err(|e| e.to_string())?;
+        let split_dir = crate::root()
+            .join("target/wasm")
+            .join(format!("{krate}-split"));
+        let _ = std::fs::remove_dir_all(&split_dir);
+        let main_in = split_dir.join(format!("{stem}.wasm"));
+        let main_module = format!("./{stem}.js");
+        let split = wasm_split_cli_support::transform({
+            let mut o = wasm_split_cli_support::Options::new(&input);
+            o.output_dir = &split_dir;
+            o.main_out_path = &main_in;
+            o.main_module = &main_module;
+            o.link_name = "./__wasm_split.js";
+            o
+        })
+        .map_err(|e| format!("wasm-split: {e:#}"))?;
+        // The chunks import the function table from the main module: keep its export.
+        let main = bindgen_and_optimize(tc, &main_in, out_dir, &stem, &["--keep-lld-exports"])?;
+        let mut chunks = vec![copy_into(&split_dir.join("__wasm_split.js"), out_dir)?];
+        for chunk in &split.split_modules {
+            let to = copy_into(chunk, out_dir)?;
+            optimize(tc, &to)?;
+            chunks.push(to);
+        }
+        Ok(SplitBuild { main, chunks })
+    })
+}
+
+fn wasm_build_args<'a>(krate: &'a str, verb: &'a str) -> Vec<&'a str> {
+    vec![
+        verb,
+        "-p",
+        krate,
+        "--target",
+        "wasm32-unknown-unknown",
+        "--profile",
+        "wasm-release",
+    ]
+}
+
+/// The module the linker wrote for `stem` (a crate name with `_`).
+fn linked(stem: &str) -> PathBuf {
+    crate::root().join(format!(
+        "target/wasm32-unknown-unknown/wasm-release/{stem}.wasm"
+    ))
+}
+
+fn copy_into(file: &Path, dir: &Path) -> Result<PathBuf> {
+    let to = dir.join(file.file_name().unwrap_or_default());
+    cmd::copy(file, &to)?;
+    Ok(to)
+}
+
+/// wasm-bindgen (`--target web`) then wasm-opt: `out_dir/{stem}.js` and `{stem}_bg.wasm`.
+fn bindgen_and_optimize(
+    tc: &Toolchain,
+    input: &Path,
+    out_dir: &Path,
+    stem: &str,
+    extra: &[&str],
+) -> Result<WebBuild> {
+    cmd::status(
+        Command::new(&tc.wasm_bindgen)
+            .args(["--target", "web", "--no-typescript", "--out-name", stem])
+            .args(extra)
+            .arg("--out-dir")
+            .arg(out_dir)
+            .arg(input),
+    )?;
+    let wasm = out_dir.join(format!("{stem}_bg.wasm"));
+    optimize(tc, &wasm)?;
+    let wasm_bytes = std::fs::metadata(&wasm).map_err(|e| e.to_string())?.len();
+    Ok(WebBuild {
+        wasm_bytes,
+        wasm_gz_bytes: gzipped_len(&wasm)?,
+    })
+}
+
+/// `wasm-opt -Oz` in place, with the features wasm-bindgen's output uses.
+fn optimize(tc: &Toolchain, wasm: &Path) -> Result<()> {
+    cmd::status(
+        Command::new(&tc.wasm_opt)
+            .args([
+                "-Oz",
+                "--enable-bulk-memory",
+                "--enable-nontrapping-float-to-int",
+                "--enable-reference-types",
+                "--enable-sign-ext",
+                "--enable-mutable-globals",
+                "--enable-multivalue",
+                "-o",
+            ])
+            .arg(wasm)
+            .arg(wasm),
+    )
 }
 
 /// Size of a file after `gzip -9`.

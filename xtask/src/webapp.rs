@@ -1,7 +1,9 @@
 //! Assembles the companion web app into `dist/webapp/`, which `selfos serve` serves at `/`
 //! (`SELFOS_WEBAPP`, default `dist/webapp`): `index.html`, `boot.js`, `app.css`, `sw.js`
-//! (offline cache) and `pkg/` (wasm-bindgen output, optimized by wasm-opt). Every file also
-//! gets a `.gz` twin, which the server sends to browsers that accept gzip.
+//! (offline cache) and `pkg/`: the wasm-bindgen output (optimized by wasm-opt) for the main
+//! module, which holds the unlock screen and the overview, and the chunks the other views load
+//! on demand with their loader `__wasm_split.js` (see `webapp/src/web/lazy.rs`). Every file
+//! also gets a `.gz` twin, which the server sends to browsers that accept gzip.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -13,10 +15,14 @@ use crate::wasm;
 
 /// What the build produced, for the summary and the benchmarks.
 pub struct Built {
+    /// The main module (unlock and overview).
     pub wasm_bytes: u64,
     pub wasm_gz_bytes: u64,
-    /// Gzipped bytes of everything a first visit downloads (page, script, style, module).
+    /// Gzipped bytes of what a first visit needs to show the overview (page, scripts, style,
+    /// main module); the views' chunks come after it.
     pub first_visit_gz_bytes: u64,
+    /// Gzipped bytes of the chunks the other views load on demand, all of them.
+    pub chunks_gz_bytes: u64,
 }
 
 pub fn dir() -> PathBuf {
@@ -27,7 +33,7 @@ pub fn dir() -> PathBuf {
 pub fn build(tc: &Toolchain) -> Result<Built> {
     let pkg = root().join("target/wasm/selfos-webapp");
     let _ = std::fs::remove_dir_all(&pkg);
-    let out = wasm::build_web(tc, "selfos-webapp", &pkg)?;
+    let out = wasm::build_split(tc, "selfos-webapp", &pkg)?;
     step("assemble dist/webapp", || {
         let dir = dir();
         let _ = std::fs::remove_dir_all(&dir);
@@ -45,18 +51,29 @@ pub fn build(tc: &Toolchain) -> Result<Built> {
             cmd::copy(&pkg.join(name), &to)?;
             files.push(to);
         }
-        let mut first_visit = 0;
-        for f in &files {
+        let mut chunks = Vec::new();
+        for chunk in &out.chunks {
+            let to = dir.join("pkg").join(chunk.file_name().unwrap_or_default());
+            cmd::copy(chunk, &to)?;
+            chunks.push(to);
+        }
+        let (mut first_visit, mut chunks_gz) = (0, 0);
+        for f in files.iter().chain(&chunks) {
             cmd::status(Command::new("gzip").args(["-9", "-k", "-f", "-n"]).arg(f))?;
+            let len = std::fs::metadata(gz(f)).map_err(|e| e.to_string())?.len();
             let name = f.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-            if name != "sw.js" {
-                first_visit += std::fs::metadata(gz(f)).map_err(|e| e.to_string())?.len();
+            if name.ends_with(".wasm") && chunks.contains(f) {
+                chunks_gz += len;
+            } else if name != "sw.js" {
+                // The loader script is imported by the main module's script: first visit.
+                first_visit += len;
             }
         }
         Ok(Built {
-            wasm_bytes: out.wasm_bytes,
-            wasm_gz_bytes: out.wasm_gz_bytes,
+            wasm_bytes: out.main.wasm_bytes,
+            wasm_gz_bytes: out.main.wasm_gz_bytes,
             first_visit_gz_bytes: first_visit,
+            chunks_gz_bytes: chunks_gz,
         })
     })
 }

@@ -128,28 +128,36 @@ pub fn App() -> impl IntoView {
     let _ = window_event_listener(leptos::ev::popstate, move |_| {
         ctx.view.set(View::from_path(&browser::path()));
     });
-    // Sync every five minutes while unlocked.
-    let _ = set_interval_with_handle(
-        move || {
-            if ctx.profile.with_untracked(Option::is_some) {
-                ctx.sync_soon();
-            }
-        },
-        std::time::Duration::from_secs(300),
-    );
     view! {
         <Show
             when=move || ctx.profile.with(Option::is_some)
             fallback=|| view! { <super::unlock::UnlockScreen/> }
         >
-            <Shell/>
+            <super::lazy::Unlocked/>
         </Show>
     }
+}
+
+/// The unlocked app: header, status lines and the current view. It lives in the vault's
+/// module (see `lazy`), which is loaded by the time a profile exists.
+pub fn shell() -> AnyView {
+    view! { <Shell/> }.into_any()
 }
 
 #[component]
 fn Shell() -> impl IntoView {
     let ctx = ctx();
+    // Sync every five minutes while unlocked.
+    let every =
+        set_interval_with_handle(move || ctx.sync_soon(), std::time::Duration::from_secs(300)).ok();
+    on_cleanup(move || {
+        if let Some(handle) = every {
+            handle.clear();
+        }
+    });
+    // Once the first view is on screen and the browser is idle, fetch the other views'
+    // modules: switching views is then instant, and they are cached for offline use.
+    request_animation_frame(|| request_idle_callback(super::lazy::prefetch));
     view! {
         <a class="skip" href="#main">"Skip to content"</a>
         <header class="top">
@@ -174,11 +182,7 @@ fn Shell() -> impl IntoView {
         <main id="main" tabindex="-1">
             {move || match ctx.view.get() {
                 View::Overview => view! { <super::overview::Overview/> }.into_any(),
-                View::Graph => view! { <super::graph_view::GraphView/> }.into_any(),
-                View::Timeline => view! { <super::timeline::Timeline/> }.into_any(),
-                View::Data => view! { <super::data_view::DataView/> }.into_any(),
-                View::Export => view! { <super::export_view::ExportView/> }.into_any(),
-                View::Settings => view! { <super::settings_view::SettingsView/> }.into_any(),
+                other => super::lazy::view_of(other),
             }}
         </main>
     }

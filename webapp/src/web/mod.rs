@@ -7,6 +7,7 @@ mod charts;
 mod data_view;
 mod export_view;
 mod graph_view;
+mod lazy;
 mod overview;
 mod session;
 mod settings_view;
@@ -25,24 +26,16 @@ pub fn start() {
 /// Benchmark hook (`tests/webapp/e2e.mjs --bench`): mean milliseconds per layout tick, in
 /// this browser, for a profile-shaped graph of `n` nodes (after 20 warm-up ticks).
 #[wasm_bindgen]
-pub fn layout_tick_ms(n: usize) -> f64 {
-    let mut l = crate::layout::Layout::new(n, &crate::layout::sample(n));
-    for _ in 0..20 {
-        l.tick();
-    }
-    let t = browser::perf_now();
-    for _ in 0..40 {
-        l.tick();
-    }
-    (browser::perf_now() - t) / 40.0
+pub async fn layout_tick_ms(n: usize) -> Result<f64, JsError> {
+    lazy::layout_tick_ms(n).await.map_err(not_loaded)
 }
 
 /// Benchmark hook (`tests/webapp/e2e.mjs --bench`): mean milliseconds to draw one frame of
 /// the graph view with `n` nodes on a 1280×800 canvas, as while it moves (`fast`) or still
 /// (see `graph_view::draw_ms`).
 #[wasm_bindgen]
-pub fn graph_draw_ms(n: usize, fast: bool) -> f64 {
-    graph_view::draw_ms(n, 60, fast)
+pub async fn graph_draw_ms(n: usize, fast: bool) -> Result<f64, JsError> {
+    lazy::graph_draw_ms(n, fast).await.map_err(not_loaded)
 }
 
 /// Benchmark hook: the slowest kind of animation frame, given what a moving drawing cost
@@ -55,6 +48,13 @@ pub fn graph_frame_ms(draw_ms: f64) -> f64 {
 /// Benchmark hook: the real animation loop on a fresh layout of `n` nodes for `ms`
 /// milliseconds; resolves to the sorted intervals between frames (see `graph_view::animate`).
 #[wasm_bindgen]
-pub async fn graph_animation_gaps(n: usize, ms: i32) -> Vec<f64> {
-    graph_view::animate(n, ms).await
+pub async fn graph_animation_gaps(n: usize, ms: i32) -> Result<Vec<f64>, JsError> {
+    Ok(lazy::graph_animation(n, ms)
+        .await
+        .map_err(not_loaded)?
+        .await)
+}
+
+fn not_loaded(_: lazy::LoadFailed) -> JsError {
+    JsError::new("the graph view's module could not be loaded")
 }

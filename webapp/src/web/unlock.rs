@@ -7,10 +7,12 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::app::ctx;
+use super::app::{ctx, Ctx};
 use super::browser;
+use super::lazy;
 use super::session::{self, LocalState};
 use crate::profile::Profile;
+use crate::AppError;
 
 #[component]
 pub fn UnlockScreen() -> impl IntoView {
@@ -41,26 +43,13 @@ pub fn UnlockScreen() -> impl IntoView {
         error.set(None);
         let (u, p) = (username.get_untracked(), passphrase.get_untracked());
         spawn_local(async move {
-            match session::unlock(&u, &p).await {
-                Ok(done) => {
-                    browser::mark("unlocked", &done.records.len().to_string());
-                    let profile = Profile::build(done.records, browser::now_ms(), done.snapshots);
-                    browser::mark("built", "profile");
-                    passphrase.set(String::new());
-                    ctx.username.set(done.username);
-                    if done.damaged > 0 {
-                        ctx.note.set(Some(format!(
-                            "{} stored entries could not be opened (damaged) and are left out.",
-                            done.damaged
-                        )));
-                    }
-                    ctx.profile.set(Some(Arc::new(profile)));
-                    if done.joined {
-                        ctx.sync.update(|s| s.last_ok_ms = Some(browser::now_ms()));
-                    } else {
-                        ctx.sync_soon();
-                    }
-                }
+            let opened = match lazy::open_vault(ctx, u, p).await {
+                Ok(opening) => opening.await,
+                Err(e) => Err(e.into()),
+            };
+            match opened {
+                // The form is gone by now (the shell replaced it); forget the passphrase anyway.
+                Ok(()) => drop(passphrase.try_set(String::new())),
                 Err(e) => {
                     browser::mark("error", e.code());
                     error.set(Some(e.to_string()));
@@ -72,7 +61,10 @@ pub fn UnlockScreen() -> impl IntoView {
     let has_vault = move || local.with(|l| l.as_ref().is_some_and(|l| l.has_vault));
     view! {
         <main class="unlock" id="unlock-screen">
-            <form id="unlock-form" class="card" on:submit=submit aria-describedby="unlock-help">
+            // The vault's code (keys, sync, the profile) is not in the first download: fetch it
+            // as soon as the person starts on the form, so it is there when they submit.
+            <form id="unlock-form" class="card" on:submit=submit aria-describedby="unlock-help"
+                on:focusin=move |_| lazy::preload_vault()>
                 <h1><span class="brand">"Self" <b>"OS"</b></span></h1>
                 <p id="unlock-help" class="muted">
                     {move || if has_vault() {
@@ -103,4 +95,27 @@ pub fn UnlockScreen() -> impl IntoView {
             </form>
         </main>
     }
+}
+
+/// Opens the vault with the form's credentials (see `session::unlock`) and shows it: builds
+/// the profile, installs it in `ctx`, and starts the first sync. Runs in the vault's module.
+pub async fn open(ctx: Ctx, username: String, passphrase: String) -> Result<(), AppError> {
+    let done = session::unlock(&username, &passphrase).await?;
+    browser::mark("unlocked", &done.records.len().to_string());
+    let profile = Profile::build(done.records, browser::now_ms(), done.snapshots);
+    browser::mark("built", "profile");
+    ctx.username.set(done.username);
+    if done.damaged > 0 {
+        ctx.note.set(Some(format!(
+            "{} stored entries could not be opened (damaged) and are left out.",
+            done.damaged
+        )));
+    }
+    ctx.profile.set(Some(Arc::new(profile)));
+    if done.joined {
+        ctx.sync.update(|s| s.last_ok_ms = Some(browser::now_ms()));
+    } else {
+        ctx.sync_soon();
+    }
+    Ok(())
 }

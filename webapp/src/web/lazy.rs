@@ -1,0 +1,201 @@
+//! What the first visit does not download: the code behind split points, loaded on demand.
+//!
+//! A first visit should download only what it takes to show the sign-in form. Everything
+//! else sits behind split points: `xtask` cuts the linked module at the functions marked
+//! `#[wasm_split(name)]` here (the `wasm_split_helpers` protocol Leptos uses for `#[lazy]`),
+//! so each split's code, and whatever only it uses, lands in its own `.wasm` file that
+//! shares the main module's memory and function table; code two splits share goes into a
+//! chunk both load. Calling a split function the first time fetches and instantiates its
+//! files; later calls are plain calls.
+//!
+//! - `vault`: opening the vault (keys, IndexedDB records, sync), the profile, the app's
+//!   shell and the overview. The form asks for it when the person starts on it
+//!   ([`preload_vault`]), so it has usually arrived by the time they submit.
+//! - `graph`, `timeline`, `data`, `export`, `settings`: one view each, fetched in the
+//!   background once the first view is on screen ([`prefetch`]), which also puts them in
+//!   the offline cache, or when opened, whichever comes first.
+//!
+//! Split functions return a render function or a boxed future rather than a view, so the
+//! loaded result is a value a [`LocalResource`] can hold. Loading is `fallible`: a file that
+//! cannot be fetched (offline before it was ever cached) becomes a message with a retry
+//! button instead of aborting the module, and a retry fetches afresh.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos::wasm_split::{wasm_split, SplitLoaderError};
+
+use super::app::Ctx;
+use super::browser;
+use crate::routes::View;
+use crate::AppError;
+
+/// A split's module could not be fetched or instantiated.
+#[derive(Debug, Clone, Copy)]
+pub struct LoadFailed;
+
+impl From<SplitLoaderError> for LoadFailed {
+    fn from(_: SplitLoaderError) -> Self {
+        LoadFailed
+    }
+}
+
+impl From<LoadFailed> for AppError {
+    fn from(_: LoadFailed) -> Self {
+        AppError::NotDownloaded
+    }
+}
+
+/// Renders a loaded view.
+pub type Render = fn() -> AnyView;
+
+/// Work that runs in a split's module.
+pub type Task<T> = Pin<Box<dyn Future<Output = T>>>;
+
+// ---- vault: opening the vault, the shell and the overview -------------------------------
+
+#[wasm_split(vault, fallible, wasm_split_path = ::leptos::wasm_split)]
+pub fn open_vault(
+    ctx: Ctx,
+    username: String,
+    passphrase: String,
+) -> Result<Task<Result<(), AppError>>, LoadFailed> {
+    Ok(Box::pin(super::unlock::open(ctx, username, passphrase)))
+}
+
+#[wasm_split(vault, fallible, wasm_split_path = ::leptos::wasm_split)]
+fn shell() -> Result<Render, LoadFailed> {
+    Ok(super::app::shell)
+}
+
+/// Starts fetching the vault's module (once; a failed fetch is tried again next time).
+pub fn preload_vault() {
+    spawn_local(async {
+        let _ = shell().await;
+    });
+}
+
+/// The unlocked app: the shell from the vault's module (loaded already when a vault opened).
+#[component]
+pub fn Unlocked() -> impl IntoView {
+    loaded("the app", shell)
+}
+
+// ---- the other views ----------------------------------------------------------------------
+
+#[wasm_split(graph, fallible, wasm_split_path = ::leptos::wasm_split)]
+fn graph() -> Result<Render, LoadFailed> {
+    Ok(|| view! { <super::graph_view::GraphView/> }.into_any())
+}
+
+#[wasm_split(timeline, fallible, wasm_split_path = ::leptos::wasm_split)]
+fn timeline() -> Result<Render, LoadFailed> {
+    Ok(|| view! { <super::timeline::Timeline/> }.into_any())
+}
+
+#[wasm_split(data, fallible, wasm_split_path = ::leptos::wasm_split)]
+fn data() -> Result<Render, LoadFailed> {
+    Ok(|| view! { <super::data_view::DataView/> }.into_any())
+}
+
+#[wasm_split(export, fallible, wasm_split_path = ::leptos::wasm_split)]
+fn export() -> Result<Render, LoadFailed> {
+    Ok(|| view! { <super::export_view::ExportView/> }.into_any())
+}
+
+#[wasm_split(settings, fallible, wasm_split_path = ::leptos::wasm_split)]
+fn settings() -> Result<Render, LoadFailed> {
+    Ok(|| view! { <super::settings_view::SettingsView/> }.into_any())
+}
+
+/// Loads (once) the module of `view`; the overview comes with the shell.
+async fn load(view: View) -> Result<Render, LoadFailed> {
+    match view {
+        View::Overview => Ok(|| view! { <super::overview::Overview/> }.into_any()),
+        View::Graph => graph().await,
+        View::Timeline => timeline().await,
+        View::Data => data().await,
+        View::Export => export().await,
+        View::Settings => settings().await,
+    }
+}
+
+/// `view`, once its module is loaded.
+pub fn view_of(view: View) -> AnyView {
+    loaded(view.label(), move || load(view))
+}
+
+/// Loads every view's module in the background, one after another so they never compete
+/// with what is on screen. Failures are ignored here: a view that is still missing loads,
+/// or explains itself, when it is opened.
+pub fn prefetch() {
+    spawn_local(async {
+        for view in View::ALL {
+            let _ = load(view).await;
+        }
+    });
+}
+
+/// What `load` renders: a loading line until the module is there, then the view, or a
+/// message with a retry button if the module cannot be fetched.
+fn loaded<F>(what: &'static str, load: impl Fn() -> F + 'static) -> AnyView
+where
+    F: Future<Output = Result<Render, LoadFailed>> + 'static,
+{
+    let module = LocalResource::new(load);
+    let shown = move || {
+        Suspend::new(async move {
+            match module.await {
+                Ok(render) => render(),
+                Err(LoadFailed) => {
+                    browser::mark("load-failed", what);
+                    view! {
+                        <section class="view load-failed" id="load-failed" role="alert">
+                            <p>
+                                "SelfOS could not download " {what} " from the server. Your data \
+                                 is safe in this browser; check the connection and try again."
+                            </p>
+                            <button id="load-retry" on:click=move |_| module.refetch()>"Try again"</button>
+                        </section>
+                    }
+                    .into_any()
+                }
+            }
+        })
+    };
+    view! {
+        <Suspense fallback=|| view! { <p class="loading muted" role="status">"Loading…"</p> }>
+            {shown}
+        </Suspense>
+    }
+    .into_any()
+}
+
+// ---- benchmark hooks ----------------------------------------------------------------------
+// They measure code of the graph view's module (see `web::layout_tick_ms` and its
+// neighbours), so they are split points into that module too.
+
+#[wasm_split(graph, fallible, wasm_split_path = ::leptos::wasm_split)]
+pub fn layout_tick_ms(n: usize) -> Result<f64, LoadFailed> {
+    let mut l = crate::layout::Layout::new(n, &crate::layout::sample(n));
+    for _ in 0..20 {
+        l.tick();
+    }
+    let t = browser::perf_now();
+    for _ in 0..40 {
+        l.tick();
+    }
+    Ok((browser::perf_now() - t) / 40.0)
+}
+
+#[wasm_split(graph, fallible, wasm_split_path = ::leptos::wasm_split)]
+pub fn graph_draw_ms(n: usize, fast: bool) -> Result<f64, LoadFailed> {
+    Ok(super::graph_view::draw_ms(n, 60, fast))
+}
+
+#[wasm_split(graph, fallible, wasm_split_path = ::leptos::wasm_split)]
+pub fn graph_animation(n: usize, ms: i32) -> Result<Task<Vec<f64>>, LoadFailed> {
+    Ok(Box::pin(super::graph_view::animate(n, ms)))
+}
