@@ -239,7 +239,7 @@ fn dist(only: Option<&str>) -> Result<()> {
     let web = webapp::build(&tc)?;
     println!(
         "\ndist/webapp: the web app; main module {} bytes of wasm ({} gzipped), {} bytes gzipped \
-         on a first visit; the other views' chunks {} bytes gzipped.",
+         on a first visit; the modules loaded on demand {} bytes gzipped.",
         web.wasm_bytes, web.wasm_gz_bytes, web.first_visit_gz_bytes, web.chunks_gz_bytes
     );
     match only {

@@ -57,6 +57,7 @@ pub fn build(tc: &Toolchain) -> Result<Built> {
             cmd::copy(chunk, &to)?;
             chunks.push(to);
         }
+        stamp_build(&dir.join("sw.js"), &files, &chunks)?;
         let (mut first_visit, mut chunks_gz) = (0, 0);
         for f in files.iter().chain(&chunks) {
             cmd::status(Command::new("gzip").args(["-9", "-k", "-f", "-n"]).arg(f))?;
@@ -76,6 +77,23 @@ pub fn build(tc: &Toolchain) -> Result<Built> {
             chunks_gz_bytes: chunks_gz,
         })
     })
+}
+
+/// Replaces `__SELFOS_BUILD__` in the service worker with a digest of every other file of the build, so
+/// each build caches into a cache of its own (see `webapp/static/sw.js`).
+fn stamp_build(sw: &Path, files: &[PathBuf], chunks: &[PathBuf]) -> Result<()> {
+    use std::hash::Hasher;
+    let mut digest = std::hash::DefaultHasher::new();
+    for f in files.iter().chain(chunks).filter(|f| f.as_path() != sw) {
+        digest.write(&std::fs::read(f).map_err(|e| format!("{}: {e}", f.display()))?);
+    }
+    let text = std::fs::read_to_string(sw).map_err(|e| format!("{}: {e}", sw.display()))?;
+    const PLACEHOLDER: &str = "__SELFOS_BUILD__";
+    if !text.contains(PLACEHOLDER) {
+        return Err(format!("{} has no {PLACEHOLDER} placeholder", sw.display()));
+    }
+    let stamped = text.replace(PLACEHOLDER, &format!("{:016x}", digest.finish()));
+    std::fs::write(sw, stamped).map_err(|e| format!("{}: {e}", sw.display()))
 }
 
 fn gz(path: &Path) -> PathBuf {

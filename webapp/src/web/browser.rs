@@ -146,6 +146,48 @@ pub fn register_offline_cache() {
     }
 }
 
+/// Asks the offline cache (`sw.js`) to keep every module file this page has loaded
+/// (`/pkg/...`, from the browser's resource timing): the first visit fetches some before the
+/// worker controls the page, and those would otherwise be missing offline. The worker takes
+/// them from the HTTP cache; nothing new is downloaded.
+pub async fn cache_loaded_modules() {
+    let Some(w) = web_sys::window() else { return };
+    let (Some(perf), Ok(origin)) = (w.performance(), w.location().origin()) else {
+        return;
+    };
+    let paths = js_sys::Array::new();
+    for entry in perf.get_entries_by_type("resource") {
+        if let Some(url) = entry
+            .dyn_ref::<web_sys::PerformanceEntry>()
+            .and_then(|e| e.name().strip_prefix(&origin).map(str::to_owned))
+            .filter(|path| path.starts_with("/pkg/"))
+        {
+            paths.push(&url.into());
+        }
+    }
+    let nav = w.navigator();
+    if paths.length() == 0 || !js_sys::Reflect::has(&nav, &"serviceWorker".into()).unwrap_or(false)
+    {
+        return;
+    }
+    let Ok(ready) = nav.service_worker().ready() else {
+        return;
+    };
+    let Ok(registration) = wasm_bindgen_futures::JsFuture::from(ready).await else {
+        return;
+    };
+    let Some(worker) = registration
+        .unchecked_into::<web_sys::ServiceWorkerRegistration>()
+        .active()
+    else {
+        return;
+    };
+    let message = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&message, &"type".into(), &"cache".into());
+    let _ = js_sys::Reflect::set(&message, &"paths".into(), &paths);
+    let _ = worker.post_message(&message);
+}
+
 /// Marks the document for tests and the benchmark: `<html data-view="overview"
 /// data-view-at="412.5">` (the time since navigation, in ms, when the mark was made).
 pub fn mark(name: &str, value: &str) {

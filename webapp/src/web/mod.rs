@@ -56,5 +56,5 @@ pub async fn graph_animation_gaps(n: usize, ms: i32) -> Result<Vec<f64>, JsError
 }
 
 fn not_loaded(_: lazy::LoadFailed) -> JsError {
-    JsError::new("the graph view's module could not be loaded")
+    JsError::new("the views' module could not be loaded")
 }

@@ -28,6 +28,10 @@ pub fn UnlockScreen() -> impl IntoView {
                 if let Some(u) = &s.username {
                     username.set(u.clone());
                 }
+                if s.has_vault {
+                    // Unlocking is next, and the files are in this browser's cache.
+                    lazy::preload_vault();
+                }
                 local.set(Some(s));
             }
             Err(e) => error.set(Some(e.to_string())),
