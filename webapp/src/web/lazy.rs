@@ -91,40 +91,29 @@ pub fn Unlocked() -> impl IntoView {
 
 // ---- views: the other views ----------------------------------------------------------------------
 
+/// Renders `view`. Every view but the overview is in the views' module; asking for one loads
+/// that module.
 #[wasm_split(views, fallible, wasm_split_path = ::leptos::wasm_split)]
-fn graph() -> Result<Render, LoadFailed> {
-    Ok(|| view! { <super::graph_view::GraphView/> }.into_any())
+fn in_views_module(view: View) -> Result<Render, LoadFailed> {
+    Ok(match view {
+        View::Overview => overview,
+        View::Graph => || view! { <super::graph_view::GraphView/> }.into_any(),
+        View::Timeline => || view! { <super::timeline::Timeline/> }.into_any(),
+        View::Data => || view! { <super::data_view::DataView/> }.into_any(),
+        View::Export => || view! { <super::export_view::ExportView/> }.into_any(),
+        View::Settings => || view! { <super::settings_view::SettingsView/> }.into_any(),
+    })
 }
 
-#[wasm_split(views, fallible, wasm_split_path = ::leptos::wasm_split)]
-fn timeline() -> Result<Render, LoadFailed> {
-    Ok(|| view! { <super::timeline::Timeline/> }.into_any())
-}
-
-#[wasm_split(views, fallible, wasm_split_path = ::leptos::wasm_split)]
-fn data() -> Result<Render, LoadFailed> {
-    Ok(|| view! { <super::data_view::DataView/> }.into_any())
-}
-
-#[wasm_split(views, fallible, wasm_split_path = ::leptos::wasm_split)]
-fn export() -> Result<Render, LoadFailed> {
-    Ok(|| view! { <super::export_view::ExportView/> }.into_any())
-}
-
-#[wasm_split(views, fallible, wasm_split_path = ::leptos::wasm_split)]
-fn settings() -> Result<Render, LoadFailed> {
-    Ok(|| view! { <super::settings_view::SettingsView/> }.into_any())
+fn overview() -> AnyView {
+    view! { <super::overview::Overview/> }.into_any()
 }
 
 /// Loads (once) the module of `view`; the overview comes with the shell.
 async fn load(view: View) -> Result<Render, LoadFailed> {
     match view {
-        View::Overview => Ok(|| view! { <super::overview::Overview/> }.into_any()),
-        View::Graph => graph().await,
-        View::Timeline => timeline().await,
-        View::Data => data().await,
-        View::Export => export().await,
-        View::Settings => settings().await,
+        View::Overview => Ok(overview),
+        other => in_views_module(other).await,
     }
 }
 
@@ -133,14 +122,12 @@ pub fn view_of(view: View) -> AnyView {
     loaded(view.label(), move || load(view))
 }
 
-/// Loads every view's module in the background, then has the offline cache keep every
-/// module this page loaded. Failures are ignored here: a view that is still missing loads,
+/// Loads the views' module in the background, then has the offline cache keep every module
+/// this page loaded. A failure is ignored here: a view whose module is still missing loads,
 /// or explains itself, when it is opened.
 pub fn prefetch() {
     spawn_local(async {
-        for view in View::ALL {
-            let _ = load(view).await;
-        }
+        let _ = in_views_module(View::Graph).await;
         browser::cache_loaded_modules().await;
     });
 }
