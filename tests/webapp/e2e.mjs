@@ -103,9 +103,13 @@ async function endToEnd() {
     // No service worker here, so nothing comes from its cache: the network is all there is.
     const other = await newContext(base, { serviceWorkers: 'block' });
     const blocked = new Set(['split_vault.wasm', 'split_views.wasm']);
-    await other.route(/\/pkg\/split_(vault|views)\.wasm$/, (route) => {
-      const name = new URL(route.request().url()).pathname.split('/').pop();
-      return blocked.has(name) ? route.abort('internetdisconnected') : route.continue();
+    // Module files are named `split_<name>.<digest>.wasm`.
+    await other.route(/\/pkg\/split_(vault|views)\.[0-9a-f]{16}\.wasm$/, (route) => {
+      const name = new URL(route.request().url()).pathname.split('/').pop().replace(/\.[0-9a-f]{16}/, '');
+      if (!blocked.has(name)) return route.continue();
+      // The vault's module: the network is down. The views' module: the server no longer has
+      // that file (as after an update, with this page still open).
+      return name === 'split_vault.wasm' ? route.abort('internetdisconnected') : route.fulfill({ status: 404, body: 'not found' });
     });
     const p = await openApp(other, base);
     await p.fill('#username', 'demo');

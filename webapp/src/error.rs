@@ -32,7 +32,7 @@ pub enum AppError {
     Vault(String),
     #[error("The browser refused: {0}")]
     Browser(String),
-    #[error("Part of SelfOS could not be downloaded from the server. Check the connection and try again; your data is safe.")]
+    #[error("Part of SelfOS could not be downloaded from the server. Check the connection and try again (reload the page if SelfOS was just updated); your data is safe.")]
     NotDownloaded,
 }
 

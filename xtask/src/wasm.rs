@@ -23,7 +23,8 @@ pub fn build_web(tc: &Toolchain, krate: &str, out_dir: &Path) -> Result<WebBuild
 /// What [`build_split`] produced: the main module and the chunks it loads on demand.
 pub struct SplitBuild {
     pub main: WebBuild,
-    /// The chunk files (`*.wasm`, optimized) and their loader `__wasm_split.js`, in `out_dir`.
+    /// The chunk files (`*.<digest>.wasm`, optimized) and their loader `__wasm_split.js`, in
+    /// `out_dir`.
     pub chunks: Vec<PathBuf>,
 }
 
@@ -56,14 +57,52 @@ pub fn build_split(tc: &Toolchain, krate: &str, out_dir: &Path) -> Result<SplitB
         .map_err(|e| format!("wasm-split: {e:#}"))?;
         // The chunks import the function table from the main module: keep its export.
         let main = bindgen_and_optimize(tc, &main_in, out_dir, &stem, &["--keep-lld-exports"])?;
-        let mut chunks = vec![copy_into(&split_dir.join("__wasm_split.js"), out_dir)?];
+        let loader = copy_into(&split_dir.join("__wasm_split.js"), out_dir)?;
+        let mut loader_js = std::fs::read_to_string(&loader).map_err(|e| e.to_string())?;
+        let mut chunks = Vec::new();
         for chunk in &split.split_modules {
             let to = copy_into(chunk, out_dir)?;
             optimize(tc, &to)?;
-            chunks.push(to);
+            let named = content_named(&to)?;
+            let (old, new) = (file_name(&to), file_name(&named));
+            let quoted = format!("\"./{old}\"");
+            if !loader_js.contains(&quoted) {
+                return Err(format!("__wasm_split.js does not load {old}"));
+            }
+            loader_js = loader_js.replace(&quoted, &format!("\"./{new}\""));
+            chunks.push(named);
         }
+        std::fs::write(&loader, loader_js).map_err(|e| e.to_string())?;
+        chunks.insert(0, loader);
         Ok(SplitBuild { main, chunks })
     })
+}
+
+/// Renames `file` (`name.wasm`) to `name.<digest of its bytes>.wasm`. The loader fetches
+/// modules long after the page loaded: a page of one build must never fetch a module of
+/// another (both would instantiate against one memory and table, and call the wrong
+/// functions). With the digest in the name, a page left open across an update asks for a file
+/// that is gone and gets an error, not the new build's module.
+fn content_named(file: &Path) -> Result<PathBuf> {
+    let bytes = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    // FNV-1a, 64 bits: stable across toolchains, and a name only has to differ per content.
+    let digest = bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    let stem = file
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default();
+    let named = file.with_file_name(format!("{stem}.{digest:016x}.wasm"));
+    std::fs::rename(file, &named).map_err(|e| format!("{}: {e}", file.display()))?;
+    Ok(named)
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default()
+        .to_owned()
 }
 
 fn wasm_build_args<'a>(krate: &'a str, verb: &'a str) -> Vec<&'a str> {

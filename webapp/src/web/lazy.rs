@@ -149,7 +149,8 @@ where
                         <section class="view load-failed" id="load-failed" role="alert">
                             <p>
                                 "SelfOS could not download " {what} " from the server. Your data \
-                                 is safe in this browser; check the connection and try again."
+                                 is safe in this browser; check the connection and try again, or \
+                                 reload the page if SelfOS was just updated."
                             </p>
                             <button id="load-retry" on:click=move |_| module.refetch()>"Try again"</button>
                         </section>
