@@ -12,12 +12,12 @@
 
 use serde::{Deserialize, Serialize};
 use vault_core::cards::belief::Belief;
+use vault_core::cards::builtin as builtin_cards;
 use vault_core::cards::scheduler::{Decision, Moment, Scheduler, Strategy, WaitHistory};
-use vault_core::cards::{builtin as builtin_cards, CardKind};
 use vault_core::sync::{sync, Client, Session, Transport};
 use vault_core::{
-    AnswerRecord, CardType, CryptoError, KdfParams, Namespace, Origin, Passphrase, RecordFlags,
-    RecordId, Vault, VaultError, VaultKey, VaultStore,
+    AnswerRecord, CryptoError, KdfParams, Namespace, Origin, Passphrase, RecordFlags, RecordId,
+    Vault, VaultError, VaultKey, VaultStore,
 };
 
 use crate::protocol::{
@@ -428,7 +428,7 @@ impl<P: Platform> Service<P> {
                     NextCard::Card(CardOffer {
                         id: card.id.clone(),
                         version: card.version,
-                        card_type: card_type(card.kind),
+                        card_type: card.kind.into(),
                         text: choice.text,
                         options: card.options.clone(),
                         scale: card.scale.clone(),
@@ -634,14 +634,4 @@ impl<P: Platform> Service<P> {
 
 fn storage(e: String) -> Failure {
     Failure::new("storage", format!("The browser's storage failed: {e}"))
-}
-
-fn card_type(kind: CardKind) -> CardType {
-    match kind {
-        CardKind::Choice => CardType::Choice,
-        CardKind::Scale => CardType::Scale,
-        CardKind::Pairwise => CardType::Pairwise,
-        CardKind::ShortText => CardType::ShortText,
-        CardKind::YesNo => CardType::YesNo,
-    }
 }

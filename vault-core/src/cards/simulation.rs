@@ -8,7 +8,7 @@
 use super::belief::{scale_value, Belief};
 use super::library::{CardContext, CardKind, Library};
 use super::scheduler::{splitmix, Decision, Limits, Moment, Scheduler, Strategy, WaitHistory};
-use crate::record::{Answer, AnswerRecord, CardType, Namespace, RecordFlags, RecordId};
+use crate::record::{Answer, AnswerRecord, Namespace, RecordFlags, RecordId};
 
 pub struct SimConfig {
     pub noise: f64,
@@ -69,16 +69,6 @@ impl Rng {
     }
     fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
-    }
-}
-
-fn card_type(kind: CardKind) -> CardType {
-    match kind {
-        CardKind::Choice => CardType::Choice,
-        CardKind::Scale => CardType::Scale,
-        CardKind::Pairwise => CardType::Pairwise,
-        CardKind::ShortText => CardType::ShortText,
-        CardKind::YesNo => CardType::YesNo,
     }
 }
 
@@ -156,7 +146,7 @@ pub fn answers_to_target(
             ),
             prompt_id: card.id.clone(),
             prompt_version: card.version,
-            card_type: card_type(card.kind),
+            card_type: card.kind.into(),
             answer,
             namespace: ns.clone(),
             origin: None,

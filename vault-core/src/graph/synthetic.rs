@@ -6,7 +6,7 @@
 
 use crate::cards::library::{CardKind, Library};
 use crate::cards::scheduler::splitmix;
-use crate::record::{Answer, AnswerRecord, CardType, Namespace, RecordFlags, RecordId};
+use crate::record::{Answer, AnswerRecord, Namespace, RecordFlags, RecordId};
 
 const AGENTS: [&str; 3] = ["chatgpt", "claude", "gemini"];
 const TEXTS: &[&str] = &[
@@ -32,16 +32,6 @@ impl Rng {
     }
     fn percent(&mut self) -> usize {
         self.below(100)
-    }
-}
-
-fn card_type(kind: CardKind) -> CardType {
-    match kind {
-        CardKind::Choice => CardType::Choice,
-        CardKind::Scale => CardType::Scale,
-        CardKind::Pairwise => CardType::Pairwise,
-        CardKind::ShortText => CardType::ShortText,
-        CardKind::YesNo => CardType::YesNo,
     }
 }
 
@@ -149,7 +139,7 @@ pub fn answers(lib: &Library, n: usize, start_ms: u64, seed: u64) -> Vec<AnswerR
                 id: RecordId::from_bytes(id),
                 prompt_id: card.id.clone(),
                 prompt_version: card.version,
-                card_type: card_type(card.kind),
+                card_type: card.kind.into(),
                 answer,
                 namespace: agents[ai].clone(),
                 origin: None,
