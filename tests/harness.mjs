@@ -1,5 +1,5 @@
-// Shared by the browser end-to-end suites (tests/extension, tests/webapp, tests/product):
-// waiting, checking, a real `selfos serve` on a free port, and the pass/fail tally.
+// Shared by the browser end-to-end suites (tests/extension, tests/webapp, tests/product,
+// tests/firefox): waiting, checking, a real `selfos serve` on a free port, and the pass/fail tally.
 // Nothing here knows the product; each suite's driver does.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';

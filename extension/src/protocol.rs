@@ -210,6 +210,17 @@ pub enum ToFrame {
     Visibility { visible: bool },
 }
 
+/// Background -> every open extension page: a change of state the pages follow (a card frame
+/// drops its ready card when the vault locks and fetches one when it unlocks). Carried by
+/// `storage.local` (see `web::chrome::announce`); tagged `announce`, so it is never taken for
+/// a [`Request`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "announce", rename_all = "snake_case")]
+pub enum Announcement {
+    VaultLocked,
+    VaultUnlocked,
+}
+
 /// Card frame -> content script.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -248,5 +259,20 @@ mod tests {
         assert_eq!(v["data"], 1);
         let v = serde_json::to_value(Reply::err("locked", "unlock first")).unwrap();
         assert_eq!(v["error"]["code"], "locked");
+    }
+    /// An announcement has its own tag (never a valid request, and the other way round) and
+    /// reads back with the time the background adds to it.
+    #[test]
+    fn announcements_and_requests_are_never_confused() {
+        let locked = serde_json::to_value(Announcement::VaultLocked).unwrap();
+        assert_eq!(locked, serde_json::json!({"announce": "vault_locked"}));
+        let stored = r#"{"announce":"vault_unlocked","at":1764000000000.0}"#;
+        assert_eq!(
+            serde_json::from_str::<Announcement>(stored).unwrap(),
+            Announcement::VaultUnlocked
+        );
+        assert!(serde_json::from_value::<Request>(locked).is_err());
+        let status = serde_json::to_value(Request::Status).unwrap();
+        assert!(serde_json::from_value::<Announcement>(status).is_err());
     }
 }

@@ -21,8 +21,8 @@ use vault_core::{
 };
 
 use crate::protocol::{
-    CardOffer, NextCard, Reply, Request, SaveAnswer, SiteConfig, SiteStatus, Status, SyncState,
-    VaultState,
+    Announcement, CardOffer, NextCard, Reply, Request, SaveAnswer, SiteConfig, SiteStatus, Status,
+    SyncState, VaultState,
 };
 use crate::settings::Settings;
 use crate::sites::{self, SiteAdapter};
@@ -56,6 +56,8 @@ pub trait Platform {
     fn arm_auto_lock(&self, minutes: Option<u32>);
     /// When the next sync rounds run (browser alarms in the extension).
     fn schedule_sync(&self, when: SyncSchedule);
+    /// Tells the open extension pages (card frames in every tab) what changed.
+    fn announce(&self, announcement: Announcement);
 }
 
 /// When sync runs in the background.
@@ -354,6 +356,8 @@ impl<P: Platform> Service<P> {
         if self.settings().await.server_url.is_some() {
             self.platform.schedule_sync(SyncSchedule::Periodic);
         }
+        // Tabs opened while locked get their card without a reload.
+        self.platform.announce(Announcement::VaultUnlocked);
         Ok(())
     }
 
@@ -366,6 +370,8 @@ impl<P: Platform> Service<P> {
         self.platform.schedule_sync(SyncSchedule::Off);
         self.vault = None;
         self.history.clear();
+        // Cards fetched while unlocked must not show now: a locked vault shows no cards.
+        self.platform.announce(Announcement::VaultLocked);
         self.vault_state().await
     }
 

@@ -4,7 +4,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
-use selfos_extension::protocol::{Request, SaveAnswer, Status, VaultState};
+use selfos_extension::protocol::{Announcement, Request, SaveAnswer, Status, VaultState};
 use selfos_extension::service::{Area, Platform, Service, SyncSchedule};
 use selfos_extension::settings::Settings;
 use vault_core::store::block_on as run;
@@ -21,6 +21,7 @@ struct Fake {
     now: Cell<u64>,
     auto_lock: Cell<Option<u32>>,
     sync_schedule: Cell<Option<SyncSchedule>>,
+    announced: RefCell<Vec<Announcement>>,
 }
 
 struct DeadNetwork;
@@ -62,6 +63,9 @@ impl Platform for &Fake {
     }
     fn schedule_sync(&self, when: SyncSchedule) {
         self.sync_schedule.set(Some(when));
+    }
+    fn announce(&self, announcement: Announcement) {
+        self.announced.borrow_mut().push(announcement);
     }
 }
 
@@ -214,6 +218,49 @@ fn a_restarted_background_resumes_from_the_session_key_and_lock_wipes_it() {
         status(&mut s).records,
         1,
         "nothing lost across lock and unlock"
+    );
+}
+
+/// Card frames in open tabs follow the vault: told when it locks (drop the ready card) and
+/// when it unlocks (fetch one), whether by the popup, a restart or the auto-lock timer.
+#[test]
+fn open_tabs_are_told_when_the_vault_locks_and_unlocks() {
+    use Announcement::{VaultLocked, VaultUnlocked};
+    let fake = Fake::new();
+    let mut s = Service::new(&fake);
+    call(
+        &mut s,
+        Request::Create {
+            passphrase: PASS.into(),
+        },
+    )
+    .unwrap();
+    assert_eq!(*fake.announced.borrow(), [VaultUnlocked]);
+    call(&mut s, Request::Lock).unwrap();
+    assert_eq!(*fake.announced.borrow(), [VaultUnlocked, VaultLocked]);
+    let wrong = call(
+        &mut s,
+        Request::Unlock {
+            passphrase: "wrong horse battery".into(),
+        },
+    );
+    assert_eq!(wrong, Err("wrong_passphrase".into()));
+    assert_eq!(
+        fake.announced.borrow().len(),
+        2,
+        "a refused passphrase changes nothing"
+    );
+    call(
+        &mut s,
+        Request::Unlock {
+            passphrase: PASS.into(),
+        },
+    )
+    .unwrap();
+    run(s.auto_lock());
+    assert_eq!(
+        *fake.announced.borrow(),
+        [VaultUnlocked, VaultLocked, VaultUnlocked, VaultLocked]
     );
 }
 

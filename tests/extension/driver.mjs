@@ -2,15 +2,11 @@
 // names resolve to a local HTTPS fixture server (a throwaway certificate) that imitates each
 // site's markup and its generate / finish / fail sequence; the popup talks to the background.
 // Used by tests/extension/e2e.mjs and tests/product/e2e.mjs.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { CHROME_ARGS, check, chromium, chromiumPath, root, sleep, until } from '../harness.mjs';
-import { serve } from './fixtures/server.mjs';
-
-const here = dirname(fileURLToPath(import.meta.url));
+import { serveFixtures } from './fixtures/server.mjs';
 
 export const SITES = ['chatgpt.com', 'claude.ai', 'gemini.google.com', 'www.perplexity.ai',
   'copilot.microsoft.com', 'chat.mistral.ai', 'chat.deepseek.com', 'poe.com'];
@@ -19,9 +15,7 @@ export const UNSUPPORTED = 'chat.example.org';
 /** Loads the extension (default dist/chrome) into a fresh profile and opens its popup. */
 export async function launchExtension({ extension = process.env.SELFOS_EXTENSION || join(root, 'dist/chrome') } = {}) {
   const tmp = mkdtempSync(join(tmpdir(), 'selfos-ext-'));
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=selfos-fixture',
-    '-keyout', join(tmp, 'key.pem'), '-out', join(tmp, 'cert.pem')], { stdio: 'ignore' });
-  const fixtures = await serve({ key: readFileSync(join(tmp, 'key.pem')), cert: readFileSync(join(tmp, 'cert.pem')), dir: join(here, 'fixtures') });
+  const fixtures = await serveFixtures(tmp);
   const port = fixtures.address().port;
   const hosts = [...SITES, 'chat.openai.com', 'perplexity.ai', UNSUPPORTED];
   const ctx = await chromium.launchPersistentContext(join(tmp, 'profile'), {
@@ -122,23 +116,7 @@ export async function launchExtension({ extension = process.env.SELFOS_EXTENSION
   }
 
   /** Every string and byte the vault's IndexedDB holds, as text, read from an extension page. */
-  const vaultDump = () => popup.evaluate(async () => {
-    const db = await new Promise((ok, err) => { const r = indexedDB.open('selfos-vault'); r.onsuccess = () => ok(r.result); r.onerror = () => err(r.error); });
-    const text = [];
-    let records = 0;
-    for (const name of db.objectStoreNames) {
-      const all = await new Promise((ok) => { const r = db.transaction(name).objectStore(name).getAll(); r.onsuccess = () => ok(r.result); });
-      if (name === 'records') records = all.length;
-      const walk = (v) => {
-        if (typeof v === 'string') text.push(v);
-        else if (v instanceof ArrayBuffer || ArrayBuffer.isView(v)) text.push(new TextDecoder('utf-8', { fatal: false }).decode(v));
-        else if (v && typeof v === 'object') Object.values(v).forEach(walk);
-      };
-      all.forEach(walk);
-    }
-    db.close();
-    return { records, text: text.join('\n') };
-  });
+  const vaultDump = () => popup.evaluate(readVaultInPage);
 
   async function close() {
     await ctx.close();
@@ -150,4 +128,26 @@ export async function launchExtension({ extension = process.env.SELFOS_EXTENSION
     ctx, worker, extId, origin, popup, tmp, send, status, cardFrame, frameState, overlayVisible,
     openSite, generate, running, latency, nextCard, answerCard, captureOne, unlock, vaultDump, close,
   };
+}
+
+/**
+ * Runs in an extension page (its source is sent to the browser): every string and byte the
+ * vault's IndexedDB holds, as text, and the number of records.
+ */
+export async function readVaultInPage() {
+  const db = await new Promise((ok, err) => { const r = indexedDB.open('selfos-vault'); r.onsuccess = () => ok(r.result); r.onerror = () => err(r.error); });
+  const text = [];
+  let records = 0;
+  for (const name of db.objectStoreNames) {
+    const all = await new Promise((ok) => { const r = db.transaction(name).objectStore(name).getAll(); r.onsuccess = () => ok(r.result); });
+    if (name === 'records') records = all.length;
+    const walk = (v) => {
+      if (typeof v === 'string') text.push(v);
+      else if (v instanceof ArrayBuffer || ArrayBuffer.isView(v)) text.push(new TextDecoder('utf-8', { fatal: false }).decode(v));
+      else if (v && typeof v === 'object') Object.values(v).forEach(walk);
+    };
+    all.forEach(walk);
+  }
+  db.close();
+  return { records, text: text.join('\n') };
 }

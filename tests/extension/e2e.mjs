@@ -17,7 +17,7 @@ const bench = process.argv.includes('--bench');
 const PASSPHRASE = 'correct horse battery staple';
 
 const ext = await launchExtension();
-const { ctx, worker, extId, popup, tmp, send, status, cardFrame, overlayVisible, openSite, generate, running, latency, nextCard, answerCard, vaultDump } = ext;
+const { ctx, worker, extId, popup, tmp, send, status, cardFrame, frameState, overlayVisible, openSite, generate, running, latency, nextCard, answerCard, vaultDump } = ext;
 
 /** A real `selfos serve` for the sync test, restartable on the same port and data. */
 const startSync = (port, origin) => startSelfos({ port, data: join(tmp, 'sync-data'), env: { SELFOS_ALLOWED_ORIGINS: origin } });
@@ -194,17 +194,33 @@ async function e2e() {
     pages.push(page);
   });
 
-  await test('never a card while the vault is locked', async () => {
+  await test('never a card while the vault is locked; unlocking brings cards back without a reload', async () => {
+    // A tab whose card was fetched before the lock drops it.
+    const open = pages[0];
+    await nextCard(open);
     await popup.reload();
     await popup.click('#lock');
     await popup.waitForSelector('#passphrase');
+    await until('the open tab to drop its ready card', async () => (await frameState(open)) === 'no-card', 3000);
+    await generate(open, { ms: 3000 });
+    await sleep(1800);
+    check(!(await overlayVisible(open)), 'no card while locked, in a tab opened before the lock');
+    // A tab opened while locked has none either.
     const page = await openSite('claude.ai', '/', 'no-card');
     await generate(page, { ms: 3000 });
     await sleep(1800);
     check(!(await overlayVisible(page)), 'no card while locked');
+    await until('the generations to end', async () => !(await running(page)) && !(await running(open)), 6000);
     await popup.fill('#passphrase', PASSPHRASE);
     await popup.click('#unlock');
     await popup.waitForSelector('#today', { timeout: 20000 });
+    // Unlocked: the same tabs get their cards back, no reload.
+    for (const p of [page, open]) {
+      await nextCard(p);
+      await generate(p, { ms: 3000 });
+      await until('the card to show after unlocking', () => overlayVisible(p), 3000);
+      await until('the card to close', async () => !(await overlayVisible(p)), 6000);
+    }
     pages.push(page);
   });
 

@@ -115,6 +115,15 @@ pub fn e2e_cmd(tc: &Toolchain, bench: bool) -> Command {
     c
 }
 
+/// `tests/firefox/e2e.mjs`: the Firefox build in headless Firefox ESR, through geckodriver.
+pub fn firefox_e2e_cmd(tc: &Toolchain) -> Command {
+    let mut c = tc.node_suite("firefox/e2e.mjs");
+    c.env("SELFOS_EXTENSION", dir("firefox"))
+        .env("SELFOS_GECKODRIVER", &tc.geckodriver)
+        .env("SELFOS_FIREFOX", crate::tools::FIREFOX);
+    c
+}
+
 /// Zips each unpacked build for store upload: `dist/selfos-<browser>.zip`.
 pub fn zip_all() -> Result<Vec<PathBuf>> {
     BROWSERS

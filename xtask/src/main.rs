@@ -22,7 +22,7 @@ usage: cargo xtask <command>
 
   run     install what is missing, build everything, start the product on its embedded defaults
   test    install what is missing and run every test (native, and wasm in headless Chromium)
-  dist    build the release artifacts into dist/ (`dist webapp`: only the web app)
+  dist    build the release artifacts into dist/ (`dist webapp`, `dist extension`: only that part)
   bench   run the benchmarks; writes target/bench/report.json and report.md
   setup   only install what the other commands need";
 
@@ -177,6 +177,10 @@ fn test(extra: &[String]) -> Result<()> {
         "extension end to end in headless Chromium (fixture AI sites over HTTPS)",
         || cmd::status(&mut extension::e2e_cmd(&tc, false)),
     )?;
+    step(
+        "extension end to end in headless Firefox (the Firefox build, through geckodriver)",
+        || cmd::status(&mut extension::firefox_e2e_cmd(&tc)),
+    )?;
     step("build the web app (dist/webapp)", || {
         webapp::build(&tc).map(|_| ())
     })?;
@@ -235,17 +239,27 @@ fn independent_format_check() -> Result<()> {
 }
 
 fn dist(only: Option<&str>) -> Result<()> {
+    let (web_app, browser_extension) = match only {
+        None => (true, true),
+        Some("webapp") => (true, false),
+        Some("extension") => (false, true),
+        Some(other) => {
+            return Err(format!(
+                "`dist {other}`: the parts are `webapp` and `extension`"
+            ))
+        }
+    };
     let tc = tools::Toolchain::ensure(tools::Need::build())?;
-    let web = webapp::build(&tc)?;
-    println!(
-        "\ndist/webapp: the web app; main module {} bytes of wasm ({} gzipped), {} bytes gzipped \
-         on a first visit; the modules loaded on demand {} bytes gzipped.",
-        web.wasm_bytes, web.wasm_gz_bytes, web.first_visit_gz_bytes, web.chunks_gz_bytes
-    );
-    match only {
-        None => {}
-        Some("webapp") => return Ok(()),
-        Some(other) => return Err(format!("`dist {other}`: the only part is `webapp`")),
+    if web_app {
+        let web = webapp::build(&tc)?;
+        println!(
+            "\ndist/webapp: the web app; main module {} bytes of wasm ({} gzipped), {} bytes \
+             gzipped on a first visit; the modules loaded on demand {} bytes gzipped.",
+            web.wasm_bytes, web.wasm_gz_bytes, web.first_visit_gz_bytes, web.chunks_gz_bytes
+        );
+    }
+    if !browser_extension {
+        return Ok(());
     }
     let built = extension::build(&tc)?;
     let zips = step("zip both for store upload", extension::zip_all)?;

@@ -15,6 +15,11 @@ const PLAYWRIGHT_NPM: &str = "playwright-core@1.65.1";
 const WEB_EXT_NPM: &str = "web-ext@10.7.0";
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// Debian's Firefox ESR (no Firefox is downloaded at test time).
+pub const FIREFOX: &str = "/usr/bin/firefox-esr";
+/// Mozilla's WebDriver server for Firefox, built from crates.io (npm's `geckodriver` package
+/// downloads a binary from GitHub at install, which this network does not reach).
+const GECKODRIVER_VERSION: &str = "0.37.1";
 
 /// Which groups of tools a command needs.
 #[derive(Clone, Copy)]
@@ -60,6 +65,8 @@ pub struct Toolchain {
     pub wasm_opt: PathBuf,
     /// `.tools/node_modules`: playwright-core and web-ext for the browser tests.
     pub node_modules: PathBuf,
+    /// geckodriver for the Firefox suite (empty unless browsers were asked for).
+    pub geckodriver: PathBuf,
 }
 
 impl Toolchain {
@@ -74,8 +81,14 @@ impl Toolchain {
         } else {
             PathBuf::new()
         };
+        let mut geckodriver = PathBuf::new();
         if need.browser {
             step("Chromium and chromedriver", ensure_chromium)?;
+            step("Firefox ESR", ensure_firefox)?;
+            geckodriver = step(
+                "geckodriver (cargo install, into .tools/)",
+                ensure_geckodriver,
+            )?;
             step("playwright-core and web-ext (npm, into .tools/)", || {
                 ensure_npm(PLAYWRIGHT_NPM, "playwright-core/package.json")?;
                 ensure_npm(WEB_EXT_NPM, "web-ext/package.json")
@@ -97,6 +110,7 @@ impl Toolchain {
             wasm_bindgen_test_runner,
             wasm_opt,
             node_modules: tools_dir().join("node_modules"),
+            geckodriver,
         })
     }
 
@@ -271,6 +285,36 @@ fn ensure_chromium() -> Result<()> {
         return Ok(());
     }
     apt_install(&["chromium", "chromium-driver"])
+}
+
+fn ensure_firefox() -> Result<()> {
+    if let Some(version) = probe(FIREFOX, &["--version"]) {
+        println!("{}", version.trim());
+        return Ok(());
+    }
+    apt_install(&["firefox-esr"])
+}
+
+/// `.tools/cargo/bin/geckodriver` at [`GECKODRIVER_VERSION`] (about 80 s to build).
+fn ensure_geckodriver() -> Result<PathBuf> {
+    let root = tools_dir().join("cargo");
+    let bin = root.join("bin/geckodriver");
+    let have = probe(&bin.to_string_lossy(), &["--version"]).unwrap_or_default();
+    if have.split_whitespace().nth(1) == Some(GECKODRIVER_VERSION) {
+        println!("geckodriver {GECKODRIVER_VERSION} present");
+        return Ok(bin);
+    }
+    // No --locked, as for wasm-bindgen-cli: the registry mirror can lag the newest pins.
+    cmd::status(&mut cmd::cargo_cmd(&[
+        "install",
+        "geckodriver",
+        "--version",
+        GECKODRIVER_VERSION,
+        "--root",
+        &root.to_string_lossy(),
+        "--force",
+    ]))?;
+    Ok(bin)
 }
 
 /// Installs Debian packages (the machines run as root; CI too).

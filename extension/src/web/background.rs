@@ -9,7 +9,7 @@ use vault_core::sync::transport::FetchTransport;
 use wasm_bindgen::prelude::*;
 
 use super::chrome;
-use crate::protocol::{Reply, Request};
+use crate::protocol::{Announcement, Reply, Request};
 use crate::service::{Area, Platform, Service, SyncSchedule};
 
 /// The IndexedDB database of the extension's vault (extension origin, never a web page's).
@@ -57,6 +57,9 @@ impl Platform for WebPlatform {
                 chrome::set_alarm("sync-soon", None, None);
             }
         }
+    }
+    fn announce(&self, announcement: Announcement) {
+        chrome::announce(announcement);
     }
 }
 

@@ -15,7 +15,9 @@ use web_sys::{KeyboardEvent, MessageEvent, MessagePort};
 use super::chrome::call;
 use super::ui::{now_ms, to_js};
 use crate::detector::{Detector, Event, Observation, Tuning};
-use crate::protocol::{CardOffer, NextCard, Request, SaveAnswer, SiteConfig, ToFrame, ToPage};
+use crate::protocol::{
+    Announcement, CardOffer, NextCard, Request, SaveAnswer, SiteConfig, ToFrame, ToPage,
+};
 
 /// The frame's non-reactive state.
 #[derive(Default)]
@@ -24,6 +26,8 @@ struct Frame {
     detector: Option<Detector>,
     agent: String,
     origin: String,
+    /// The sensor runs on this site (it is supported and not paused).
+    sensing: bool,
     /// When the current generation started (page clock), while one is open.
     wait_started: Option<f64>,
     /// The card is waiting for the user's minimum wait.
@@ -73,6 +77,24 @@ pub fn start_card() {
     accept_port();
     install_keys(ui);
     follow_height(ui);
+    super::chrome::on_announcement(move |a| follow_vault(ui, a));
+}
+
+/// Keeps the ready card in step with the vault. Locked: the ready card is dropped, since a
+/// locked vault shows no cards and could not save the answer. Unlocked: a card is fetched, so
+/// a tab opened while the vault was locked gets cards without a reload. A card on screen is
+/// left as it is, with whatever the user entered (saving it then says to unlock).
+fn follow_vault(ui: Ui, announcement: Announcement) {
+    if !FRAME.with(|f| f.borrow().sensing) || ui.visible.get_untracked() {
+        return;
+    }
+    match announcement {
+        Announcement::VaultLocked => {
+            ui.offer.set(None);
+            mark("no-card");
+        }
+        Announcement::VaultUnlocked => spawn_local(prefetch()),
+    }
 }
 
 /// Keeps the overlay as tall as the card while it shows: the first measure can come before
@@ -194,6 +216,7 @@ fn adopt(port: MessagePort, origin: String) {
             FRAME.with(|f| f.borrow_mut().agent = site.adapter.id.clone());
         }
         let on = selectors.is_some();
+        FRAME.with(|f| f.borrow_mut().sensing = on);
         mark(if on { "sensing" } else { "off" });
         post(&ToPage::Sense { selectors });
         if on {

@@ -6,7 +6,7 @@ use serde::de::DeserializeOwned;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::protocol::{Reply, Request};
+use crate::protocol::{Announcement, Reply, Request};
 
 #[wasm_bindgen]
 extern "C" {
@@ -24,6 +24,8 @@ extern "C" {
     fn session_remove(key: &str) -> Result<Promise, JsValue>;
     #[wasm_bindgen(js_namespace = ["chrome", "runtime"], js_name = sendMessage, catch)]
     fn send_message(message: &JsValue) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(js_namespace = ["chrome", "storage", "onChanged"], js_name = addListener)]
+    fn storage_on_changed_add_listener(listener: &js_sys::Function);
     #[wasm_bindgen(js_namespace = ["chrome", "alarms"], js_name = create, catch)]
     fn alarms_create(name: &str, info: &Object) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_namespace = ["chrome", "alarms"], js_name = clear, catch)]
@@ -127,6 +129,45 @@ pub async fn call<T: DeserializeOwned>(r: &Request) -> Result<T, String> {
         (false, _, Some(e)) => Err(e.message),
         (false, _, None) => Err("the background failed".into()),
     }
+}
+
+/// `storage.local` key through which the background announces to the extension's pages.
+const ANNOUNCEMENT_KEY: &str = "announcement";
+
+/// Tells every open extension page, card frames in every tab included, what changed. Through
+/// `storage.local` and its change event, not `runtime.sendMessage`: Firefox runs a card frame
+/// in the web page's process, where the background's messages never arrive, while storage
+/// changes reach every extension context in both browsers. The time makes every write a
+/// change (an unchanged value fires no event).
+pub fn announce(announcement: Announcement) {
+    let mut value = serde_json::to_value(announcement).unwrap_or_default();
+    if let Some(fields) = value.as_object_mut() {
+        fields.insert("at".into(), js_sys::Date::now().into());
+    }
+    wasm_bindgen_futures::spawn_local(async move {
+        let _ = storage_set(false, ANNOUNCEMENT_KEY, Some(value.to_string())).await;
+    });
+}
+
+/// Calls `f` with each [`Announcement`] the background makes from now on. Only this
+/// extension writes its storage; a value of another shape is ignored.
+pub fn on_announcement(f: impl Fn(Announcement) + 'static) {
+    let listener =
+        Closure::<dyn FnMut(JsValue, JsValue)>::new(move |changes: JsValue, area: JsValue| {
+            if area.as_string().as_deref() != Some("local") {
+                return;
+            }
+            let announced = Reflect::get(&changes, &ANNOUNCEMENT_KEY.into())
+                .and_then(|change| Reflect::get(&change, &"newValue".into()))
+                .ok()
+                .and_then(|v| v.as_string())
+                .and_then(|json| serde_json::from_str::<Announcement>(&json).ok());
+            if let Some(announcement) = announced {
+                f(announcement);
+            }
+        });
+    storage_on_changed_add_listener(listener.as_ref().unchecked_ref());
+    listener.forget();
 }
 
 /// Asks the user for host access to `origin` (must run in a click handler).

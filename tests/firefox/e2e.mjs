@@ -1,0 +1,235 @@
+// End-to-end tests of the Firefox build (dist/firefox) in headless Firefox ESR, driven by
+// geckodriver: the add-on is installed as a temporary add-on, the AI sites' host names reach
+// the same HTTPS fixture server as the Chromium suite (through a loopback CONNECT proxy, since
+// Firefox has no host-resolver rules), and the tests act through the real UI: the popup, the
+// card (by keyboard: the card's frame sits in a closed shadow root WebDriver cannot enter),
+// and sync to a real `selfos serve`.
+//
+//   node tests/firefox/e2e.mjs
+// Environment: SELFOS_GECKODRIVER (geckodriver), SELFOS_FIREFOX (/usr/bin/firefox-esr),
+// SELFOS_EXTENSION (dist/firefox), SELFOS_BIN, SELFOS_E2E_OUT.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { check, freePort, out, root, selfosBin, sleep, startSelfos, suite, until } from '../harness.mjs';
+import { readVaultInPage } from '../extension/driver.mjs';
+import { serveFixtures } from '../extension/fixtures/server.mjs';
+import { newSession, startGeckodriver } from './webdriver.mjs';
+
+const PASSPHRASE = 'correct horse battery staple';
+const ADDON_ID = 'selfos@selfos.app';
+/** Fixed through `extensions.webextensions.uuids`, so the tests know the add-on's origin. */
+const UUID = '5e1f05aa-7e57-4f1e-8000-000000000001';
+const ORIGIN = `moz-extension://${UUID}`;
+const extension = process.env.SELFOS_EXTENSION || join(root, 'dist/firefox');
+
+/** The opening words of every question in the card library (assets/cards). */
+function cardQuestions() {
+  const dir = join(root, 'assets/cards');
+  return readdirSync(dir).filter((f) => f.endsWith('.json'))
+    .flatMap((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')).cards)
+    .map((c) => c.text.split('{')[0].trim().slice(0, 24))
+    .filter((q) => q.length >= 12);
+}
+
+/** A CONNECT proxy that sends every HTTPS host to the fixture server. */
+async function fixtureProxy(fixturePort) {
+  const proxy = createServer((req, res) => { res.writeHead(405); res.end(); });
+  proxy.on('connect', (req, client, head) => {
+    const upstream = connect(fixturePort, '127.0.0.1', () => {
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      upstream.write(head);
+      upstream.pipe(client);
+      client.pipe(upstream);
+    });
+    upstream.on('error', () => client.destroy());
+    client.on('error', () => upstream.destroy());
+  });
+  await new Promise((r) => proxy.listen(0, '127.0.0.1', r));
+  return proxy;
+}
+
+const tmp = mkdtempSync(join(tmpdir(), 'selfos-firefox-'));
+const fixtures = await serveFixtures(tmp);
+const proxy = await fixtureProxy(fixtures.address().port);
+const gecko = await startGeckodriver(process.env.SELFOS_GECKODRIVER || 'geckodriver');
+const b = await newSession(gecko.base, {
+  browserName: 'firefox',
+  acceptInsecureCerts: true,
+  'moz:firefoxOptions': {
+    binary: process.env.SELFOS_FIREFOX || '/usr/bin/firefox-esr',
+    args: ['-headless', '-width', '1280', '-height', '800'],
+    prefs: {
+      'network.proxy.type': 1,
+      'network.proxy.ssl': '127.0.0.1',
+      'network.proxy.ssl_port': proxy.address().port,
+      'extensions.webextensions.uuids': JSON.stringify({ [ADDON_ID]: UUID }),
+    },
+  },
+});
+
+const { test, summary } = suite();
+const shot = async (name) => writeFileSync(join(out, name), await b.screenshot());
+
+// The popup stays open in the first window; each site gets a window of its own, so that
+// switching between them never sends a generating page to a throttled background tab.
+let popupWindow;
+/** A request to the background from the popup page, as the popup sends it. */
+async function send(msg) {
+  await b.switchTo(popupWindow);
+  return b.run((m) => browser.runtime.sendMessage(m), msg);
+}
+async function status() {
+  const r = await send({ type: 'status' });
+  check(r.ok, JSON.stringify(r));
+  return r.data;
+}
+
+async function openSite(host, path = '/') {
+  const handle = (await b.cmd('POST', '/window/new', { type: 'window' })).handle;
+  await b.switchTo(handle);
+  await b.goto(`https://${host}${path}`);
+  await until(`the overlay host on ${host}${path}`, () => b.run(() => !!document.querySelector('selfos-overlay')), 8000, 50);
+  await sleep(1200); // The card frame loads its card; the detector ignores the first 800 ms.
+  return handle;
+}
+const overlayVisible = () => b.run(() => {
+  const h = document.querySelector('selfos-overlay');
+  return !!h && getComputedStyle(h).visibility === 'visible' && h.getBoundingClientRect().height > 0;
+});
+const generate = (opts) => b.run((o) => { window.fixture.generate(o); }, opts);
+const running = () => b.run(() => window.fixture.state.running);
+
+/** Generates on the site in `handle` and waits for its card. */
+async function cardDuringGeneration(handle, opts = { ms: 3000 }) {
+  await b.switchTo(handle);
+  await until('the last generation to end', async () => !(await running()), 8000);
+  await generate(opts);
+  try {
+    await until('the card to show', overlayVisible, 4000, 25);
+  } catch (e) {
+    const origin = new URL(await b.cmd('GET', '/url')).origin;
+    const site = await send({ type: 'site', origin });
+    const why = await send({ type: 'next_card', agent: site.data?.adapter?.id, origin });
+    throw new Error(`${e.message}; the background says ${JSON.stringify(why)}`);
+  }
+}
+
+try {
+  await test('Firefox: the popup creates the vault; a wrong passphrase is refused with a clear message', async () => {
+    const addon = await b.installAddon(extension);
+    check(addon === ADDON_ID, `installed ${addon}`);
+    popupWindow = (await b.cmd('GET', '/window'));
+    // WebDriver may not navigate to an add-on's pages; the browser's own code may.
+    await b.cmd('POST', '/moz/context', { context: 'chrome' });
+    await b.cmd('POST', '/execute/sync', { script: "openTrustedLinkIn(arguments[0], 'current')", args: [`${ORIGIN}/popup.html`] });
+    await b.cmd('POST', '/moz/context', { context: 'content' });
+    await until('the popup form', () => b.find('#confirm'), 20000, 100);
+    await b.fill('#passphrase', PASSPHRASE);
+    await b.fill('#confirm', PASSPHRASE);
+    await b.click('#unlock');
+    await until('the unlocked popup', () => b.find('#today'), 30000, 100);
+    await shot('firefox-popup-unlocked.png');
+    await b.click('#lock');
+    await until('the locked popup', () => b.find('#passphrase'), 5000, 50);
+    await b.fill('#passphrase', 'not my passphrase');
+    await b.click('#unlock');
+    await until('the wrong-passphrase message', () => b.run(() => /passphrase/i.test(document.querySelector('.err')?.textContent || '')), 30000, 100);
+    await b.fill('#passphrase', PASSPHRASE);
+    await b.click('#unlock');
+    await until('the unlocked popup', () => b.find('#today'), 30000, 100);
+    check((await status()).vault === 'unlocked', 'vault unlocked');
+  });
+
+  const sites = {};
+  for (const host of ['chatgpt.com', 'claude.ai', 'gemini.google.com']) {
+    await test(`Firefox, ${host}: the card shows while the AI generates and closes itself when it finishes`, async () => {
+      sites[host] = await openSite(host);
+      await cardDuringGeneration(sites[host]);
+      if (host === 'chatgpt.com') {
+        await sleep(200); // the 120 ms fade-in
+        await shot('firefox-card-chatgpt.png');
+      }
+      check(await b.run(() => document.activeElement?.tagName !== 'SELFOS-OVERLAY'), 'the card never takes focus by itself');
+      await until('the generation to finish', async () => !(await running()), 6000);
+      await until('the card to close by itself', async () => !(await overlayVisible()), 2500);
+    });
+  }
+
+  await test('Firefox: an answer picked with the keyboard reaches the vault, encrypted', async () => {
+    const before = await status();
+    await cardDuringGeneration(sites['chatgpt.com'], { ms: 3500 });
+    await b.keys(['\uE00A', '\uE008', 'S']); // Alt+Shift+S focuses the card
+    await sleep(150);
+    await b.keys('1'); // the first choice (a text card takes the digit as its text)
+    await b.keys('\uE007'); // Enter submits a text card; a choice card has closed already
+    await until('the answer to be saved', async () => (await status()).records === before.records + 1, 6000, 100);
+    await b.switchTo(popupWindow);
+    const dump = await b.run(readVaultInPage);
+    check(dump.records === before.records + 1, `the vault holds ${dump.records} records`);
+    const leaked = cardQuestions().filter((q) => dump.text.includes(q));
+    check(leaked.length === 0, `questions stored in clear: ${leaked.join(' | ')}`);
+  });
+
+  await test("Firefox: a page with `default-src 'self'; frame-src 'none'; script-src 'self'` still gets its card", async () => {
+    const page = await openSite('chatgpt.com', '/strict');
+    await cardDuringGeneration(page);
+    await shot('firefox-card-strict-csp.png');
+    await until('the card to close', async () => !(await overlayVisible()), 6000);
+  });
+
+  await test('Firefox: never a card while the vault is locked; unlocking brings cards back without a reload', async () => {
+    // The claude.ai tab fetched its card while the vault was unlocked.
+    await b.switchTo(popupWindow);
+    await b.click('#lock');
+    await until('the locked popup', () => b.find('#passphrase'), 5000, 50);
+    await b.switchTo(sites['claude.ai']);
+    await until('the last generation to end', async () => !(await running()), 8000);
+    await generate({ ms: 3000 });
+    await sleep(1800);
+    check(!(await overlayVisible()), 'no card while locked, in a tab opened before the lock');
+    await until('the generation to end', async () => !(await running()), 6000);
+    await b.switchTo(popupWindow);
+    await b.fill('#passphrase', PASSPHRASE);
+    await b.click('#unlock');
+    await until('the unlocked popup', () => b.find('#today'), 30000, 100);
+    // The background announces the unlock through storage.local; once it is written, the
+    // frame has its event and fetches a card (one round trip to the background).
+    await until('the unlock to be announced', () => b.run(async () => /vault_unlocked/.test((await chrome.storage.local.get('announcement')).announcement || '')), 5000, 50);
+    await sleep(500);
+    await cardDuringGeneration(sites['claude.ai']);
+    await until('the card to close', async () => !(await overlayVisible()), 6000);
+  });
+
+  await test('Firefox: signed in, answers sync to a real server and read back with the passphrase alone', async () => {
+    const port = await freePort();
+    const server = `http://127.0.0.1:${port}`;
+    const sync = await startSelfos({ port, data: join(tmp, 'sync-data'), env: { SELFOS_ALLOWED_ORIGINS: ORIGIN } });
+    try {
+      const r = await send({ type: 'sign_in', server, username: 'firefox', passphrase: PASSPHRASE, create: true });
+      check(r.ok, `sign in: ${JSON.stringify(r)}`);
+      const s = await status();
+      check(s.account === 'firefox' && s.sync.pending === 0 && s.sync.last_error === null, `first sync: ${JSON.stringify(s)}`);
+      const pass = join(tmp, 'pass'), exported = join(tmp, 'export.json');
+      writeFileSync(pass, PASSPHRASE);
+      execFileSync(selfosBin, ['export', '--server', server, '--user', 'firefox', '--passphrase-file', pass, '--format', 'json', '--out', exported], { stdio: 'inherit' });
+      const records = JSON.parse(readFileSync(exported, 'utf8')).records;
+      check(records.length === s.records && records.length >= 1, `the account holds all ${s.records} answers: ${records.length}`);
+      await shot('firefox-popup-synced.png');
+    } finally {
+      await send({ type: 'sign_out' }).catch(() => {});
+      await sync.stop();
+    }
+  });
+} finally {
+  await b.close();
+  gecko.stop();
+  fixtures.close();
+  proxy.close();
+  rmSync(tmp, { recursive: true, force: true });
+}
+
+process.exit(summary('extension end to end in headless Firefox'));
