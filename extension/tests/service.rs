@@ -92,6 +92,27 @@ fn call<P: Platform>(s: &mut Service<P>, r: Request) -> Result<serde_json::Value
     }
 }
 
+/// A new vault under [`PASS`].
+fn create<P: Platform>(s: &mut Service<P>) {
+    call(
+        s,
+        Request::Create {
+            passphrase: PASS.into(),
+        },
+    )
+    .unwrap();
+}
+
+fn unlock<P: Platform>(s: &mut Service<P>) {
+    call(
+        s,
+        Request::Unlock {
+            passphrase: PASS.into(),
+        },
+    )
+    .unwrap();
+}
+
 fn status<P: Platform>(s: &mut Service<P>) -> Status {
     serde_json::from_value(call(s, Request::Status).unwrap()).unwrap()
 }
@@ -152,13 +173,7 @@ fn first_run_create_then_cards_land_in_the_vault() {
         ),
         Err("weak_passphrase".into())
     );
-    call(
-        &mut s,
-        Request::Create {
-            passphrase: PASS.into(),
-        },
-    )
-    .unwrap();
+    create(&mut s);
     assert_eq!(fake.auto_lock.get(), Some(30), "auto-lock armed");
     answer_next_card(&mut s).unwrap();
     let st = status(&mut s);
@@ -177,13 +192,7 @@ fn first_run_create_then_cards_land_in_the_vault() {
 fn a_restarted_background_resumes_from_the_session_key_and_lock_wipes_it() {
     let fake = Fake::new();
     let mut s = Service::new(&fake);
-    call(
-        &mut s,
-        Request::Create {
-            passphrase: PASS.into(),
-        },
-    )
-    .unwrap();
+    create(&mut s);
     answer_next_card(&mut s).unwrap();
     assert!(fake.session.borrow().contains_key("vault_key"));
     assert!(
@@ -207,13 +216,7 @@ fn a_restarted_background_resumes_from_the_session_key_and_lock_wipes_it() {
         ),
         Err("wrong_passphrase".into())
     );
-    call(
-        &mut s,
-        Request::Unlock {
-            passphrase: PASS.into(),
-        },
-    )
-    .unwrap();
+    unlock(&mut s);
     assert_eq!(
         status(&mut s).records,
         1,
@@ -228,13 +231,7 @@ fn open_tabs_are_told_when_the_vault_locks_and_unlocks() {
     use Announcement::{VaultLocked, VaultUnlocked};
     let fake = Fake::new();
     let mut s = Service::new(&fake);
-    call(
-        &mut s,
-        Request::Create {
-            passphrase: PASS.into(),
-        },
-    )
-    .unwrap();
+    create(&mut s);
     assert_eq!(*fake.announced.borrow(), [VaultUnlocked]);
     call(&mut s, Request::Lock).unwrap();
     assert_eq!(*fake.announced.borrow(), [VaultUnlocked, VaultLocked]);
@@ -250,13 +247,7 @@ fn open_tabs_are_told_when_the_vault_locks_and_unlocks() {
         2,
         "a refused passphrase changes nothing"
     );
-    call(
-        &mut s,
-        Request::Unlock {
-            passphrase: PASS.into(),
-        },
-    )
-    .unwrap();
+    unlock(&mut s);
     run(s.auto_lock());
     assert_eq!(
         *fake.announced.borrow(),
@@ -268,13 +259,7 @@ fn open_tabs_are_told_when_the_vault_locks_and_unlocks() {
 fn caps_and_pauses_stop_cards() {
     let fake = Fake::new();
     let mut s = Service::new(&fake);
-    call(
-        &mut s,
-        Request::Create {
-            passphrase: PASS.into(),
-        },
-    )
-    .unwrap();
+    create(&mut s);
     let settings = Settings {
         daily_cap: 2,
         ..Settings::default()
@@ -311,13 +296,7 @@ fn caps_and_pauses_stop_cards() {
 fn bad_requests_get_clear_errors() {
     let fake = Fake::new();
     let mut s = Service::new(&fake);
-    call(
-        &mut s,
-        Request::Create {
-            passphrase: PASS.into(),
-        },
-    )
-    .unwrap();
+    create(&mut s);
     assert_eq!(
         call(
             &mut s,
@@ -377,13 +356,7 @@ fn bad_requests_get_clear_errors() {
 fn a_dead_network_fails_sync_cleanly_and_keeps_the_answers() {
     let fake = Fake::new();
     let mut s = Service::new(&fake);
-    call(
-        &mut s,
-        Request::Create {
-            passphrase: PASS.into(),
-        },
-    )
-    .unwrap();
+    create(&mut s);
     answer_next_card(&mut s).unwrap();
     assert_eq!(call(&mut s, Request::SyncNow), Err("no_account".into()));
     assert_eq!(
@@ -410,13 +383,7 @@ fn a_dead_network_fails_sync_cleanly_and_keeps_the_answers() {
 fn captures_schedule_a_sync_only_with_an_account_and_locking_stops_it() {
     let fake = Fake::new();
     let mut s = Service::new(&fake);
-    call(
-        &mut s,
-        Request::Create {
-            passphrase: PASS.into(),
-        },
-    )
-    .unwrap();
+    create(&mut s);
     answer_next_card(&mut s).unwrap();
     assert_eq!(
         fake.sync_schedule.get(),
@@ -432,12 +399,6 @@ fn captures_schedule_a_sync_only_with_an_account_and_locking_stops_it() {
     assert_eq!(fake.sync_schedule.get(), Some(SyncSchedule::Soon));
     call(&mut s, Request::Lock).unwrap();
     assert_eq!(fake.sync_schedule.get(), Some(SyncSchedule::Off));
-    call(
-        &mut s,
-        Request::Unlock {
-            passphrase: PASS.into(),
-        },
-    )
-    .unwrap();
+    unlock(&mut s);
     assert_eq!(fake.sync_schedule.get(), Some(SyncSchedule::Periodic));
 }

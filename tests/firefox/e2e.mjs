@@ -88,6 +88,15 @@ async function status() {
   return r.data;
 }
 
+/** (Re)opens the popup page in the popup's window, as a click on the toolbar button would. */
+async function openPopup() {
+  await b.switchTo(popupWindow);
+  // WebDriver may not navigate to an add-on's pages; the browser's own code may.
+  await b.cmd('POST', '/moz/context', { context: 'chrome' });
+  await b.cmd('POST', '/execute/sync', { script: "openTrustedLinkIn(arguments[0], 'current')", args: [`${ORIGIN}/popup.html`] });
+  await b.cmd('POST', '/moz/context', { context: 'content' });
+}
+
 async function openSite(host, path = '/') {
   const handle = (await b.cmd('POST', '/window/new', { type: 'window' })).handle;
   await b.switchTo(handle);
@@ -123,10 +132,7 @@ try {
     const addon = await b.installAddon(extension);
     check(addon === ADDON_ID, `installed ${addon}`);
     popupWindow = (await b.cmd('GET', '/window'));
-    // WebDriver may not navigate to an add-on's pages; the browser's own code may.
-    await b.cmd('POST', '/moz/context', { context: 'chrome' });
-    await b.cmd('POST', '/execute/sync', { script: "openTrustedLinkIn(arguments[0], 'current')", args: [`${ORIGIN}/popup.html`] });
-    await b.cmd('POST', '/moz/context', { context: 'content' });
+    await openPopup();
     await until('the popup form', () => b.find('#confirm'), 20000, 100);
     await b.fill('#passphrase', PASSPHRASE);
     await b.fill('#confirm', PASSPHRASE);
@@ -177,6 +183,7 @@ try {
   await test("Firefox: a page with `default-src 'self'; frame-src 'none'; script-src 'self'` still gets its card", async () => {
     const page = await openSite('chatgpt.com', '/strict');
     await cardDuringGeneration(page);
+    await sleep(200); // the 120 ms fade-in
     await shot('firefox-card-strict-csp.png');
     await until('the card to close', async () => !(await overlayVisible()), 6000);
   });
@@ -218,6 +225,8 @@ try {
       execFileSync(selfosBin, ['export', '--server', server, '--user', 'firefox', '--passphrase-file', pass, '--format', 'json', '--out', exported], { stdio: 'inherit' });
       const records = JSON.parse(readFileSync(exported, 'utf8')).records;
       check(records.length === s.records && records.length >= 1, `the account holds all ${s.records} answers: ${records.length}`);
+      await openPopup();
+      await until('the popup to say it synced', () => b.run(() => /firefox: synced .* 0 waiting/.test(document.querySelector('#sync')?.textContent || '')), 10000, 100);
       await shot('firefox-popup-synced.png');
     } finally {
       await send({ type: 'sign_out' }).catch(() => {});

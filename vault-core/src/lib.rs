@@ -23,6 +23,7 @@ pub mod record;
 pub mod sort;
 pub mod store;
 pub mod sync;
+pub mod text;
 pub mod time;
 pub mod vault;
 

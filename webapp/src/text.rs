@@ -3,6 +3,7 @@
 use vault_core::cards::library::Library;
 use vault_core::graph::overview::date_of_day;
 use vault_core::graph::DAY_MS;
+pub use vault_core::text::{ago, count, counted};
 use vault_core::{Answer, AnswerRecord};
 
 /// An answer as a short phrase, using the card's option labels where the library has them.
@@ -77,39 +78,9 @@ pub fn pct(x: f64) -> String {
     }
 }
 
-/// "3 days ago" style, from `then` to `now` (both ms).
-pub fn ago(then: u64, now: u64) -> String {
-    let s = now.saturating_sub(then) / 1000;
-    match s {
-        0..=59 => "just now".into(),
-        60..=3_599 => format!("{} min ago", s / 60),
-        3_600..=86_399 => format!("{} h ago", s / 3_600),
-        86_400..=172_799 => "yesterday".into(),
-        _ => format!("{} days ago", s / 86_400),
-    }
-}
-
 /// `chatgpt` -> `ChatGPT`, as the exports name agents.
 pub fn agent_name(agent: &str) -> String {
     vault_core::graph::export::agents::display_name(agent)
-}
-
-/// Thousands separators: `12345` -> `12,345`.
-pub fn count(n: usize) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// `1 sync conflict`, `2 sync conflicts`: a count with its noun in the right number.
-pub fn counted(n: usize, one: &str, many: &str) -> String {
-    format!("{} {}", count(n), if n == 1 { one } else { many })
 }
 
 #[cfg(test)]
@@ -120,13 +91,8 @@ mod tests {
     fn formats() {
         assert_eq!(pct(0.423), "42%");
         assert_eq!(pct(f64::NAN), "–");
-        assert_eq!(count(12_345), "12,345");
-        assert_eq!(count(999), "999");
-        assert_eq!(counted(1, "conflict", "conflicts"), "1 conflict");
-        assert_eq!(counted(1_200, "conflict", "conflicts"), "1,200 conflicts");
         assert_eq!(date(0), "1970-01-01");
         assert_eq!(date_time(DAY_MS + 61 * 60_000), "1970-01-02 01:01");
-        assert_eq!(ago(0, 3 * DAY_MS), "3 days ago");
         assert_eq!(end_of_date("1970-01-02"), Some(2 * DAY_MS - 1));
         assert_eq!(
             end_of_date("2026-12-02").map(date).as_deref(),

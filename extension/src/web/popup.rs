@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use vault_core::text::counted;
 use wasm_bindgen::prelude::*;
 
 use super::chrome::{call, open_options_page, open_tab};
@@ -136,7 +137,7 @@ fn Unlocked(
     view! {
         <section class="today" aria-label="Today">
             <strong id="today">{status.answered_today}</strong>
-            {format!(" of {} cards today · {} answers in the vault", status.daily_cap, status.records)}
+            {format!(" of {} cards today · {} in the vault", status.daily_cap, counted(status.records as usize, "answer", "answers"))}
         </section>
         <section aria-label="Sync"><p id="sync">{sync_text}</p>
             <Show when={let a = status.account.is_some(); move || a}>

@@ -17,13 +17,7 @@ pub fn now_ms() -> f64 {
         .unwrap_or_else(js_sys::Date::now)
 }
 
-/// "3 min ago" style text for a past Unix time in ms.
+/// `5 min ago`, `yesterday`, ... from now.
 pub fn ago(t_ms: u64) -> String {
-    let s = ((js_sys::Date::now() - t_ms as f64) / 1000.0).max(0.0) as u64;
-    match s {
-        0..=59 => "just now".into(),
-        60..=3599 => format!("{} min ago", s / 60),
-        3600..=86_399 => format!("{} h ago", s / 3600),
-        _ => format!("{} days ago", s / 86_400),
-    }
+    vault_core::text::ago(t_ms, js_sys::Date::now() as u64)
 }
