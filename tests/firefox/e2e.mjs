@@ -7,7 +7,7 @@
 //
 //   node tests/firefox/e2e.mjs
 // Environment: SELFOS_GECKODRIVER (geckodriver), SELFOS_FIREFOX (/usr/bin/firefox-esr),
-// SELFOS_EXTENSION (dist/firefox), SELFOS_BIN, SELFOS_E2E_OUT.
+// SELFOS_EXTENSION (dist/firefox), SELFOS_WEBAPP (dist/webapp), SELFOS_BIN, SELFOS_E2E_OUT.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { check, freePort, out, root, selfosBin, sleep, startSelfos, suite, until } from '../harness.mjs';
 import { readVaultInPage } from '../extension/driver.mjs';
+import { webapp } from '../webapp/driver.mjs';
 import { serveFixtures } from '../extension/fixtures/server.mjs';
 import { newSession, startGeckodriver } from './webdriver.mjs';
 
@@ -211,10 +212,10 @@ try {
     await until('the card to close', async () => !(await overlayVisible()), 6000);
   });
 
-  await test('Firefox: signed in, answers sync to a real server and read back with the passphrase alone', async () => {
+  await test('Firefox: signed in, answers sync to a real server; the web app, in Firefox too, shows them', async () => {
     const port = await freePort();
     const server = `http://127.0.0.1:${port}`;
-    const sync = await startSelfos({ port, data: join(tmp, 'sync-data'), env: { SELFOS_ALLOWED_ORIGINS: ORIGIN } });
+    const sync = await startSelfos({ port, data: join(tmp, 'sync-data'), env: { SELFOS_ALLOWED_ORIGINS: ORIGIN, SELFOS_WEBAPP: webapp } });
     try {
       const r = await send({ type: 'sign_in', server, username: 'firefox', passphrase: PASSPHRASE, create: true });
       check(r.ok, `sign in: ${JSON.stringify(r)}`);
@@ -228,6 +229,22 @@ try {
       await openPopup();
       await until('the popup to say it synced', () => b.run(() => /firefox: synced .* 0 waiting/.test(document.querySelector('#sync')?.textContent || '')), 10000, 100);
       await shot('firefox-popup-synced.png');
+      // The dashboard, served by the same server, signed in with the same passphrase.
+      await b.switchTo((await b.cmd('POST', '/window/new', { type: 'window' })).handle);
+      await b.goto(server);
+      await until('the sign-in form', () => b.find('html[data-ready=unlock]'), 20000, 100);
+      await b.fill('#username', 'firefox');
+      await b.fill('#passphrase', PASSPHRASE);
+      await b.click('#unlock');
+      await until('the overview', () => b.find('#overview'), 60000, 100);
+      const answers = await until('the answer count', () => b.run(() => document.querySelector('#stat-answers .value')?.textContent.trim()), 20000, 100);
+      check(Number(answers.replace(/,/g, '')) === s.records, `the overview counts ${answers} answers, the extension ${s.records}`);
+      await shot('firefox-webapp-overview.png');
+      // Another view, from the module loaded on demand.
+      await b.click('[data-view=graph]');
+      await until('the graph view', () => b.find('html[data-view=graph]'), 20000, 100);
+      check(!(await b.run(() => document.documentElement.hasAttribute('data-load-failed'))), 'the views module loaded');
+      await shot('firefox-webapp-graph.png');
     } finally {
       await send({ type: 'sign_out' }).catch(() => {});
       await sync.stop();

@@ -16,7 +16,17 @@ pub fn count(n: usize) -> String {
 
 /// `1 sync conflict`, `2 sync conflicts`: a count with its noun in the right number.
 pub fn counted(n: usize, one: &str, many: &str) -> String {
-    format!("{} {}", count(n), if n == 1 { one } else { many })
+    format!("{} {}", count(n), noun(n, one, many))
+}
+
+/// The noun for `n` things, where the number is shown apart from it (a large figure above a
+/// label).
+pub fn noun<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 {
+        one
+    } else {
+        many
+    }
 }
 
 /// `just now`, `5 min ago`, `3 h ago`, `yesterday`, `4 days ago` (Unix milliseconds).
@@ -43,6 +53,7 @@ mod tests {
         assert_eq!(count(999), "999");
         assert_eq!(counted(1, "answer", "answers"), "1 answer");
         assert_eq!(counted(0, "answer", "answers"), "0 answers");
+        assert_eq!(noun(1, "fact known", "facts known"), "fact known");
         assert_eq!(counted(1_200, "conflict", "conflicts"), "1,200 conflicts");
         assert_eq!(ago(0, 59_999), "just now");
         assert_eq!(ago(0, 5 * 60_000), "5 min ago");

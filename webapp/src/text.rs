@@ -3,7 +3,7 @@
 use vault_core::cards::library::Library;
 use vault_core::graph::overview::date_of_day;
 use vault_core::graph::DAY_MS;
-pub use vault_core::text::{ago, count, counted};
+pub use vault_core::text::{ago, count, counted, noun};
 use vault_core::{Answer, AnswerRecord};
 
 /// An answer as a short phrase, using the card's option labels where the library has them.

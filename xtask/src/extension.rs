@@ -115,10 +115,12 @@ pub fn e2e_cmd(tc: &Toolchain, bench: bool) -> Command {
     c
 }
 
-/// `tests/firefox/e2e.mjs`: the Firefox build in headless Firefox ESR, through geckodriver.
+/// `tests/firefox/e2e.mjs`: the Firefox build in headless Firefox ESR, through geckodriver,
+/// syncing to a server that serves the web app (so `dist/webapp` must be built).
 pub fn firefox_e2e_cmd(tc: &Toolchain) -> Command {
     let mut c = tc.node_suite("firefox/e2e.mjs");
     c.env("SELFOS_EXTENSION", dir("firefox"))
+        .env("SELFOS_WEBAPP", crate::webapp::dir())
         .env("SELFOS_GECKODRIVER", &tc.geckodriver)
         .env("SELFOS_FIREFOX", crate::tools::FIREFOX);
     c

@@ -177,16 +177,16 @@ fn test(extra: &[String]) -> Result<()> {
         "extension end to end in headless Chromium (fixture AI sites over HTTPS)",
         || cmd::status(&mut extension::e2e_cmd(&tc, false)),
     )?;
-    step(
-        "extension end to end in headless Firefox (the Firefox build, through geckodriver)",
-        || cmd::status(&mut extension::firefox_e2e_cmd(&tc)),
-    )?;
     step("build the web app (dist/webapp)", || {
         webapp::build(&tc).map(|_| ())
     })?;
     step(
         "web app end to end in headless Chromium (served by a real `selfos serve`)",
         || cmd::status(&mut webapp::e2e_cmd(&tc, false)),
+    )?;
+    step(
+        "the extension and the web app in headless Firefox (the Firefox build, through geckodriver)",
+        || cmd::status(&mut extension::firefox_e2e_cmd(&tc)),
     )?;
     step(
         "the whole product in headless Chromium: capture in the extension, see and delete in the web app",

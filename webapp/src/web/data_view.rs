@@ -11,7 +11,7 @@ use super::app::{ctx, Ctx};
 use super::browser;
 use super::session::{self, Conflict};
 use crate::table::{page, search};
-use crate::text::{agent_name, answer_text, count, date_time, question_text};
+use crate::text::{agent_name, answer_text, count, counted, date_time, question_text};
 
 #[component]
 pub fn DataView() -> impl IntoView {
@@ -39,7 +39,7 @@ pub fn DataView() -> impl IntoView {
             .map(|r| view! { <Row r=r editing=editing confirming=confirming/> })
             .collect_view();
         Some(view! {
-            <p class="muted small" id="data-count">{format!("{} of {} answers", count(all.len()), count(p.records.len()))}</p>
+            <p class="muted small" id="data-count">{format!("{} of {}", count(all.len()), counted(p.records.len(), "answer", "answers"))}</p>
             <div class="table-wrap">
                 <table id="records" class="records">
                     <thead><tr>

@@ -10,7 +10,7 @@ use super::app::{ctx, Ctx};
 use super::browser;
 use super::session;
 use crate::exports::{self, ExportKind};
-use crate::text::{count, date};
+use crate::text::{count, counted, date};
 
 #[derive(Clone, Copy)]
 struct Progress {
@@ -181,9 +181,9 @@ fn Import() -> impl IntoView {
                 Ok(done) => {
                     passphrase.set(String::new());
                     result.set(Some(format!(
-                        "Imported {} answers ({} were here already{}).",
-                        done.added,
-                        done.present,
+                        "Imported {} ({} already here{}).",
+                        counted(done.added, "answer", "answers"),
+                        count(done.present),
                         if done.damaged > 0 {
                             format!(", {} damaged entries skipped", done.damaged)
                         } else {

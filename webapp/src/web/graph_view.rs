@@ -537,9 +537,9 @@ pub fn GraphView() -> impl IntoView {
             })
         });
         Some(format!(
-            "Your profile as it was at the end of {}: {} answers by then.",
+            "Your profile as it was at the end of {}: {} by then.",
             date(t),
-            crate::text::count(n)
+            crate::text::counted(n, "answer", "answers")
         ))
     };
     // Filters, local graph, selection and search: what is visible and highlighted.

@@ -10,7 +10,7 @@ use super::charts::BarChart;
 use crate::charts::moving_average;
 use crate::profile::{Profile, Since};
 use crate::routes::View;
-use crate::text::{agent_name, ago, count, date, pct};
+use crate::text::{agent_name, ago, count, counted, date, noun, pct};
 
 /// Days of activity the overview's chart shows.
 const CHART_DAYS: usize = 90;
@@ -44,7 +44,8 @@ pub fn Overview() -> impl IntoView {
     }
 }
 
-fn stat(id: &'static str, label: &'static str, value: String, hint: String) -> impl IntoView {
+fn stat(id: &'static str, label: &str, value: String, hint: String) -> impl IntoView {
+    let label = label.to_owned();
     view! {
         <div class="stat" id=id>
             <span class="value">{value}</span>
@@ -63,11 +64,11 @@ fn stats(p: &Profile) -> impl IntoView {
         .count();
     view! {
         <div class="stats">
-            {stat("stat-answers", "answers", count(o.answered as usize), format!("{} skipped", o.skipped))}
+            {stat("stat-answers", noun(o.answered as usize, "answer", "answers"), count(o.answered as usize), format!("{} skipped", o.skipped))}
             {stat("stat-streak", "day streak", o.current_streak_days.to_string(), format!("longest {}", o.longest_streak_days))}
             {stat("stat-rate", "per day", format!("{:.1}", o.answers_per_day_30d), "last 30 days".into())}
-            {stat("stat-known", "facts known", count(known), format!("of {} nodes", count(p.graph.node_count())))}
-            {stat("stat-contradictions", "contradictions", o.contradictions.to_string(), "to be re-asked".into())}
+            {stat("stat-known", noun(known, "fact known", "facts known"), count(known), format!("of {}", counted(p.graph.node_count(), "node", "nodes")))}
+            {stat("stat-contradictions", noun(o.contradictions, "contradiction", "contradictions"), o.contradictions.to_string(), "to be re-asked".into())}
         </div>
     }
 }
@@ -81,7 +82,7 @@ fn activity(p: &Profile) -> impl IntoView {
     view! {
         <section class="panel">
             <h2>"Answers over time"</h2>
-            <p class="muted small">"Answers per day over the last " {recent.len()} " days, with the 7-day average."</p>
+            <p class="muted small">"Answers per day over the last " {counted(recent.len(), "day", "days")} ", with the 7-day average."</p>
             <BarChart id="chart-answers" title="Answers per day".into() values=values labels=labels trend=trend/>
         </section>
     }
@@ -114,7 +115,7 @@ fn agent_card(a: &AgentAlignment) -> impl IntoView {
             {metric("Consistency", a.consistency, "Share of answers that agree with each facet's leading value")}
             {metric("Confidence", a.confidence, "Mean strength of the facets that are known")}
             {metric("Staleness", a.staleness, "How much of what it would be told now differs from what it was told")}
-            <p class="muted small">{format!("{} answers here · {export}", a.answers)}</p>
+            <p class="muted small">{format!("{} here · {export}", counted(a.answers as usize, "answer", "answers"))}</p>
             {a.last_export_ms.is_none().then(|| view! { <p class="small hint-export">"Alignment stays at 0% until this agent gets your instructions: see Export."</p> })}
         </article>
     }
@@ -258,7 +259,7 @@ fn changes(c: &Changes, since: Since) -> impl IntoView {
     view! {
         <section class="panel" id="changes">
             <h2>{heading}</h2>
-            <p>{format!("{} new answers.", c.new_answers)}</p>
+            <p>{format!("{}.", counted(c.new_answers as usize, "new answer", "new answers"))}</p>
             {nothing.then(|| view! { <p class="muted">"Nothing else moved."</p> })}
             <div class="changes">
                 {change_list("New", c.new_nodes.iter().map(|n| format!("{} ({})", n.label, pct(n.after))).collect())}
