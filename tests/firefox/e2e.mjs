@@ -2,8 +2,9 @@
 // geckodriver: the add-on is installed as a temporary add-on, the AI sites' host names reach
 // the same HTTPS fixture server as the Chromium suite (through a loopback CONNECT proxy, since
 // Firefox has no host-resolver rules), and the tests act through the real UI: the popup, the
-// card (by keyboard: the card's frame sits in a closed shadow root WebDriver cannot enter),
-// and sync to a real `selfos serve`.
+// card (answered by keyboard), sync to a real `selfos serve` and the web app it serves.
+// Firefox's WebDriver reaches into the overlay's closed shadow root, so the tests read the
+// card frame's own state (`data-state`) as the Chromium suite does.
 //
 //   node tests/firefox/e2e.mjs
 // Environment: SELFOS_GECKODRIVER (geckodriver), SELFOS_FIREFOX (/usr/bin/firefox-esr),
@@ -103,9 +104,25 @@ async function openSite(host, path = '/') {
   await b.switchTo(handle);
   await b.goto(`https://${host}${path}`);
   await until(`the overlay host on ${host}${path}`, () => b.run(() => !!document.querySelector('selfos-overlay')), 8000, 50);
-  await sleep(1200); // The card frame loads its card; the detector ignores the first 800 ms.
+  await until(`a card ready on ${host}${path}`, async () => (await frameState()) === 'ready', 15000, 50);
+  await sleep(900); // The detector ignores the first 800 ms after load (initial renders flash controls).
   return handle;
 }
+
+/** Runs `fn` in the current page's card frame (inside the overlay's closed shadow root). */
+async function inCardFrame(fn) {
+  const overlay = await b.find('selfos-overlay');
+  const root = Object.values(await b.cmd('GET', `/element/${overlay}/shadow`))[0];
+  const frame = await b.cmd('POST', `/shadow/${root}/element`, { using: 'css selector', value: 'iframe' });
+  await b.cmd('POST', '/frame', { id: frame });
+  try {
+    return await b.run(fn);
+  } finally {
+    await b.cmd('POST', '/frame/parent', {});
+  }
+}
+/** The card frame's state: sensing, ready, no-card or off. */
+const frameState = () => inCardFrame(() => document.documentElement.dataset.state);
 const overlayVisible = () => b.run(() => {
   const h = document.querySelector('selfos-overlay');
   return !!h && getComputedStyle(h).visibility === 'visible' && h.getBoundingClientRect().height > 0;
@@ -116,7 +133,11 @@ const running = () => b.run(() => window.fixture.state.running);
 /** Generates on the site in `handle` and waits for its card. */
 async function cardDuringGeneration(handle, opts = { ms: 3000 }) {
   await b.switchTo(handle);
+  // A generation still streaming must end first, for the fixture and for the detector (its
+  // stop-gone debounce); then the frame holds its next card.
   await until('the last generation to end', async () => !(await running()), 8000);
+  await until('the detector to be idle', async () => (await inCardFrame(() => document.documentElement.dataset.wait)) !== 'waiting', 3000, 50);
+  await until('the next card', async () => (await frameState()) === 'ready', 5000, 50);
   await generate(opts);
   try {
     await until('the card to show', overlayVisible, 4000, 25);
@@ -124,7 +145,8 @@ async function cardDuringGeneration(handle, opts = { ms: 3000 }) {
     const origin = new URL(await b.cmd('GET', '/url')).origin;
     const site = await send({ type: 'site', origin });
     const why = await send({ type: 'next_card', agent: site.data?.adapter?.id, origin });
-    throw new Error(`${e.message}; the background says ${JSON.stringify(why)}`);
+    const frame = await b.switchTo(handle).then(() => inCardFrame(() => JSON.stringify(document.documentElement.dataset)));
+    throw new Error(`${e.message}; the frame says ${frame}; the background says ${JSON.stringify(why)}`);
   }
 }
 
@@ -169,6 +191,8 @@ try {
   await test('Firefox: an answer picked with the keyboard reaches the vault, encrypted', async () => {
     const before = await status();
     await cardDuringGeneration(sites['chatgpt.com'], { ms: 3500 });
+    const question = (await inCardFrame(() => document.getElementById('q').textContent)).trim();
+    check(question.length > 5, 'the card has a question');
     await b.keys(['\uE00A', '\uE008', 'S']); // Alt+Shift+S focuses the card
     await sleep(150);
     await b.keys('1'); // the first choice (a text card takes the digit as its text)
@@ -177,6 +201,7 @@ try {
     await b.switchTo(popupWindow);
     const dump = await b.run(readVaultInPage);
     check(dump.records === before.records + 1, `the vault holds ${dump.records} records`);
+    check(!dump.text.includes(question.slice(0, 24)), `the question "${question}" is not stored in clear`);
     const leaked = cardQuestions().filter((q) => dump.text.includes(q));
     check(leaked.length === 0, `questions stored in clear: ${leaked.join(' | ')}`);
   });
@@ -195,6 +220,7 @@ try {
     await b.click('#lock');
     await until('the locked popup', () => b.find('#passphrase'), 5000, 50);
     await b.switchTo(sites['claude.ai']);
+    await until('the open tab to drop its ready card', async () => (await frameState()) === 'no-card', 5000, 50);
     await until('the last generation to end', async () => !(await running()), 8000);
     await generate({ ms: 3000 });
     await sleep(1800);
@@ -204,10 +230,8 @@ try {
     await b.fill('#passphrase', PASSPHRASE);
     await b.click('#unlock');
     await until('the unlocked popup', () => b.find('#today'), 30000, 100);
-    // The background announces the unlock through storage.local; once it is written, the
-    // frame has its event and fetches a card (one round trip to the background).
-    await until('the unlock to be announced', () => b.run(async () => /vault_unlocked/.test((await chrome.storage.local.get('announcement')).announcement || '')), 5000, 50);
-    await sleep(500);
+    await b.switchTo(sites['claude.ai']);
+    await until('the tab to fetch a card again, without a reload', async () => (await frameState()) === 'ready', 5000, 50);
     await cardDuringGeneration(sites['claude.ai']);
     await until('the card to close', async () => !(await overlayVisible()), 6000);
   });
