@@ -78,6 +78,16 @@ pub fn pct(x: f64) -> String {
     }
 }
 
+/// A rate to one decimal, `<0.1` for a small one that is not zero (one answer in 30 days is
+/// not `0.0` a day).
+pub fn rate(x: f64) -> String {
+    match x {
+        x if !x.is_finite() => "–".into(),
+        x if x > 0.0 && x < 0.05 => "<0.1".into(),
+        x => format!("{x:.1}"),
+    }
+}
+
 /// `chatgpt` -> `ChatGPT`, as the exports name agents.
 pub fn agent_name(agent: &str) -> String {
     vault_core::graph::export::agents::display_name(agent)
@@ -91,6 +101,9 @@ mod tests {
     fn formats() {
         assert_eq!(pct(0.423), "42%");
         assert_eq!(pct(f64::NAN), "–");
+        assert_eq!(rate(1.0 / 30.0), "<0.1");
+        assert_eq!(rate(0.0), "0.0");
+        assert_eq!(rate(2.46), "2.5");
         assert_eq!(date(0), "1970-01-01");
         assert_eq!(date_time(DAY_MS + 61 * 60_000), "1970-01-02 01:01");
         assert_eq!(end_of_date("1970-01-02"), Some(2 * DAY_MS - 1));

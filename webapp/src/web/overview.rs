@@ -10,7 +10,7 @@ use super::charts::BarChart;
 use crate::charts::moving_average;
 use crate::profile::{Profile, Since};
 use crate::routes::View;
-use crate::text::{agent_name, ago, count, counted, date, noun, pct};
+use crate::text::{agent_name, ago, count, counted, date, noun, pct, rate};
 
 /// Days of activity the overview's chart shows.
 const CHART_DAYS: usize = 90;
@@ -66,7 +66,7 @@ fn stats(p: &Profile) -> impl IntoView {
         <div class="stats">
             {stat("stat-answers", noun(o.answered as usize, "answer", "answers"), count(o.answered as usize), format!("{} skipped", o.skipped))}
             {stat("stat-streak", "day streak", o.current_streak_days.to_string(), format!("longest {}", o.longest_streak_days))}
-            {stat("stat-rate", "per day", format!("{:.1}", o.answers_per_day_30d), "last 30 days".into())}
+            {stat("stat-rate", "per day", rate(o.answers_per_day_30d), "last 30 days".into())}
             {stat("stat-known", noun(known, "fact known", "facts known"), count(known), format!("of {}", counted(p.graph.node_count(), "node", "nodes")))}
             {stat("stat-contradictions", noun(o.contradictions, "contradiction", "contradictions"), o.contradictions.to_string(), "to be re-asked".into())}
         </div>
