@@ -100,8 +100,7 @@ async function openPopup() {
 }
 
 async function openSite(host, path = '/') {
-  const handle = (await b.cmd('POST', '/window/new', { type: 'window' })).handle;
-  await b.switchTo(handle);
+  const handle = await b.newWindow();
   await b.goto(`https://${host}${path}`);
   await until(`the overlay host on ${host}${path}`, () => b.run(() => !!document.querySelector('selfos-overlay')), 8000, 50);
   await until(`a card ready on ${host}${path}`, async () => (await frameState()) === 'ready', 15000, 50);
@@ -254,7 +253,7 @@ try {
       await until('the popup to say it synced', () => b.run(() => /firefox: synced .* 0 waiting/.test(document.querySelector('#sync')?.textContent || '')), 10000, 100);
       await shot('firefox-popup-synced.png');
       // The dashboard, served by the same server, signed in with the same passphrase.
-      await b.switchTo((await b.cmd('POST', '/window/new', { type: 'window' })).handle);
+      await b.newWindow();
       await b.goto(server);
       await until('the sign-in form', () => b.find('html[data-ready=unlock]'), 20000, 100);
       await b.fill('#username', 'firefox');

@@ -65,7 +65,12 @@ export async function newSession(base, capabilities) {
         }),
       }],
     }),
-    newTab: async () => (await cmd('POST', '/window/new', { type: 'tab' })).handle,
+    /** Opens a new browser window and makes it the current one. */
+    newWindow: async () => {
+      const { handle } = await cmd('POST', '/window/new', { type: 'window' });
+      await cmd('POST', '/window', { handle });
+      return handle;
+    },
     switchTo: (handle) => cmd('POST', '/window', { handle }),
     screenshot: async () => Buffer.from(await cmd('GET', '/screenshot'), 'base64'),
     installAddon: (path) => cmd('POST', '/moz/addon/install', { path, temporary: true }),

@@ -190,15 +190,18 @@ fn ensure_wasm_bindgen() -> Result<(PathBuf, PathBuf)> {
         println!("wasm-bindgen {want} present");
         return Ok((bindgen, runner));
     }
-    // No --locked: the registry mirror can lag the CLI's own newest lockfile pins.
-    cmd::status(&mut cmd::cargo_cmd(&[
-        "install",
-        "wasm-bindgen-cli",
-        "--version",
-        &want,
-        "--force",
-    ]))?;
+    cargo_install("wasm-bindgen-cli", &want, None)?;
     Ok((bindgen, runner))
+}
+
+/// `cargo install <krate> --version <version>` from crates.io, into `root` (default
+/// `~/.cargo`). No --locked: the registry mirror can lag a tool's own newest lockfile pins.
+fn cargo_install(krate: &str, version: &str, root: Option<&Path>) -> Result<()> {
+    let mut c = cmd::cargo_cmd(&["install", krate, "--version", version, "--force"]);
+    if let Some(root) = root {
+        c.arg("--root").arg(root);
+    }
+    cmd::status(&mut c)
 }
 
 fn tools_dir() -> PathBuf {
@@ -304,16 +307,7 @@ fn ensure_geckodriver() -> Result<PathBuf> {
         println!("geckodriver {GECKODRIVER_VERSION} present");
         return Ok(bin);
     }
-    // No --locked, as for wasm-bindgen-cli: the registry mirror can lag the newest pins.
-    cmd::status(&mut cmd::cargo_cmd(&[
-        "install",
-        "geckodriver",
-        "--version",
-        GECKODRIVER_VERSION,
-        "--root",
-        &root.to_string_lossy(),
-        "--force",
-    ]))?;
+    cargo_install("geckodriver", GECKODRIVER_VERSION, Some(&root))?;
     Ok(bin)
 }
 

@@ -44,8 +44,7 @@ pub fn Overview() -> impl IntoView {
     }
 }
 
-fn stat(id: &'static str, label: &str, value: String, hint: String) -> impl IntoView {
-    let label = label.to_owned();
+fn stat(id: &'static str, label: &'static str, value: String, hint: String) -> impl IntoView {
     view! {
         <div class="stat" id=id>
             <span class="value">{value}</span>
