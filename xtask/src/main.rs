@@ -22,6 +22,8 @@ usage: cargo xtask <command>
 
   run     install what is missing, build everything, start the product on its embedded defaults
   test    install what is missing and run every test (native, and wasm in headless Chromium)
+          `test --only a,b` runs only those suites: lint, native, wasm, extension, webapp,
+          firefox, product, independent (for a quick loop; CI runs them all)
   dist    build the release artifacts into dist/ (`dist webapp`, `dist extension`: only that part)
   bench   run the benchmarks; writes target/bench/report.json and report.md
   setup   only install what the other commands need";
@@ -88,8 +90,8 @@ fn run() -> Result<()> {
 
 fn test(extra: &[String]) -> Result<()> {
     let tc = tools::Toolchain::ensure(tools::Need::all())?;
-    let quick = extra.iter().any(|a| a == "--no-lint");
-    if !quick {
+    let only = Only::parse(extra)?;
+    if only.has("lint") {
         step("rustfmt --check", || {
             cmd::cargo(&["fmt", "--all", "--", "--check"])
         })?;
@@ -123,81 +125,157 @@ fn test(extra: &[String]) -> Result<()> {
             ])
         })?;
     }
-    let cluster = step(
-        "PostgreSQL test cluster (127.0.0.1, throwaway)",
-        postgres::Cluster::start,
-    )?;
-    step(
-        "native tests (server suites on SQLite and PostgreSQL)",
-        || {
-            cmd::status(
-                cmd::cargo_cmd(&["test", "--workspace"])
-                    .env("SELFOS_TEST_POSTGRES", &cluster.admin_url)
-                    .env("SELFOS_REQUIRE_POSTGRES", "1"),
-            )
-        },
-    )?;
-    drop(cluster);
-    step("build the server for the browser sync test", || {
-        cmd::cargo(&["build", "-p", "sync-server"])
-    })?;
-    let server = step(
-        "sync server for the browser tests",
-        test_server::TestServer::start,
-    )?;
-    step(
-        "wasm tests in headless Chromium (page and service worker, syncing through a real server)",
-        || {
-            cmd::status(
-                tc.browser_cargo_cmd(&[
-                    "test",
-                    "-p",
-                    "vault-core",
-                    "--target",
-                    "wasm32-unknown-unknown",
-                    "--test",
-                    "browser_page",
-                    "--test",
-                    "browser_worker",
-                ])
-                .env("WASM_BINDGEN_TEST_ADDRESS", &server.runner_addr)
-                .env("SELFOS_TEST_SERVER", &server.url)
-                .env("SELFOS_REQUIRE_SERVER", "1"),
-            )
-        },
-    )?;
-    drop(server);
-    step("build the extension (dist/chrome, dist/firefox)", || {
-        extension::build(&tc).map(|_| ())
-    })?;
-    step("web-ext lint (the Firefox build)", || {
-        extension::lint_firefox(&tc)
-    })?;
-    step(
-        "extension end to end in headless Chromium (fixture AI sites over HTTPS)",
-        || cmd::status(&mut extension::e2e_cmd(&tc, false)),
-    )?;
-    step("build the web app (dist/webapp)", || {
-        webapp::build(&tc).map(|_| ())
-    })?;
-    step(
-        "web app end to end in headless Chromium (served by a real `selfos serve`)",
-        || cmd::status(&mut webapp::e2e_cmd(&tc, false)),
-    )?;
-    step(
-        "the extension and the web app in headless Firefox (the Firefox build, through geckodriver)",
-        || cmd::status(&mut extension::firefox_e2e_cmd(&tc)),
-    )?;
-    step(
-        "the whole product in headless Chromium: capture in the extension, see and delete in the web app",
-        || cmd::status(&mut product_e2e_cmd(&tc)),
-    )?;
-    step(
-        "independent decryption of a fresh backup (Python, from docs/FORMAT.md)",
-        independent_format_check,
-    )?;
+    if only.has("native") {
+        let cluster = step(
+            "PostgreSQL test cluster (127.0.0.1, throwaway)",
+            postgres::Cluster::start,
+        )?;
+        step(
+            "native tests (server suites on SQLite and PostgreSQL)",
+            || {
+                cmd::status(
+                    cmd::cargo_cmd(&["test", "--workspace"])
+                        .env("SELFOS_TEST_POSTGRES", &cluster.admin_url)
+                        .env("SELFOS_REQUIRE_POSTGRES", "1"),
+                )
+            },
+        )?;
+        drop(cluster);
+    }
+    if only.has("wasm") {
+        step("build the server for the browser sync test", || {
+            cmd::cargo(&["build", "-p", "sync-server"])
+        })?;
+        let server = step(
+            "sync server for the browser tests",
+            test_server::TestServer::start,
+        )?;
+        step(
+            "wasm tests in headless Chromium (page and service worker, syncing through a real server)",
+            || {
+                cmd::status(
+                    tc.browser_cargo_cmd(&[
+                        "test",
+                        "-p",
+                        "vault-core",
+                        "--target",
+                        "wasm32-unknown-unknown",
+                        "--test",
+                        "browser_page",
+                        "--test",
+                        "browser_worker",
+                    ])
+                    .env("WASM_BINDGEN_TEST_ADDRESS", &server.runner_addr)
+                    .env("SELFOS_TEST_SERVER", &server.url)
+                    .env("SELFOS_REQUIRE_SERVER", "1"),
+                )
+            },
+        )?;
+        drop(server);
+    }
+    // The browser suites below need the server binary, the extension and the web app built.
+    let browser_suites = ["extension", "webapp", "firefox", "product"];
+    if browser_suites.iter().any(|s| only.has(s)) {
+        step("build the server", || {
+            cmd::cargo(&["build", "-p", "sync-server"])
+        })?;
+        step("build the extension (dist/chrome, dist/firefox)", || {
+            extension::build(&tc).map(|_| ())
+        })?;
+        step("web-ext lint (the Firefox build)", || {
+            extension::lint_firefox(&tc)
+        })?;
+    }
+    if only.has("extension") {
+        step(
+            "extension end to end in headless Chromium (fixture AI sites over HTTPS)",
+            || cmd::status(&mut extension::e2e_cmd(&tc, false)),
+        )?;
+    }
+    if browser_suites[1..].iter().any(|s| only.has(s)) {
+        step("build the web app (dist/webapp)", || {
+            webapp::build(&tc).map(|_| ())
+        })?;
+    }
+    if only.has("webapp") {
+        step(
+            "web app end to end in headless Chromium (served by a real `selfos serve`)",
+            || cmd::status(&mut webapp::e2e_cmd(&tc, false)),
+        )?;
+    }
+    if only.has("firefox") {
+        step(
+            "the extension and the web app in headless Firefox (the Firefox build, through geckodriver)",
+            || cmd::status(&mut extension::firefox_e2e_cmd(&tc)),
+        )?;
+    }
+    if only.has("product") {
+        step(
+            "the whole product in headless Chromium: capture in the extension, see and delete in the web app",
+            || cmd::status(&mut product_e2e_cmd(&tc)),
+        )?;
+    }
+    if only.has("independent") {
+        step(
+            "independent decryption of a fresh backup (Python, from docs/FORMAT.md)",
+            independent_format_check,
+        )?;
+    }
     println!("\nall test suites passed");
     Ok(())
+}
+
+/// Which suites `cargo xtask test` runs: all of them, or those named by `--only a,b`
+/// (`--no-lint` skips only the lints).
+struct Only(Option<Vec<String>>);
+
+impl Only {
+    const SUITES: [&'static str; 8] = [
+        "lint",
+        "native",
+        "wasm",
+        "extension",
+        "webapp",
+        "firefox",
+        "product",
+        "independent",
+    ];
+
+    fn parse(args: &[String]) -> Result<Self> {
+        let mut only: Option<Vec<String>> = None;
+        let mut args = args.iter();
+        while let Some(arg) = args.next() {
+            match arg.as_str() {
+                "--no-lint" => {
+                    let all = || Self::SUITES.iter().map(|s| s.to_string()).collect();
+                    let mut suites: Vec<String> = only.take().unwrap_or_else(all);
+                    suites.retain(|s| s != "lint");
+                    only = Some(suites);
+                }
+                "--only" => {
+                    let list = args
+                        .next()
+                        .ok_or("--only needs a list of suites, e.g. --only native,webapp")?;
+                    let names: Vec<String> =
+                        list.split(',').map(|s| s.trim().to_string()).collect();
+                    if let Some(bad) = names.iter().find(|n| !Self::SUITES.contains(&n.as_str())) {
+                        return Err(format!(
+                            "unknown suite {bad:?}; the suites are {}",
+                            Self::SUITES.join(", ")
+                        )
+                        .into());
+                    }
+                    only = Some(names);
+                }
+                other => return Err(format!("unknown test option {other:?}").into()),
+            }
+        }
+        Ok(Self(only))
+    }
+
+    fn has(&self, suite: &str) -> bool {
+        self.0.as_ref().is_none_or(|o| o.iter().any(|s| s == suite))
+    }
 }
 
 /// `tests/product/e2e.mjs`: the extension and the web app against one server.
