@@ -9,6 +9,7 @@
 //! - [`settings`]: the user's caps, timing, pauses, sites and account.
 //! - [`service`]: the background: vault, key custody, scheduler, sync.
 //! - `web` (wasm only): the browser bindings and the Leptos pages.
+#![forbid(unsafe_code)]
 
 pub mod detector;
 pub mod protocol;

@@ -9,7 +9,7 @@ use axum::http::Request;
 use http_body_util::BodyExt;
 use rusqlite::{params, Connection};
 use serde_json::{json, Value};
-use sync_server::store::{ServerStore, SqliteStore};
+use sync_server::store::{NewAccount, NewChange, ServerStore, SqliteStore};
 use sync_server::{app, AppState};
 use tower::ServiceExt;
 use vault_core::{Hlc, Namespace, RecordId, StoredRecord};
@@ -144,18 +144,22 @@ async fn main() {
     // Pull latency at 1,000,000 records: fill one account through the store (batches of
     // 1,000), then time server-side pulls of 100 changes at spread-out cursors.
     let big = SqliteStore::open(&dir.join("big")).expect("open");
-    big.create_account("big", "x", "{}", 0).expect("account");
+    big.create_account(&NewAccount {
+        username: "big",
+        credential_hash: "x",
+        header: "{}",
+        created_ms: 0,
+    })
+    .expect("account");
     let account = big.account("big").expect("query").expect("exists").id;
     let template = String::from_utf8(entries[0].encode()).expect("utf8");
     let total = 1_000_000usize;
     for b in 0..total / 1_000 {
-        let rows: Vec<(String, String, String)> = (0..1_000)
-            .map(|i| {
-                (
-                    format!("{:032x}", b * 1_000 + i),
-                    format!("{:015}-00000000-0000000000000007", b * 1_000 + i),
-                    template.clone(),
-                )
+        let rows: Vec<NewChange> = (0..1_000)
+            .map(|i| NewChange {
+                record_id: format!("{:032x}", b * 1_000 + i),
+                hlc: format!("{:015}-00000000-0000000000000007", b * 1_000 + i),
+                entry: template.clone(),
             })
             .collect();
         big.push(account, &format!("fill{b}"), &rows).expect("push");

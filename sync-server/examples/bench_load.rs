@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use sync_server::store::{ServerStore, SqliteStore};
+use sync_server::store::{NewAccount, NewSession, ServerStore, SqliteStore};
 use sync_server::{app, AppState, Limits};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
@@ -100,13 +100,24 @@ fn main() {
     for c in 0..CLIENTS {
         let name = format!("user{c:03}");
         store
-            .create_account(&name, "unused", "{}", 0)
+            .create_account(&NewAccount {
+                username: &name,
+                credential_hash: "unused",
+                header: "{}",
+                created_ms: 0,
+            })
             .expect("account");
         let id = store.account(&name).expect("query").expect("exists").id;
         let token = format!("bench-token-{c}");
         let th = Sha256::digest(token.as_bytes()).to_vec();
         store
-            .create_session(&th, id, "bench", 0, i64::MAX)
+            .create_session(&NewSession {
+                token_hash: &th,
+                account: id,
+                device: "bench",
+                created_ms: 0,
+                expires_ms: i64::MAX,
+            })
             .expect("session");
         tokens.push(token);
     }

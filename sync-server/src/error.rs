@@ -1,10 +1,13 @@
-//! API errors: JSON `{"error": {"code", "message"}}` with a 4xx for anything the client sent
-//! wrong, a 5xx only for real server faults (whose details go to the log, not the client).
+//! API errors: JSON `{"error": {"code", "message"}}` ([`ErrorBody`]) with a 4xx for anything
+//! the client sent wrong, a 5xx only for real server faults (whose details go to the log, not
+//! the client). Storage errors become API errors here, in one place ([`From<StoreError>`]).
 
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
+use vault_core::sync::wire::{code, ErrorBody, ErrorDetail};
+
+use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -29,21 +32,34 @@ pub enum ApiError {
 impl ApiError {
     fn parts(&self) -> (StatusCode, &'static str) {
         match self {
-            ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
-            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
-            ApiError::BadCredentials => (StatusCode::UNAUTHORIZED, "bad_credentials"),
-            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
-            ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
-            ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
-            ApiError::TooMany(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
-            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, code::BAD_REQUEST),
+            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, code::UNAUTHORIZED),
+            ApiError::BadCredentials => (StatusCode::UNAUTHORIZED, code::BAD_CREDENTIALS),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, code::NOT_FOUND),
+            ApiError::Conflict(_) => (StatusCode::CONFLICT, code::CONFLICT),
+            ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, code::TOO_LARGE),
+            ApiError::TooMany(_) => (StatusCode::TOO_MANY_REQUESTS, code::RATE_LIMITED),
+            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, code::INTERNAL),
         }
     }
 }
 
-impl From<rusqlite::Error> for ApiError {
-    fn from(e: rusqlite::Error) -> Self {
-        ApiError::Internal(format!("database: {e}"))
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::UsernameTaken(_) | StoreError::IdempotencyKeyInUse => {
+                ApiError::Conflict(e.to_string())
+            }
+            // The session's account is gone: as for any dead session, log in again.
+            StoreError::NoSuchAccount => ApiError::Unauthorized,
+            StoreError::DataFolder { .. }
+            | StoreError::Connect(_)
+            | StoreError::Sqlite(_)
+            | StoreError::Postgres(_)
+            | StoreError::PoolExhausted(_)
+            | StoreError::Poisoned
+            | StoreError::Rng(_) => ApiError::Internal(e.to_string()),
+        }
     }
 }
 
@@ -53,12 +69,16 @@ impl IntoResponse for ApiError {
         if let ApiError::Internal(detail) = &self {
             tracing::error!(%detail, "request failed");
         }
-        let body = Json(json!({ "error": { "code": code, "message": self.to_string() } }));
+        let body = Json(ErrorBody {
+            error: ErrorDetail {
+                code: code.to_owned(),
+                message: self.to_string(),
+            },
+        });
         let mut resp = (status, body).into_response();
         if let ApiError::TooMany(secs) = self {
-            if let Ok(v) = secs.to_string().parse() {
-                resp.headers_mut().insert("retry-after", v);
-            }
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
         }
         resp
     }

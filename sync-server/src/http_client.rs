@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use vault_core::sync::transport::{normalize_base_url, HttpRequest, HttpResponse, Transport};
+use vault_core::sync::wire;
 
 pub struct BlockingTransport {
     base: String,
@@ -34,7 +35,7 @@ impl BlockingTransport {
 impl Transport for BlockingTransport {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, String> {
         let url = format!("{}{}", self.base, request.path);
-        let auth = request.bearer.map(|t| format!("Bearer {t}"));
+        let auth = request.bearer.as_deref().map(wire::bearer);
         let result = match (request.method, request.body) {
             ("GET", _) => {
                 let mut r = self.agent.get(&url);

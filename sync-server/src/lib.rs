@@ -1,6 +1,7 @@
 //! The SelfOS sync server (`selfos serve`). Stores only ciphertext; orders each account's
 //! changes with a sequence number so a client pulling "since N" never misses one
 //! (docs/SYNC.md). Storage: SQLite by default, PostgreSQL with `DATABASE_URL`.
+#![forbid(unsafe_code)]
 
 pub mod cli;
 pub mod config;
@@ -27,7 +28,7 @@ use axum::Router;
 pub use config::{Config, Database};
 use error::{ApiError, ApiResult};
 pub use limits::{Limits, MAX_ACCOUNT_FAILURES, MAX_ADDRESS_FAILURES, THROTTLE_WINDOW_MS};
-use store::ServerStore;
+use store::{ServerStore, StoreResult};
 
 /// Largest request body accepted (413 above).
 pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
@@ -78,15 +79,16 @@ impl AppState {
         }
     }
 
-    /// Runs a blocking store call off the async threads.
+    /// Runs a blocking store call off the async threads; its error becomes the HTTP answer
+    /// (`From<StoreError> for ApiError`).
     async fn with<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&dyn ServerStore) -> ApiResult<T> + Send + 'static,
+        f: impl FnOnce(&dyn ServerStore) -> StoreResult<T> + Send + 'static,
     ) -> ApiResult<T> {
         let store = self.store.clone();
-        tokio::task::spawn_blocking(move || f(store.as_ref()))
+        Ok(tokio::task::spawn_blocking(move || f(store.as_ref()))
             .await
-            .map_err(|e| ApiError::Internal(format!("store task: {e}")))?
+            .map_err(|e| ApiError::Internal(format!("store task: {e}")))??)
     }
 
     fn too_many(&self, wait_s: u64) -> ApiError {
@@ -173,27 +175,25 @@ pub fn app_with(state: AppState, allowed_origins: &[String]) -> Router {
 /// The HTTP API (and the web app, when a build is configured: see [`web`]).
 pub fn app(state: AppState) -> Router {
     use routes::{accounts, sessions, sync};
+    use vault_core::sync::wire::path;
     Router::new()
-        .route("/healthz", get(routes::healthz))
-        .route("/readyz", get(routes::readyz))
-        .route("/metrics", get(routes::metrics))
-        .route("/api/v1/openapi.json", get(routes::openapi))
-        .route("/api/v1/accounts", post(accounts::register))
+        .route(path::HEALTHZ, get(routes::healthz))
+        .route(path::READYZ, get(routes::readyz))
+        .route(path::METRICS, get(routes::metrics))
+        .route(path::OPENAPI, get(routes::openapi))
+        .route(path::ACCOUNTS, post(accounts::register))
         .route(
-            "/api/v1/accounts/current",
+            path::ACCOUNT_CURRENT,
             axum::routing::put(accounts::change).delete(accounts::delete),
         )
-        .route("/api/v1/accounts/{username}/kdf", get(accounts::prelogin))
+        .route(path::PRELOGIN_TEMPLATE, get(accounts::prelogin))
+        .route(path::SESSIONS, post(sessions::login).get(sessions::list))
+        .route(path::SESSION_CURRENT, delete(sessions::logout))
+        .route(path::SESSION_TEMPLATE, delete(sessions::revoke))
+        .route(path::PUSH, post(sync::push))
+        .route(path::PULL, get(sync::pull))
         .route(
-            "/api/v1/sessions",
-            post(sessions::login).get(sessions::list),
-        )
-        .route("/api/v1/sessions/current", delete(sessions::logout))
-        .route("/api/v1/sessions/{id}", delete(sessions::revoke))
-        .route("/api/v1/push", post(sync::push))
-        .route("/api/v1/pull", get(sync::pull))
-        .route(
-            "/api/{*rest}",
+            &format!("{}{{*rest}}", path::API_PREFIX),
             axum::routing::any(|| async { ApiError::NotFound("no such endpoint".into()) }),
         )
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
@@ -207,13 +207,10 @@ pub fn open_store(database: &Database) -> Result<Arc<dyn ServerStore>, String> {
     Ok(match database {
         Database::Sqlite(dir) => Arc::new(
             store::SqliteStore::open(dir)
-                .map_err(|e| format!("opening the SQLite database in {}: {e:?}", dir.display()))?,
+                .map_err(|e| format!("opening the SQLite database in {}: {e}", dir.display()))?,
         ),
         Database::Postgres(url) => {
-            Arc::new(store::PostgresStore::open(url).map_err(|e| match e {
-                ApiError::Internal(d) => d,
-                other => other.to_string(),
-            })?)
+            Arc::new(store::PostgresStore::open(url).map_err(|e| e.to_string())?)
         }
     })
 }

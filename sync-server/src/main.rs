@@ -1,4 +1,5 @@
 //! `selfos`: the SelfOS command line: the sync server and its command-line clients.
+#![forbid(unsafe_code)]
 
 use std::process::ExitCode;
 

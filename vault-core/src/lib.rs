@@ -9,6 +9,7 @@
 //! Everything compiles natively and to `wasm32-unknown-unknown`. In the browser, key
 //! derivation runs on WebCrypto and storage on IndexedDB ([`store::indexeddb`]); natively,
 //! on pure Rust and [`store::MemoryStore`].
+#![forbid(unsafe_code)]
 
 pub mod backup;
 pub mod cards;

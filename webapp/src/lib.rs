@@ -17,6 +17,7 @@
 //! - [`exports`]: the graph-based export files and their names and types.
 //! - [`snapshots`]: what each agent was last told (for staleness), sealed under the vault key.
 //! - [`text`]: formatting answers, dates, percentages.
+#![forbid(unsafe_code)]
 
 pub mod charts;
 pub mod drawing;

@@ -2,6 +2,7 @@
 //!
 //! Each command installs what it needs and is missing (idempotently, fast when present),
 //! then does its work. Commands grow as the product does; each says what it covers today.
+#![forbid(unsafe_code)]
 
 mod bench;
 mod cmd;

@@ -7,15 +7,16 @@ use axum::http::StatusCode;
 use axum::Json;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::Sha256;
-use utoipa::ToSchema;
+use vault_core::sync::wire::{
+    ChangeRequest, DeleteRequest, ErrorBody, PreLogin, RegisterRequest, Registered,
+};
 use vault_core::VaultHeader;
 
-use super::ErrorBody;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Authed, Body, Peer};
+use crate::store::NewAccount;
 use crate::{now_ms, AppState};
 
 pub fn check_username(u: &str) -> ApiResult<()> {
@@ -76,24 +77,6 @@ pub async fn verify_credential(hash: String, credential: String) -> ApiResult<bo
     .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RegisterRequest {
-    /// 3 to 64 of a-z 0-9 . _ - @
-    username: String,
-    /// The 32-byte authentication secret derived on the client (base64url, no padding).
-    /// Never the passphrase; it decrypts nothing.
-    credential: String,
-    /// The vault header (`selfos-vault` JSON): KDF parameters and the wrapped vault key.
-    #[schema(value_type = Object)]
-    header: Value,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Registered {
-    username: String,
-}
-
 /// Create an account.
 #[utoipa::path(post, path = "/api/v1/accounts", tag = "accounts", request_body = RegisterRequest, responses(
     (status = 201, body = Registered),
@@ -112,7 +95,14 @@ pub async fn register(
     let hash = hash_credential(req.credential).await?;
     let username = req.username.clone();
     state
-        .with(move |s| s.create_account(&username, &hash, &header, now_ms()))
+        .with(move |s| {
+            s.create_account(&NewAccount {
+                username: &username,
+                credential_hash: &hash,
+                header: &header,
+                created_ms: now_ms(),
+            })
+        })
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -120,13 +110,6 @@ pub async fn register(
             username: req.username,
         }),
     ))
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct PreLogin {
-    /// `{algorithm, iterations, salt}` as in the vault header.
-    #[schema(value_type = Object)]
-    kdf: Value,
 }
 
 /// Pre-login: the KDF parameters a new device needs to derive the credential. Never the
@@ -166,18 +149,6 @@ pub async fn prelogin(
     Ok(Json(PreLogin { kdf }))
 }
 
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ChangeRequest {
-    /// The credential derived from the current passphrase.
-    current_credential: String,
-    /// The credential derived from the new passphrase.
-    credential: String,
-    /// The re-wrapped vault header.
-    #[schema(value_type = Object)]
-    header: Value,
-}
-
 /// Passphrase change: the client re-wrapped the vault key; store the new header and
 /// credential. Sessions stay valid; data is untouched (the vault key did not change).
 #[utoipa::path(put, path = "/api/v1/accounts/current", tag = "accounts", request_body = ChangeRequest,
@@ -196,13 +167,6 @@ pub async fn change(
         .with(move |s| s.update_account(auth.account, &hash, &header))
         .await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DeleteRequest {
-    /// The current credential, to confirm.
-    credential: String,
 }
 
 /// Delete the account and everything stored for it (its log of sealed changes, sessions).

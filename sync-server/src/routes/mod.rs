@@ -7,26 +7,10 @@ pub mod sync;
 
 use axum::extract::State;
 use axum::Json;
-use serde::Serialize;
-use utoipa::ToSchema;
+use vault_core::sync::wire::ErrorBody;
 
 use crate::error::ApiResult;
 use crate::AppState;
-
-/// The error body every 4xx/5xx carries.
-#[derive(Serialize, ToSchema)]
-pub struct ErrorBody {
-    pub error: ErrorDetail,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ErrorDetail {
-    /// Stable, machine-readable: bad_request, unauthorized, bad_credentials, not_found,
-    /// conflict, too_large, rate_limited, internal.
-    pub code: String,
-    /// What went wrong and what to do, for people.
-    pub message: String,
-}
 
 /// Process is up.
 #[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, description = "ok", body = String)))]

@@ -5,39 +5,14 @@ use axum::http::StatusCode;
 use axum::Json;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
-use utoipa::ToSchema;
+use vault_core::sync::wire::{DeviceList, ErrorBody, LoginRequest, LoginResponse};
 
 use super::accounts::{check_username, verify_credential};
-use super::ErrorBody;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{token_hash, Authed, Body, Peer};
 use crate::limits::{MAX_ACCOUNT_FAILURES, MAX_ADDRESS_FAILURES};
-use crate::store::{session_public_id, SessionInfo};
+use crate::store::{session_public_id, NewSession};
 use crate::{now_ms, AppState, SESSION_MS};
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct LoginRequest {
-    username: String,
-    credential: String,
-    /// A name for this device in the device list ("Chrome on laptop").
-    #[serde(default)]
-    device: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct LoginResponse {
-    /// Send as `Authorization: Bearer <token>`. Stored on the server only as a hash.
-    token: String,
-    /// This session's public id (as in the device list).
-    session_id: String,
-    expires_at_ms: i64,
-    /// The vault header (wrapped key): the passphrase unlocks it on this device.
-    #[schema(value_type = Object)]
-    header: Value,
-}
 
 fn random_token() -> ApiResult<String> {
     let mut bytes = [0u8; 32];
@@ -94,7 +69,15 @@ pub async fn login(
     let expires = now_ms() + SESSION_MS;
     let id = account.id;
     state
-        .with(move |s| s.create_session(&th, id, &device, now_ms(), expires))
+        .with(move |s| {
+            s.create_session(&NewSession {
+                token_hash: &th,
+                account: id,
+                device: &device,
+                created_ms: now_ms(),
+                expires_ms: expires,
+            })
+        })
         .await?;
     let header =
         serde_json::from_str(&account.header).map_err(|e| ApiError::Internal(e.to_string()))?;
@@ -114,13 +97,6 @@ pub async fn logout(State(state): State<AppState>, auth: Authed) -> ApiResult<St
         .with(move |s| s.delete_session(&auth.token_hash))
         .await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct DeviceList {
-    /// The session making this request.
-    current: String,
-    sessions: Vec<SessionInfo>,
 }
 
 /// The account's live sessions (its devices).

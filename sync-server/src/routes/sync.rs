@@ -4,37 +4,14 @@ use std::sync::atomic::Ordering;
 
 use axum::extract::{Query, State};
 use axum::Json;
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
-use utoipa::{IntoParams, ToSchema};
-use vault_core::StoredRecord;
+use vault_core::sync::wire::{
+    ErrorBody, PullQuery, PullResponse, PulledChange, PushRequest, PushResponse,
+};
 
-use super::ErrorBody;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Authed, Body};
 use crate::store::NewChange;
 use crate::{AppState, MAX_BATCH, MAX_PAGE};
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PushRequest {
-    /// 1 to 128 characters, fresh per batch; a retried batch reuses it and changes nothing.
-    idempotency_key: String,
-    /// Sealed entries (docs/FORMAT.md §4): id, namespace, version (the version it was based
-    /// on + 1), hlc, deleted, envelope (base64). At most 1,000.
-    #[schema(value_type = Vec<Object>)]
-    changes: Vec<StoredRecord>,
-}
-
-#[derive(Serialize, Deserialize, ToSchema, PartialEq, Eq, Debug)]
-pub struct PushResponse {
-    /// Changes appended to the log.
-    pub accepted: usize,
-    /// Changes already in the log (same record and clock): not appended again.
-    pub duplicates: usize,
-    /// The account's newest sequence number after this push.
-    pub cursor: i64,
-}
 
 /// Push a batch of sealed changes.
 #[utoipa::path(post, path = "/api/v1/push", tag = "sync", request_body = PushRequest, security(("bearer" = [])),
@@ -64,7 +41,11 @@ pub async fn push(
         .map(|c| {
             let entry = String::from_utf8(c.encode())
                 .map_err(|_| ApiError::Internal("entry encoding is not UTF-8".into()))?;
-            Ok((c.id.to_string(), c.hlc.to_string(), entry))
+            Ok(NewChange {
+                record_id: c.id.to_string(),
+                hlc: c.hlc.to_string(),
+                entry,
+            })
         })
         .collect::<ApiResult<Vec<NewChange>>>()?;
     let key = req.idempotency_key;
@@ -83,31 +64,6 @@ pub async fn push(
         duplicates: out.duplicates,
         cursor: out.cursor,
     }))
-}
-
-#[derive(Deserialize, IntoParams)]
-pub struct PullQuery {
-    /// The cursor from the previous pull (0 for everything).
-    #[serde(default)]
-    since: i64,
-    /// Page size, 1 to 1,000 (default 1,000).
-    limit: Option<usize>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct PulledChange {
-    seq: i64,
-    #[schema(value_type = Object)]
-    entry: Value,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct PullResponse {
-    changes: Vec<PulledChange>,
-    /// Pass as `since` next time.
-    cursor: i64,
-    /// More changes wait after this page.
-    more: bool,
 }
 
 /// Pull changes after a cursor, in order, paginated.

@@ -11,11 +11,12 @@ use std::time::Duration;
 use postgres::error::SqlState;
 use postgres::{Client, NoTls};
 
+use vault_core::sync::wire::Device;
+
 use super::{
-    session_public_id, Account, Change, NewChange, PushOutcome, ServerStore, SessionInfo,
-    SessionRef, LAST_SEEN_GRANULARITY_MS,
+    fresh_secret, session_public_id, Account, Change, NewAccount, NewChange, NewSession,
+    PushOutcome, ServerStore, SessionRef, StoreError, StoreResult, LAST_SEEN_GRANULARITY_MS,
 };
-use crate::error::{ApiError, ApiResult};
 
 /// Connections per server process. Several processes share the database's
 /// `max_connections` (100 by default), so keep this modest.
@@ -106,30 +107,23 @@ impl Drop for Conn<'_> {
     }
 }
 
-impl From<postgres::Error> for ApiError {
-    fn from(e: postgres::Error) -> Self {
-        ApiError::Internal(format!("database: {e}"))
-    }
-}
-
-fn lock_err<T>(_: T) -> ApiError {
-    ApiError::Internal("database pool lock poisoned".into())
+fn lock_err<T>(_: T) -> StoreError {
+    StoreError::Poisoned
 }
 
 impl PostgresStore {
     /// Connects to `url` and brings the schema up to date. Migrations run under an advisory
     /// lock, so processes starting together do not race.
-    pub fn open(url: &str) -> ApiResult<Self> {
+    pub fn open(url: &str) -> StoreResult<Self> {
         let store = PostgresStore {
             url: url.to_owned(),
             idle: Mutex::new(Vec::new()),
             open: Mutex::new(0),
             freed: Condvar::new(),
         };
-        let mut conn = store.conn().map_err(|e| {
-            ApiError::Internal(format!(
-                "cannot connect to the PostgreSQL database in DATABASE_URL: {e}"
-            ))
+        let mut conn = store.conn().map_err(|e| match e {
+            StoreError::Postgres(e) => StoreError::Connect(e),
+            other => other,
         })?;
         let mut tx = conn.transaction()?;
         tx.execute("SELECT pg_advisory_xact_lock(7305172)", &[])?;
@@ -149,7 +143,7 @@ impl PostgresStore {
         Ok(store)
     }
 
-    fn conn(&self) -> ApiResult<Conn<'_>> {
+    fn conn(&self) -> StoreResult<Conn<'_>> {
         let deadline = std::time::Instant::now() + POOL_WAIT;
         let mut idle = self.idle.lock().map_err(lock_err)?;
         loop {
@@ -181,9 +175,7 @@ impl PostgresStore {
             }
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             if left.is_zero() {
-                return Err(ApiError::Internal(
-                    "no free database connection within 10 s".into(),
-                ));
+                return Err(StoreError::PoolExhausted(POOL_WAIT.as_secs()));
             }
             idle = self.freed.wait_timeout(idle, left).map_err(lock_err)?.0;
         }
@@ -195,15 +187,14 @@ impl ServerStore for PostgresStore {
         "postgres"
     }
 
-    fn ping(&self) -> ApiResult<()> {
+    fn ping(&self) -> StoreResult<()> {
         self.conn()?.query_one("SELECT 1", &[])?;
         Ok(())
     }
 
-    fn server_secret(&self) -> ApiResult<Vec<u8>> {
+    fn server_secret(&self) -> StoreResult<Vec<u8>> {
         let mut conn = self.conn()?;
-        let mut fresh = [0u8; 32];
-        getrandom::getrandom(&mut fresh).map_err(|e| ApiError::Internal(format!("rng: {e}")))?;
+        let fresh = fresh_secret()?;
         conn.execute(
             "INSERT INTO server_meta (key, value) VALUES ('secret', $1) ON CONFLICT DO NOTHING",
             &[&fresh.as_slice()],
@@ -213,27 +204,19 @@ impl ServerStore for PostgresStore {
             .get(0))
     }
 
-    fn create_account(
-        &self,
-        username: &str,
-        credential_hash: &str,
-        header: &str,
-        now_ms: i64,
-    ) -> ApiResult<()> {
+    fn create_account(&self, a: &NewAccount<'_>) -> StoreResult<()> {
         let inserted = self.conn()?.execute(
             "INSERT INTO accounts (username, credential_hash, header, created_ms) VALUES ($1, $2, $3, $4)
              ON CONFLICT (username) DO NOTHING",
-            &[&username, &credential_hash, &header, &now_ms],
+            &[&a.username, &a.credential_hash, &a.header, &a.created_ms],
         )?;
         if inserted == 0 {
-            return Err(ApiError::Conflict(format!(
-                "the username `{username}` is taken"
-            )));
+            return Err(StoreError::UsernameTaken(a.username.to_owned()));
         }
         Ok(())
     }
 
-    fn account(&self, username: &str) -> ApiResult<Option<Account>> {
+    fn account(&self, username: &str) -> StoreResult<Option<Account>> {
         Ok(self
             .conn()?
             .query_opt(
@@ -247,7 +230,7 @@ impl ServerStore for PostgresStore {
             }))
     }
 
-    fn account_by_id(&self, account: i64) -> ApiResult<Option<Account>> {
+    fn account_by_id(&self, account: i64) -> StoreResult<Option<Account>> {
         Ok(self
             .conn()?
             .query_opt(
@@ -261,7 +244,7 @@ impl ServerStore for PostgresStore {
             }))
     }
 
-    fn update_account(&self, account: i64, credential_hash: &str, header: &str) -> ApiResult<()> {
+    fn update_account(&self, account: i64, credential_hash: &str, header: &str) -> StoreResult<()> {
         self.conn()?.execute(
             "UPDATE accounts SET credential_hash = $2, header = $3 WHERE id = $1",
             &[&account, &credential_hash, &header],
@@ -269,29 +252,22 @@ impl ServerStore for PostgresStore {
         Ok(())
     }
 
-    fn delete_account(&self, account: i64) -> ApiResult<()> {
+    fn delete_account(&self, account: i64) -> StoreResult<()> {
         self.conn()?
             .execute("DELETE FROM accounts WHERE id = $1", &[&account])?;
         Ok(())
     }
 
-    fn create_session(
-        &self,
-        token_hash: &[u8],
-        account: i64,
-        device: &str,
-        now_ms: i64,
-        expires_ms: i64,
-    ) -> ApiResult<()> {
+    fn create_session(&self, s: &NewSession<'_>) -> StoreResult<()> {
         self.conn()?.execute(
             "INSERT INTO sessions (token_hash, account_id, device, created_ms, expires_ms, public_id, last_seen_ms)
              VALUES ($1, $2, $3, $4, $5, $6, $4)",
-            &[&token_hash, &account, &device, &now_ms, &expires_ms, &session_public_id(token_hash)],
+            &[&s.token_hash, &s.account, &s.device, &s.created_ms, &s.expires_ms, &session_public_id(s.token_hash)],
         )?;
         Ok(())
     }
 
-    fn session(&self, token_hash: &[u8], now_ms: i64) -> ApiResult<Option<SessionRef>> {
+    fn session(&self, token_hash: &[u8], now_ms: i64) -> StoreResult<Option<SessionRef>> {
         let mut conn = self.conn()?;
         let Some(row) = conn.query_opt(
             "SELECT account_id, last_seen_ms FROM sessions WHERE token_hash = $1 AND expires_ms > $2",
@@ -310,13 +286,13 @@ impl ServerStore for PostgresStore {
         Ok(Some(SessionRef { account }))
     }
 
-    fn delete_session(&self, token_hash: &[u8]) -> ApiResult<()> {
+    fn delete_session(&self, token_hash: &[u8]) -> StoreResult<()> {
         self.conn()?
             .execute("DELETE FROM sessions WHERE token_hash = $1", &[&token_hash])?;
         Ok(())
     }
 
-    fn sessions(&self, account: i64, now_ms: i64) -> ApiResult<Vec<SessionInfo>> {
+    fn sessions(&self, account: i64, now_ms: i64) -> StoreResult<Vec<Device>> {
         Ok(self
             .conn()?
             .query(
@@ -325,7 +301,7 @@ impl ServerStore for PostgresStore {
                 &[&account, &now_ms],
             )?
             .iter()
-            .map(|r| SessionInfo {
+            .map(|r| Device {
                 id: r.get(0),
                 device: r.get(1),
                 created_ms: r.get(2),
@@ -335,7 +311,7 @@ impl ServerStore for PostgresStore {
             .collect())
     }
 
-    fn revoke_session(&self, account: i64, session_id: &str) -> ApiResult<bool> {
+    fn revoke_session(&self, account: i64, session_id: &str) -> StoreResult<bool> {
         let n = self.conn()?.execute(
             "DELETE FROM sessions WHERE account_id = $1 AND public_id = $2",
             &[&account, &session_id],
@@ -348,7 +324,7 @@ impl ServerStore for PostgresStore {
         account: i64,
         idempotency_key: &str,
         changes: &[NewChange],
-    ) -> ApiResult<PushOutcome> {
+    ) -> StoreResult<PushOutcome> {
         let mut conn = self.conn()?;
         let mut tx = conn.transaction()?;
         // The row lock first: it serializes this account's pushes across every process, so
@@ -358,7 +334,7 @@ impl ServerStore for PostgresStore {
             &[&account],
         )?
         else {
-            return Err(ApiError::Unauthorized);
+            return Err(StoreError::NoSuchAccount);
         };
         let mut next: i64 = row.get(0);
         if let Some(r) = tx.query_opt(
@@ -376,8 +352,8 @@ impl ServerStore for PostgresStore {
              ON CONFLICT DO NOTHING",
         )?;
         let (mut accepted, mut duplicates) = (0usize, 0usize);
-        for (record_id, hlc, entry) in changes {
-            if tx.execute(&insert, &[&account, &next, record_id, hlc, entry])? == 1 {
+        for c in changes {
+            if tx.execute(&insert, &[&account, &next, &c.record_id, &c.hlc, &c.entry])? == 1 {
                 next += 1;
                 accepted += 1;
             } else {
@@ -395,9 +371,7 @@ impl ServerStore for PostgresStore {
         );
         if let Err(e) = &result {
             if e.code() == Some(&SqlState::UNIQUE_VIOLATION) {
-                return Err(ApiError::Conflict(
-                    "this idempotency key is being used by another request; retry".into(),
-                ));
+                return Err(StoreError::IdempotencyKeyInUse);
             }
         }
         result?;
@@ -409,7 +383,7 @@ impl ServerStore for PostgresStore {
         })
     }
 
-    fn pull(&self, account: i64, since: i64, limit: usize) -> ApiResult<Vec<Change>> {
+    fn pull(&self, account: i64, since: i64, limit: usize) -> StoreResult<Vec<Change>> {
         Ok(self
             .conn()?
             .query(

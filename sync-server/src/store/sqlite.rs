@@ -5,11 +5,12 @@ use std::sync::Mutex;
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
+use vault_core::sync::wire::Device;
+
 use super::{
-    session_public_id, Account, Change, NewChange, PushOutcome, ServerStore, SessionInfo,
-    SessionRef, LAST_SEEN_GRANULARITY_MS,
+    fresh_secret, session_public_id, Account, Change, NewAccount, NewChange, NewSession,
+    PushOutcome, ServerStore, SessionRef, StoreError, StoreResult, LAST_SEEN_GRANULARITY_MS,
 };
-use crate::error::{ApiError, ApiResult};
 
 pub struct SqliteStore {
     conn: Mutex<Connection>,
@@ -60,9 +61,11 @@ const MIGRATIONS: &[&str] = &[
 
 impl SqliteStore {
     /// Opens (creating and migrating) `dir/selfos.sqlite3`.
-    pub fn open(dir: &Path) -> ApiResult<Self> {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| ApiError::Internal(format!("creating {}: {e}", dir.display())))?;
+    pub fn open(dir: &Path) -> StoreResult<Self> {
+        std::fs::create_dir_all(dir).map_err(|source| StoreError::DataFolder {
+            path: dir.to_owned(),
+            source,
+        })?;
         let mut conn = Connection::open(dir.join("selfos.sqlite3"))?;
         conn.execute_batch(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
@@ -83,7 +86,7 @@ impl SqliteStore {
         &self,
         condition: &str,
         value: &dyn rusqlite::ToSql,
-    ) -> ApiResult<Option<Account>> {
+    ) -> StoreResult<Option<Account>> {
         Ok(self
             .conn()?
             .query_row(
@@ -100,10 +103,8 @@ impl SqliteStore {
             .optional()?)
     }
 
-    fn conn(&self) -> ApiResult<std::sync::MutexGuard<'_, Connection>> {
-        self.conn
-            .lock()
-            .map_err(|_| ApiError::Internal("database lock poisoned".into()))
+    fn conn(&self) -> StoreResult<std::sync::MutexGuard<'_, Connection>> {
+        self.conn.lock().map_err(|_| StoreError::Poisoned)
     }
 }
 
@@ -112,15 +113,14 @@ impl ServerStore for SqliteStore {
         "sqlite"
     }
 
-    fn ping(&self) -> ApiResult<()> {
+    fn ping(&self) -> StoreResult<()> {
         self.conn()?.query_row("SELECT 1", [], |_| Ok(()))?;
         Ok(())
     }
 
-    fn server_secret(&self) -> ApiResult<Vec<u8>> {
+    fn server_secret(&self) -> StoreResult<Vec<u8>> {
         let conn = self.conn()?;
-        let mut fresh = [0u8; 32];
-        getrandom::getrandom(&mut fresh).map_err(|e| ApiError::Internal(format!("rng: {e}")))?;
+        let fresh = fresh_secret()?;
         conn.execute(
             "INSERT OR IGNORE INTO server_meta (key, value) VALUES ('secret', ?1)",
             params![fresh.as_slice()],
@@ -132,49 +132,34 @@ impl ServerStore for SqliteStore {
         )?)
     }
 
-    fn create_account(
-        &self,
-        username: &str,
-        credential_hash: &str,
-        header: &str,
-        now_ms: i64,
-    ) -> ApiResult<()> {
+    fn create_account(&self, a: &NewAccount<'_>) -> StoreResult<()> {
         let inserted = self.conn()?.execute(
             "INSERT OR IGNORE INTO accounts (username, credential_hash, header, created_ms) VALUES (?1, ?2, ?3, ?4)",
-            params![username, credential_hash, header, now_ms],
+            params![a.username, a.credential_hash, a.header, a.created_ms],
         )?;
         if inserted == 0 {
-            return Err(ApiError::Conflict(format!(
-                "the username `{username}` is taken"
-            )));
+            return Err(StoreError::UsernameTaken(a.username.to_owned()));
         }
         Ok(())
     }
 
-    fn account(&self, username: &str) -> ApiResult<Option<Account>> {
+    fn account(&self, username: &str) -> StoreResult<Option<Account>> {
         self.account_where("username = ?1", &username)
     }
 
-    fn account_by_id(&self, account: i64) -> ApiResult<Option<Account>> {
+    fn account_by_id(&self, account: i64) -> StoreResult<Option<Account>> {
         self.account_where("id = ?1", &account)
     }
 
-    fn create_session(
-        &self,
-        token_hash: &[u8],
-        account: i64,
-        device: &str,
-        now_ms: i64,
-        expires_ms: i64,
-    ) -> ApiResult<()> {
+    fn create_session(&self, s: &NewSession<'_>) -> StoreResult<()> {
         self.conn()?.execute(
             "INSERT INTO sessions (token_hash, account_id, device, created_ms, expires_ms, public_id, last_seen_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?4)",
-            params![token_hash, account, device, now_ms, expires_ms, session_public_id(token_hash)],
+            params![s.token_hash, s.account, s.device, s.created_ms, s.expires_ms, session_public_id(s.token_hash)],
         )?;
         Ok(())
     }
 
-    fn session(&self, token_hash: &[u8], now_ms: i64) -> ApiResult<Option<SessionRef>> {
+    fn session(&self, token_hash: &[u8], now_ms: i64) -> StoreResult<Option<SessionRef>> {
         let conn = self.conn()?;
         let found: Option<(i64, i64)> = conn
             .query_row(
@@ -195,7 +180,7 @@ impl ServerStore for SqliteStore {
         Ok(Some(SessionRef { account }))
     }
 
-    fn delete_session(&self, token_hash: &[u8]) -> ApiResult<()> {
+    fn delete_session(&self, token_hash: &[u8]) -> StoreResult<()> {
         self.conn()?.execute(
             "DELETE FROM sessions WHERE token_hash = ?1",
             params![token_hash],
@@ -203,7 +188,7 @@ impl ServerStore for SqliteStore {
         Ok(())
     }
 
-    fn update_account(&self, account: i64, credential_hash: &str, header: &str) -> ApiResult<()> {
+    fn update_account(&self, account: i64, credential_hash: &str, header: &str) -> StoreResult<()> {
         self.conn()?.execute(
             "UPDATE accounts SET credential_hash = ?2, header = ?3 WHERE id = ?1",
             params![account, credential_hash, header],
@@ -211,21 +196,21 @@ impl ServerStore for SqliteStore {
         Ok(())
     }
 
-    fn delete_account(&self, account: i64) -> ApiResult<()> {
+    fn delete_account(&self, account: i64) -> StoreResult<()> {
         // Foreign keys cascade to sessions, changes and idempotency keys.
         self.conn()?
             .execute("DELETE FROM accounts WHERE id = ?1", params![account])?;
         Ok(())
     }
 
-    fn sessions(&self, account: i64, now_ms: i64) -> ApiResult<Vec<SessionInfo>> {
+    fn sessions(&self, account: i64, now_ms: i64) -> StoreResult<Vec<Device>> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(
             "SELECT public_id, device, created_ms, last_seen_ms, expires_ms FROM sessions
              WHERE account_id = ?1 AND expires_ms > ?2 ORDER BY created_ms DESC",
         )?;
         let rows = stmt.query_map(params![account, now_ms], |r| {
-            Ok(SessionInfo {
+            Ok(Device {
                 id: r.get(0)?,
                 device: r.get(1)?,
                 created_ms: r.get(2)?,
@@ -236,7 +221,7 @@ impl ServerStore for SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    fn revoke_session(&self, account: i64, session_id: &str) -> ApiResult<bool> {
+    fn revoke_session(&self, account: i64, session_id: &str) -> StoreResult<bool> {
         let n = self.conn()?.execute(
             "DELETE FROM sessions WHERE account_id = ?1 AND public_id = ?2",
             params![account, session_id],
@@ -249,7 +234,7 @@ impl ServerStore for SqliteStore {
         account: i64,
         idempotency_key: &str,
         changes: &[NewChange],
-    ) -> ApiResult<PushOutcome> {
+    ) -> StoreResult<PushOutcome> {
         let mut conn = self.conn()?;
         // IMMEDIATE: take the write lock first, so sequence numbers are handed out in commit
         // order and a reader pulling "since N" can never skip a change committed later.
@@ -274,8 +259,8 @@ impl ServerStore for SqliteStore {
             let mut insert = tx.prepare_cached(
                 "INSERT OR IGNORE INTO changes (account_id, seq, record_id, hlc, entry) VALUES (?1, ?2, ?3, ?4, ?5)",
             )?;
-            for (record_id, hlc, entry) in changes {
-                if insert.execute(params![account, next, record_id, hlc, entry])? == 1 {
+            for c in changes {
+                if insert.execute(params![account, next, c.record_id, c.hlc, c.entry])? == 1 {
                     next += 1;
                     accepted += 1;
                 } else {
@@ -300,7 +285,7 @@ impl ServerStore for SqliteStore {
         })
     }
 
-    fn pull(&self, account: i64, since: i64, limit: usize) -> ApiResult<Vec<Change>> {
+    fn pull(&self, account: i64, since: i64, limit: usize) -> StoreResult<Vec<Change>> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(
             "SELECT seq, entry FROM changes WHERE account_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",

@@ -9,10 +9,10 @@
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use super::transport::{HttpRequest, Transport};
+use super::wire::{self, path};
 use crate::crypto::kdf::derive_master_key;
 use crate::error::VaultError;
 use crate::header::VaultHeader;
@@ -97,33 +97,12 @@ pub struct SyncReport {
     pub cursor: i64,
 }
 
-/// A device in the account's session list.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
-pub struct Device {
-    pub id: String,
-    pub device: String,
-    pub created_ms: i64,
-    pub last_seen_ms: i64,
-    pub expires_ms: i64,
-}
+/// A device in the account's session list (the wire type, named here for callers).
+pub use super::wire::Device;
 
+/// An answer without a body (204), or one whose body the caller does not need.
 #[derive(Deserialize)]
-struct PushAnswer {
-    accepted: usize,
-    duplicates: usize,
-}
-
-#[derive(Deserialize)]
-struct PulledChange {
-    entry: Value,
-}
-
-#[derive(Deserialize)]
-struct PullAnswer {
-    changes: Vec<PulledChange>,
-    cursor: i64,
-    more: bool,
-}
+struct Ignored {}
 
 /// A page of pulled entries (undecodable ones already counted out).
 pub struct PullPage {
@@ -143,48 +122,55 @@ impl<T: Transport> Client<T> {
         Client { transport }
     }
 
+    /// One API call: `body` goes out as JSON, a 2xx answer is read as `R`, anything else
+    /// becomes the [`SyncError`] that says what to do about it.
     async fn call<R: DeserializeOwned>(
         &self,
         method: &'static str,
         path: String,
         bearer: Option<&str>,
-        body: Option<Value>,
+        body: Option<&impl Serialize>,
     ) -> Result<R, SyncError> {
+        let body = body
+            .map(serde_json::to_vec)
+            .transpose()
+            .map_err(|e| SyncError::Protocol(format!("encoding the request: {e}")))?;
         let resp = self
             .transport
             .send(HttpRequest {
                 method,
                 path,
                 bearer: bearer.map(str::to_owned),
-                body: body.map(|b| b.to_string().into_bytes()),
+                body,
             })
             .await
             .map_err(SyncError::Offline)?;
+        // The server's error body, or (from a proxy in front of it, say) the start of
+        // whatever came instead, with no code.
         let parsed = || -> (String, String) {
-            let v: Value = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
-            let code = v["error"]["code"].as_str().unwrap_or("").to_owned();
-            let message = v["error"]["message"]
-                .as_str()
-                .map(str::to_owned)
-                .unwrap_or_else(|| {
+            match serde_json::from_slice::<wire::ErrorBody>(&resp.body) {
+                Ok(b) => (b.error.code, b.error.message),
+                Err(_) => (
+                    String::new(),
                     String::from_utf8_lossy(&resp.body)
                         .chars()
                         .take(200)
-                        .collect()
-                });
-            (code, message)
+                        .collect(),
+                ),
+            }
         };
         match resp.status {
             200..=299 => {
+                // 204 has no body: read it as an empty object, which `Ignored` accepts.
                 let body = if resp.body.is_empty() {
-                    b"null".as_slice()
+                    b"{}".as_slice()
                 } else {
                     &resp.body
                 };
                 serde_json::from_slice(body).map_err(|e| SyncError::Protocol(e.to_string()))
             }
             401 => match parsed().0.as_str() {
-                "bad_credentials" => Err(SyncError::BadCredentials),
+                wire::code::BAD_CREDENTIALS => Err(SyncError::BadCredentials),
                 _ => Err(SyncError::Unauthorized),
             },
             429 => Err(SyncError::RateLimited {
@@ -210,12 +196,16 @@ impl<T: Transport> Client<T> {
         header: &VaultHeader,
         auth: &AuthSecret,
     ) -> Result<(), SyncError> {
-        let _: Value = self
+        let _: wire::Registered = self
             .call(
                 "POST",
-                "/api/v1/accounts".into(),
+                path::ACCOUNTS.into(),
                 None,
-                Some(json!({ "username": username, "credential": auth.to_credential(), "header": header.to_json() })),
+                Some(&wire::RegisterRequest {
+                    username: username.to_owned(),
+                    credential: auth.to_credential(),
+                    header: header.to_json(),
+                }),
             )
             .await?;
         Ok(())
@@ -228,19 +218,16 @@ impl<T: Transport> Client<T> {
         auth: &AuthSecret,
         device: &str,
     ) -> Result<(Session, VaultHeader), SyncError> {
-        #[derive(Deserialize)]
-        struct Answer {
-            token: String,
-            session_id: String,
-            expires_at_ms: i64,
-            header: Value,
-        }
-        let a: Answer = self
+        let a: wire::LoginResponse = self
             .call(
                 "POST",
-                "/api/v1/sessions".into(),
+                path::SESSIONS.into(),
                 None,
-                Some(json!({ "username": username, "credential": auth.to_credential(), "device": device })),
+                Some(&wire::LoginRequest {
+                    username: username.to_owned(),
+                    credential: auth.to_credential(),
+                    device: device.to_owned(),
+                }),
             )
             .await?;
         let header = VaultHeader::from_json(a.header)
@@ -264,31 +251,24 @@ impl<T: Transport> Client<T> {
         passphrase: &Passphrase,
         device: &str,
     ) -> Result<(Session, VaultHeader), SyncError> {
-        #[derive(Deserialize)]
-        struct Pre {
-            kdf: KdfParams,
-        }
-        let pre: Pre = self
-            .call(
-                "GET",
-                format!("/api/v1/accounts/{username}/kdf"),
-                None,
-                None,
-            )
+        let pre: wire::PreLogin = self
+            .call("GET", path::prelogin(username), None, None::<&()>)
             .await?;
-        let master = derive_master_key(passphrase, &pre.kdf)
+        let kdf: KdfParams = serde_json::from_value(pre.kdf)
+            .map_err(|e| SyncError::Protocol(format!("KDF parameters: {e}")))?;
+        let master = derive_master_key(passphrase, &kdf)
             .await
             .map_err(VaultError::from)?;
         self.login(username, &master.auth_secret(), device).await
     }
 
     pub async fn logout(&self, session: &Session) -> Result<(), SyncError> {
-        let _: Value = self
+        let _: Ignored = self
             .call(
                 "DELETE",
-                "/api/v1/sessions/current".into(),
+                path::SESSION_CURRENT.into(),
                 Some(&session.token),
-                None,
+                None::<&()>,
             )
             .await?;
         Ok(())
@@ -296,23 +276,24 @@ impl<T: Transport> Client<T> {
 
     /// The account's devices (live sessions).
     pub async fn devices(&self, session: &Session) -> Result<Vec<Device>, SyncError> {
-        #[derive(Deserialize)]
-        struct Answer {
-            sessions: Vec<Device>,
-        }
-        let a: Answer = self
-            .call("GET", "/api/v1/sessions".into(), Some(&session.token), None)
+        let a: wire::DeviceList = self
+            .call(
+                "GET",
+                path::SESSIONS.into(),
+                Some(&session.token),
+                None::<&()>,
+            )
             .await?;
         Ok(a.sessions)
     }
 
     pub async fn revoke(&self, session: &Session, device_id: &str) -> Result<(), SyncError> {
-        let _: Value = self
+        let _: Ignored = self
             .call(
                 "DELETE",
-                format!("/api/v1/sessions/{device_id}"),
+                path::session(device_id),
                 Some(&session.token),
-                None,
+                None::<&()>,
             )
             .await?;
         Ok(())
@@ -326,12 +307,16 @@ impl<T: Transport> Client<T> {
         new: &AuthSecret,
         header: &VaultHeader,
     ) -> Result<(), SyncError> {
-        let _: Value = self
+        let _: Ignored = self
             .call(
                 "PUT",
-                "/api/v1/accounts/current".into(),
+                path::ACCOUNT_CURRENT.into(),
                 Some(&session.token),
-                Some(json!({ "current_credential": old.to_credential(), "credential": new.to_credential(), "header": header.to_json() })),
+                Some(&wire::ChangeRequest {
+                    current_credential: old.to_credential(),
+                    credential: new.to_credential(),
+                    header: header.to_json(),
+                }),
             )
             .await?;
         Ok(())
@@ -343,12 +328,14 @@ impl<T: Transport> Client<T> {
         session: &Session,
         auth: &AuthSecret,
     ) -> Result<(), SyncError> {
-        let _: Value = self
+        let _: Ignored = self
             .call(
                 "DELETE",
-                "/api/v1/accounts/current".into(),
+                path::ACCOUNT_CURRENT.into(),
                 Some(&session.token),
-                Some(json!({ "credential": auth.to_credential() })),
+                Some(&wire::DeleteRequest {
+                    credential: auth.to_credential(),
+                }),
             )
             .await?;
         Ok(())
@@ -361,12 +348,15 @@ impl<T: Transport> Client<T> {
         idempotency_key: &str,
         entries: &[StoredRecord],
     ) -> Result<(usize, usize), SyncError> {
-        let a: PushAnswer = self
+        let a: wire::PushResponse = self
             .call(
                 "POST",
-                "/api/v1/push".into(),
+                path::PUSH.into(),
                 Some(&session.token),
-                Some(json!({ "idempotency_key": idempotency_key, "changes": entries })),
+                Some(&wire::PushRequest {
+                    idempotency_key: idempotency_key.to_owned(),
+                    changes: entries.to_vec(),
+                }),
             )
             .await?;
         Ok((a.accepted, a.duplicates))
@@ -379,13 +369,12 @@ impl<T: Transport> Client<T> {
         since: i64,
         limit: usize,
     ) -> Result<PullPage, SyncError> {
-        let a: PullAnswer = self
-            .call(
-                "GET",
-                format!("/api/v1/pull?since={since}&limit={limit}"),
-                Some(&session.token),
-                None,
-            )
+        let query = wire::PullQuery {
+            since,
+            limit: Some(limit),
+        };
+        let a: wire::PullResponse = self
+            .call("GET", path::pull(&query), Some(&session.token), None::<&()>)
             .await?;
         if a.cursor < since {
             return Err(SyncError::Protocol(format!(

@@ -5,6 +5,8 @@
 //!   kept as conflicts, tampered entries refused). No network.
 //! - [`transport`]: the one HTTP call the engine needs, as a trait; `fetch` in browsers
 //!   ([`transport::FetchTransport`]), any client natively.
+//! - [`wire`]: the API's request and response bodies, error codes and paths, shared with the
+//!   server (whose OpenAPI document is generated from them).
 //! - [`client`]: the sync API (accounts, sessions, push, pull) and [`client::sync`], one full
 //!   round: pull since the stored cursor, apply, push pending changes in batches, acknowledge.
 //! - [`backoff`]: when to try again after a failure (exponential, jittered, honours
@@ -16,6 +18,7 @@ pub mod backoff;
 pub mod client;
 mod merge;
 pub mod transport;
+pub mod wire;
 
 pub use backoff::Backoff;
 pub use client::{sync, Client, Session, SyncError, SyncReport};

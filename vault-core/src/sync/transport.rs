@@ -90,7 +90,7 @@ mod fetch {
             let headers = web_sys::Headers::new().map_err(js_err)?;
             if let Some(token) = &request.bearer {
                 headers
-                    .set("authorization", &format!("Bearer {token}"))
+                    .set("authorization", &crate::sync::wire::bearer(token))
                     .map_err(js_err)?;
             }
             if let Some(body) = &request.body {
