@@ -446,6 +446,20 @@ impl<S: VaultStore> Vault<S> {
     ) -> Result<AuthSecret, VaultError> {
         let (header, auth) =
             VaultHeader::seal(*self.header.vault_id(), &self.key, new_passphrase, params).await?;
+        self.replace_header(header).await?;
+        Ok(auth)
+    }
+
+    /// Writes a header that wraps this vault's key anew (a passphrase change already sealed,
+    /// see [`crate::sync::Account::change_passphrase`], which must write exactly the header the
+    /// server accepted).
+    pub(crate) async fn replace_header(&mut self, header: VaultHeader) -> Result<(), VaultError> {
+        if header.vault_id() != self.header.vault_id() {
+            return Err(VaultError::Invalid {
+                field: "header",
+                reason: "belongs to another vault".into(),
+            });
+        }
         self.store
             .write(Batch {
                 meta: vec![(META_HEADER.into(), header.encode())],
@@ -453,7 +467,7 @@ impl<S: VaultStore> Vault<S> {
             })
             .await?;
         self.header = header;
-        Ok(auth)
+        Ok(())
     }
 
     /// Writes already-sealed entries (backup restore), queuing each for sync.

@@ -117,4 +117,18 @@ impl AuthSecret {
         use base64::Engine;
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.0)
     }
+
+    /// Reads back [`AuthSecret::to_credential`]: a device that must log in again after its
+    /// background restarted keeps the credential beside the session's vault key (in
+    /// memory-only session storage, never on disk). `None` when `credential` is not one.
+    pub fn from_credential(credential: &str) -> Option<Self> {
+        use base64::Engine;
+        let bytes = zeroize::Zeroizing::new(
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(credential)
+                .ok()?,
+        );
+        let key: [u8; KEY_LEN] = bytes.as_slice().try_into().ok()?;
+        Some(AuthSecret(key))
+    }
 }
