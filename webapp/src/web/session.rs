@@ -112,10 +112,7 @@ pub async fn unlock(username: &str, passphrase: &str) -> Result<Unlocked, AppErr
         (vault, auth, Some(session), None)
     };
     let joined = listing.is_none();
-    let snapshots = match vault.store().get_meta(snapshots::META_KEY).await? {
-        Some(bytes) => snapshots::open(vault.session_key(), &bytes),
-        None => Vec::new(),
-    };
+    let snapshots = snapshots::load(vault.store(), vault.session_key()).await?;
     let mut c = Core {
         vault,
         client,
@@ -309,7 +306,7 @@ pub async fn add_snapshots(
 
 /// The vault's key-derivation cost (PBKDF2 iterations).
 pub async fn kdf_iterations() -> Result<u32, AppError> {
-    with_core(async |c| Ok(c.vault.header().kdf().iterations)).await
+    with_core(async |c| Ok(c.vault.header().kdf().iterations())).await
 }
 
 /// Re-wraps the vault key under a new passphrase here and on the server (which must accept
@@ -317,7 +314,7 @@ pub async fn kdf_iterations() -> Result<u32, AppError> {
 pub async fn change_passphrase(current: &str, new: &str, iterations: u32) -> Result<(), AppError> {
     let current = Passphrase::new(current);
     let new = Passphrase::new(new);
-    vault_core::header::check_passphrase(&new)?;
+    new.check_policy()?;
     let params = KdfParams::generate_with_iterations(iterations)
         .map_err(|e| AppError::Invalid(e.to_string()))?;
     with_core(async |c| {
@@ -326,7 +323,7 @@ pub async fn change_passphrase(current: &str, new: &str, iterations: u32) -> Res
             round(c).await?;
         }
         let session = c.session.clone().ok_or(AppError::SessionExpired)?;
-        let old_params = c.vault.header().kdf().iterations;
+        let previous = c.vault.header().clone();
         let new_auth = c.vault.change_passphrase(&new, params).await?;
         let header = c.vault.header().clone();
         if let Err(e) = c
@@ -334,10 +331,9 @@ pub async fn change_passphrase(current: &str, new: &str, iterations: u32) -> Res
             .change_passphrase(&session, &c.auth, &new_auth, &header)
             .await
         {
-            // Back to the current passphrase, so this browser and the server agree again.
-            let back = KdfParams::generate_with_iterations(old_params)
-                .map_err(|e| AppError::Invalid(e.to_string()))?;
-            c.auth = c.vault.change_passphrase(&current, back).await?;
+            // Back to the previous header (same salt, so the auth secret the server still
+            // knows), so this browser and the server agree again.
+            c.vault.restore_header(previous).await?;
             return Err(e.into());
         }
         c.auth = new_auth;
