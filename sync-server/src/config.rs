@@ -1,4 +1,4 @@
-//! Configuration from the environment (names in ../shared/contracts.md).
+//! Configuration from the environment (the names are listed in sync-server/README.md).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
