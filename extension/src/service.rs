@@ -27,8 +27,6 @@ use crate::protocol::{
 use crate::settings::Settings;
 use crate::sites::{self, SiteAdapter};
 
-/// Shortest passphrase a new vault accepts.
-pub const MIN_PASSPHRASE_CHARS: usize = 10;
 const DAY_MS: u64 = 86_400_000;
 
 /// The browser storage areas the service keeps things in.
@@ -111,6 +109,7 @@ impl From<VaultError> for Failure {
         let code = match e {
             VaultError::Crypto(CryptoError::WrongPassphrase) => "wrong_passphrase",
             VaultError::Invalid { .. } => "invalid",
+            VaultError::WeakPassphrase(_) => "weak_passphrase",
             VaultError::NoVault => "no_vault",
             _ => "vault",
         };
@@ -257,7 +256,7 @@ impl<P: Platform> Service<P> {
                 return Err(Failure::locked());
             };
             let bytes = hex::decode(hex_key).map_err(|_| Failure::locked())?;
-            let key = VaultKey::from_session_bytes(&bytes).map_err(|_| Failure::locked())?;
+            let key = VaultKey::from_dangerous_bytes(&bytes).map_err(|_| Failure::locked())?;
             let store = self.platform.open_store().await.map_err(storage)?;
             let vault = Vault::resume(store, key).await?;
             self.history = vault.list().await?.records;
@@ -332,12 +331,8 @@ impl<P: Platform> Service<P> {
     }
 
     async fn create(&mut self, passphrase: &str) -> Result<VaultState> {
-        if passphrase.chars().count() < MIN_PASSPHRASE_CHARS {
-            return Err(Failure::new(
-                "weak_passphrase",
-                format!("Use a passphrase of at least {MIN_PASSPHRASE_CHARS} characters; a few unrelated words are easy to remember."),
-            ));
-        }
+        // The one policy (vault-core), checked before the store is opened.
+        vault_core::crypto::passphrase::check(passphrase).map_err(VaultError::from)?;
         let store = self.platform.open_store().await.map_err(storage)?;
         let params = KdfParams::generate().map_err(VaultError::from)?;
         let (vault, _auth) = Vault::create(store, &Passphrase::new(passphrase), params).await?;
@@ -360,7 +355,9 @@ impl<P: Platform> Service<P> {
     }
 
     async fn install(&mut self, vault: Vault<P::Store>) -> Result<()> {
-        let key = hex::encode(*vault.session_key().to_session_bytes());
+        // The raw key in `storage.session` (memory only), so a restarted service worker resumes:
+        // the one holder `to_dangerous_bytes` exists for.
+        let key = hex::encode(*vault.session_key().to_dangerous_bytes());
         self.platform
             .save(Area::Session, KEY_VAULT_KEY, Some(key))
             .await

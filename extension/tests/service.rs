@@ -173,6 +173,16 @@ fn first_run_create_then_cards_land_in_the_vault() {
         ),
         Err("weak_passphrase".into())
     );
+    // vault-core's one policy: nine characters are refused with its message, ten accepted.
+    let reply = run(s.handle(Request::Create {
+        passphrase: "nine char".into(),
+    }));
+    let error = reply.error.expect("a nine-character passphrase is refused");
+    assert_eq!(error.code, "weak_passphrase");
+    assert_eq!(
+        error.message,
+        vault_core::crypto::PassphraseTooWeak.to_string()
+    );
     create(&mut s);
     assert_eq!(fake.auto_lock.get(), Some(30), "auto-lock armed");
     answer_next_card(&mut s).unwrap();

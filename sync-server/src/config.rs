@@ -1,4 +1,5 @@
-//! `selfos serve`'s configuration: flags, or the environment variables the README lists.
+//! `selfos serve`'s configuration: flags, or the environment variables listed in
+//! sync-server/README.md.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -1,6 +1,7 @@
 //! Everything that can go wrong, worded for the person at the keyboard.
 
 use thiserror::Error;
+use vault_core::crypto::PassphraseTooWeak;
 use vault_core::sync::{AccountError, SyncError};
 use vault_core::{CryptoError, StoreError, VaultError};
 
@@ -43,6 +44,13 @@ impl From<VaultError> for AppError {
             VaultError::Store(s) => AppError::Storage(s.to_string()),
             other => AppError::Vault(other.to_string()),
         }
+    }
+}
+
+/// vault-core's one passphrase policy, with its message.
+impl From<PassphraseTooWeak> for AppError {
+    fn from(e: PassphraseTooWeak) -> Self {
+        AppError::Invalid(e.to_string())
     }
 }
 

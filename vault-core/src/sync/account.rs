@@ -186,6 +186,7 @@ impl<T: Transport> Account<T> {
         new: &Passphrase,
         params: KdfParams,
     ) -> Result<(), AccountError> {
+        new.check_policy().map_err(VaultError::from)?;
         let old_header = vault.header().clone();
         // Checks the current passphrase before anything changes, and gives its secret.
         let old_auth = old_header.unlock(current).await?.auth_secret;

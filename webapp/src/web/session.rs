@@ -104,10 +104,7 @@ pub async fn unlock(username: &str, passphrase: &str) -> Result<Unlocked, AppErr
         (vault, None)
     };
     let joined = listing.is_none();
-    let snapshots = match vault.store().get_meta(snapshots::META_KEY).await? {
-        Some(bytes) => snapshots::open(vault.session_key(), &bytes),
-        None => Vec::new(),
-    };
+    let snapshots = snapshots::load(vault.store(), vault.session_key()).await?;
     let mut c = Core {
         vault,
         account,
@@ -278,7 +275,7 @@ pub async fn add_snapshots(
 
 /// The vault's key-derivation cost (PBKDF2 iterations).
 pub async fn kdf_iterations() -> Result<u32, AppError> {
-    with_core(async |c| Ok(c.vault.header().kdf().iterations)).await
+    with_core(async |c| Ok(c.vault.header().kdf().iterations())).await
 }
 
 /// Re-wraps the vault key under a new passphrase here and on the server; on any failure both
@@ -286,7 +283,7 @@ pub async fn kdf_iterations() -> Result<u32, AppError> {
 pub async fn change_passphrase(current: &str, new: &str, iterations: u32) -> Result<(), AppError> {
     let current = Passphrase::new(current);
     let new = Passphrase::new(new);
-    vault_core::header::check_passphrase(&new)?;
+    new.check_policy()?;
     let params = KdfParams::generate_with_iterations(iterations)
         .map_err(|e| AppError::Invalid(e.to_string()))?;
     with_core(async |c| {
