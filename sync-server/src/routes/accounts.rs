@@ -7,12 +7,13 @@ use axum::http::StatusCode;
 use axum::Json;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use serde_json::{json, Value};
+use serde_json::Value;
 use sha2::Sha256;
+use vault_core::crypto::kdf::{KdfAlgorithm, DEFAULT_ITERATIONS, SALT_LEN};
 use vault_core::sync::wire::{
     ChangeRequest, DeleteRequest, ErrorBody, PreLogin, RegisterRequest, Registered,
 };
-use vault_core::VaultHeader;
+use vault_core::{KdfParams, VaultHeader};
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Authed, Body, Peer};
@@ -142,8 +143,13 @@ pub async fn prelogin(
             mac.update(b"selfos-prelogin/");
             mac.update(username.as_bytes());
             let fake = mac.finalize().into_bytes();
-            json!({ "algorithm": "pbkdf2-sha256", "iterations": 600000,
-                    "salt": base64::engine::general_purpose::STANDARD.encode(&fake[..16]) })
+            let made_up = KdfParams::new(
+                KdfAlgorithm::Pbkdf2Sha256,
+                DEFAULT_ITERATIONS,
+                fake[..SALT_LEN].to_vec(),
+            )
+            .map_err(|e| ApiError::Internal(format!("made-up KDF parameters: {e}")))?;
+            serde_json::to_value(made_up).map_err(|e| ApiError::Internal(e.to_string()))?
         }
     };
     Ok(Json(PreLogin { kdf }))

@@ -243,6 +243,17 @@ impl<T: Transport> Client<T> {
         ))
     }
 
+    /// The account's key-derivation parameters (pre-login), for a device that holds no vault
+    /// yet: it derives the server secret from the passphrase with them. The server answers
+    /// for unknown names too (with made-up parameters), so this reveals no account.
+    pub async fn prelogin(&self, username: &str) -> Result<KdfParams, SyncError> {
+        let pre: wire::PreLogin = self
+            .call("GET", path::prelogin(username), None, None::<&()>)
+            .await?;
+        serde_json::from_value(pre.kdf)
+            .map_err(|e| SyncError::Protocol(format!("KDF parameters: {e}")))
+    }
+
     /// Logs in on a new device from the passphrase alone: fetches the KDF parameters,
     /// derives the auth secret locally, logs in, and returns the vault header to unlock.
     pub async fn login_with_passphrase(
@@ -251,11 +262,7 @@ impl<T: Transport> Client<T> {
         passphrase: &Passphrase,
         device: &str,
     ) -> Result<(Session, VaultHeader), SyncError> {
-        let pre: wire::PreLogin = self
-            .call("GET", path::prelogin(username), None, None::<&()>)
-            .await?;
-        let kdf: KdfParams = serde_json::from_value(pre.kdf)
-            .map_err(|e| SyncError::Protocol(format!("KDF parameters: {e}")))?;
+        let kdf = self.prelogin(username).await?;
         let master = derive_master_key(passphrase, &kdf)
             .await
             .map_err(VaultError::from)?;
