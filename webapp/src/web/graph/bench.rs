@@ -72,7 +72,7 @@ pub async fn animate(n: usize, ms: i32) -> Vec<f64> {
     let scene = StoredValue::new_local(s);
     let alive = Arc::new(AtomicBool::new(true));
     frame(scene, canvas.clone(), alive.clone(), false);
-    browser::sleep_ms(ms).await;
+    browser::sleep_ms(u32::try_from(ms).unwrap_or(0)).await;
     alive.store(false, Ordering::Relaxed);
     canvas.remove();
     let starts = scene
