@@ -12,6 +12,8 @@
 //! - [`profile`]: records -> graph, overview, alignment and changes, in one value.
 //! - [`layout`]: the force-directed layout (grid-approximated repulsion, springs, cooling).
 //! - [`drawing`]: what the graph view draws: nodes, edges, colours, sizes, local graphs.
+//! - [`viewport`]: the graph's pan and zoom, fitting it to the canvas, hit testing.
+//! - [`scene`]: the graph view's state: visibility, selection, gestures, keys, frame pacing.
 //! - [`charts`]: scales, ticks and SVG paths for the charts.
 //! - [`table`]: searching and paging the answers.
 //! - [`exports`]: the graph-based export files and their names and types.
@@ -26,9 +28,11 @@ pub mod exports;
 pub mod layout;
 pub mod profile;
 pub mod routes;
+pub mod scene;
 pub mod snapshots;
 pub mod table;
 pub mod text;
+pub mod viewport;
 
 #[cfg(target_arch = "wasm32")]
 pub mod web;

@@ -1,5 +1,8 @@
 //! Thin wrappers over the browser APIs the app uses: time, yielding to the event loop,
-//! downloads, `localStorage` for non-secret preferences, and the History API.
+//! downloads, `localStorage` for non-secret preferences, and the History API. Timers and
+//! object URLs come from gloo (`gloo-timers`, `gloo-file`); `localStorage` stays on web-sys
+//! because `gloo-storage` stores JSON (the saved username would no longer read back) and
+//! throws where storage is blocked, where this reads as "no preference".
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -40,13 +43,8 @@ pub async fn yield_now() {
 }
 
 /// Resolves after `ms` milliseconds (a timer; the page keeps running meanwhile).
-pub async fn sleep_ms(ms: i32) {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        if let Some(w) = web_sys::window() {
-            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
-        }
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+pub async fn sleep_ms(ms: u32) {
+    gloo_timers::future::TimeoutFuture::new(ms).await;
 }
 
 /// The page's origin: the sync server that served it.
@@ -91,14 +89,7 @@ pub fn set_pref(key: &str, value: Option<&str>) {
 /// Offers `bytes` as a download named `name`: a Blob, an object URL, a click on a
 /// temporary link, and the URL revoked once the browser has it.
 pub fn download(bytes: &[u8], name: &str, mime: &str) -> Result<(), AppError> {
-    let array = js_sys::Uint8Array::from(bytes);
-    let parts = js_sys::Array::of1(&array);
-    let opts = web_sys::BlobPropertyBag::new();
-    opts.set_type(mime);
-    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &opts)
-        .map_err(|e| err("making the file", e))?;
-    let url =
-        web_sys::Url::create_object_url_with_blob(&blob).map_err(|e| err("making a link", e))?;
+    let url = gloo_file::ObjectUrl::from(gloo_file::Blob::new_with_options(bytes, Some(mime)));
     let doc = window()?
         .document()
         .ok_or_else(|| AppError::Browser("no document".into()))?;
@@ -114,11 +105,9 @@ pub fn download(bytes: &[u8], name: &str, mime: &str) -> Result<(), AppError> {
     }
     a.click();
     a.remove();
-    let revoke = Closure::once_into_js(move || {
-        let _ = web_sys::Url::revoke_object_url(&url);
-    });
-    let _ = window()?
-        .set_timeout_with_callback_and_timeout_and_arguments_0(revoke.unchecked_ref(), 60_000);
+    // The browser reads the file after the click has returned: the URL is revoked (when
+    // `ObjectUrl` drops) a minute later.
+    gloo_timers::callback::Timeout::new(60_000, move || drop(url)).forget();
     Ok(())
 }
 

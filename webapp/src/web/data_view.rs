@@ -7,8 +7,8 @@ use vault_core::cards::library::Library;
 use vault_core::sync::Keep;
 use vault_core::{Answer, AnswerRecord, RecordId};
 
-use super::app::{ctx, Ctx};
 use super::browser;
+use super::ctx::{ctx, Ctx};
 use super::session::{self, Conflict};
 use crate::table::{page, search};
 use crate::text::{agent_name, answer_text, count, counted, date_time, question_text};

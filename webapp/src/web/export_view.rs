@@ -6,8 +6,8 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::app::{ctx, Ctx};
 use super::browser;
+use super::ctx::{ctx, Ctx};
 use super::session;
 use crate::exports::{self, ExportKind};
 use crate::text::{count, counted, date};

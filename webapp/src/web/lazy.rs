@@ -33,8 +33,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos::wasm_split::{wasm_split, SplitLoaderError};
 
-use super::app::Ctx;
 use super::browser;
+use super::ctx::Ctx;
 use crate::routes::View;
 use crate::AppError;
 
@@ -73,7 +73,7 @@ pub fn open_vault(
 
 #[wasm_split(vault, fallible, wasm_split_path = ::leptos::wasm_split)]
 fn shell() -> Result<Render, LoadFailed> {
-    Ok(super::app::shell)
+    Ok(super::shell::shell)
 }
 
 /// Starts fetching the vault's module (once; a failed fetch is tried again next time).
@@ -97,7 +97,7 @@ pub fn Unlocked() -> impl IntoView {
 fn in_views_module(view: View) -> Result<Render, LoadFailed> {
     Ok(match view {
         View::Overview => overview,
-        View::Graph => || view! { <super::graph_view::GraphView/> }.into_any(),
+        View::Graph => || view! { <super::graph::GraphView/> }.into_any(),
         View::Timeline => || view! { <super::timeline::Timeline/> }.into_any(),
         View::Data => || view! { <super::data_view::DataView/> }.into_any(),
         View::Export => || view! { <super::export_view::ExportView/> }.into_any(),
@@ -187,10 +187,10 @@ pub fn layout_tick_ms(n: usize) -> Result<f64, LoadFailed> {
 
 #[wasm_split(views, fallible, wasm_split_path = ::leptos::wasm_split)]
 pub fn graph_draw_ms(n: usize, fast: bool) -> Result<f64, LoadFailed> {
-    Ok(super::graph_view::draw_ms(n, 60, fast))
+    Ok(super::graph::bench::draw_ms(n, 60, fast))
 }
 
 #[wasm_split(views, fallible, wasm_split_path = ::leptos::wasm_split)]
 pub fn graph_animation(n: usize, ms: i32) -> Result<Task<Vec<f64>>, LoadFailed> {
-    Ok(Box::pin(super::graph_view::animate(n, ms)))
+    Ok(Box::pin(super::graph::bench::animate(n, ms)))
 }

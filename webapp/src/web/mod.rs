@@ -4,13 +4,15 @@
 mod app;
 mod browser;
 mod charts;
+mod ctx;
 mod data_view;
 mod export_view;
-mod graph_view;
+mod graph;
 mod lazy;
 mod overview;
 mod session;
 mod settings_view;
+mod shell;
 mod timeline;
 mod unlock;
 
@@ -32,7 +34,7 @@ pub async fn layout_tick_ms(n: usize) -> Result<f64, JsError> {
 
 /// Benchmark hook (`tests/webapp/e2e.mjs --bench`): mean milliseconds to draw one frame of
 /// the graph view with `n` nodes on a 1280×800 canvas, as while it moves (`fast`) or still
-/// (see `graph_view::draw_ms`).
+/// (see `graph::bench::draw_ms`).
 #[wasm_bindgen]
 pub async fn graph_draw_ms(n: usize, fast: bool) -> Result<f64, JsError> {
     lazy::graph_draw_ms(n, fast).await.map_err(not_loaded)
@@ -42,11 +44,11 @@ pub async fn graph_draw_ms(n: usize, fast: bool) -> Result<f64, JsError> {
 /// (`graph_draw_ms(n, true)`): that drawing plus the layout budget it leaves.
 #[wasm_bindgen]
 pub fn graph_frame_ms(draw_ms: f64) -> f64 {
-    graph_view::frame_ms(draw_ms)
+    crate::scene::frame_ms(draw_ms)
 }
 
 /// Benchmark hook: the real animation loop on a fresh layout of `n` nodes for `ms`
-/// milliseconds; resolves to the sorted intervals between frames (see `graph_view::animate`).
+/// milliseconds; resolves to the sorted intervals between frames (see `graph::bench::animate`).
 #[wasm_bindgen]
 pub async fn graph_animation_gaps(n: usize, ms: i32) -> Result<Vec<f64>, JsError> {
     Ok(lazy::graph_animation(n, ms)

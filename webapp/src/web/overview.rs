@@ -4,9 +4,9 @@
 use leptos::prelude::*;
 use vault_core::graph::{AgentAlignment, Changes, NodeSummary};
 
-use super::app::{ctx, Ctx};
 use super::browser;
 use super::charts::BarChart;
+use super::ctx::{ctx, Ctx};
 use crate::charts::moving_average;
 use crate::profile::{Profile, Since};
 use crate::routes::View;

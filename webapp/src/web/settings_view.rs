@@ -5,8 +5,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use vault_core::sync::client::Device;
 
-use super::app::{ctx, SyncState};
 use super::browser;
+use super::ctx::{ctx, SyncState};
 use super::session;
 use crate::text::{ago, date_time};
 

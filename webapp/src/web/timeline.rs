@@ -4,9 +4,9 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::app::ctx;
 use super::browser;
 use super::charts::{BarChart, LineChart};
+use super::ctx::ctx;
 use crate::charts::moving_average;
 use crate::drawing::PALETTE;
 use crate::profile::{moments, strength_history};

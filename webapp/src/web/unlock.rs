@@ -7,8 +7,8 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::app::{ctx, Ctx};
 use super::browser;
+use super::ctx::{ctx, Ctx};
 use super::lazy;
 use super::session::{self, LocalState};
 use crate::profile::Profile;
