@@ -10,6 +10,7 @@
 //! derivation runs on WebCrypto and storage on IndexedDB ([`store::indexeddb`]); natively,
 //! on pure Rust and [`store::MemoryStore`].
 
+pub mod agents;
 pub mod backup;
 pub mod cards;
 mod codec;
