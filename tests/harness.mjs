@@ -18,7 +18,9 @@ mkdirSync(out, { recursive: true });
 
 export const { chromium } = await import(join(modules, 'playwright-core/index.mjs'));
 
-/** Flags every headless run needs here (../shared/toolchain.md), timers not throttled. */
+/** Flags every headless run needs on a machine with no network but the package registries
+ *  (without the background-networking ones Chromium's own connections are refused, many at a
+ *  time), timers not throttled. */
 export const CHROME_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
   '--disable-background-timer-throttling', '--disable-renderer-backgrounding',

@@ -14,10 +14,10 @@ use serde::{Deserialize, Serialize};
 use vault_core::cards::belief::Belief;
 use vault_core::cards::builtin as builtin_cards;
 use vault_core::cards::scheduler::{Decision, Moment, Scheduler, Strategy, WaitHistory};
-use vault_core::sync::{sync, Client, Session, Transport};
+use vault_core::sync::{Account, AccountError, Session, Transport};
 use vault_core::{
-    AnswerRecord, CryptoError, KdfParams, Namespace, Origin, Passphrase, RecordFlags, RecordId,
-    Vault, VaultError, VaultKey, VaultStore,
+    AnswerRecord, AuthSecret, CryptoError, KdfParams, Namespace, Origin, Passphrase, RecordFlags,
+    RecordId, Vault, VaultError, VaultKey, VaultStore,
 };
 
 use crate::protocol::{
@@ -27,8 +27,6 @@ use crate::protocol::{
 use crate::settings::Settings;
 use crate::sites::{self, SiteAdapter};
 
-/// Shortest passphrase a new vault accepts.
-pub const MIN_PASSPHRASE_CHARS: usize = 10;
 const DAY_MS: u64 = 86_400_000;
 
 /// The browser storage areas the service keeps things in.
@@ -76,6 +74,11 @@ const KEY_SETTINGS: &str = "settings";
 const KEY_WAITS: &str = "waits";
 const KEY_VAULT_KEY: &str = "vault_key";
 const KEY_SESSION: &str = "sync_session";
+/// The sync server secret (derived from the passphrase at unlock), so a restarted background
+/// can log in again after a 401 without asking for the passphrase. Session area only.
+const KEY_AUTH: &str = "sync_auth";
+/// How this device appears in the account's device list.
+const DEVICE: &str = "extension";
 const KEY_SYNC_STATE: &str = "sync_state";
 
 /// An error a user can act on, with a stable code for the UI.
@@ -106,6 +109,7 @@ impl From<VaultError> for Failure {
         let code = match e {
             VaultError::Crypto(CryptoError::WrongPassphrase) => "wrong_passphrase",
             VaultError::Invalid { .. } => "invalid",
+            VaultError::WeakPassphrase(_) => "weak_passphrase",
             VaultError::NoVault => "no_vault",
             _ => "vault",
         };
@@ -117,6 +121,17 @@ impl From<vault_core::sync::SyncError> for Failure {
     fn from(e: vault_core::sync::SyncError) -> Self {
         let code = if e.is_retryable() { "offline" } else { "sync" };
         Failure::new(code, e.to_string())
+    }
+}
+
+impl From<AccountError> for Failure {
+    fn from(e: AccountError) -> Self {
+        match e {
+            AccountError::Sync(vault_core::sync::SyncError::Vault(v)) => v.into(),
+            AccountError::Sync(s) => s.into(),
+            AccountError::SignedOut => Failure::new("no_session", "Unlock the vault to sync."),
+            other => Failure::new("sync", other.to_string()),
+        }
     }
 }
 
@@ -216,10 +231,11 @@ impl<P: Platform> Service<P> {
                     .await?,
             ),
             Request::SignOut => {
-                self.platform
-                    .save(Area::Session, KEY_SESSION, None)
-                    .await
-                    .map_err(storage)?;
+                if let Ok(mut account) = self.account(None).await {
+                    // Ends the session on the server too; offline, it lapses on its own.
+                    let _ = account.sign_out().await;
+                }
+                self.forget_account().await?;
                 self.platform.schedule_sync(SyncSchedule::Off);
                 let mut s = self.settings().await;
                 s.username = None;
@@ -236,7 +252,7 @@ impl<P: Platform> Service<P> {
                 return Err(Failure::locked());
             };
             let bytes = hex::decode(hex_key).map_err(|_| Failure::locked())?;
-            let key = VaultKey::from_session_bytes(&bytes).map_err(|_| Failure::locked())?;
+            let key = VaultKey::from_dangerous_bytes(&bytes).map_err(|_| Failure::locked())?;
             let store = self.platform.open_store().await.map_err(storage)?;
             let vault = Vault::resume(store, key).await?;
             self.history = vault.list().await?.records;
@@ -311,12 +327,8 @@ impl<P: Platform> Service<P> {
     }
 
     async fn create(&mut self, passphrase: &str) -> Result<VaultState> {
-        if passphrase.chars().count() < MIN_PASSPHRASE_CHARS {
-            return Err(Failure::new(
-                "weak_passphrase",
-                format!("Use a passphrase of at least {MIN_PASSPHRASE_CHARS} characters; a few unrelated words are easy to remember."),
-            ));
-        }
+        // The one policy (vault-core), checked before the store is opened.
+        vault_core::crypto::passphrase::check(passphrase).map_err(VaultError::from)?;
         let store = self.platform.open_store().await.map_err(storage)?;
         let params = KdfParams::generate().map_err(VaultError::from)?;
         let (vault, _auth) = Vault::create(store, &Passphrase::new(passphrase), params).await?;
@@ -329,20 +341,19 @@ impl<P: Platform> Service<P> {
         let pass = Passphrase::new(passphrase);
         let (vault, auth) = Vault::unlock(store, &pass).await?;
         self.install(vault).await?;
-        // Signed in before? Renew the sync session with the same passphrase-derived secret.
-        let settings = self.settings().await;
-        if let (Some(server), Some(user)) = (&settings.server_url, &settings.username) {
-            if let Ok(net) = self.platform.transport(server) {
-                if let Ok((session, _)) = Client::new(net).login(user, &auth, "extension").await {
-                    self.save_json(Area::Session, KEY_SESSION, &session).await?;
-                }
-            }
+        // Signed in before? Renew the sync session with the same passphrase-derived secret
+        // (offline, the next sync round logs in with it).
+        if let Ok(mut account) = self.account(Some(auth)).await {
+            let _ = account.login_again().await;
+            self.keep_account(&account).await?;
         }
         Ok(VaultState::Unlocked)
     }
 
     async fn install(&mut self, vault: Vault<P::Store>) -> Result<()> {
-        let key = hex::encode(*vault.session_key().to_session_bytes());
+        // The raw key in `storage.session` (memory only), so a restarted service worker resumes:
+        // the one holder `to_dangerous_bytes` exists for.
+        let key = hex::encode(*vault.session_key().to_dangerous_bytes());
         self.platform
             .save(Area::Session, KEY_VAULT_KEY, Some(key))
             .await
@@ -360,6 +371,10 @@ impl<P: Platform> Service<P> {
     async fn lock(&mut self) -> Result<VaultState> {
         self.platform
             .save(Area::Session, KEY_VAULT_KEY, None)
+            .await
+            .map_err(storage)?;
+        self.platform
+            .save(Area::Session, KEY_AUTH, None)
             .await
             .map_err(storage)?;
         self.platform.arm_auto_lock(None);
@@ -510,43 +525,36 @@ impl<P: Platform> Service<P> {
             .platform
             .transport(server)
             .map_err(|e| Failure::new("invalid", e))?;
-        let client = Client::new(net);
+        let mut account = Account::new(net, username, DEVICE);
         let pass = Passphrase::new(passphrase);
         let state = self.vault_state().await?;
-        let session = if create {
+        if create {
             // A new account from this device's vault.
             if state == VaultState::Absent {
                 self.create(passphrase).await?;
             }
             let store = self.platform.open_store().await.map_err(storage)?;
             let (vault, auth) = Vault::unlock(store, &pass).await?;
-            client.register(username, vault.header(), &auth).await?;
-            let (session, _) = client.login(username, &auth, "extension").await?;
+            account.register(&vault, auth).await?;
             self.install(vault).await?;
-            session
+        } else if state == VaultState::Absent {
+            // A new device of an existing account: join its vault.
+            let store = self.platform.open_store().await.map_err(storage)?;
+            let vault = account.join(store, &pass).await?;
+            self.install(vault).await?;
         } else {
-            let (session, header) = client
-                .login_with_passphrase(username, &pass, "extension")
-                .await?;
-            if state == VaultState::Absent {
-                // A new device of an existing account: join its vault.
-                let store = self.platform.open_store().await.map_err(storage)?;
-                let (vault, _) = Vault::join(store, header, &pass).await?;
-                self.install(vault).await?;
-            } else {
-                let store = self.platform.open_store().await.map_err(storage)?;
-                let (vault, _) = Vault::unlock(store, &pass).await?;
-                if vault.header() != &header {
-                    return Err(Failure::new(
-                        "other_vault",
-                        "This account holds a different vault than this browser. Export a backup, then remove the extension's data to join the account's vault.",
-                    ));
-                }
-                self.install(vault).await?;
+            let header = account.login_with_passphrase(&pass).await?;
+            let store = self.platform.open_store().await.map_err(storage)?;
+            let (vault, _) = Vault::unlock(store, &pass).await?;
+            if vault.header() != &header {
+                return Err(Failure::new(
+                    "other_vault",
+                    "This account holds a different vault than this browser. Export a backup, then remove the extension's data to join the account's vault.",
+                ));
             }
-            session
-        };
-        self.save_json(Area::Session, KEY_SESSION, &session).await?;
+            self.install(vault).await?;
+        }
+        self.keep_account(&account).await?;
         let mut s = self.settings().await;
         s.server_url = Some(
             vault_core::sync::transport::normalize_base_url(server)
@@ -557,6 +565,67 @@ impl<P: Platform> Service<P> {
         self.platform.schedule_sync(SyncSchedule::Periodic);
         let _ = self.sync_now().await;
         Ok(username.to_owned())
+    }
+
+    /// The signed-in account, with the session and secret this browser session keeps
+    /// (`auth` replaces the kept secret: a fresh unlock).
+    async fn account(&self, auth: Option<AuthSecret>) -> Result<Account<P::Net>> {
+        let settings = self.settings().await;
+        let (Some(server), Some(username)) = (settings.server_url, settings.username) else {
+            return Err(Failure::new(
+                "no_account",
+                "Sign in to a sync server in Options first.",
+            ));
+        };
+        let net = self
+            .platform
+            .transport(&server)
+            .map_err(|e| Failure::new("invalid", e))?;
+        let session: Option<Session> = self.load_json(Area::Session, KEY_SESSION).await;
+        let auth = match auth {
+            Some(a) => Some(a),
+            None => self
+                .platform
+                .load(Area::Session, KEY_AUTH)
+                .await
+                .and_then(|c| AuthSecret::from_credential(&c)),
+        };
+        let account = Account::new(net, &username, DEVICE).with_session(session);
+        Ok(match auth {
+            Some(a) => account.with_auth(a),
+            None => account,
+        })
+    }
+
+    /// Keeps the account's session and secret for this browser session (memory only), or
+    /// removes what it no longer has.
+    async fn keep_account(&self, account: &Account<P::Net>) -> Result<()> {
+        match account.session() {
+            Some(session) => self.save_json(Area::Session, KEY_SESSION, session).await?,
+            None => self
+                .platform
+                .save(Area::Session, KEY_SESSION, None)
+                .await
+                .map_err(storage)?,
+        }
+        self.platform
+            .save(
+                Area::Session,
+                KEY_AUTH,
+                account.auth().map(AuthSecret::to_credential),
+            )
+            .await
+            .map_err(storage)
+    }
+
+    async fn forget_account(&self) -> Result<()> {
+        for key in [KEY_SESSION, KEY_AUTH] {
+            self.platform
+                .save(Area::Session, key, None)
+                .await
+                .map_err(storage)?;
+        }
+        Ok(())
     }
 
     /// One sync round; its outcome is kept for the popup either way.
@@ -575,30 +644,12 @@ impl<P: Platform> Service<P> {
     }
 
     async fn sync_round(&mut self) -> Result<()> {
-        let settings = self.settings().await;
-        let Some(server) = settings.server_url else {
-            return Err(Failure::new(
-                "no_account",
-                "Sign in to a sync server in Options first.",
-            ));
-        };
-        let Some(session): Option<Session> = self.load_json(Area::Session, KEY_SESSION).await
-        else {
-            return Err(Failure::new("no_session", "Unlock the vault to sync."));
-        };
-        let net = self
-            .platform
-            .transport(&server)
-            .map_err(|e| Failure::new("invalid", e))?;
-        let client = Client::new(net);
+        let mut account = self.account(None).await?;
         let vault = self.vault().await?;
-        let report = sync(vault, &client, &session).await;
-        if let Err(vault_core::sync::SyncError::Unauthorized) = report {
-            self.platform
-                .save(Area::Session, KEY_SESSION, None)
-                .await
-                .map_err(storage)?;
-        }
+        let report = account.sync(vault).await;
+        // Whatever happened, keep what the account now holds (a new session after a 401,
+        // or none when the server refused it).
+        self.keep_account(&account).await?;
         report?;
         let vault = self.vault().await?;
         self.history = vault.list().await?.records;

@@ -173,6 +173,16 @@ fn first_run_create_then_cards_land_in_the_vault() {
         ),
         Err("weak_passphrase".into())
     );
+    // vault-core's one policy: nine characters are refused with its message, ten accepted.
+    let reply = run(s.handle(Request::Create {
+        passphrase: "nine char".into(),
+    }));
+    let error = reply.error.expect("a nine-character passphrase is refused");
+    assert_eq!(error.code, "weak_passphrase");
+    assert_eq!(
+        error.message,
+        vault_core::crypto::PassphraseTooWeak.to_string()
+    );
     create(&mut s);
     assert_eq!(fake.auto_lock.get(), Some(30), "auto-lock armed");
     answer_next_card(&mut s).unwrap();
@@ -401,6 +411,38 @@ fn captures_schedule_a_sync_only_with_an_account_and_locking_stops_it() {
     assert_eq!(fake.sync_schedule.get(), Some(SyncSchedule::Off));
     unlock(&mut s);
     assert_eq!(fake.sync_schedule.get(), Some(SyncSchedule::Periodic));
+}
+
+/// The sync secret (for logging in again after a 401 or a background restart) is kept in the
+/// memory-only session area, never the local one, and goes with lock and sign-out. On a dead
+/// network a signed-in unlock keeps it, and the next round tries to log in with it.
+#[test]
+fn the_sync_secret_lives_in_session_storage_and_goes_with_lock_and_sign_out() {
+    let fake = Fake::new();
+    let mut s = Service::new(&fake);
+    create(&mut s);
+    let mut settings: Settings =
+        serde_json::from_value(call(&mut s, Request::GetSettings).unwrap()).unwrap();
+    settings.server_url = Some("http://127.0.0.1:9".into());
+    settings.username = Some("me".into());
+    call(&mut s, Request::SetSettings { settings }).unwrap();
+    call(&mut s, Request::Lock).unwrap();
+    unlock(&mut s);
+    assert!(fake.session.borrow().contains_key("sync_auth"));
+    assert!(
+        !fake.session.borrow().contains_key("sync_session"),
+        "offline: no session"
+    );
+    assert!(!fake.local.borrow().contains_key("sync_auth"));
+    assert_eq!(call(&mut s, Request::SyncNow), Err("offline".into()));
+    call(&mut s, Request::Lock).unwrap();
+    assert!(!fake.session.borrow().contains_key("sync_auth"));
+    unlock(&mut s);
+    call(&mut s, Request::SignOut).unwrap();
+    assert!(!fake.session.borrow().contains_key("sync_auth"));
+    let settings: Settings =
+        serde_json::from_value(call(&mut s, Request::GetSettings).unwrap()).unwrap();
+    assert_eq!(settings.username, None);
 }
 
 /// Finished generations land in vault-core's `WaitHistory`, in the format the extension has

@@ -1,138 +1,221 @@
-//! `selfos export | import | demo`: the command line's sync clients. Each logs in with the
-//! passphrase (derived locally; the server never sees it), pulls the vault into memory with
+//! `selfos`'s command line: the arguments of every subcommand (clap), and `export | import |
+//! demo`, the command line's sync clients. Each signs in with the passphrase (derived
+//! locally; the server never sees it) through [`Account`], pulls the vault into memory with
 //! the same engine the extension and web app use, and works on the decrypted copy.
 
 use std::path::{Path, PathBuf};
 
+use clap::{Args, Parser, Subcommand};
 use vault_core::graph::{export, KnowledgeGraph};
 use vault_core::store::block_on;
-use vault_core::sync::{sync, Client, Session};
+use vault_core::sync::{Account, AccountError, SyncError};
 use vault_core::{AnswerRecord, KdfParams, MemoryStore, Passphrase, RecordId, Vault};
 
+use crate::config::ServeArgs;
 use crate::http_client::BlockingTransport;
 
-/// Flags as `--name value` pairs.
-pub struct Args(Vec<(String, String)>);
+/// SelfOS: the sync server and its command-line clients.
+#[derive(Debug, Parser)]
+#[command(
+    name = "selfos",
+    version,
+    after_help = "Exit status: 0 done; 1 the command failed (one line on stderr says why); 2 the command line was wrong."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
 
-impl Args {
-    pub fn parse(raw: &[String]) -> Result<Args, String> {
-        let mut out = Vec::new();
-        let mut it = raw.iter();
-        while let Some(flag) = it.next() {
-            let name = flag
-                .strip_prefix("--")
-                .ok_or_else(|| format!("unexpected argument `{flag}` (flags are --name value)"))?;
-            let value = it.next().ok_or_else(|| format!("--{name} needs a value"))?;
-            out.push((name.to_owned(), value.clone()));
-        }
-        Ok(Args(out))
-    }
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the sync server (each setting: a flag or its environment variable)
+    Serve(ServeArgs),
+    /// Write what the web app's export writes, from the account's vault
+    Export(ExportArgs),
+    /// Add the answers of a JSON export (`--format json`) to an account
+    Import(ImportArgs),
+    /// Fill an account with realistic sample answers (created if missing)
+    Demo(DemoArgs),
+}
 
-    fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
+/// Where the account is and how to open it.
+#[derive(Debug, Args)]
+pub struct RemoteArgs {
+    /// The sync server's base URL, e.g. http://127.0.0.1:8787
+    #[arg(long, value_name = "URL")]
+    pub server: String,
+    /// The account's username
+    #[arg(long, value_name = "NAME")]
+    pub user: String,
+    /// A file holding the passphrase (never given on the command line)
+    #[arg(long, env = "SELFOS_PASSPHRASE_FILE", value_name = "FILE")]
+    pub passphrase_file: PathBuf,
+}
 
-    fn need(&self, name: &str) -> Result<&str, String> {
-        self.get(name).ok_or_else(|| format!("missing --{name}"))
-    }
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+    /// json, csv, markdown (a directory of notes, or one .zip when --out ends in .zip),
+    /// graphml, jgf, instructions or backup
+    #[arg(long, value_name = "FORMAT", value_parser = parse_format)]
+    pub format: Format,
+    /// Where to write
+    #[arg(long, value_name = "PATH")]
+    pub out: PathBuf,
+    /// With --format instructions: only this agent (chatgpt, claude, gemini, ...)
+    #[arg(long, value_name = "NAME")]
+    pub agent: Option<String>,
+}
 
-    fn passphrase(&self) -> Result<Passphrase, String> {
-        let path = self.need("passphrase-file")?;
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("reading the passphrase file {path}: {e}"))?;
-        let pass = text.trim_end_matches(['\n', '\r']);
-        if pass.is_empty() {
-            return Err(format!("the passphrase file {path} is empty"));
-        }
-        Ok(Passphrase::new(pass))
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+    /// The JSON export to import
+    #[arg(long = "in", value_name = "EXPORT.json")]
+    pub input: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// The sync server's base URL
+    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8787")]
+    pub server: String,
+    /// The demo account's username
+    #[arg(long, value_name = "NAME", default_value = "demo")]
+    pub user: String,
+    /// A file holding the passphrase [default: the printed demo passphrase]
+    #[arg(long, env = "SELFOS_PASSPHRASE_FILE", value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+    /// That many answers of the synthetic benchmark user instead of 90 days of answers
+    #[arg(long, value_name = "N")]
+    pub answers: Option<usize>,
+}
+
+/// What `selfos export` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Csv,
+    Markdown,
+    Graphml,
+    Jgf,
+    Instructions,
+    Backup,
+}
+
+const FORMATS: &str = "json, csv, markdown, graphml, jgf, instructions or backup";
+
+fn parse_format(s: &str) -> Result<Format, String> {
+    Ok(match s {
+        "json" => Format::Json,
+        "csv" => Format::Csv,
+        "markdown" => Format::Markdown,
+        "graphml" => Format::Graphml,
+        "jgf" => Format::Jgf,
+        "instructions" => Format::Instructions,
+        "backup" => Format::Backup,
+        other => return Err(format!("unknown --format `{other}`: {FORMATS}")),
+    })
+}
+
+/// How a command failed: its arguments did not fit together (exit 2, like clap's own usage
+/// errors), or the work itself failed (exit 1).
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("{0}")]
+    Usage(String),
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl From<String> for CliError {
+    fn from(e: String) -> Self {
+        CliError::Failed(e)
     }
 }
 
-fn client(server: &str) -> Result<Client<BlockingTransport>, String> {
-    Ok(Client::new(BlockingTransport::new(server)?))
+impl From<AccountError> for CliError {
+    fn from(e: AccountError) -> Self {
+        CliError::Failed(e.to_string())
+    }
 }
 
-/// Logs in and pulls the whole vault into memory.
+impl From<vault_core::VaultError> for CliError {
+    fn from(e: vault_core::VaultError) -> Self {
+        CliError::Failed(e.to_string())
+    }
+}
+
+fn read_passphrase(path: &Path) -> Result<Passphrase, CliError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("reading the passphrase file {}: {e}", path.display()))?;
+    let pass = text.trim_end_matches(['\n', '\r']);
+    if pass.is_empty() {
+        return Err(format!("the passphrase file {} is empty", path.display()).into());
+    }
+    Ok(Passphrase::new(pass))
+}
+
+fn account(server: &str, user: &str, device: &str) -> Result<Account<BlockingTransport>, CliError> {
+    Ok(Account::new(BlockingTransport::new(server)?, user, device))
+}
+
+/// Signs in and pulls the whole vault into memory.
 fn open_remote(
-    args: &Args,
-) -> Result<
-    (
-        Vault<MemoryStore>,
-        Client<BlockingTransport>,
-        Session,
-        Passphrase,
-    ),
-    String,
-> {
-    let client = client(args.need("server")?)?;
-    let pass = args.passphrase()?;
-    let user = args.need("user")?;
-    let (session, header) =
-        block_on(client.login_with_passphrase(user, &pass, "selfos command line"))
-            .map_err(|e| e.to_string())?;
-    let (mut vault, _) =
-        block_on(Vault::join(MemoryStore::new(), header, &pass)).map_err(|e| e.to_string())?;
-    let report = block_on(sync(&mut vault, &client, &session)).map_err(|e| e.to_string())?;
+    remote: &RemoteArgs,
+) -> Result<(Vault<MemoryStore>, Account<BlockingTransport>), CliError> {
+    let pass = read_passphrase(&remote.passphrase_file)?;
+    let mut account = account(&remote.server, &remote.user, "selfos command line")?;
+    let mut vault = block_on(account.join(MemoryStore::new(), &pass))?;
+    let report = block_on(account.sync(&mut vault))?;
     if report.refused > 0 {
         eprintln!(
             "warning: {} entries on the server did not open (tampered or damaged) and were skipped",
             report.refused
         );
     }
-    Ok((vault, client, session, pass))
+    Ok((vault, account))
 }
 
-const FORMATS: &str = "json, csv, markdown, graphml, jgf, instructions or backup";
-
-pub fn export(args: &Args) -> Result<(), String> {
-    let format = args.need("format")?;
-    let out = PathBuf::from(args.need("out")?);
-    if !matches!(
-        format,
-        "json" | "csv" | "backup" | "markdown" | "graphml" | "jgf" | "instructions"
-    ) {
-        return Err(format!("unknown --format `{format}`: {FORMATS}"));
+pub fn export(args: &ExportArgs) -> Result<(), CliError> {
+    if args.agent.is_some() && args.format != Format::Instructions {
+        return Err(CliError::Usage(
+            "--agent applies to --format instructions only".into(),
+        ));
     }
-    let agent = args.get("agent");
-    if agent.is_some() && format != "instructions" {
-        return Err("--agent applies to --format instructions only".into());
-    }
-    let (vault, _, _, _) = open_remote(args)?;
-    let bytes = match format {
-        "json" => block_on(vault.export_json()).map_err(|e| e.to_string())?.0,
-        "backup" => {
-            block_on(vault.export_backup())
-                .map_err(|e| e.to_string())?
-                .0
-        }
-        "csv" => {
-            let listing = block_on(vault.list()).map_err(|e| e.to_string())?;
+    let out = &args.out;
+    let (vault, _) = open_remote(&args.remote)?;
+    let bytes = match args.format {
+        Format::Json => block_on(vault.export_json())?.0,
+        Format::Backup => block_on(vault.export_backup())?.0,
+        Format::Csv => {
+            let listing = block_on(vault.list())?;
             vault_core::backup::csv(&listing.records).into_bytes()
         }
         graph_format => {
-            let listing = block_on(vault.list()).map_err(|e| e.to_string())?;
+            let listing = block_on(vault.list())?;
             let lib = vault_core::cards::builtin();
             let kg = KnowledgeGraph::build(lib, &listing.records, vault_core::time::now_ms());
             match graph_format {
-                "graphml" => export::graphml::graphml(&kg).into_bytes(),
-                "jgf" => export::jgf::jgf_string(&kg).into_bytes(),
-                "instructions" => {
-                    let all = match agent {
+                Format::Graphml => export::graphml::graphml(&kg).into_bytes(),
+                Format::Jgf => export::jgf::jgf_string(&kg).into_bytes(),
+                Format::Instructions => {
+                    let all = match &args.agent {
                         Some(a) => vec![export::instructions::for_agent(&kg, lib, a)
-                            .map_err(|e| e.to_string())?],
+                            .map_err(|e| CliError::Failed(e.to_string()))?],
                         None => export::instructions::for_all(&kg, lib),
                     };
                     export::instructions::to_text(&all).into_bytes()
                 }
-                _ => return write_markdown(&kg, &out),
+                _ => return Ok(write_markdown(&kg, out)?),
             }
         }
     };
-    std::fs::write(&out, &bytes).map_err(|e| format!("writing {}: {e}", out.display()))?;
-    println!("wrote {} ({} bytes, {format})", out.display(), bytes.len());
+    std::fs::write(out, &bytes).map_err(|e| format!("writing {}: {e}", out.display()))?;
+    let name = format!("{:?}", args.format).to_lowercase();
+    println!("wrote {} ({} bytes, {name})", out.display(), bytes.len());
     Ok(())
 }
 
@@ -180,15 +263,15 @@ fn write_markdown(kg: &KnowledgeGraph, out: &Path) -> Result<(), String> {
 
 /// Imports a plain JSON export (`selfos-export`) into the account: records are sealed anew
 /// under the account's vault key and pushed.
-pub fn import(args: &Args) -> Result<(), String> {
-    let path = args.need("in")?;
-    let bytes = std::fs::read(path).map_err(|e| format!("reading {path}: {e}"))?;
-    let (mut vault, client, session, _) = open_remote(args)?;
-    let report = block_on(vault.import_json(&bytes)).map_err(|e| e.to_string())?;
+pub fn import(args: &ImportArgs) -> Result<(), CliError> {
+    let path = &args.input;
+    let bytes = std::fs::read(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+    let (mut vault, mut account) = open_remote(&args.remote)?;
+    let report = block_on(vault.import_json(&bytes))?;
     for f in &report.failures {
         eprintln!("skipped {}: {}", f.key, f.error);
     }
-    let pushed = block_on(sync(&mut vault, &client, &session)).map_err(|e| e.to_string())?;
+    let pushed = block_on(account.sync(&mut vault))?;
     println!(
         "imported {} new, {} unchanged, {} skipped; pushed {}",
         report.imported,
@@ -227,56 +310,39 @@ pub fn synthetic_records(n: usize, now_ms: u64) -> Vec<AnswerRecord> {
 
 /// Creates (or tops up) a demo account with ~90 days of answers (`--answers N`: that many
 /// answers of the synthetic benchmark user instead).
-pub fn demo(args: &Args) -> Result<(), String> {
-    let server = args.get("server").unwrap_or("http://127.0.0.1:8787");
-    let user = args.get("user").unwrap_or("demo");
-    let pass = match args.get("passphrase-file") {
-        Some(_) => args.passphrase()?,
+pub fn demo(args: &DemoArgs) -> Result<(), CliError> {
+    let (server, user) = (args.server.as_str(), args.user.as_str());
+    let pass = match &args.passphrase_file {
+        Some(path) => read_passphrase(path)?,
         None => Passphrase::new("demo passphrase for SelfOS"),
     };
-    let client = client(server)?;
-    let (mut vault, session) = match block_on(client.login_with_passphrase(
-        user,
-        &pass,
-        "selfos demo",
-    )) {
-        Ok((session, header)) => {
-            let (v, _) = block_on(Vault::join(MemoryStore::new(), header, &pass))
-                .map_err(|e| e.to_string())?;
-            (v, session)
-        }
-        Err(vault_core::sync::SyncError::BadCredentials) => {
-            let (v, auth) = block_on(Vault::create(
+    let mut account = account(server, user, "selfos demo")?;
+    let mut vault = match block_on(account.join(MemoryStore::new(), &pass)) {
+        Ok(vault) => vault,
+        Err(AccountError::Sync(SyncError::BadCredentials)) => {
+            let (vault, auth) = block_on(Vault::create(
                 MemoryStore::new(),
                 &pass,
                 KdfParams::generate().map_err(|e| e.to_string())?,
-            ))
-            .map_err(|e| e.to_string())?;
-            block_on(client.register(user, v.header(), &auth)).map_err(|e| match e {
-                vault_core::sync::SyncError::Rejected { status: 409, .. } => format!("the account `{user}` exists with another passphrase: pass --passphrase-file, or --user with a new name"),
-                other => other.to_string(),
+            ))?;
+            block_on(account.register(&vault, auth)).map_err(|e| match e {
+                AccountError::Sync(SyncError::Rejected { status: 409, .. }) => CliError::Failed(format!("the account `{user}` exists with another passphrase: pass --passphrase-file, or --user with a new name")),
+                other => other.into(),
             })?;
-            let (session, _) =
-                block_on(client.login(user, &auth, "selfos demo")).map_err(|e| e.to_string())?;
-            (v, session)
+            vault
         }
-        Err(e) => return Err(e.to_string()),
+        Err(e) => return Err(e.into()),
     };
-    block_on(sync(&mut vault, &client, &session)).map_err(|e| e.to_string())?;
+    block_on(account.sync(&mut vault))?;
     let now = vault_core::time::now_ms();
-    let records = match args.get("answers") {
+    let records = match args.answers {
         None => demo_records(90, now, 0x5e1f05)?,
-        Some(n) => {
-            let n: usize = n
-                .parse()
-                .map_err(|_| format!("--answers {n}: give a number of answers, e.g. 10000"))?;
-            synthetic_records(n, now)
-        }
+        Some(n) => synthetic_records(n, now),
     };
     for r in &records {
-        block_on(vault.insert(r)).map_err(|e| e.to_string())?;
+        block_on(vault.insert(r))?;
     }
-    let report = block_on(sync(&mut vault, &client, &session)).map_err(|e| e.to_string())?;
+    let report = block_on(account.sync(&mut vault))?;
     let span_days = match (records.first(), records.last()) {
         (Some(a), Some(b)) => (b.captured_at_ms - a.captured_at_ms) / 86_400_000 + 1,
         _ => 0,
@@ -284,7 +350,7 @@ pub fn demo(args: &Args) -> Result<(), String> {
     println!(
         "demo account `{user}` on {server}: {} answers pushed over {span_days} days{}",
         report.pushed,
-        if args.get("passphrase-file").is_none() {
+        if args.passphrase_file.is_none() {
             " (passphrase: \"demo passphrase for SelfOS\")"
         } else {
             ""

@@ -1,4 +1,5 @@
-//! Configuration from the environment (names in ../shared/contracts.md).
+//! `selfos serve`'s configuration: flags, or the environment variables listed in
+//! sync-server/README.md.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -27,17 +28,69 @@ pub struct Config {
     pub limits: crate::limits::Limits,
 }
 
-fn var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+/// `selfos serve`'s settings: each a flag or the environment variable named beside it (the
+/// names are a contract, see the README). Blank values count as unset.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ServeArgs {
+    /// Listen address, host:port [default: 127.0.0.1:8787]; a loud warning if it is not
+    /// loopback and TLS is off
+    #[arg(long, env = "SELFOS_ADDR", value_name = "HOST:PORT")]
+    pub addr: Option<String>,
+    /// Folder of the embedded SQLite database [default: ./data]
+    #[arg(long, env = "SELFOS_DATA", value_name = "DIR")]
+    pub data: Option<String>,
+    /// A postgres:// URL: use PostgreSQL instead of the embedded SQLite database
+    #[arg(long, env = "DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Browser origins admitted by CORS, comma separated (chrome-extension://<id>,
+    /// moz-extension://<id>)
+    #[arg(long, env = "SELFOS_ALLOWED_ORIGINS", value_name = "ORIGINS")]
+    pub allowed_origins: Option<String>,
+    /// TLS certificate (PEM); with --tls-key, serve HTTPS
+    #[arg(long, env = "SELFOS_TLS_CERT", value_name = "FILE")]
+    pub tls_cert: Option<String>,
+    /// TLS private key (PEM); with --tls-cert, serve HTTPS
+    #[arg(long, env = "SELFOS_TLS_KEY", value_name = "FILE")]
+    pub tls_key: Option<String>,
+    /// Folder of the built web app served at / [default: dist/webapp when built]
+    #[arg(long, env = "SELFOS_WEBAPP", value_name = "DIR")]
+    pub webapp: Option<String>,
+    /// Requests per second per account on authenticated routes [default: 20]
+    #[arg(long, env = "SELFOS_ACCOUNT_RATE", value_name = "N")]
+    pub account_rate: Option<String>,
+    /// Requests per minute per client address on register, pre-login, login [default: 60]
+    #[arg(long, env = "SELFOS_ADDRESS_RATE", value_name = "N")]
+    pub address_rate: Option<String>,
+}
+
+fn set(value: &Option<String>) -> Option<String> {
+    value.clone().filter(|v| !v.trim().is_empty())
 }
 
 impl Config {
+    /// From the environment alone (as `selfos serve` without flags).
     pub fn from_env() -> Result<Self, String> {
-        let addr = var("SELFOS_ADDR").unwrap_or_else(|| "127.0.0.1:8787".into());
+        let var = |name| std::env::var(name).ok();
+        Self::from_args(&ServeArgs {
+            addr: var("SELFOS_ADDR"),
+            data: var("SELFOS_DATA"),
+            database_url: var("DATABASE_URL"),
+            allowed_origins: var("SELFOS_ALLOWED_ORIGINS"),
+            tls_cert: var("SELFOS_TLS_CERT"),
+            tls_key: var("SELFOS_TLS_KEY"),
+            webapp: var("SELFOS_WEBAPP"),
+            account_rate: var("SELFOS_ACCOUNT_RATE"),
+            address_rate: var("SELFOS_ADDRESS_RATE"),
+        })
+    }
+
+    /// Checks the settings; every message names the variable to fix.
+    pub fn from_args(args: &ServeArgs) -> Result<Self, String> {
+        let addr = set(&args.addr).unwrap_or_else(|| "127.0.0.1:8787".into());
         let addr = addr.parse().map_err(|e| {
             format!("SELFOS_ADDR `{addr}`: {e} (expected host:port, e.g. 127.0.0.1:8787)")
         })?;
-        let database = match var("DATABASE_URL") {
+        let database = match set(&args.database_url) {
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
                 Database::Postgres(url)
             }
@@ -48,16 +101,16 @@ impl Config {
                 ))
             }
             None => Database::Sqlite(PathBuf::from(
-                var("SELFOS_DATA").unwrap_or_else(|| "./data".into()),
+                set(&args.data).unwrap_or_else(|| "./data".into()),
             )),
         };
-        let allowed_origins = var("SELFOS_ALLOWED_ORIGINS")
+        let allowed_origins = set(&args.allowed_origins)
             .unwrap_or_default()
             .split(',')
             .map(|o| o.trim().trim_end_matches('/').to_owned())
             .filter(|o| !o.is_empty())
             .collect();
-        let tls = match (var("SELFOS_TLS_CERT"), var("SELFOS_TLS_KEY")) {
+        let tls = match (set(&args.tls_cert), set(&args.tls_key)) {
             (Some(c), Some(k)) => Some((PathBuf::from(c), PathBuf::from(k))),
             (None, None) => None,
             _ => {
@@ -66,10 +119,13 @@ impl Config {
                 )
             }
         };
-        let webapp = var("SELFOS_WEBAPP").map(PathBuf::from).or_else(|| {
+        let webapp = set(&args.webapp).map(PathBuf::from).or_else(|| {
             Some(PathBuf::from("dist/webapp")).filter(|p| p.join("index.html").exists())
         });
-        let limits = crate::limits::Limits::from_env()?;
+        let limits = crate::limits::Limits::from_values(
+            args.account_rate.as_deref(),
+            args.address_rate.as_deref(),
+        )?;
         Ok(Config {
             addr,
             database,

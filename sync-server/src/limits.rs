@@ -40,9 +40,19 @@ impl Default for Limits {
 
 impl Limits {
     pub fn from_env() -> Result<Self, String> {
-        let read = |name: &str, default: f64| -> Result<f64, String> {
-            match std::env::var(name) {
-                Ok(v) if !v.trim().is_empty() => v
+        let var = |name| std::env::var(name).ok();
+        Self::from_values(
+            var("SELFOS_ACCOUNT_RATE").as_deref(),
+            var("SELFOS_ADDRESS_RATE").as_deref(),
+        )
+    }
+
+    /// From the values of `SELFOS_ACCOUNT_RATE` and `SELFOS_ADDRESS_RATE` (or the `selfos
+    /// serve` flags of the same meaning); unset or blank keeps the default.
+    pub fn from_values(account: Option<&str>, address: Option<&str>) -> Result<Self, String> {
+        let read = |name: &str, value: Option<&str>, default: f64| -> Result<f64, String> {
+            match value {
+                Some(v) if !v.trim().is_empty() => v
                     .trim()
                     .parse::<f64>()
                     .ok()
@@ -53,8 +63,8 @@ impl Limits {
         };
         let d = Limits::default();
         Ok(Limits {
-            account_per_s: read("SELFOS_ACCOUNT_RATE", d.account_per_s)?,
-            address_per_min: read("SELFOS_ADDRESS_RATE", d.address_per_min)?,
+            account_per_s: read("SELFOS_ACCOUNT_RATE", account, d.account_per_s)?,
+            address_per_min: read("SELFOS_ADDRESS_RATE", address, d.address_per_min)?,
         })
     }
 }

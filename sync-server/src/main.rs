@@ -1,61 +1,49 @@
 //! `selfos`: the SelfOS command line: the sync server and its command-line clients.
+//!
+//! Exit status: 0 done; 1 the command failed (one line on stderr says why); 2 the command
+//! line was wrong (clap's usage errors, and flags that do not fit together).
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: selfos <command> [flags]
-
-  serve    run the sync server (SELFOS_ADDR, SELFOS_DATA, DATABASE_URL, ...; see README)
-  export   --server URL --user NAME --passphrase-file FILE --out PATH
-           --format json|csv|backup|graphml|jgf|markdown|instructions [--agent NAME]
-           (markdown: a directory of notes, or one .zip when PATH ends in .zip;
-            instructions: every agent, or only --agent chatgpt|claude|gemini|...)
-  import   --server URL --user NAME --passphrase-file FILE --in EXPORT.json
-  demo     [--server URL] [--user NAME] [--passphrase-file FILE] [--answers N]
-           fill an account with sample answers (90 days; or N synthetic ones)";
+use clap::{CommandFactory, Parser};
+use sync_server::cli::{Cli, CliError, Command};
 
 fn main() -> ExitCode {
+    let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let Some(command) = args.first() else {
-        eprintln!("{USAGE}");
-        return ExitCode::from(2);
+    let (name, outcome) = match &cli.command {
+        Command::Serve(args) => return serve(args),
+        Command::Export(args) => ("export", sync_server::cli::export(args)),
+        Command::Import(args) => ("import", sync_server::cli::import(args)),
+        Command::Demo(args) => ("demo", sync_server::cli::demo(args)),
     };
-    let client_command =
-        |f: fn(&sync_server::cli::Args) -> Result<(), String>| match sync_server::cli::Args::parse(
-            &args[1..],
-        )
-        .and_then(|a| f(&a))
-        {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("selfos {command}: {e}");
-                ExitCode::FAILURE
-            }
-        };
-    match command.as_str() {
-        "serve" => serve(),
-        "export" => client_command(sync_server::cli::export),
-        "import" => client_command(sync_server::cli::import),
-        "demo" => client_command(sync_server::cli::demo),
-        "-h" | "--help" | "help" => {
-            println!("{USAGE}");
-            ExitCode::SUCCESS
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(CliError::Usage(why)) => {
+            let mut cmd = Cli::command();
+            cmd.build(); // names the subcommand `selfos <name>` in the usage line
+            let sub = cmd.find_subcommand_mut(name).cloned();
+            // clap prints it the way it prints its own usage errors, and exits 2.
+            sub.unwrap_or(cmd)
+                .error(clap::error::ErrorKind::ArgumentConflict, why)
+                .exit()
         }
-        other => {
-            eprintln!("selfos: unknown command `{other}`\n\n{USAGE}");
-            ExitCode::from(2)
+        Err(CliError::Failed(why)) => {
+            eprintln!("selfos {name}: {why}");
+            ExitCode::FAILURE
         }
     }
 }
 
-fn serve() -> ExitCode {
-    let config = match sync_server::Config::from_env() {
+fn serve(args: &sync_server::config::ServeArgs) -> ExitCode {
+    let config = match sync_server::Config::from_args(args) {
         Ok(c) => c,
         Err(e) => {
+            // A setting the user gave is wrong: a usage error, like clap's.
             eprintln!("selfos: {e}");
             return ExitCode::from(2);
         }

@@ -389,3 +389,93 @@ fn demo_export_and_import_through_a_running_server() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot reach the sync server"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Every subcommand answers `--help` (exit 0, naming its flags and the environment variables
+/// they fall back to); an unknown flag or a missing one is a usage error (exit 2); a
+/// passphrase is never taken on the command line.
+#[test]
+fn every_subcommand_answers_help_and_usage_errors_exit_2() {
+    let selfos = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_selfos"))
+            .args(args)
+            .env_remove("SELFOS_PASSPHRASE_FILE")
+            .output()
+            .unwrap()
+    };
+    let help = |args: &[&str], wants: &[&str]| {
+        let out = selfos(args);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {text}");
+        for w in wants {
+            assert!(text.contains(w), "{args:?} should mention {w}: {text}");
+        }
+    };
+    help(&["--help"], &["serve", "export", "import", "demo"]);
+    help(
+        &["demo", "--help"],
+        &[
+            "--server",
+            "--user",
+            "--passphrase-file",
+            "--answers",
+            "SELFOS_PASSPHRASE_FILE",
+        ],
+    );
+    help(
+        &["export", "--help"],
+        &[
+            "--server",
+            "--user",
+            "--passphrase-file",
+            "--format",
+            "--out",
+            "--agent",
+            "instructions",
+        ],
+    );
+    help(&["import", "--help"], &["--in", "--passphrase-file"]);
+    help(
+        &["serve", "--help"],
+        &[
+            "SELFOS_ADDR",
+            "SELFOS_DATA",
+            "DATABASE_URL",
+            "SELFOS_ALLOWED_ORIGINS",
+            "SELFOS_WEBAPP",
+        ],
+    );
+    help(&["help", "export"], &["--format"]);
+
+    let usage = |args: &[&str], wants: &str| {
+        let out = selfos(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(wants), "{args:?} should say {wants}: {err}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+    };
+    usage(&["demo", "--no-such-flag"], "--no-such-flag");
+    usage(&["export", "--server", "http://127.0.0.1:9"], "--user");
+    usage(&["frobnicate"], "frobnicate");
+    usage(&[], "Usage");
+    usage(&["demo", "--answers", "many"], "--answers");
+    usage(&["export", "--passphrase", "hunter2"], "--passphrase");
+    // Flags that parse but do not fit together are usage errors too, before any network.
+    usage(
+        &[
+            "export",
+            "--server",
+            "http://127.0.0.1:9",
+            "--user",
+            "x",
+            "--passphrase-file",
+            "/dev/null",
+            "--format",
+            "jgf",
+            "--agent",
+            "claude",
+            "--out",
+            "/dev/null",
+        ],
+        "--agent applies to",
+    );
+}

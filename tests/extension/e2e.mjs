@@ -36,6 +36,11 @@ const { test, fail, summary } = suite();
 // ---- tests ---------------------------------------------------------------------------------
 async function e2e() {
   await test('popup creates the vault; a wrong passphrase is refused with a clear message', async () => {
+    // vault-core's one passphrase policy, with its message.
+    await popup.fill('#passphrase', 'too short');
+    await popup.fill('#confirm', 'too short');
+    await popup.click('#unlock');
+    await until('the passphrase-policy message', async () => /at least 10 characters/.test(await popup.textContent('.err')), 20000);
     await popup.fill('#passphrase', PASSPHRASE);
     await popup.fill('#confirm', PASSPHRASE);
     await popup.click('#unlock');

@@ -3,10 +3,12 @@
 library and the `cryptography` package's AES-GCM: an independent implementation of the
 format, so a user's data stays readable without SelfOS.
 
-usage: decrypt_backup.py BACKUP.json PASSPHRASE_FILE EXPORT.json
+usage: decrypt_backup.py BACKUP.json PASSPHRASE_FILE EXPORT.json [VECTORS.json]
 
 Checks the decrypted records against EXPORT.json (SelfOS's own plaintext export of the same
-vault) and runs negative checks (wrong passphrase, flipped bit, moved record). Prints
+vault) and runs negative checks (wrong passphrase, flipped bit, moved record). With
+VECTORS.json (vault-core/tests/vectors/selfos-v1.json), also recomputes every step of the
+published vectors: key hierarchy, vault-key wrap, records and content. Prints
 "N passed, M failed" and exits non-zero on any failure.
 """
 import base64
@@ -49,6 +51,46 @@ def record_aad(namespace: str, record_id: str, version: int) -> bytes:
             + bytes.fromhex(record_id) + struct.pack(">Q", version))
 
 
+def content_aad(kind: str) -> bytes:
+    k = kind.encode("ascii")
+    return b"selfos/v1/content\x00\x01" + struct.pack(">H", len(k)) + k
+
+
+def wrap_aad(vault_id: bytes, iterations: int, salt: bytes) -> bytes:
+    return (b"selfos/v1/vault-key\x00\x01" + vault_id + b"\x01"
+            + struct.pack(">I", iterations) + bytes([len(salt)]) + salt)
+
+
+def check_vectors(v: dict, check, fails) -> None:
+    """Recomputes the published vectors from this file's reading of FORMAT.md."""
+    x = bytes.fromhex
+    kdf = v["kdf"]
+    master = hashlib.pbkdf2_hmac("sha256", kdf["passphrase"].encode(), x(kdf["salt"]), kdf["iterations"], 32)
+    kek = hkdf_sha256(master, b"", b"selfos/v1/key-encryption-key")
+    check("vectors: master key, KEK and auth secret",
+          (master.hex(), kek.hex(), hkdf_sha256(master, b"", b"selfos/v1/server-auth").hex())
+          == (kdf["master_key"], kdf["kek"], kdf["auth_secret"]))
+    w = v["vault_key_wrap"]
+    aad = wrap_aad(x(w["vault_id"]), kdf["iterations"], x(kdf["salt"]))
+    vault_key = open_envelope(kek, b"selfos/v1/vault-key", aad, x(w["envelope"]))
+    check("vectors: the vault-key wrap", aad.hex() == w["aad"] and vault_key.hex() == w["vault_key"])
+    ok = True
+    for r in v["records"]:
+        aad = record_aad(r["namespace"], r["record_id"], r["version"])
+        env = x(r["envelope"])
+        ok &= aad.hex() == r["aad"] and hkdf_sha256(vault_key, x(r["key_salt"]), b"selfos/v1/record").hex() == r["content_key"]
+        ok &= open_envelope(vault_key, b"selfos/v1/record", aad, env).decode() == r["plaintext"]
+    check(f"vectors: {len(v['records'])} records", ok)
+    for c in v["content"]:
+        aad, env = content_aad(c["kind"]), x(c["envelope"])
+        check(f"vectors: content `{c['kind']}`",
+              aad.hex() == c["aad"]
+              and hkdf_sha256(vault_key, x(c["key_salt"]), b"selfos/v1/content").hex() == c["content_key"]
+              and open_envelope(vault_key, b"selfos/v1/content", aad, env).decode() == c["plaintext"])
+        check(f"vectors: content `{c['kind']}` does not open under the record label",
+              fails(lambda: open_envelope(vault_key, b"selfos/v1/record", aad, env)))
+
+
 def unlock(header: dict, passphrase: bytes) -> bytes:
     body = {k: v for k, v in header.items() if k != "checksum"}
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -62,8 +104,7 @@ def unlock(header: dict, passphrase: bytes) -> bytes:
         raise ValueError(f"refused KDF parameters: {kdf['iterations']} iterations, {len(salt)}-byte salt")
     master = hashlib.pbkdf2_hmac("sha256", passphrase, salt, kdf["iterations"], 32)
     kek = hkdf_sha256(master, b"", b"selfos/v1/key-encryption-key")
-    aad = (b"selfos/v1/vault-key\x00\x01" + bytes.fromhex(header["vault_id"]) + b"\x01"
-           + struct.pack(">I", kdf["iterations"]) + bytes([len(salt)]) + salt)
+    aad = wrap_aad(bytes.fromhex(header["vault_id"]), kdf["iterations"], salt)
     return open_envelope(kek, b"selfos/v1/vault-key", aad, base64.b64decode(header["wrapped_vault_key"]))
 
 
@@ -123,6 +164,8 @@ def main() -> int:
         tampered["records"] = [copy.deepcopy(live)]
         mutate(tampered["records"][0])
         check(f"{name} fails authentication", fails(lambda: decrypt_records(tampered, vault_key)))
+    if len(sys.argv) > 4:
+        check_vectors(json.load(open(sys.argv[4])), check, fails)
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 

@@ -44,6 +44,9 @@ pub enum VaultError {
     Crypto(#[from] CryptoError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A new passphrase (vault creation, passphrase change) that the policy refuses.
+    #[error(transparent)]
+    WeakPassphrase(#[from] crate::crypto::passphrase::PassphraseTooWeak),
     #[error("no vault exists in this store yet: create one first")]
     NoVault,
     #[error("a vault already exists in this store: unlock it, or restore into an empty store")]

@@ -44,14 +44,28 @@ pub struct Unlocked {
 }
 
 impl VaultHeader {
-    /// Seals a new vault key (or an existing one, on a passphrase change) under `passphrase`.
+    /// Seals a new vault key (or an existing one, on a passphrase change) under `passphrase`,
+    /// which must meet the policy for a new passphrase ([`crate::crypto::passphrase`]): this
+    /// is the one place both vault creation and passphrase change pass through. Unlocking
+    /// does not check it, so vaults made under an older, shorter minimum still open.
     pub async fn seal(
         vault_id: [u8; 16],
         vault_key: &VaultKey,
         passphrase: &Passphrase,
         params: KdfParams,
     ) -> Result<(Self, AuthSecret), VaultError> {
-        check_passphrase(passphrase)?;
+        passphrase.check_policy()?;
+        Self::seal_any_passphrase(vault_id, vault_key, passphrase, params).await
+    }
+
+    /// [`VaultHeader::seal`] without the passphrase policy: what older builds (with a
+    /// shorter minimum) wrote. Tests use it to make such a vault.
+    async fn seal_any_passphrase(
+        vault_id: [u8; 16],
+        vault_key: &VaultKey,
+        passphrase: &Passphrase,
+        params: KdfParams,
+    ) -> Result<(Self, AuthSecret), VaultError> {
         let master = kdf::derive_master_key(passphrase, &params).await?;
         let aad = WrapAad::new(&vault_id, &params);
         let wrapped = envelope::wrap_vault_key(&master.key_encryption_key(), &aad, vault_key)?;
@@ -136,21 +150,6 @@ impl VaultHeader {
     }
 }
 
-/// Refuses passphrases too short to be worth the KDF's cost.
-pub fn check_passphrase(passphrase: &Passphrase) -> Result<(), VaultError> {
-    if passphrase.char_count() < MIN_PASSPHRASE_CHARS {
-        return Err(VaultError::invalid(
-            "passphrase",
-            format!(
-                "use at least {MIN_PASSPHRASE_CHARS} characters; a few unrelated words work well"
-            ),
-        ));
-    }
-    Ok(())
-}
-
-pub const MIN_PASSPHRASE_CHARS: usize = 8;
-
 fn checksum(body: &HeaderBody) -> String {
     // Canonical form: the body as a JSON object with keys sorted and no whitespace (what
     // serde_json's `Value` writes), so any implementation can recompute it.
@@ -170,5 +169,74 @@ mod hex_16 {
         let mut out = [0u8; 16];
         hex::decode_to_slice(&s, &mut out).map_err(serde::de::Error::custom)?;
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::passphrase::PassphraseTooWeak;
+    use crate::store::{block_on, MemoryStore, META_HEADER};
+    use crate::Vault;
+
+    /// A vault made when the minimum was 8 characters: the policy applies to choosing a
+    /// passphrase, never to unlocking, so it still opens; a passphrase change must pick a
+    /// passphrase that meets today's policy, and putting the old header back (the rollback
+    /// when the server refuses a change) is not blocked by it.
+    #[test]
+    fn a_vault_with_an_old_short_passphrase_still_unlocks() {
+        let old = Passphrase::new("8 chars!");
+        assert_eq!(old.check_policy(), Err(PassphraseTooWeak));
+        let key = VaultKey::generate().unwrap();
+        let (header, auth) = block_on(VaultHeader::seal_any_passphrase(
+            [7; 16],
+            &key,
+            &old,
+            KdfParams::generate().unwrap(),
+        ))
+        .unwrap();
+        let store = MemoryStore::new();
+        store.put_raw_meta(META_HEADER, header.encode());
+
+        let (mut vault, auth2) = block_on(Vault::unlock(store.clone(), &old)).unwrap();
+        assert_eq!(auth.to_credential(), auth2.to_credential());
+        // Changing to another short passphrase is refused, and changes nothing.
+        let err = block_on(vault.change_passphrase(
+            &Passphrase::new("9 chars!!"),
+            KdfParams::generate().unwrap(),
+        ))
+        .err();
+        assert_eq!(err, Some(VaultError::WeakPassphrase(PassphraseTooWeak)));
+        assert!(block_on(Vault::unlock(store.clone(), &old)).is_ok());
+        // A long one is accepted; putting the old header back restores the old passphrase
+        // and the very auth secret the server knows.
+        let previous = vault.header().clone();
+        block_on(vault.change_passphrase(
+            &Passphrase::new("now a longer passphrase"),
+            KdfParams::generate().unwrap(),
+        ))
+        .unwrap();
+        assert!(block_on(Vault::unlock(store.clone(), &old)).is_err());
+        block_on(vault.restore_header(previous)).unwrap();
+        let (_, auth3) = block_on(Vault::unlock(store, &old)).unwrap();
+        assert_eq!(auth.to_credential(), auth3.to_credential());
+    }
+
+    #[test]
+    fn sealing_a_new_short_passphrase_is_refused_before_any_derivation() {
+        let key = VaultKey::generate().unwrap();
+        // Parameters below the floor would fail the derivation: the policy answers first.
+        let weak: KdfParams = serde_json::from_value(serde_json::json!({
+            "algorithm": "pbkdf2-sha256", "iterations": 1, "salt": "AAAAAAAAAAAAAAAAAAAAAA=="
+        }))
+        .unwrap();
+        let err = block_on(VaultHeader::seal(
+            [7; 16],
+            &key,
+            &Passphrase::new("short"),
+            weak,
+        ))
+        .err();
+        assert_eq!(err, Some(VaultError::WeakPassphrase(PassphraseTooWeak)));
     }
 }

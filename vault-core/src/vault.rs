@@ -140,7 +140,7 @@ impl<S: VaultStore> Vault<S> {
     }
 
     /// Re-opens a vault with a key held for this session (see
-    /// [`VaultKey::to_session_bytes`]), without the passphrase. A key that belongs to another
+    /// [`VaultKey::to_dangerous_bytes`]), without the passphrase. A key that belongs to another
     /// vault opens nothing: every record then reports [`crate::CryptoError::Tampered`].
     pub async fn resume(store: S, key: VaultKey) -> Result<Self, VaultError> {
         let header = Self::read_header(&store).await?;
@@ -208,7 +208,7 @@ impl<S: VaultStore> Vault<S> {
         &self.store
     }
 
-    /// The vault key, for a session holder. See [`VaultKey::to_session_bytes`].
+    /// The vault key, for a session holder. See [`VaultKey::to_dangerous_bytes`].
     pub fn session_key(&self) -> &VaultKey {
         &self.key
     }
@@ -446,6 +446,20 @@ impl<S: VaultStore> Vault<S> {
     ) -> Result<AuthSecret, VaultError> {
         let (header, auth) =
             VaultHeader::seal(*self.header.vault_id(), &self.key, new_passphrase, params).await?;
+        self.replace_header(header).await?;
+        Ok(auth)
+    }
+
+    /// Writes a header that wraps this vault's key anew (a passphrase change already sealed,
+    /// see [`crate::sync::Account::change_passphrase`], which must write exactly the header the
+    /// server accepted).
+    pub(crate) async fn replace_header(&mut self, header: VaultHeader) -> Result<(), VaultError> {
+        if header.vault_id() != self.header.vault_id() {
+            return Err(VaultError::invalid(
+                "header",
+                "it belongs to another vault; only a header of this vault can replace it",
+            ));
+        }
         self.store
             .write(Batch {
                 meta: vec![(META_HEADER.into(), header.encode())],
@@ -453,7 +467,16 @@ impl<S: VaultStore> Vault<S> {
             })
             .await?;
         self.header = header;
-        Ok(auth)
+        Ok(())
+    }
+
+    /// Undoes [`Vault::change_passphrase`] when the server refused the change: puts back the
+    /// header this vault had before (`vault.header().clone()`, taken before the change), so
+    /// this device and the server agree again. The very same header, not a re-seal under the
+    /// old passphrase: its salt, hence the auth secret the server knows, is unchanged, and
+    /// the passphrase policy (for *new* passphrases) does not stand in the way of an old one.
+    pub async fn restore_header(&mut self, previous: VaultHeader) -> Result<(), VaultError> {
+        self.replace_header(previous).await
     }
 
     /// Writes already-sealed entries (backup restore), queuing each for sync.

@@ -7,7 +7,9 @@ use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use serde_json::{json, Value};
 
-use crate::crypto::envelope::{self, content_key, seal_with, Purpose, RecordAad, WrapAad};
+use crate::crypto::envelope::{
+    self, content_key, seal_with, ContentAad, ContentKind, Purpose, RecordAad, WrapAad,
+};
 use crate::crypto::kdf::{pbkdf2_sha256, KdfAlgorithm, KdfParams, Passphrase};
 use crate::crypto::keys::{MasterKey, VaultKey};
 use crate::record::{
@@ -151,6 +153,18 @@ fn fixed_records() -> Vec<AnswerRecord> {
     ]
 }
 
+/// The plaintext of the content vector: instruction snapshots as the web app seals them.
+fn fixed_snapshots() -> Vec<u8> {
+    let snapshots = vec![crate::graph::InstructionSnapshot {
+        agent: "chatgpt".into(),
+        exported_at_ms: 1_763_800_000_000,
+        strengths: [("style.length=short".to_string(), 0.75)]
+            .into_iter()
+            .collect(),
+    }];
+    serde_json::to_vec(&snapshots).unwrap()
+}
+
 /// Builds the SelfOS vectors and the sample backup from fixed "random" bytes.
 fn build_vectors() -> (Value, Value) {
     let params = KdfParams {
@@ -213,6 +227,18 @@ fn build_vectors() -> (Value, Value) {
             envelope: Some(env.into_bytes()),
         });
     }
+    let kind = ContentKind::InstructionSnapshots;
+    let content_aad = ContentAad::new(kind);
+    let (content_salt, content_nonce) = (pattern::<32>(0xe0), pattern::<12>(0x50));
+    let content_plain = fixed_snapshots();
+    let content_env = seal_with(
+        vault_key.expose(),
+        Purpose::Content,
+        content_aad.as_bytes(),
+        &content_plain,
+        &content_salt,
+        &content_nonce,
+    );
     let vectors = json!({
         "description": "SelfOS vault format v1 test vectors; see docs/FORMAT.md. All byte strings are hex.",
         "kdf": {
@@ -227,6 +253,12 @@ fn build_vectors() -> (Value, Value) {
             "aad": hex::encode(wrap_aad.as_bytes()), "envelope": hex::encode(wrapped.as_bytes()),
         },
         "records": record_vectors,
+        "content": [{
+            "kind": kind.name(), "plaintext": String::from_utf8(content_plain).unwrap(),
+            "key_salt": hex::encode(content_salt), "nonce": hex::encode(content_nonce),
+            "content_key": hex::encode(*content_key(vault_key.expose(), &content_salt, Purpose::Content)),
+            "aad": hex::encode(content_aad.as_bytes()), "envelope": hex::encode(content_env.as_bytes()),
+        }],
     });
     use base64::Engine;
     let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
@@ -286,6 +318,17 @@ fn selfos_vectors_and_sample_backup() {
         let opened = envelope::open_record(&vk, &aad, &env).unwrap();
         assert_eq!(crate::record::decode_record(&opened).unwrap(), rec);
     }
+    // The content vector opens as instruction snapshots, and never as a record.
+    let c = &vectors["content"][0];
+    let env = envelope::Envelope::parse(h(c["envelope"].as_str().unwrap())).unwrap();
+    let opened = envelope::open_content(&vk, ContentKind::InstructionSnapshots, &env).unwrap();
+    assert_eq!(&opened[..], &fixed_snapshots()[..]);
+    let rec = &fixed_records()[0];
+    assert_eq!(
+        envelope::open_record(&vk, &RecordAad::new(&rec.namespace, &rec.id, 1), &env).err(),
+        Some(crate::CryptoError::Tampered)
+    );
+
     // The sample backup restores with the passphrase and yields exactly the fixed records.
     let bytes = serde_json::to_vec(&backup).unwrap();
     let (vault, report) = run(Vault::restore_backup(

@@ -11,8 +11,8 @@
 mod common;
 
 use js_sys::{Promise, Uint8Array};
-use vault_core::crypto::kdf::{derive_master_key_rust, DEFAULT_ITERATIONS};
-use vault_core::crypto::webcrypto;
+use vault_core::crypto::hazmat::{derive_master_key_rust, webcrypto_pbkdf2_sha256};
+use vault_core::crypto::kdf::DEFAULT_ITERATIONS;
 use vault_core::store::indexeddb::IndexedDbStore;
 use vault_core::{KdfParams, Passphrase, RecordId, Vault, VaultStore};
 use wasm_bindgen::prelude::*;
@@ -106,7 +106,7 @@ async fn vault_benchmarks() {
     let bare_p95 = percentile(&mut bare_ms, 0.95);
 
     // Unlock (header read + WebCrypto PBKDF2 + HKDF + unwrap) against deriveBits alone.
-    let salt = vault.header().kdf().salt.clone();
+    let salt = vault.header().kdf().salt().to_vec();
     let store = vault.lock();
     let (mut unlock_ms, mut webcrypto_ms) = (Vec::new(), Vec::new());
     let mut store = Some(store);
@@ -116,7 +116,7 @@ async fn vault_benchmarks() {
         unlock_ms.push(now() - t);
         store = Some(v.lock());
         let t = now();
-        webcrypto::pbkdf2_sha256(common::PASSPHRASE.as_bytes(), &salt, DEFAULT_ITERATIONS)
+        webcrypto_pbkdf2_sha256(common::PASSPHRASE.as_bytes(), &salt, DEFAULT_ITERATIONS)
             .await
             .unwrap();
         webcrypto_ms.push(now() - t);

@@ -4,7 +4,7 @@
 mod common;
 
 use common::{sample_record, PASSPHRASE};
-use vault_core::crypto::kdf::{DEFAULT_ITERATIONS, MIN_ITERATIONS};
+use vault_core::crypto::kdf::{KdfAlgorithm, DEFAULT_ITERATIONS, MIN_ITERATIONS};
 use vault_core::record::{decode_record, encode_record};
 use vault_core::store::{block_on as run, META_HEADER};
 use vault_core::{
@@ -37,7 +37,7 @@ fn create_unlock_and_read_back() {
     // The auth secret is stable across unlocks and differs from anything stored.
     let (_, auth3) = run(Vault::unlock(store, &pass())).unwrap();
     assert_eq!(auth2.to_credential(), auth3.to_credential());
-    assert_eq!(vault2.header().kdf().iterations, DEFAULT_ITERATIONS);
+    assert_eq!(vault2.header().kdf().iterations(), DEFAULT_ITERATIONS);
 }
 
 #[test]
@@ -81,16 +81,26 @@ fn short_passphrase_is_refused() {
     ))
     .err()
     .unwrap();
-    assert!(
-        matches!(
-            err,
-            VaultError::Invalid {
-                field: "passphrase",
-                ..
-            }
-        ),
-        "{err:?}"
+    assert_eq!(
+        err,
+        VaultError::WeakPassphrase(vault_core::crypto::PassphraseTooWeak)
     );
+    // The one minimum (10 characters) and its message, for every front end.
+    let nine = Passphrase::new("nine char");
+    let err = run(Vault::create(
+        MemoryStore::new(),
+        &nine,
+        KdfParams::generate().unwrap(),
+    ))
+    .err()
+    .unwrap();
+    assert!(err.to_string().contains("at least 10 characters"), "{err}");
+    assert!(run(Vault::create(
+        MemoryStore::new(),
+        &Passphrase::new("ten chars!"),
+        KdfParams::generate().unwrap(),
+    ))
+    .is_ok());
 }
 
 #[test]
@@ -114,10 +124,17 @@ fn no_vault_and_existing_vault_are_distinct_errors() {
 
 #[test]
 fn kdf_parameters_below_the_floor_are_refused() {
-    let weak = KdfParams {
-        iterations: MIN_ITERATIONS - 1,
-        ..KdfParams::generate().unwrap()
-    };
+    let salt = KdfParams::generate().unwrap().salt().to_vec();
+    assert!(matches!(
+        KdfParams::new(KdfAlgorithm::Pbkdf2Sha256, MIN_ITERATIONS - 1, salt.clone()),
+        Err(CryptoError::WeakKdf(_))
+    ));
+    // Parameters read from a header or a server are not built by `new`: the derivation
+    // checks them again.
+    let mut json = serde_json::to_value(KdfParams::generate().unwrap()).unwrap();
+    json["iterations"] = (MIN_ITERATIONS - 1).into();
+    let weak: KdfParams = serde_json::from_value(json).unwrap();
+    assert_eq!(weak.iterations(), MIN_ITERATIONS - 1);
     let err = run(Vault::create(MemoryStore::new(), &pass(), weak))
         .err()
         .unwrap();
@@ -195,6 +212,45 @@ fn change_passphrase_rewraps_only_the_key() {
     assert_eq!(err, VaultError::Crypto(CryptoError::WrongPassphrase));
     let (vault2, _) = run(Vault::unlock(store, &new_pass)).unwrap();
     assert_eq!(run(vault2.get(&rec.id)).unwrap(), Some(rec));
+}
+
+/// The rollback of a passphrase change the server refused: the previous header, byte for
+/// byte, so the old passphrase opens and yields the auth secret the server still knows.
+#[test]
+fn restore_header_undoes_a_passphrase_change() {
+    let (mut vault, store) = new_vault();
+    let old_auth = run(Vault::unlock(store.clone(), &pass()))
+        .unwrap()
+        .1
+        .to_credential();
+    let previous = vault.header().clone();
+    let new_pass = Passphrase::new("a completely different phrase");
+    run(vault.change_passphrase(&new_pass, KdfParams::generate().unwrap())).unwrap();
+    run(vault.restore_header(previous.clone())).unwrap();
+    assert_eq!(vault.header(), &previous);
+    assert_eq!(
+        run(store.get_meta(META_HEADER)).unwrap(),
+        Some(previous.encode())
+    );
+    let (_, auth) = run(Vault::unlock(store.clone(), &pass())).unwrap();
+    assert_eq!(auth.to_credential(), old_auth);
+    assert!(run(Vault::unlock(store, &new_pass)).is_err());
+    // Another vault's header is refused: it would lock this vault's key away.
+    let (other, _) = new_vault();
+    let err = run(vault.restore_header(other.header().clone()))
+        .err()
+        .unwrap();
+    assert!(
+        matches!(
+            err,
+            VaultError::Invalid {
+                field: "header",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(vault.header(), &previous);
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! Everything that can go wrong, worded for the person at the keyboard.
 
 use thiserror::Error;
-use vault_core::sync::SyncError;
+use vault_core::crypto::PassphraseTooWeak;
+use vault_core::sync::{AccountError, SyncError};
 use vault_core::{CryptoError, StoreError, VaultError};
 
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
@@ -46,6 +47,13 @@ impl From<VaultError> for AppError {
     }
 }
 
+/// vault-core's one passphrase policy, with its message.
+impl From<PassphraseTooWeak> for AppError {
+    fn from(e: PassphraseTooWeak) -> Self {
+        AppError::Invalid(e.to_string())
+    }
+}
+
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         AppError::Storage(e.to_string())
@@ -59,6 +67,17 @@ impl From<SyncError> for AppError {
             SyncError::Unauthorized => AppError::SessionExpired,
             SyncError::Offline(why) => AppError::Offline(why),
             SyncError::Vault(v) => v.into(),
+            other => AppError::Sync(other.to_string()),
+        }
+    }
+}
+
+impl From<AccountError> for AppError {
+    fn from(e: AccountError) -> Self {
+        match e {
+            AccountError::Sync(s) => s.into(),
+            AccountError::SignedOut | AccountError::SessionRejected => AppError::SessionExpired,
+            AccountError::CredentialsChanged => AppError::Sync("the server no longer accepts this passphrase (was it changed on another device?). Lock, then unlock with the new passphrase after deleting this browser's copy in Settings.".into()),
             other => AppError::Sync(other.to_string()),
         }
     }
@@ -95,5 +114,21 @@ mod tests {
         assert!(e.to_string().contains("Wrong passphrase"));
         let e: AppError = SyncError::BadCredentials.into();
         assert_eq!(e.code(), "bad_credentials");
+    }
+
+    #[test]
+    fn account_errors_keep_their_meaning() {
+        let e: AppError = AccountError::SessionRejected.into();
+        assert_eq!(e, AppError::SessionExpired);
+        let e: AppError = AccountError::Sync(SyncError::Vault(VaultError::Crypto(
+            CryptoError::WrongPassphrase,
+        )))
+        .into();
+        assert_eq!(e, AppError::WrongPassphrase);
+        let e: AppError = AccountError::CredentialsChanged.into();
+        assert!(e.to_string().contains("no longer accepts"), "{e}");
+        let e: AppError =
+            AccountError::PassphraseNotChanged(SyncError::Offline("refused".into())).into();
+        assert!(e.to_string().contains("not changed"), "{e}");
     }
 }

@@ -1,5 +1,5 @@
 //! Installs what the commands need, idempotently: a probe first, an install only if it fails.
-//! Facts behind each choice are in ../shared/toolchain.md (e.g. Debian's wasm-opt corrupts
+//! The reason for each choice is in README.md's set-up paragraph (e.g. Debian's wasm-opt corrupts
 //! modern wasm-bindgen output, so wasm-opt comes from the npm `binaryen` package).
 
 use std::path::{Path, PathBuf};

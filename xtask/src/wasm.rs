@@ -85,10 +85,7 @@ pub fn build_split(tc: &Toolchain, krate: &str, out_dir: &Path) -> Result<SplitB
 /// that is gone and gets an error, not the new build's module.
 fn content_named(file: &Path) -> Result<PathBuf> {
     let bytes = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
-    // FNV-1a, 64 bits: stable across toolchains, and a name only has to differ per content.
-    let digest = bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
-    });
+    let digest = Fnv1a::default().update(&bytes).finish();
     let stem = file
         .file_stem()
         .and_then(|s| s.to_str())
@@ -96,6 +93,29 @@ fn content_named(file: &Path) -> Result<PathBuf> {
     let named = file.with_file_name(format!("{stem}.{digest:016x}.wasm"));
     std::fs::rename(file, &named).map_err(|e| format!("{}: {e}", file.display()))?;
     Ok(named)
+}
+
+/// FNV-1a, 64 bits: stable across toolchains and Rust releases (unlike `DefaultHasher`, whose
+/// algorithm is unspecified), and a build or module name only has to differ per content.
+#[derive(Clone, Copy)]
+pub struct Fnv1a(u64);
+
+impl Default for Fnv1a {
+    fn default() -> Self {
+        Self(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Fnv1a {
+    pub fn update(self, bytes: &[u8]) -> Self {
+        Self(bytes.iter().fold(self.0, |h, b| {
+            (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
+        }))
+    }
+
+    pub fn finish(self) -> u64 {
+        self.0
+    }
 }
 
 fn file_name(path: &Path) -> String {
@@ -185,4 +205,26 @@ pub fn gzipped_len(path: &Path) -> Result<u64> {
         return Err(format!("gzip {} failed", path.display()));
     }
     Ok(out.stdout.len() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Fnv1a;
+
+    /// The published FNV-1a 64 test values: a name computed today is the name computed by
+    /// any later toolchain.
+    #[test]
+    fn fnv1a_matches_the_reference_values() {
+        assert_eq!(Fnv1a::default().finish(), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(
+            Fnv1a::default().update(b"a").finish(),
+            0xaf63_dc4c_8601_ec8c
+        );
+        assert_eq!(
+            Fnv1a::default().update(b"foobar").finish(),
+            0x8594_4171_f739_67e8
+        );
+        let split = Fnv1a::default().update(b"foo").update(b"bar").finish();
+        assert_eq!(split, 0x8594_4171_f739_67e8, "streaming equals one call");
+    }
 }

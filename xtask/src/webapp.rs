@@ -82,10 +82,9 @@ pub fn build(tc: &Toolchain) -> Result<Built> {
 /// Replaces `__SELFOS_BUILD__` in the service worker with a digest of every other file of the build, so
 /// each build caches into a cache of its own (see `webapp/static/sw.js`).
 fn stamp_build(sw: &Path, files: &[PathBuf], chunks: &[PathBuf]) -> Result<()> {
-    use std::hash::Hasher;
-    let mut digest = std::hash::DefaultHasher::new();
+    let mut digest = crate::wasm::Fnv1a::default();
     for f in files.iter().chain(chunks).filter(|f| f.as_path() != sw) {
-        digest.write(&std::fs::read(f).map_err(|e| format!("{}: {e}", f.display()))?);
+        digest = digest.update(&std::fs::read(f).map_err(|e| format!("{}: {e}", f.display()))?);
     }
     let text = std::fs::read_to_string(sw).map_err(|e| format!("{}: {e}", sw.display()))?;
     const PLACEHOLDER: &str = "__SELFOS_BUILD__";

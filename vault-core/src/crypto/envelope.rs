@@ -15,8 +15,9 @@
 //! the same 256-bit key salt, about 2^-129 after 2^64 seals. See README.md beside this file.
 //!
 //! Associated data binds the purpose label, the format version and the context (record id,
-//! record version and namespace for records; vault id and KDF parameters for the wrapped
-//! vault key), so a ciphertext swapped, replayed or moved between namespaces fails to open.
+//! record version and namespace for records; the content kind for other data sealed under
+//! the vault key; vault id and KDF parameters for the wrapped vault key), so a ciphertext
+//! swapped, replayed or moved between namespaces or purposes fails to open.
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
@@ -39,11 +40,16 @@ pub const HEADER_LEN: usize = 1 + KEY_SALT_LEN + NONCE_LEN;
 pub const MIN_LEN: usize = HEADER_LEN + TAG_LEN;
 
 /// What an envelope protects; each purpose has its own label, used as the HKDF `info` and as
-/// the first bytes of the associated data.
+/// the first bytes of the associated data. Two purposes therefore never share a content key
+/// nor associated data: an envelope sealed for one cannot be opened as the other.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
+    /// An answer record, bound to its namespace, id and version ([`RecordAad`]).
     Record,
+    /// The vault key under the key-encryption key ([`WrapAad`]).
     VaultKeyWrap,
+    /// Data under the vault key that is not a record, bound to its kind ([`ContentKind`]).
+    Content,
 }
 
 impl Purpose {
@@ -51,6 +57,27 @@ impl Purpose {
         match self {
             Purpose::Record => b"selfos/v1/record",
             Purpose::VaultKeyWrap => b"selfos/v1/vault-key",
+            Purpose::Content => b"selfos/v1/content",
+        }
+    }
+}
+
+/// Each kind of non-record data sealed under the vault key. A closed list, so that every
+/// kind is named here and in docs/FORMAT.md §2, and none is sealed under a forged record
+/// identity: the kind's name is bound into the associated data, so one kind never opens as
+/// another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContentKind {
+    /// What each agent was last told (the web app's export snapshots, for alignment's
+    /// staleness), kept in the store's `meta`.
+    InstructionSnapshots,
+}
+
+impl ContentKind {
+    /// The name bound into the associated data (ASCII, stable: changing it orphans data).
+    pub fn name(self) -> &'static str {
+        match self {
+            ContentKind::InstructionSnapshots => "instruction-snapshots",
         }
     }
 }
@@ -70,6 +97,26 @@ impl RecordAad {
         a.extend_from_slice(id.as_bytes());
         a.extend_from_slice(&version.to_be_bytes());
         RecordAad(a)
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// Associated data for non-record content of one kind: built from the [`ContentKind`], never
+/// from caller-chosen bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContentAad(Vec<u8>);
+
+impl ContentAad {
+    pub fn new(kind: ContentKind) -> Self {
+        let name = kind.name().as_bytes();
+        let mut a = prefix(Purpose::Content);
+        // Names are short ASCII constants; the length prefix keeps the layout parseable.
+        a.extend_from_slice(&(name.len() as u16).to_be_bytes());
+        a.extend_from_slice(name);
+        ContentAad(a)
     }
 
     pub fn as_bytes(&self) -> &[u8] {
@@ -240,6 +287,27 @@ pub fn open_record(
     open(key.expose(), Purpose::Record, aad.as_bytes(), envelope)
 }
 
+/// Seals data that is not a record (see [`ContentKind`]) under the vault key.
+pub fn seal_content(
+    key: &VaultKey,
+    kind: ContentKind,
+    plaintext: &[u8],
+) -> Result<Envelope, CryptoError> {
+    let aad = ContentAad::new(kind);
+    seal(key.expose(), Purpose::Content, aad.as_bytes(), plaintext)
+}
+
+/// Opens what [`seal_content`] sealed for the same kind. A record, a wrapped key or content
+/// of another kind is [`CryptoError::Tampered`].
+pub fn open_content(
+    key: &VaultKey,
+    kind: ContentKind,
+    envelope: &Envelope,
+) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+    let aad = ContentAad::new(kind);
+    open(key.expose(), Purpose::Content, aad.as_bytes(), envelope)
+}
+
 /// Wraps the vault key under the key-encryption key.
 pub fn wrap_vault_key(
     kek: &KeyEncryptionKey,
@@ -268,5 +336,99 @@ pub fn unwrap_vault_key(
         envelope,
     )
     .map_err(|_| CryptoError::WrongPassphrase)?;
-    VaultKey::from_session_bytes(&bytes).map_err(|_| CryptoError::WrongPassphrase)
+    VaultKey::try_from_slice(&bytes).map_err(|_| CryptoError::WrongPassphrase)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::keys::MasterKey;
+
+    fn key() -> VaultKey {
+        VaultKey::from_bytes([0x42; KEY_LEN])
+    }
+
+    /// The record identity the web app's snapshots were sealed under before the content
+    /// purpose existed (the nearest a record could come to a snapshot).
+    fn forged_record_aad() -> RecordAad {
+        RecordAad::new(
+            &Namespace::new("selfos.webapp:snapshots").unwrap(),
+            &RecordId::from_bytes([0xff; 16]),
+            1,
+        )
+    }
+
+    #[test]
+    fn content_opens_only_as_its_kind() {
+        let kind = ContentKind::InstructionSnapshots;
+        let env = seal_content(&key(), kind, b"[]").unwrap();
+        assert_eq!(&open_content(&key(), kind, &env).unwrap()[..], b"[]");
+        // Another vault key opens nothing.
+        let other = VaultKey::from_bytes([0x43; KEY_LEN]);
+        assert_eq!(
+            open_content(&other, kind, &env).err(),
+            Some(CryptoError::Tampered)
+        );
+    }
+
+    #[test]
+    fn content_never_opens_as_a_record_nor_a_record_as_content() {
+        let kind = ContentKind::InstructionSnapshots;
+        let content = seal_content(&key(), kind, b"snapshot").unwrap();
+        assert_eq!(
+            open_record(&key(), &forged_record_aad(), &content).err(),
+            Some(CryptoError::Tampered)
+        );
+        let record = seal_record(&key(), &forged_record_aad(), b"snapshot").unwrap();
+        assert_eq!(
+            open_content(&key(), kind, &record).err(),
+            Some(CryptoError::Tampered)
+        );
+        // Nor as the wrapped vault key, under a KEK with the same bytes as the vault key.
+        let kek = MasterKey::from_bytes([0x42; KEY_LEN]).key_encryption_key();
+        let wrap_aad = WrapAad::new(&[0; 16], &KdfParams::generate().unwrap());
+        assert!(unwrap_vault_key(&kek, &wrap_aad, &content).is_err());
+    }
+
+    /// The purpose is bound twice, in the HKDF info and in the associated data: either alone
+    /// suffices to refuse an envelope sealed for another purpose.
+    #[test]
+    fn a_wrong_purpose_fails_even_with_the_right_associated_data() {
+        let root = [0x42; KEY_LEN];
+        let (salt, nonce) = ([7; KEY_SALT_LEN], [9; NONCE_LEN]);
+        let content_aad = ContentAad::new(ContentKind::InstructionSnapshots);
+        // Content's associated data, but the record purpose's key: refused as content.
+        let env = seal_with(
+            &root,
+            Purpose::Record,
+            content_aad.as_bytes(),
+            b"x",
+            &salt,
+            &nonce,
+        );
+        assert_eq!(
+            open_content(&key(), ContentKind::InstructionSnapshots, &env).err(),
+            Some(CryptoError::Tampered)
+        );
+        // A record's associated data, but the content purpose's key: refused as a record.
+        let aad = forged_record_aad();
+        let env = seal_with(&root, Purpose::Content, aad.as_bytes(), b"x", &salt, &nonce);
+        assert_eq!(
+            open_record(&key(), &aad, &env).err(),
+            Some(CryptoError::Tampered)
+        );
+        assert_ne!(
+            *content_key(&root, &salt, Purpose::Content),
+            *content_key(&root, &salt, Purpose::Record)
+        );
+    }
+
+    #[test]
+    fn content_aad_layout() {
+        let aad = ContentAad::new(ContentKind::InstructionSnapshots);
+        let mut expected = b"selfos/v1/content\x00\x01".to_vec();
+        expected.extend_from_slice(&21u16.to_be_bytes());
+        expected.extend_from_slice(b"instruction-snapshots");
+        assert_eq!(aad.as_bytes(), &expected[..]);
+    }
 }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::crypto::keys::{MasterKey, KEY_LEN};
+use crate::crypto::passphrase::{self, PassphraseTooWeak};
 use crate::crypto::random;
 use crate::error::CryptoError;
 
@@ -36,8 +37,10 @@ impl Passphrase {
         self.0.as_bytes()
     }
 
-    pub fn char_count(&self) -> usize {
-        self.0.chars().count()
+    /// Checks this passphrase against the policy for a *new* passphrase
+    /// ([`crate::crypto::passphrase::check`]); unlocking never calls it.
+    pub fn check_policy(&self) -> Result<(), PassphraseTooWeak> {
+        passphrase::check(&self.0)
     }
 }
 
@@ -64,15 +67,51 @@ impl KdfAlgorithm {
 }
 
 /// Key-derivation parameters, stored with the vault.
+///
+/// The fields are private so that parameters, once checked, cannot be altered on the way to
+/// a derivation; read them through the accessors. The serialized form (header, backup,
+/// pre-login answer) is `{"algorithm": "pbkdf2-sha256", "iterations": n, "salt": "<base64>"}`
+/// (docs/FORMAT.md §3). Deserialized parameters are untrusted until [`KdfParams::check`]:
+/// every derivation and [`crate::VaultHeader::decode`] call it first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KdfParams {
-    pub algorithm: KdfAlgorithm,
-    pub iterations: u32,
+    pub(crate) algorithm: KdfAlgorithm,
+    pub(crate) iterations: u32,
     #[serde(with = "crate::codec::b64")]
-    pub salt: Vec<u8>,
+    pub(crate) salt: Vec<u8>,
 }
 
 impl KdfParams {
+    /// Parameters from their parts (e.g. read back from elsewhere), checked against the floor
+    /// and the ceiling.
+    pub fn new(
+        algorithm: KdfAlgorithm,
+        iterations: u32,
+        salt: Vec<u8>,
+    ) -> Result<Self, CryptoError> {
+        let params = KdfParams {
+            algorithm,
+            iterations,
+            salt,
+        };
+        params.check()?;
+        Ok(params)
+    }
+
+    pub fn algorithm(&self) -> KdfAlgorithm {
+        self.algorithm
+    }
+
+    /// The PBKDF2 iteration count (the cost of each unlock, and of each guess).
+    pub fn iterations(&self) -> u32 {
+        self.iterations
+    }
+
+    /// The per-vault salt (public: it travels with the header).
+    pub fn salt(&self) -> &[u8] {
+        &self.salt
+    }
+
     /// Fresh parameters for a new vault or a passphrase change: default cost, random salt.
     pub fn generate() -> Result<Self, CryptoError> {
         Self::generate_with_iterations(DEFAULT_ITERATIONS)
@@ -80,13 +119,11 @@ impl KdfParams {
 
     /// Fresh parameters at a chosen cost (must be within the floor and ceiling).
     pub fn generate_with_iterations(iterations: u32) -> Result<Self, CryptoError> {
-        let params = KdfParams {
-            algorithm: KdfAlgorithm::Pbkdf2Sha256,
+        Self::new(
+            KdfAlgorithm::Pbkdf2Sha256,
             iterations,
-            salt: random::bytes::<SALT_LEN>()?.to_vec(),
-        };
-        params.check()?;
-        Ok(params)
+            random::bytes::<SALT_LEN>()?.to_vec(),
+        )
     }
 
     /// Refuses parameters that would weaken the vault or hang the device.
@@ -114,8 +151,9 @@ impl KdfParams {
 }
 
 /// The pure-Rust derivation: used natively, and in the browser when WebCrypto is missing.
-/// Checks the parameters first.
-pub fn derive_master_key_rust(
+/// Checks the parameters first. Crate-private: [`derive_master_key`] picks the path; the
+/// browser tests and benchmarks reach this one through `crypto::hazmat`, to compare the two.
+pub(crate) fn derive_master_key_rust(
     passphrase: &Passphrase,
     params: &KdfParams,
 ) -> Result<MasterKey, CryptoError> {
@@ -127,8 +165,10 @@ pub fn derive_master_key_rust(
     )))
 }
 
-/// Raw PBKDF2-HMAC-SHA256 with a 32-byte output, unchecked: for test vectors only.
-pub fn pbkdf2_sha256(password: &[u8], salt: &[u8], iterations: u32) -> [u8; KEY_LEN] {
+/// Raw PBKDF2-HMAC-SHA256 with a 32-byte output, unchecked (any cost, any salt).
+/// Crate-private: the checked path is [`derive_master_key`]; tests and benchmarks reach this
+/// through `crypto::hazmat`.
+pub(crate) fn pbkdf2_sha256(password: &[u8], salt: &[u8], iterations: u32) -> [u8; KEY_LEN] {
     let mut out = [0u8; KEY_LEN];
     pbkdf2::pbkdf2_hmac::<sha2::Sha256>(password, salt, iterations, &mut out);
     out

@@ -93,15 +93,26 @@ impl VaultKey {
         VaultKey(bytes)
     }
 
-    /// Hands the raw key to a session holder (e.g. the extension keeps the unlocked key in
-    /// `chrome.storage.session`, memory-only, so a restarted service worker stays unlocked
-    /// until auto-lock). Never write the result to disk.
-    pub fn to_session_bytes(&self) -> zeroize::Zeroizing<[u8; KEY_LEN]> {
+    /// The raw vault key, for the one holder that must keep it across a restart without the
+    /// passphrase: the extension keeps the unlocked key in `chrome.storage.session` (memory
+    /// only, wiped on lock and browser exit), so a service worker that the browser stopped
+    /// comes back unlocked until auto-lock. Named to warn (as bitwarden-crypto does): these
+    /// bytes decrypt every record. Never write them to disk, a log or the network; hold them
+    /// in the returned `Zeroizing` so the copy is wiped when dropped.
+    pub fn to_dangerous_bytes(&self) -> zeroize::Zeroizing<[u8; KEY_LEN]> {
         zeroize::Zeroizing::new(self.0)
     }
 
-    /// The inverse of [`VaultKey::to_session_bytes`].
-    pub fn from_session_bytes(bytes: &[u8]) -> Result<Self, CryptoError> {
+    /// The inverse of [`VaultKey::to_dangerous_bytes`]: rebuilds the key from the session
+    /// holder's copy (then [`crate::Vault::resume`]). Nothing proves the bytes belong to the
+    /// vault: a key from another vault opens nothing, every record reporting
+    /// [`CryptoError::Tampered`].
+    pub fn from_dangerous_bytes(bytes: &[u8]) -> Result<Self, CryptoError> {
+        Self::try_from_slice(bytes)
+    }
+
+    /// A vault key from 32 bytes (the unwrapped key, inside this crate).
+    pub(crate) fn try_from_slice(bytes: &[u8]) -> Result<Self, CryptoError> {
         let arr: [u8; KEY_LEN] = bytes.try_into().map_err(|_| CryptoError::Truncated {
             len: bytes.len(),
             min: KEY_LEN,
@@ -116,5 +127,19 @@ impl AuthSecret {
     pub fn to_credential(&self) -> String {
         use base64::Engine;
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.0)
+    }
+
+    /// Reads back [`AuthSecret::to_credential`]: a device that must log in again after its
+    /// background restarted keeps the credential beside the session's vault key (in
+    /// memory-only session storage, never on disk). `None` when `credential` is not one.
+    pub fn from_credential(credential: &str) -> Option<Self> {
+        use base64::Engine;
+        let bytes = zeroize::Zeroizing::new(
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(credential)
+                .ok()?,
+        );
+        let key: [u8; KEY_LEN] = bytes.as_slice().try_into().ok()?;
+        Some(AuthSecret(key))
     }
 }

@@ -1,5 +1,10 @@
 //! WebCrypto bindings, usable from a window, a worker or an extension service worker: the
 //! `crypto` object is read from the global scope, never through `window()`.
+//!
+//! Private to `crypto`: the production path uses only [`pbkdf2_sha256`] (through
+//! `kdf::derive_master_key`, which checks the parameters first). The raw HKDF and AES-GCM
+//! calls, which take a caller's nonce and associated data, exist for the interop tests and
+//! benchmarks and are compiled only with the `hazmat` feature (see `crypto::hazmat`).
 
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
@@ -106,6 +111,7 @@ pub async fn pbkdf2_sha256(
 
 /// HKDF-SHA256 by `subtle.deriveBits` (used by the interop tests and the benchmarks to show
 /// that an independent WebCrypto implementation follows FORMAT.md).
+#[cfg(feature = "hazmat")]
 pub async fn hkdf_sha256(
     ikm: &[u8],
     salt: &[u8],
@@ -120,6 +126,7 @@ pub async fn hkdf_sha256(
     derive_bits("HKDF", ikm, &params).await
 }
 
+#[cfg(feature = "hazmat")]
 fn gcm_params(nonce: &[u8], aad: &[u8]) -> Result<Object, CryptoError> {
     obj(&[
         ("name", &"AES-GCM".into()),
@@ -130,6 +137,7 @@ fn gcm_params(nonce: &[u8], aad: &[u8]) -> Result<Object, CryptoError> {
 }
 
 /// AES-256-GCM encryption by WebCrypto: returns ciphertext||tag.
+#[cfg(feature = "hazmat")]
 pub async fn aes_gcm_encrypt(
     key: &[u8],
     nonce: &[u8],
@@ -149,6 +157,7 @@ pub async fn aes_gcm_encrypt(
 
 /// AES-256-GCM decryption by WebCrypto of ciphertext||tag. A failed tag is
 /// [`CryptoError::Tampered`].
+#[cfg(feature = "hazmat")]
 pub async fn aes_gcm_decrypt(
     key: &[u8],
     nonce: &[u8],

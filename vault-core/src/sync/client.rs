@@ -481,3 +481,24 @@ pub async fn sync<S: VaultStore, T: Transport>(
     }
     Ok(report)
 }
+
+impl<T: Transport> Client<T> {
+    /// The account's key-derivation parameters (pre-login), for a device that holds no vault
+    /// yet: it derives the server secret from the passphrase with them. The server answers
+    /// for unknown names too (with made-up parameters), so this reveals no account.
+    pub async fn prelogin(&self, username: &str) -> Result<KdfParams, SyncError> {
+        #[derive(Deserialize)]
+        struct Pre {
+            kdf: KdfParams,
+        }
+        let pre: Pre = self
+            .call(
+                "GET",
+                format!("/api/v1/accounts/{username}/kdf"),
+                None,
+                None,
+            )
+            .await?;
+        Ok(pre.kdf)
+    }
+}

@@ -5,6 +5,9 @@
 //!   kept as conflicts, tampered entries refused). No network.
 //! - [`transport`]: the one HTTP call the engine needs, as a trait; `fetch` in browsers
 //!   ([`transport::FetchTransport`]), any client natively.
+//! - [`account`]: a device's account ([`Account`]): register, log in, join, one round with
+//!   one re-login on 401, passphrase change with rollback, devices, sign-out. Every front end
+//!   uses it.
 //! - [`client`]: the sync API (accounts, sessions, push, pull) and [`client::sync`], one full
 //!   round: pull since the stored cursor, apply, push pending changes in batches, acknowledge.
 //! - [`backoff`]: when to try again after a failure (exponential, jittered, honours
@@ -12,11 +15,13 @@
 //!
 //! The protocol is in docs/SYNC.md.
 
+pub mod account;
 pub mod backoff;
 pub mod client;
 mod merge;
 pub mod transport;
 
+pub use account::{Account, AccountError};
 pub use backoff::Backoff;
 pub use client::{sync, Client, Session, SyncError, SyncReport};
 pub use merge::{ApplyReport, Conflict, Keep};

@@ -4,8 +4,10 @@
 
 use js_sys::Uint8Array;
 use vault_core::crypto::envelope::{self, Envelope, RecordAad};
-use vault_core::crypto::kdf::{derive_master_key_rust, pbkdf2_sha256};
-use vault_core::crypto::webcrypto;
+use vault_core::crypto::hazmat::{
+    derive_master_key_rust, pbkdf2_sha256, webcrypto_aes_gcm_decrypt, webcrypto_aes_gcm_encrypt,
+    webcrypto_available, webcrypto_hkdf_sha256, webcrypto_pbkdf2_sha256,
+};
 use vault_core::store::indexeddb::IndexedDbStore;
 use vault_core::{
     CryptoError, KdfParams, Passphrase, RecordId, StoreError, Vault, VaultError, VaultKey,
@@ -117,9 +119,9 @@ pub async fn indexeddb_vault_round_trip() {
 
 /// WebCrypto's deriveBits and the pure-Rust fallback give the same master key.
 pub async fn webcrypto_and_rust_kdf_agree() {
-    assert!(webcrypto::available(), "crypto.subtle missing");
+    assert!(webcrypto_available(), "crypto.subtle missing");
     // Published vector first (RFC 7914 style, c = 4096), then a full-cost derivation.
-    let web = webcrypto::pbkdf2_sha256(b"password", b"salt", 4096)
+    let web = webcrypto_pbkdf2_sha256(b"password", b"salt", 4096)
         .await
         .unwrap();
     assert_eq!(web, pbkdf2_sha256(b"password", b"salt", 4096));
@@ -143,7 +145,7 @@ fn random<const N: usize>() -> [u8; N] {
 /// Rust seals, WebCrypto opens (following docs/FORMAT.md), and the reverse.
 pub async fn webcrypto_interop() {
     let vk = VaultKey::generate().unwrap();
-    let raw_vk = vk.to_session_bytes();
+    let raw_vk = vk.to_dangerous_bytes();
     let rec = sample_record(7);
     let aad = RecordAad::new(&rec.namespace, &rec.id, 3);
     let plaintext = vault_core::record::encode_record(&rec);
@@ -153,29 +155,42 @@ pub async fn webcrypto_interop() {
     let b = env.as_bytes();
     assert_eq!(b[0], 1);
     let (salt, nonce, ct) = (&b[1..33], &b[33..45], &b[45..]);
-    let ck = webcrypto::hkdf_sha256(raw_vk.as_ref(), salt, b"selfos/v1/record")
+    let ck = webcrypto_hkdf_sha256(raw_vk.as_ref(), salt, b"selfos/v1/record")
         .await
         .unwrap();
-    let opened = webcrypto::aes_gcm_decrypt(&ck, nonce, aad.as_bytes(), ct)
+    let opened = webcrypto_aes_gcm_decrypt(&ck, nonce, aad.as_bytes(), ct)
         .await
         .unwrap();
     assert_eq!(opened, plaintext);
     // WebCrypto refuses it under another record version's associated data.
     let other = RecordAad::new(&rec.namespace, &rec.id, 4);
     assert_eq!(
-        webcrypto::aes_gcm_decrypt(&ck, nonce, other.as_bytes(), ct)
+        webcrypto_aes_gcm_decrypt(&ck, nonce, other.as_bytes(), ct)
             .await
             .err(),
         Some(CryptoError::Tampered)
     );
 
+    // Content (not a record) follows FORMAT.md too: its own label and associated data.
+    let kind = envelope::ContentKind::InstructionSnapshots;
+    let env = envelope::seal_content(&vk, kind, b"[]").unwrap();
+    let b = env.as_bytes();
+    let ck = webcrypto_hkdf_sha256(raw_vk.as_ref(), &b[1..33], b"selfos/v1/content")
+        .await
+        .unwrap();
+    let content_aad = envelope::ContentAad::new(kind);
+    let opened = webcrypto_aes_gcm_decrypt(&ck, &b[33..45], content_aad.as_bytes(), &b[45..])
+        .await
+        .unwrap();
+    assert_eq!(opened, b"[]");
+
     // WebCrypto -> Rust.
     let salt: [u8; 32] = random();
     let nonce: [u8; 12] = random();
-    let ck = webcrypto::hkdf_sha256(raw_vk.as_ref(), &salt, b"selfos/v1/record")
+    let ck = webcrypto_hkdf_sha256(raw_vk.as_ref(), &salt, b"selfos/v1/record")
         .await
         .unwrap();
-    let ct = webcrypto::aes_gcm_encrypt(&ck, &nonce, aad.as_bytes(), &plaintext)
+    let ct = webcrypto_aes_gcm_encrypt(&ck, &nonce, aad.as_bytes(), &plaintext)
         .await
         .unwrap();
     let mut bytes = vec![1u8];
@@ -208,7 +223,8 @@ pub async fn indexeddb_sync_merge() {
         META_HEADER,
         a.store().get_meta(META_HEADER).await.unwrap().unwrap(),
     );
-    let key = VaultKey::from_session_bytes(a.session_key().to_session_bytes().as_ref()).unwrap();
+    let key =
+        VaultKey::from_dangerous_bytes(a.session_key().to_dangerous_bytes().as_ref()).unwrap();
     let mut b = Vault::resume(b_store, key).await.unwrap();
 
     let rec = sample_record(1);

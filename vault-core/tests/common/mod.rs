@@ -43,14 +43,14 @@ pub fn device() -> vault_core::Vault<vault_core::MemoryStore> {
             KdfParams::generate().unwrap(),
         ))
         .unwrap();
-        let key = vault.session_key().to_session_bytes().to_vec();
+        let key = vault.session_key().to_dangerous_bytes().to_vec();
         (block_on(store.get_meta(META_HEADER)).unwrap().unwrap(), key)
     });
     let store = MemoryStore::new();
     store.put_raw_meta(META_HEADER, header.clone());
     block_on(Vault::resume(
         store,
-        VaultKey::from_session_bytes(key).unwrap(),
+        VaultKey::from_dangerous_bytes(key).unwrap(),
     ))
     .unwrap()
 }

@@ -11,10 +11,8 @@ use vault_core::store::indexeddb::IndexedDbStore;
 use vault_core::store::{Batch, META_HEADER};
 use vault_core::sync::client::Device;
 use vault_core::sync::transport::FetchTransport;
-use vault_core::sync::{sync, Client, Keep, Session, SyncError, SyncReport};
-use vault_core::{
-    AnswerRecord, AuthSecret, KdfParams, MemoryStore, Passphrase, RecordId, Vault, VaultStore,
-};
+use vault_core::sync::{Account, AccountError, Keep, SyncError, SyncReport};
+use vault_core::{AnswerRecord, KdfParams, MemoryStore, Passphrase, RecordId, Vault, VaultStore};
 
 use super::browser;
 use crate::snapshots;
@@ -28,10 +26,7 @@ const DEVICE: &str = "SelfOS web app";
 
 struct Core {
     vault: Vault<IndexedDbStore>,
-    client: Client<FetchTransport>,
-    username: String,
-    auth: AuthSecret,
-    session: Option<Session>,
+    account: Account<FetchTransport>,
     snapshots: Vec<InstructionSnapshot>,
 }
 
@@ -43,11 +38,11 @@ fn core() -> Rc<Mutex<Option<Core>>> {
     CORE.with(Rc::clone)
 }
 
-fn client() -> Result<Client<FetchTransport>, AppError> {
+/// The account on this page's own server (the web app is served by the sync server).
+fn account(username: &str) -> Result<Account<FetchTransport>, AppError> {
     let origin = browser::origin()?;
-    Ok(Client::new(
-        FetchTransport::new(&origin).map_err(AppError::Invalid)?,
-    ))
+    let net = FetchTransport::new(&origin).map_err(AppError::Invalid)?;
+    Ok(Account::new(net, username, DEVICE))
 }
 
 /// What this browser holds before unlocking.
@@ -89,39 +84,30 @@ pub async fn unlock(username: &str, passphrase: &str) -> Result<Unlocked, AppErr
     let pass = Passphrase::new(passphrase);
     let local = local_state().await?;
     let store = IndexedDbStore::open(DB_NAME).await?;
-    let client = client()?;
+    let mut account = account(username)?;
     let cell = core();
     let mut guard = cell.lock().await;
-    let (vault, auth, session, listing) = if local.has_vault {
+    let (vault, listing) = if local.has_vault {
         if let Some(owner) = local.username.filter(|u| u != username) {
             return Err(AppError::OtherAccount { local: owner });
         }
         // The key derivation and the scan of every entry overlap.
         let (vault, auth, listing) = Vault::unlock_listing(store, &pass).await?;
-        (vault, auth, None, Some(listing))
+        account = account.with_auth(auth);
+        (vault, Some(listing))
     } else {
-        let (session, header) = client
-            .login_with_passphrase(username, &pass, DEVICE)
-            .await
-            .map_err(|e| match e {
-                SyncError::Offline(why) => AppError::OfflineFirstSignIn(why),
-                other => other.into(),
-            })?;
-        let (vault, auth) = Vault::join(store, header, &pass).await?;
+        let vault = account.join(store, &pass).await.map_err(|e| match e {
+            AccountError::Sync(SyncError::Offline(why)) => AppError::OfflineFirstSignIn(why),
+            other => other.into(),
+        })?;
         browser::set_pref(PREF_USER, Some(username));
-        (vault, auth, Some(session), None)
+        (vault, None)
     };
     let joined = listing.is_none();
-    let snapshots = match vault.store().get_meta(snapshots::META_KEY).await? {
-        Some(bytes) => snapshots::open(vault.session_key(), &bytes),
-        None => Vec::new(),
-    };
+    let snapshots = snapshots::load(vault.store(), vault.session_key()).await?;
     let mut c = Core {
         vault,
-        client,
-        username: username.to_owned(),
-        auth,
-        session,
+        account,
         snapshots: snapshots.clone(),
     };
     if joined {
@@ -142,29 +128,9 @@ pub async fn unlock(username: &str, passphrase: &str) -> Result<Unlocked, AppErr
     })
 }
 
-/// Signs in if needed, then one sync round.
+/// One sync round (signing in first if needed; see [`Account::sync`]).
 async fn round(c: &mut Core) -> Result<SyncReport, AppError> {
-    for attempt in 0..2 {
-        if c.session.is_none() {
-            let (session, _) = c
-                .client
-                .login(&c.username, &c.auth, DEVICE)
-                .await
-                .map_err(|e| match e {
-                    SyncError::BadCredentials => AppError::Sync("the server no longer accepts this passphrase (was it changed on another device?). Lock, then unlock with the new passphrase after deleting this browser's copy in Settings.".into()),
-                    other => other.into(),
-                })?;
-            c.session = Some(session);
-        }
-        let Some(session) = c.session.clone() else {
-            continue;
-        };
-        match sync(&mut c.vault, &c.client, &session).await {
-            Err(SyncError::Unauthorized) if attempt == 0 => c.session = None,
-            other => return other.map_err(AppError::from),
-        }
-    }
-    Err(AppError::SessionExpired)
+    Ok(c.account.sync(&mut c.vault).await?)
 }
 
 /// What a sync round changed.
@@ -309,38 +275,21 @@ pub async fn add_snapshots(
 
 /// The vault's key-derivation cost (PBKDF2 iterations).
 pub async fn kdf_iterations() -> Result<u32, AppError> {
-    with_core(async |c| Ok(c.vault.header().kdf().iterations)).await
+    with_core(async |c| Ok(c.vault.header().kdf().iterations())).await
 }
 
-/// Re-wraps the vault key under a new passphrase here and on the server (which must accept
-/// the change, or the local vault goes back to the current passphrase).
+/// Re-wraps the vault key under a new passphrase here and on the server; on any failure both
+/// keep the current passphrase ([`Account::change_passphrase`]).
 pub async fn change_passphrase(current: &str, new: &str, iterations: u32) -> Result<(), AppError> {
     let current = Passphrase::new(current);
     let new = Passphrase::new(new);
-    vault_core::header::check_passphrase(&new)?;
+    new.check_policy()?;
     let params = KdfParams::generate_with_iterations(iterations)
         .map_err(|e| AppError::Invalid(e.to_string()))?;
     with_core(async |c| {
-        c.vault.header().unlock(&current).await?;
-        if c.session.is_none() {
-            round(c).await?;
-        }
-        let session = c.session.clone().ok_or(AppError::SessionExpired)?;
-        let old_params = c.vault.header().kdf().iterations;
-        let new_auth = c.vault.change_passphrase(&new, params).await?;
-        let header = c.vault.header().clone();
-        if let Err(e) = c
-            .client
-            .change_passphrase(&session, &c.auth, &new_auth, &header)
-            .await
-        {
-            // Back to the current passphrase, so this browser and the server agree again.
-            let back = KdfParams::generate_with_iterations(old_params)
-                .map_err(|e| AppError::Invalid(e.to_string()))?;
-            c.auth = c.vault.change_passphrase(&current, back).await?;
-            return Err(e.into());
-        }
-        c.auth = new_auth;
+        c.account
+            .change_passphrase(&mut c.vault, &current, &new, params)
+            .await?;
         Ok(())
     })
     .await
@@ -348,23 +297,14 @@ pub async fn change_passphrase(current: &str, new: &str, iterations: u32) -> Res
 
 pub async fn devices() -> Result<(Vec<Device>, Option<String>), AppError> {
     with_core(async |c| {
-        if c.session.is_none() {
-            round(c).await?;
-        }
-        let session = c.session.clone().ok_or(AppError::SessionExpired)?;
-        let list = c.client.devices(&session).await?;
-        Ok((list, Some(session.session_id)))
+        let (list, this) = c.account.devices().await?;
+        Ok((list, Some(this)))
     })
     .await
 }
 
 pub async fn revoke(device_id: String) -> Result<(), AppError> {
-    with_core(async |c| {
-        let session = c.session.clone().ok_or(AppError::SessionExpired)?;
-        c.client.revoke(&session, &device_id).await?;
-        Ok(())
-    })
-    .await
+    with_core(async |c| Ok(c.account.revoke(&device_id).await?)).await
 }
 
 /// Forgets the key (the vault stays in this browser, encrypted).
@@ -381,22 +321,8 @@ pub async fn delete_everything(account: bool, passphrase: &str) -> Result<(), Ap
     let mut guard = cell.lock().await;
     if let Some(mut c) = guard.take() {
         if account {
-            let check = c.vault.header().unlock(&Passphrase::new(passphrase)).await;
-            if let Err(e) = check {
-                *guard = Some(c);
-                return Err(e.into());
-            }
-            if c.session.is_none() {
-                if let Err(e) = round(&mut c).await {
-                    *guard = Some(c);
-                    return Err(e);
-                }
-            }
-            let Some(session) = c.session.clone() else {
-                *guard = Some(c);
-                return Err(AppError::SessionExpired);
-            };
-            if let Err(e) = c.client.delete_account(&session, &c.auth).await {
+            let pass = Passphrase::new(passphrase);
+            if let Err(e) = c.account.delete_account(&c.vault, &pass).await {
                 *guard = Some(c);
                 return Err(e.into());
             }

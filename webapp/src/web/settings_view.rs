@@ -91,10 +91,7 @@ fn Passphrase() -> impl IntoView {
             }
         });
     };
-    let field = |id: &'static str,
-                 label: &'static str,
-                 sig: RwSignal<String>,
-                 auto: &'static str| {
+    let field = |id: &'static str, label: String, sig: RwSignal<String>, auto: &'static str| {
         view! {
             <label for=id>{label}</label>
             <input id=id type="password" autocomplete=auto prop:value=move || sig.get() on:input=move |e| sig.set(event_target_value(&e))/>
@@ -105,9 +102,9 @@ fn Passphrase() -> impl IntoView {
             <h2>"Change passphrase"</h2>
             <p class="muted small">"Re-wraps your vault key under the new passphrase; the answers themselves are not re-encrypted. The server learns only the new login secret, never the passphrase."</p>
             <form class="grid" on:submit=submit>
-                {field("current-passphrase", "Current passphrase", current, "current-password")}
-                {field("new-passphrase", "New passphrase (8+ characters)", new, "new-password")}
-                {field("confirm-passphrase", "Repeat the new one", confirm, "new-password")}
+                {field("current-passphrase", "Current passphrase".into(), current, "current-password")}
+                {field("new-passphrase", format!("New passphrase ({}+ characters)", vault_core::crypto::passphrase::MIN_CHARS), new, "new-password")}
+                {field("confirm-passphrase", "Repeat the new one".into(), confirm, "new-password")}
                 <label for="kdf-iterations">"Key-derivation cost (PBKDF2 iterations)"</label>
                 <span>
                     <input id="kdf-iterations" type="number" min="600000" max="20000000" step="100000" prop:value=move || iterations.get() on:input=move |e| iterations.set(event_target_value(&e))/>

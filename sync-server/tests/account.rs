@@ -1,0 +1,605 @@
+//! `vault_core::sync::Account` (what the extension, the web app and the command line use for a
+//! device's account) against the real sync API in-process: the router is called through a
+//! [`Transport`], so every request and answer is the one a browser or the CLI would see. The
+//! transport can answer some requests itself (a 401, a 500) to reach the failure paths, and
+//! counts logins, so "exactly one re-login" is checked, not assumed.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::Request;
+use http_body_util::BodyExt;
+use sync_server::store::ServerStore;
+use sync_server::{app, AppState, Limits};
+use tower::ServiceExt;
+use vault_core::store::{Batch, Current};
+use vault_core::sync::{Account, AccountError, HttpRequest, HttpResponse, SyncError, Transport};
+use vault_core::{
+    Answer, AnswerRecord, AuthSecret, CardType, KdfParams, MemoryStore, Namespace, Passphrase,
+    RecordFlags, RecordId, StoreError, Vault, VaultError, VaultStore,
+};
+
+mod common;
+use common::Backend;
+
+type Store = Arc<dyn ServerStore>;
+
+on_both_backends!(
+    register_then_login_from_the_passphrase_alone,
+    a_joined_device_sees_the_first_devices_records,
+    a_401_mid_round_logs_in_again_exactly_once,
+    a_second_401_fails_with_a_clear_error,
+    passphrase_change_reaches_both_sides,
+    passphrase_change_rolls_back_when_the_server_fails,
+    passphrase_change_rolls_the_server_back_when_the_device_fails,
+    sign_out_ends_the_session_here_and_on_the_server,
+    devices_are_listed_and_revoked,
+);
+
+const PASS: &str = "correct horse battery staple";
+
+/// A canned answer for requests that match `method` and start with `path`, `times` times.
+struct Rule {
+    method: &'static str,
+    path: &'static str,
+    times: usize,
+    status: u16,
+}
+
+#[derive(Default)]
+struct Log {
+    requests: Vec<(String, String)>,
+    rules: Vec<Rule>,
+}
+
+/// The sync server's router behind the engine's `Transport`.
+#[derive(Clone)]
+struct InProcess {
+    router: axum::Router,
+    log: Rc<RefCell<Log>>,
+}
+
+impl InProcess {
+    fn new(store: Store) -> Self {
+        let limits = Limits {
+            account_per_s: 10_000.0,
+            address_per_min: 10_000.0,
+        };
+        InProcess {
+            router: app(AppState::shared(store, limits)),
+            log: Rc::default(),
+        }
+    }
+
+    /// Answers the next `times` requests matching `method path…` with `status` instead.
+    fn fail(&self, method: &'static str, path: &'static str, times: usize, status: u16) {
+        self.log.borrow_mut().rules.push(Rule {
+            method,
+            path,
+            times,
+            status,
+        });
+    }
+
+    fn count(&self, method: &str, path: &str) -> usize {
+        self.log
+            .borrow()
+            .requests
+            .iter()
+            .filter(|(m, p)| m == method && p.starts_with(path))
+            .count()
+    }
+
+    fn logins(&self) -> usize {
+        self.count("POST", "/api/v1/sessions")
+    }
+}
+
+impl Transport for InProcess {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, String> {
+        let canned = {
+            let mut log = self.log.borrow_mut();
+            log.requests
+                .push((request.method.to_owned(), request.path.clone()));
+            log.rules
+                .iter_mut()
+                .find(|r| {
+                    r.times > 0 && r.method == request.method && request.path.starts_with(r.path)
+                })
+                .map(|r| {
+                    r.times -= 1;
+                    r.status
+                })
+        };
+        if let Some(status) = canned {
+            let code = if status == 401 {
+                "unauthorized"
+            } else {
+                "injected"
+            };
+            let body =
+                format!(r#"{{"error":{{"code":"{code}","message":"injected by the test"}}}}"#);
+            return Ok(HttpResponse {
+                status,
+                retry_after_s: None,
+                body: body.into_bytes(),
+            });
+        }
+        let mut req = Request::builder().method(request.method).uri(&request.path);
+        if let Some(t) = &request.bearer {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        if request.body.is_some() {
+            req = req.header("content-type", "application/json");
+        }
+        let req = req
+            .body(request.body.map(Body::from).unwrap_or_else(Body::empty))
+            .map_err(|e| e.to_string())?;
+        let resp = self
+            .router
+            .clone()
+            .oneshot(req)
+            .await
+            .map_err(|e| e.to_string())?;
+        let status = resp.status().as_u16();
+        let body = resp
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| e.to_string())?
+            .to_bytes()
+            .to_vec();
+        Ok(HttpResponse {
+            status,
+            retry_after_s: None,
+            body,
+        })
+    }
+}
+
+fn record(text: &str) -> AnswerRecord {
+    AnswerRecord {
+        id: RecordId::generate().unwrap(),
+        prompt_id: "goals.this-week.what".into(),
+        prompt_version: 1,
+        card_type: CardType::ShortText,
+        answer: Answer::ShortText { text: text.into() },
+        namespace: Namespace::new("chatgpt").unwrap(),
+        origin: None,
+        page_context: None,
+        captured_at_ms: 1_763_800_000_000,
+        answer_latency_ms: 1_000,
+        wait_duration_ms: 5_000,
+        flags: RecordFlags::default(),
+    }
+}
+
+async fn new_vault<S: VaultStore>(store: S) -> (Vault<S>, AuthSecret) {
+    Vault::create(
+        store,
+        &Passphrase::new(PASS),
+        KdfParams::generate().unwrap(),
+    )
+    .await
+    .unwrap()
+}
+
+/// A registered account on `net` with `n` answers synced.
+async fn first_device(
+    net: &InProcess,
+    user: &str,
+    n: usize,
+) -> (Vault<MemoryStore>, Account<InProcess>) {
+    let (mut vault, auth) = new_vault(MemoryStore::new()).await;
+    let mut account = Account::new(net.clone(), user, "laptop");
+    account.register(&vault, auth).await.unwrap();
+    for i in 0..n {
+        vault.insert(&record(&format!("answer {i}"))).await.unwrap();
+    }
+    let report = account.sync(&mut vault).await.unwrap();
+    assert_eq!(report.pushed, n);
+    (vault, account)
+}
+
+async fn register_then_login_from_the_passphrase_alone(_: &Backend, store: Store) {
+    let net = InProcess::new(store);
+    let (vault, account) = first_device(&net, "ann", 0).await;
+    assert!(account.session().is_some(), "register logs in");
+    assert_eq!(net.logins(), 1);
+
+    // A second device knows only the name and the passphrase.
+    let mut other = Account::new(net.clone(), "ann", "phone");
+    let kdf = other.prelogin().await.unwrap();
+    assert_eq!(&kdf, vault.header().kdf());
+    let header = other
+        .login_with_passphrase(&Passphrase::new(PASS))
+        .await
+        .unwrap();
+    assert_eq!(&header, vault.header());
+    assert!(other.session().is_some() && other.auth().is_some());
+
+    let mut wrong = Account::new(net.clone(), "ann", "phone");
+    let e = wrong
+        .login_with_passphrase(&Passphrase::new("not the passphrase"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, AccountError::Sync(SyncError::BadCredentials)),
+        "{e:?}"
+    );
+    assert!(wrong.session().is_none() && wrong.auth().is_none());
+    // The name is taken now.
+    let (second, auth) = new_vault(MemoryStore::new()).await;
+    let e = Account::new(net.clone(), "ann", "x")
+        .register(&second, auth)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            AccountError::Sync(SyncError::Rejected { status: 409, .. })
+        ),
+        "{e:?}"
+    );
+}
+
+async fn a_joined_device_sees_the_first_devices_records(_: &Backend, store: Store) {
+    let net = InProcess::new(store);
+    let (mut laptop, mut laptop_account) = first_device(&net, "bob", 3).await;
+
+    let mut phone_account = Account::new(net.clone(), "bob", "phone");
+    let mut phone = phone_account
+        .join(MemoryStore::new(), &Passphrase::new(PASS))
+        .await
+        .unwrap();
+    assert_eq!(phone.header(), laptop.header());
+    assert!(
+        phone.list().await.unwrap().records.is_empty(),
+        "records come with the first round"
+    );
+    let report = phone_account.sync(&mut phone).await.unwrap();
+    assert_eq!(report.applied, 3);
+    let mut texts: Vec<String> = phone
+        .list()
+        .await
+        .unwrap()
+        .records
+        .iter()
+        .map(|r| format!("{:?}", r.answer))
+        .collect();
+    texts.sort();
+    assert_eq!(texts.len(), 3);
+    assert!(texts[0].contains("answer 0"), "{texts:?}");
+
+    // And back: the phone's answer reaches the laptop.
+    phone.insert(&record("from the phone")).await.unwrap();
+    phone_account.sync(&mut phone).await.unwrap();
+    laptop_account.sync(&mut laptop).await.unwrap();
+    assert_eq!(laptop.list().await.unwrap().records.len(), 4);
+
+    // Joining into a store that already holds a vault is refused, not overwritten.
+    let (occupied, _) = new_vault(MemoryStore::new()).await;
+    let e = Account::new(net.clone(), "bob", "tablet")
+        .join(occupied.lock(), &Passphrase::new(PASS))
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        matches!(
+            e,
+            AccountError::Sync(SyncError::Vault(VaultError::VaultExists))
+        ),
+        "{e:?}"
+    );
+}
+
+async fn a_401_mid_round_logs_in_again_exactly_once(_: &Backend, store: Store) {
+    let net = InProcess::new(store);
+    let (mut vault, mut account) = first_device(&net, "cyd", 0).await;
+    let first = account.session().cloned().unwrap();
+    for i in 0..3 {
+        vault.insert(&record(&format!("late {i}"))).await.unwrap();
+    }
+    // The pull goes through; the push is refused once: the round logs in again and finishes.
+    net.fail("POST", "/api/v1/push", 1, 401);
+    let logins = net.logins();
+    let report = account.sync(&mut vault).await.unwrap();
+    assert_eq!(net.logins(), logins + 1, "exactly one re-login");
+    assert_eq!(report.pushed, 3);
+    assert!(vault.pending_changes().await.unwrap().is_empty());
+    let second = account.session().cloned().unwrap();
+    assert_ne!(first.token, second.token, "a new session");
+
+    // A real 401: another device ends this one's session; the next round logs in again.
+    let mut phone = Account::new(net.clone(), "cyd", "phone");
+    phone
+        .login_with_passphrase(&Passphrase::new(PASS))
+        .await
+        .unwrap();
+    phone.revoke(&second.session_id).await.unwrap();
+    let logins = net.logins();
+    vault.insert(&record("after revoke")).await.unwrap();
+    let report = account.sync(&mut vault).await.unwrap();
+    assert_eq!(report.pushed, 1);
+    assert_eq!(net.logins(), logins + 1);
+
+    // Without the secret (a session kept from earlier only), a 401 cannot be recovered.
+    let mut kept =
+        Account::new(net.clone(), "cyd", "laptop").with_session(account.session().cloned());
+    net.fail("GET", "/api/v1/pull", 1, 401);
+    let e = kept.sync(&mut vault).await.unwrap_err();
+    assert!(matches!(e, AccountError::SignedOut), "{e:?}");
+    assert!(kept.session().is_none(), "a refused session is dropped");
+}
+
+async fn a_second_401_fails_with_a_clear_error(_: &Backend, store: Store) {
+    let net = InProcess::new(store);
+    let (mut vault, mut account) = first_device(&net, "dio", 1).await;
+    net.fail("GET", "/api/v1/pull", 2, 401);
+    let logins = net.logins();
+    let e = account.sync(&mut vault).await.unwrap_err();
+    assert!(matches!(e, AccountError::SessionRejected), "{e:?}");
+    assert_eq!(net.logins(), logins + 1, "one re-login, not a loop");
+    let message = e.to_string();
+    assert!(message.contains("sign in again"), "{message}");
+    assert!(!e.is_retryable());
+    // The server is fine again: the next round recovers on its own.
+    account.sync(&mut vault).await.unwrap();
+
+    // The passphrase was changed on another device: the re-login says so.
+    let mut phone = Account::new(net.clone(), "dio", "phone");
+    let mut phone_vault = phone
+        .join(MemoryStore::new(), &Passphrase::new(PASS))
+        .await
+        .unwrap();
+    phone
+        .change_passphrase(
+            &mut phone_vault,
+            &Passphrase::new(PASS),
+            &Passphrase::new("a brand new passphrase"),
+            KdfParams::generate().unwrap(),
+        )
+        .await
+        .unwrap();
+    net.fail("GET", "/api/v1/pull", 1, 401);
+    let e = account.sync(&mut vault).await.unwrap_err();
+    assert!(matches!(e, AccountError::CredentialsChanged), "{e:?}");
+}
+
+async fn passphrase_change_reaches_both_sides(_: &Backend, store: Store) {
+    let net = InProcess::new(store);
+    let (mut vault, mut account) = first_device(&net, "eddy", 2).await;
+    let new = Passphrase::new("a brand new passphrase");
+    account
+        .change_passphrase(
+            &mut vault,
+            &Passphrase::new(PASS),
+            &new,
+            KdfParams::generate().unwrap(),
+        )
+        .await
+        .unwrap();
+    assert!(vault.header().unlock(&new).await.is_ok());
+    assert!(vault.header().unlock(&Passphrase::new(PASS)).await.is_err());
+    // The server holds exactly the local header, and only the new passphrase logs in.
+    let mut other = Account::new(net.clone(), "eddy", "phone");
+    let header = other.login_with_passphrase(&new).await.unwrap();
+    assert_eq!(&header, vault.header());
+    let e = Account::new(net.clone(), "eddy", "phone")
+        .login_with_passphrase(&Passphrase::new(PASS))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, AccountError::Sync(SyncError::BadCredentials)),
+        "{e:?}"
+    );
+    // The account re-logs in with the new secret.
+    net.fail("GET", "/api/v1/pull", 1, 401);
+    account.sync(&mut vault).await.unwrap();
+    // A wrong current passphrase changes nothing and says so.
+    let before = vault.header().clone();
+    let e = account
+        .change_passphrase(
+            &mut vault,
+            &Passphrase::new("not the passphrase"),
+            &Passphrase::new("another new passphrase"),
+            KdfParams::generate().unwrap(),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            AccountError::Sync(SyncError::Vault(VaultError::Crypto(_)))
+        ),
+        "{e:?}"
+    );
+    assert_eq!(vault.header(), &before);
+}
+
+async fn passphrase_change_rolls_back_when_the_server_fails(_: &Backend, store: Store) {
+    let net = InProcess::new(store);
+    let (mut vault, mut account) = first_device(&net, "fay", 1).await;
+    let before = vault.header().clone();
+    net.fail("PUT", "/api/v1/accounts/current", 1, 500);
+    let e = account
+        .change_passphrase(
+            &mut vault,
+            &Passphrase::new(PASS),
+            &Passphrase::new("a brand new passphrase"),
+            KdfParams::generate().unwrap(),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            AccountError::PassphraseNotChanged(SyncError::Server { status: 500 })
+        ),
+        "{e:?}"
+    );
+    assert!(
+        e.to_string().contains("current passphrase still opens"),
+        "{e}"
+    );
+    // This device keeps its old wrapping, byte for byte, in memory and in the store.
+    assert_eq!(vault.header(), &before);
+    let store = vault.lock();
+    let (vault, _) = Vault::unlock(store, &Passphrase::new(PASS)).await.unwrap();
+    assert_eq!(vault.header(), &before);
+    // And the server still knows the current passphrase only.
+    let header = Account::new(net.clone(), "fay", "phone")
+        .login_with_passphrase(&Passphrase::new(PASS))
+        .await
+        .unwrap();
+    assert_eq!(header, before);
+}
+
+async fn passphrase_change_rolls_the_server_back_when_the_device_fails(_: &Backend, store: Store) {
+    let net = InProcess::new(store);
+    let (mut vault, auth) = new_vault(Flaky::default()).await;
+    let mut account = Account::new(net.clone(), "gus", "laptop");
+    account.register(&vault, auth).await.unwrap();
+    let before = vault.header().clone();
+    vault.store().fail_writes.set(true);
+    let e = account
+        .change_passphrase(
+            &mut vault,
+            &Passphrase::new(PASS),
+            &Passphrase::new("a brand new passphrase"),
+            KdfParams::generate().unwrap(),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            AccountError::PassphraseNotChanged(SyncError::Vault(VaultError::Store(_)))
+        ),
+        "{e:?}"
+    );
+    assert_eq!(
+        net.count("PUT", "/api/v1/accounts/current"),
+        2,
+        "changed, then put back"
+    );
+    assert_eq!(vault.header(), &before);
+    // The server is back on the current passphrase and header.
+    let header = Account::new(net.clone(), "gus", "phone")
+        .login_with_passphrase(&Passphrase::new(PASS))
+        .await
+        .unwrap();
+    assert_eq!(header, before);
+    vault.store().fail_writes.set(false);
+    account.sync(&mut vault).await.unwrap();
+}
+
+async fn sign_out_ends_the_session_here_and_on_the_server(_: &Backend, store: Store) {
+    let net = InProcess::new(store);
+    let (mut vault, mut account) = first_device(&net, "hal", 1).await;
+    let session = account.session().cloned().unwrap();
+    account.sign_out().await.unwrap();
+    assert!(account.session().is_none() && account.auth().is_none());
+    // Nothing left to log in with.
+    let e = account.sync(&mut vault).await.unwrap_err();
+    assert!(matches!(e, AccountError::SignedOut), "{e:?}");
+    // The old token no longer works on the server.
+    let mut other = Account::new(net.clone(), "hal", "phone");
+    other
+        .login_with_passphrase(&Passphrase::new(PASS))
+        .await
+        .unwrap();
+    let (devices, _) = other.devices().await.unwrap();
+    assert!(
+        devices.iter().all(|d| d.id != session.session_id),
+        "{devices:?}"
+    );
+    // Offline, signing out still forgets everything here.
+    net.fail("DELETE", "/api/v1/sessions/current", 1, 503);
+    let e = other.sign_out().await.unwrap_err();
+    assert!(e.is_retryable(), "{e:?}");
+    assert!(other.session().is_none() && other.auth().is_none());
+}
+
+async fn devices_are_listed_and_revoked(_: &Backend, store: Store) {
+    let net = InProcess::new(store);
+    let (_, mut laptop) = first_device(&net, "ivy", 0).await;
+    let mut phone = Account::new(net.clone(), "ivy", "phone");
+    phone
+        .login_with_passphrase(&Passphrase::new(PASS))
+        .await
+        .unwrap();
+    let (devices, this) = laptop.devices().await.unwrap();
+    assert_eq!(devices.len(), 2, "{devices:?}");
+    assert_eq!(this, laptop.session().unwrap().session_id);
+    let mut names: Vec<&str> = devices.iter().map(|d| d.device.as_str()).collect();
+    names.sort();
+    assert_eq!(names, ["laptop", "phone"]);
+    let phone_id = phone.session().unwrap().session_id.clone();
+    laptop.revoke(&phone_id).await.unwrap();
+    let (devices, _) = laptop.devices().await.unwrap();
+    assert_eq!(devices.len(), 1);
+    // The phone still has its secret: listing logs it in again, as a new device session.
+    let logins = net.logins();
+    let (devices, this) = phone.devices().await.unwrap();
+    assert_eq!(net.logins(), logins + 1);
+    assert_eq!(devices.len(), 2);
+    assert_ne!(this, phone_id);
+}
+
+/// A memory store whose writes can be made to fail (a full disk, a closed database).
+#[derive(Default)]
+struct Flaky {
+    inner: MemoryStore,
+    fail_writes: std::cell::Cell<bool>,
+}
+
+impl Flaky {
+    fn check(&self) -> Result<(), StoreError> {
+        if self.fail_writes.get() {
+            Err(StoreError::Backend("injected write failure".into()))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl VaultStore for Flaky {
+    async fn get_meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.get_meta(key).await
+    }
+    async fn get_record(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.get_record(key).await
+    }
+    async fn scan_records(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        self.inner.scan_records().await
+    }
+    async fn scan_pending(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        self.inner.scan_pending().await
+    }
+    async fn scan_conflicts(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        self.inner.scan_conflicts().await
+    }
+    async fn write(&self, batch: Batch) -> Result<(), StoreError> {
+        self.check()?;
+        self.inner.write(batch).await
+    }
+    async fn update_record<T, E, F>(&self, key: &str, f: F) -> Result<T, E>
+    where
+        E: From<StoreError>,
+        F: FnOnce(Current) -> Result<(Batch, T), E>,
+    {
+        self.check()?;
+        self.inner.update_record(key, f).await
+    }
+    async fn ack_pending(&self, acks: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
+        self.check()?;
+        self.inner.ack_pending(acks).await
+    }
+    async fn clear(&self) -> Result<(), StoreError> {
+        self.check()?;
+        self.inner.clear().await
+    }
+}
