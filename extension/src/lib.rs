@@ -5,12 +5,14 @@
 //!
 //! - [`sites`]: site adapters (data in `assets/sites/`).
 //! - [`detector`]: the wait-state machine (started / finished / failed).
+//! - [`card`]: what the card frame decides (the answer it holds, keys, the save request).
 //! - [`protocol`]: every message between the parts, validated by parsing.
 //! - [`settings`]: the user's caps, timing, pauses, sites and account.
 //! - [`service`]: the background: vault, key custody, scheduler, sync.
 //! - `web` (wasm only): the browser bindings and the Leptos pages.
 #![forbid(unsafe_code)]
 
+pub mod card;
 pub mod detector;
 pub mod protocol;
 pub mod service;

@@ -137,10 +137,6 @@ impl From<AccountError> for Failure {
 
 type Result<T, E = Failure> = std::result::Result<T, E>;
 
-/// Per-agent generation times, persisted so the scheduler's time budget survives restarts.
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct StoredWaits(std::collections::BTreeMap<String, Vec<f64>>);
-
 pub struct Service<P: Platform> {
     platform: P,
     vault: Option<Vault<P::Store>>,
@@ -494,23 +490,16 @@ impl<P: Platform> Service<P> {
     }
 
     async fn generated(&mut self, agent: &str, ms: f64) -> Result<()> {
-        if !(0.0..=3_600_000.0).contains(&ms) {
-            return Err(Failure::new("invalid", "generation time out of range"));
-        }
-        let mut waits: StoredWaits = self.load_json(Area::Local, KEY_WAITS).await;
-        let list = waits.0.entry(agent.to_owned()).or_default();
-        list.push(ms / 1000.0);
-        if list.len() > 50 {
-            list.remove(0);
-        }
+        let mut waits = self.waits().await;
+        waits
+            .record(agent, ms / 1000.0)
+            .map_err(|e| Failure::new("invalid", e.to_string()))?;
         self.save_json(Area::Local, KEY_WAITS, &waits).await
     }
 
+    /// Per-agent generation times, persisted so the scheduler's time budget survives restarts.
     async fn waits(&self) -> WaitHistory {
-        let stored: StoredWaits = self.load_json(Area::Local, KEY_WAITS).await;
-        WaitHistory {
-            per_agent: stored.0,
-        }
+        self.load_json(Area::Local, KEY_WAITS).await
     }
 
     pub async fn settings(&self) -> Settings {

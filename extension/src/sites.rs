@@ -5,20 +5,11 @@
 //! first that matches. Test ids and icons come before localized labels. A user-added site
 //! has an origin and, optionally, its own selectors; with none it runs on the generic
 //! fallback (the last answer's text still growing).
+//!
+//! The built-in adapters and their agents' names come from vault-core's one agents table
+//! ([`vault_core::agents`]), which the web app and the exports read too.
 
 use serde::{Deserialize, Serialize};
-
-/// The adapters shipped with the extension, in `assets/sites/`.
-const BUILTIN: &[&str] = &[
-    include_str!("../../assets/sites/chatgpt.json"),
-    include_str!("../../assets/sites/claude.json"),
-    include_str!("../../assets/sites/gemini.json"),
-    include_str!("../../assets/sites/perplexity.json"),
-    include_str!("../../assets/sites/copilot.json"),
-    include_str!("../../assets/sites/mistral.json"),
-    include_str!("../../assets/sites/deepseek.json"),
-    include_str!("../../assets/sites/poe.json"),
-];
 
 /// Selectors the content-script sensor evaluates; every list is tried in order.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,7 +69,9 @@ impl Selectors {
 pub struct SiteAdapter {
     /// The agent namespace answers are filed under (`chatgpt`, ...).
     pub id: String,
-    /// What the user calls it.
+    /// What the user calls it. Built-in adapters take it from the agents table (their
+    /// files carry none); a user's own site keeps the name the user gave.
+    #[serde(default)]
     pub name: String,
     /// Manifest match patterns (`https://chatgpt.com/*`).
     pub matches: Vec<String>,
@@ -154,11 +147,17 @@ impl SiteAdapter {
     }
 }
 
-/// The built-in adapters (validated by this crate's tests, so this cannot fail at run time).
+/// The built-in adapters, named from the agents table (validated by this crate's tests, so
+/// this cannot fail at run time).
 pub fn builtin() -> Vec<SiteAdapter> {
-    BUILTIN
+    vault_core::agents::SITE_ADAPTERS
         .iter()
-        .map(|json| serde_json::from_str(json).expect("assets/sites adapters are tested"))
+        .map(|(id, json)| {
+            let mut adapter: SiteAdapter =
+                serde_json::from_str(json).expect("assets/sites adapters are tested");
+            adapter.name = vault_core::agents::display_name(id);
+            adapter
+        })
         .collect()
 }
 
@@ -181,9 +180,10 @@ mod tests {
 
     #[test]
     fn every_builtin_adapter_parses_and_validates() {
-        for json in BUILTIN {
+        for (id, json) in vault_core::agents::SITE_ADAPTERS {
             let a: SiteAdapter = serde_json::from_str(json).unwrap();
             a.validate().unwrap();
+            assert_eq!(a.id, *id);
             assert!(
                 !a.selectors.stop.is_empty() || !a.selectors.answer.is_empty(),
                 "{} has no wait signal",
@@ -191,7 +191,11 @@ mod tests {
             );
         }
         let ids: std::collections::BTreeSet<_> = builtin().into_iter().map(|a| a.id).collect();
-        assert_eq!(ids.len(), BUILTIN.len(), "adapter ids are unique");
+        assert_eq!(
+            ids.len(),
+            vault_core::agents::SITE_ADAPTERS.len(),
+            "adapter ids are unique"
+        );
     }
 
     #[test]
@@ -219,6 +223,8 @@ mod tests {
             "chatgpt"
         );
         assert_eq!(for_origin(&[], "https://claude.ai").unwrap().id, "claude");
+        let le_chat = for_origin(&[], "https://chat.mistral.ai").unwrap();
+        assert_eq!(le_chat.name, "Le Chat", "named from the agents table");
         assert!(for_origin(&[], "https://example.com").is_none());
         let mine =
             SiteAdapter::custom("https://chat.example.org", "", Selectors::default()).unwrap();

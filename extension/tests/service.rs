@@ -444,3 +444,34 @@ fn the_sync_secret_lives_in_session_storage_and_goes_with_lock_and_sign_out() {
         serde_json::from_value(call(&mut s, Request::GetSettings).unwrap()).unwrap();
     assert_eq!(settings.username, None);
 }
+
+/// Finished generations land in vault-core's `WaitHistory`, in the format the extension has
+/// always stored (an object of agent -> seconds), so a history saved before still counts.
+#[test]
+fn generation_times_are_kept_in_the_shared_wait_history() {
+    use vault_core::cards::scheduler::WaitHistory;
+    let fake = Fake::new();
+    let before: Vec<f64> = (0..WaitHistory::KEPT).map(|i| i as f64).collect();
+    fake.local.borrow_mut().insert(
+        "waits".into(),
+        serde_json::json!({ "chatgpt": before }).to_string(),
+    );
+    let mut s = Service::new(&fake);
+    let generated = |s: &mut Service<&Fake>, ms: f64| {
+        call(
+            s,
+            Request::Generated {
+                agent: "chatgpt".into(),
+                ms,
+            },
+        )
+    };
+    generated(&mut s, 9_000.0).unwrap();
+    let stored = || -> WaitHistory { serde_json::from_str(&fake.local.borrow()["waits"]).unwrap() };
+    let kept = stored().per_agent["chatgpt"].clone();
+    assert_eq!(kept.len(), WaitHistory::KEPT, "the oldest made room");
+    assert_eq!((kept[0], kept[kept.len() - 1]), (1.0, 9.0));
+    assert_eq!(generated(&mut s, 4_000_000.0), Err("invalid".into()));
+    assert_eq!(generated(&mut s, -1.0), Err("invalid".into()));
+    assert_eq!(stored().per_agent["chatgpt"], kept, "nothing stored");
+}

@@ -9,10 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use vault_core::graph::{export, KnowledgeGraph};
 use vault_core::store::block_on;
 use vault_core::sync::{Account, AccountError, SyncError};
-use vault_core::{
-    Answer, AnswerRecord, CardType, KdfParams, MemoryStore, Namespace, Passphrase, RecordFlags,
-    RecordId, Vault,
-};
+use vault_core::{AnswerRecord, KdfParams, MemoryStore, Passphrase, RecordId, Vault};
 
 use crate::config::ServeArgs;
 use crate::http_client::BlockingTransport;
@@ -285,159 +282,30 @@ pub fn import(args: &ImportArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// A small deterministic generator, so `selfos demo` gives the same profile each time.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = vault_core::cards::scheduler::splitmix(self.0);
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
-const SAMPLE_TEXT: &[&str] = &[
-    "Rust and WebAssembly",
-    "ship the sync feature this week",
-    "plain words, no hype",
-    "examples before theory",
-    "data engineering",
-    "keep answers under a page",
-    "Python for quick scripts",
-    "learn some French",
-];
-
-/// Answers a realistic user would have given over the last `days` days: a hidden profile
-/// (one preferred value per facet, kept ~85% of the time), one to five cards a day, a few
-/// skips, three agents.
+/// Answers an everyday user would have given over the last `days` days
+/// ([`vault_core::graph::synthetic::Pace::DAILY`]: a hidden profile kept ~85% of the time,
+/// about one session of one to five cards a day, a few skips, three agents). The answers are
+/// the same each time; the record ids are fresh, so running the demo again tops the account
+/// up rather than rewriting the same records.
 pub fn demo_records(days: u64, now_ms: u64, seed: u64) -> Result<Vec<AnswerRecord>, String> {
-    let lib = vault_core::cards::builtin();
-    let mut rng = Rng(seed);
-    let preferred: Vec<usize> = lib
-        .facets
-        .iter()
-        .map(|f| rng.below(f.values.len()))
-        .collect();
-    let agents = ["chatgpt", "claude", "gemini"];
-    let mut out = Vec::new();
-    for day in 0..days {
-        for _ in 0..1 + rng.below(5) {
-            let card = &lib.cards[rng.below(lib.cards.len())];
-            let Some(fi) = lib.facets.iter().position(|f| f.id == card.facet) else {
-                continue;
-            };
-            let facet = &lib.facets[fi];
-            let want = if rng.below(100) < 85 {
-                preferred[fi]
-            } else {
-                rng.below(facet.values.len())
-            };
-            let want_value = facet
-                .values
-                .get(want)
-                .map(|v| v.id.clone())
-                .unwrap_or_default();
-            let pick = |rng: &mut Rng| {
-                card.options
-                    .iter()
-                    .find(|o| o.value == want_value)
-                    .or_else(|| card.options.get(rng.below(card.options.len())))
-                    .map(|o| o.value.clone())
-                    .unwrap_or_default()
-            };
-            let (card_type, answer) = if rng.below(100) < 6 {
-                (CardType::Choice, Answer::Skipped)
-            } else {
-                match card.kind {
-                    vault_core::cards::library::CardKind::Choice => (
-                        CardType::Choice,
-                        Answer::Choice {
-                            option: pick(&mut rng),
-                        },
-                    ),
-                    vault_core::cards::library::CardKind::Scale => {
-                        let s = card.scale.clone().ok_or("scale card without a scale")?;
-                        let n = facet.values.len().max(2) - 1;
-                        let value = s.min + ((want.min(n) as i32) * (s.max - s.min)) / n as i32;
-                        (
-                            CardType::Scale,
-                            Answer::Scale {
-                                value,
-                                min: s.min,
-                                max: s.max,
-                            },
-                        )
-                    }
-                    vault_core::cards::library::CardKind::Pairwise => {
-                        let picked = pick(&mut rng);
-                        let over = card
-                            .options
-                            .iter()
-                            .find(|o| o.value != picked)
-                            .map(|o| o.value.clone())
-                            .unwrap_or_default();
-                        (CardType::Pairwise, Answer::Pairwise { picked, over })
-                    }
-                    vault_core::cards::library::CardKind::YesNo => (
-                        CardType::YesNo,
-                        Answer::YesNo {
-                            value: card.options.first().is_some_and(|o| o.value == want_value),
-                        },
-                    ),
-                    vault_core::cards::library::CardKind::ShortText => (
-                        CardType::ShortText,
-                        Answer::ShortText {
-                            text: SAMPLE_TEXT[rng.below(SAMPLE_TEXT.len())].into(),
-                        },
-                    ),
-                }
-            };
-            let card_type = if matches!(answer, Answer::Skipped) {
-                match card.kind {
-                    vault_core::cards::library::CardKind::Choice => CardType::Choice,
-                    vault_core::cards::library::CardKind::Scale => CardType::Scale,
-                    vault_core::cards::library::CardKind::Pairwise => CardType::Pairwise,
-                    vault_core::cards::library::CardKind::YesNo => CardType::YesNo,
-                    vault_core::cards::library::CardKind::ShortText => CardType::ShortText,
-                }
-            } else {
-                card_type
-            };
-            let at = now_ms - (days - day) * 86_400_000 + (rng.next() % 86_400_000);
-            out.push(AnswerRecord {
-                id: RecordId::generate().map_err(|e| e.to_string())?,
-                prompt_id: card.id.clone(),
-                prompt_version: card.version,
-                card_type,
-                answer,
-                namespace: Namespace::new(agents[rng.below(agents.len())])
-                    .map_err(|e| e.to_string())?,
-                origin: None,
-                page_context: None,
-                captured_at_ms: at,
-                answer_latency_ms: 1_500 + (rng.next() % 4_000) as u32,
-                wait_duration_ms: 4_000 + (rng.next() % 20_000) as u32,
-                flags: RecordFlags::default(),
-            });
-        }
+    use vault_core::graph::synthetic::{days_until, Pace};
+    let mut records = days_until(
+        vault_core::cards::builtin(),
+        days,
+        now_ms,
+        &Pace::DAILY,
+        seed,
+    );
+    for r in &mut records {
+        r.id = RecordId::generate().map_err(|e| e.to_string())?;
     }
-    Ok(out)
+    Ok(records)
 }
 
-/// `n` answers of the graph benchmark's synthetic user ([`vault_core::graph::synthetic`]),
-/// moved in time so the newest is a minute old (a heavy user's vault, for the web app's
-/// benchmark).
+/// `n` answers of the graph benchmark's synthetic user, the newest a minute old (a heavy
+/// user's vault, for the web app's benchmark).
 pub fn synthetic_records(n: usize, now_ms: u64) -> Vec<AnswerRecord> {
-    let mut records =
-        vault_core::graph::synthetic::answers(vault_core::cards::builtin(), n, 0, 0x5e1f05);
-    let newest = records.iter().map(|r| r.captured_at_ms).max().unwrap_or(0);
-    let shift = now_ms.saturating_sub(60_000).saturating_sub(newest);
-    for r in &mut records {
-        r.captured_at_ms += shift;
-    }
-    records
+    vault_core::graph::synthetic::answers_until(vault_core::cards::builtin(), n, now_ms, 0x5e1f05)
 }
 
 /// Creates (or tops up) a demo account with ~90 days of answers (`--answers N`: that many

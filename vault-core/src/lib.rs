@@ -11,6 +11,7 @@
 //! on pure Rust and [`store::MemoryStore`].
 #![forbid(unsafe_code)]
 
+pub mod agents;
 pub mod backup;
 pub mod cards;
 mod codec;

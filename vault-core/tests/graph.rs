@@ -697,3 +697,36 @@ fn an_empty_vault_gives_an_empty_but_valid_profile() {
     assert_eq!(kg.stats().unusable, 1);
     assert_eq!(kg.stats().with_evidence, 0);
 }
+
+/// The scheduler's belief model and the graph call the same facets contradicted (one rule,
+/// `cards::contradiction`): the facets the graph re-asks are the ones the scheduler favours.
+#[test]
+fn the_scheduler_and_the_graph_agree_on_contradictions() {
+    use vault_core::cards::belief::Belief;
+    let lib = builtin();
+    let records = synthetic::answers(lib, 3_000, T0, 7);
+    let (mut checked, mut contested) = (0, 0);
+    for n in [200, 1_000, 3_000] {
+        let now = records[n - 1].captured_at_ms + DAY;
+        let kg = KnowledgeGraph::build(lib, &records[..n], now);
+        let belief = Belief::from_history(lib, &records[..n], now);
+        for ((pos, agent), b) in &belief.facets {
+            let facet = &lib.facets[*pos];
+            if facet.open {
+                continue;
+            }
+            assert_eq!(
+                b.contradicted(),
+                kg.is_contested(&facet.id, agent.as_deref()),
+                "{} for {agent:?} after {n} answers",
+                facet.id
+            );
+            checked += 1;
+            contested += usize::from(b.contradicted());
+        }
+    }
+    assert!(
+        contested > 0 && contested < checked,
+        "{contested} of {checked} contradicted: both cases are checked"
+    );
+}

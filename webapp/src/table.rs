@@ -1,8 +1,9 @@
 //! The Data view's table: every answer, searchable, newest first, a page at a time (the DOM
-//! never holds ten thousand rows).
+//! never holds ten thousand rows), and editing one answer.
 
-use vault_core::cards::library::Library;
-use vault_core::AnswerRecord;
+use vault_core::cards::answer::{from_pick, picked_value, CardShape, Pick, PickError};
+use vault_core::cards::library::{CardOption, Library, Scale};
+use vault_core::{Answer, AnswerRecord};
 
 use crate::text::{answer_text, question_text};
 
@@ -51,6 +52,65 @@ pub fn page(hits: &[usize], page: usize) -> (&[usize], usize) {
     )
 }
 
+/// The options the editor offers for an answer: its library card's, in the card's order.
+pub fn edit_options(lib: &Library, r: &AnswerRecord) -> Vec<CardOption> {
+    lib.card(&r.prompt_id)
+        .map(|c| c.options.clone())
+        .unwrap_or_default()
+}
+
+/// The value the editor starts from (what [`edited`] takes back).
+pub fn edit_value(r: &AnswerRecord) -> String {
+    picked_value(&r.answer).unwrap_or_default()
+}
+
+/// `r` with its answer changed to `value` (the editor's choice, number or words), built by
+/// the one answer mapping ([`vault_core::cards::answer`]) on the card as the record was
+/// answered: the library card's options and the record's own scale. A card no longer in the
+/// library is checked against the values the record holds.
+pub fn edited(lib: &Library, r: &AnswerRecord, value: &str) -> Result<AnswerRecord, String> {
+    if matches!(r.answer, Answer::Skipped | Answer::Dismissed) {
+        return Err("a skipped card has no answer to edit".into());
+    }
+    let mut options = edit_options(lib, r);
+    if options.is_empty() {
+        let held: &[&String] = match &r.answer {
+            Answer::Choice { option } => &[option],
+            Answer::Pairwise { picked, over } => &[picked, over],
+            _ => &[],
+        };
+        options = held
+            .iter()
+            .map(|v| CardOption {
+                label: (*v).clone(),
+                value: (*v).clone(),
+            })
+            .collect();
+    }
+    let scale = match r.answer {
+        Answer::Scale { min, max, .. } => Some(Scale {
+            min,
+            max,
+            min_label: String::new(),
+            max_label: String::new(),
+        }),
+        _ => None,
+    };
+    let card = CardShape {
+        card_type: r.card_type,
+        options: &options,
+        scale: scale.as_ref(),
+    };
+    let answer = from_pick(card, Pick::Value(value)).map_err(|e| match e {
+        PickError::EmptyText => "the answer is empty: delete it instead".to_owned(),
+        e => e.to_string(),
+    })?;
+    Ok(AnswerRecord {
+        answer,
+        ..r.clone()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,5 +133,71 @@ mod tests {
         assert_eq!(rows.len(), 20);
         let (rows, _) = page(&all, 99);
         assert_eq!(rows.len(), 20);
+    }
+
+    #[test]
+    fn edits_build_the_answer_the_card_would() {
+        let lib = builtin();
+        let records = synthetic::answers(lib, 400, 1_700_000_000_000, 4);
+        let mut kinds = std::collections::BTreeSet::new();
+        for r in &records {
+            if matches!(r.answer, Answer::Skipped | Answer::Dismissed) {
+                assert_eq!(
+                    edited(lib, r, "x"),
+                    Err("a skipped card has no answer to edit".into())
+                );
+                continue;
+            }
+            kinds.insert(format!("{:?}", r.card_type));
+            // Saving the starting value gives the same record back.
+            assert_eq!(edited(lib, r, &edit_value(r)).as_ref(), Ok(r));
+        }
+        assert_eq!(kinds.len(), 5, "every card type was edited: {kinds:?}");
+        let pairwise = records
+            .iter()
+            .find(|r| matches!(r.answer, Answer::Pairwise { .. }))
+            .unwrap();
+        let Answer::Pairwise { picked, over } = &pairwise.answer else {
+            unreachable!()
+        };
+        assert_eq!(
+            edited(lib, pairwise, over).unwrap().answer,
+            Answer::Pairwise {
+                picked: over.clone(),
+                over: picked.clone()
+            },
+            "picking the other side swaps the pair"
+        );
+        let scale = records
+            .iter()
+            .find(|r| matches!(r.answer, Answer::Scale { .. }))
+            .unwrap();
+        let Answer::Scale { min, max, .. } = scale.answer else {
+            unreachable!()
+        };
+        assert_eq!(
+            edited(lib, scale, &(max + 1).to_string()),
+            Err(format!("enter a whole number from {min} to {max}"))
+        );
+        let text = records
+            .iter()
+            .find(|r| matches!(r.answer, Answer::ShortText { .. }))
+            .unwrap();
+        assert_eq!(
+            edited(lib, text, "  "),
+            Err("the answer is empty: delete it instead".into())
+        );
+        let choice = records
+            .iter()
+            .find(|r| matches!(r.answer, Answer::Choice { .. }))
+            .unwrap();
+        assert!(edited(lib, choice, "not-a-value").is_err());
+        // A card gone from the library still takes the values the record holds.
+        let orphan = AnswerRecord {
+            prompt_id: "gone.card".into(),
+            ..pairwise.clone()
+        };
+        assert!(edited(lib, &orphan, over).is_ok());
+        assert!(edited(lib, &orphan, "other").is_err());
     }
 }

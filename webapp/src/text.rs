@@ -88,9 +88,10 @@ pub fn rate(x: f64) -> String {
     }
 }
 
-/// `chatgpt` -> `ChatGPT`, as the exports name agents.
+/// `chatgpt` -> `ChatGPT`, `mistral` -> `Le Chat`: the agents table's name, as the extension
+/// and the exports name agents.
 pub fn agent_name(agent: &str) -> String {
-    vault_core::graph::export::agents::display_name(agent)
+    vault_core::agents::display_name(agent)
 }
 
 #[cfg(test)]

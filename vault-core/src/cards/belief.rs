@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use super::contradiction;
 use super::library::{Card, CardKind, Facet, Library};
 use crate::record::{Answer, AnswerRecord};
 
@@ -22,9 +23,16 @@ pub struct FacetBelief {
     /// Decayed log-likelihood of all answers under each value: `Σ R(age) · ln P(answer | v)`,
     /// with the noisy-answer model of [`likelihood`]. The posterior is its softmax.
     pub log_likelihood: Vec<f64>,
-    /// Answers seen (undecayed), for contradiction detection.
+    /// Answers seen (undecayed).
     pub answers: u32,
     pub last_answer_ms: u64,
+    /// The newest answers for a value, `(time, value index)`, newest first, at most
+    /// [`contradiction::RECENT_ANSWERS`]: what the contradiction rule reads.
+    pub recent: Vec<(u64, usize)>,
+    /// The facet's stability, for the contradiction rule's window and weights.
+    pub stability_days: f64,
+    /// The moment the evidence is decayed to.
+    pub as_of_ms: u64,
     /// Labels given to an open facet (short text answers), newest last.
     pub texts: Vec<String>,
 }
@@ -46,12 +54,16 @@ impl FacetBelief {
         exp.iter().map(|e| e / total).collect()
     }
 
-    /// Evidence split between values: at least two answers and the runner-up holds at least
-    /// half the leader's weight.
+    /// The recent answers split between values, by the rule the knowledge graph uses too
+    /// ([`contradiction`]).
     pub fn contradicted(&self) -> bool {
-        let mut w = self.weights.clone();
-        crate::sort::sort_by(&mut w, |a, b| b.total_cmp(a));
-        self.answers >= 2 && w.len() >= 2 && w[0] > 0.0 && w[1] >= 0.5 * w[0]
+        contradiction::split(
+            &self.recent,
+            self.weights.len(),
+            self.as_of_ms,
+            self.stability_days,
+        )
+        .is_some()
     }
 }
 
@@ -173,8 +185,10 @@ impl Belief {
         let entry = self.facets.entry(key).or_insert_with(|| FacetBelief {
             weights: vec![0.0; facet.values.len()],
             log_likelihood: vec![0.0; facet.values.len()],
+            stability_days: facet.stability_days,
             ..FacetBelief::default()
         });
+        entry.as_of_ms = entry.as_of_ms.max(now_ms);
         let age_days = now_ms.saturating_sub(rec.captured_at_ms) as f64 / DAY_MS;
         let weight = retrievability(age_days, facet.stability_days);
         if let (true, Answer::ShortText { text }) = (facet.open, &rec.answer) {
@@ -184,6 +198,8 @@ impl Belief {
             answer_index(card, &rec.answer),
         ) {
             entry.weights[v] += weight;
+            entry.recent.push((rec.captured_at_ms, v));
+            contradiction::keep_recent(&mut entry.recent);
             if let Some(row) = likelihood(card, facet).get(o) {
                 for (ll, p) in entry.log_likelihood.iter_mut().zip(row) {
                     *ll += weight * p.ln();

@@ -1,13 +1,17 @@
 //! Micro-training content and the adaptive card scheduler.
 //!
 //! - [`library`]: the card library (`assets/cards/`), validated when the crate builds.
+//! - [`answer`]: the answer a pick on a card gives (every front end builds answers here).
+//! - [`contradiction`]: when a facet's recent answers split (the belief and the graph agree).
 //! - [`belief`]: what the answers so far say about each facet of the profile, with
 //!   confidence that decays like memory (FSRS's power forgetting curve).
 //! - [`scheduler`]: picks the card with the highest expected information gain that fits the
 //!   time left in the AI's generation, within the user's caps, pauses and spacing.
 
+pub mod answer;
 pub mod belief;
 pub mod context;
+pub mod contradiction;
 pub mod graph;
 pub mod library;
 pub mod scheduler;

@@ -9,6 +9,8 @@
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
+
 use super::belief::{likelihood, Belief, FacetBelief};
 use super::library::{Card, CardContext, Facet, Library};
 use crate::record::{Answer, AnswerRecord};
@@ -46,30 +48,53 @@ impl Default for Limits {
     }
 }
 
-/// How long each agent's generations took recently (seconds), newest last.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// How long each agent's generations took recently (seconds), newest last. The extension
+/// records every finished generation here and stores it as it serializes: a JSON object of
+/// agent -> list of seconds (the format it has always stored).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct WaitHistory {
     pub per_agent: BTreeMap<String, Vec<f64>>,
 }
 
 impl WaitHistory {
-    /// A generation time to expect: the median of the last 20, or 12 s with no history.
+    /// Generation times kept per agent; the estimate reads the newest [`Self::RECENT`].
+    pub const KEPT: usize = 50;
+    /// Generation times the estimate reads.
+    pub const RECENT: usize = 20;
+    /// The longest generation recorded: an hour (anything longer is a stuck detector).
+    pub const MAX_SECONDS: f64 = 3_600.0;
+
+    /// A generation time to expect: the median of the last [`Self::RECENT`], or 12 s with no
+    /// history.
     pub fn expected_seconds(&self, agent: &str) -> f64 {
         let Some(all) = self.per_agent.get(agent).filter(|v| !v.is_empty()) else {
             return 12.0;
         };
-        let mut recent: Vec<f64> = all.iter().rev().take(20).copied().collect();
+        let mut recent: Vec<f64> = all.iter().rev().take(Self::RECENT).copied().collect();
         crate::sort::sort_by(&mut recent, f64::total_cmp);
         recent[recent.len() / 2]
     }
 
-    pub fn record(&mut self, agent: &str, seconds: f64) {
+    /// Adds one finished generation, dropping the oldest beyond [`Self::KEPT`].
+    pub fn record(&mut self, agent: &str, seconds: f64) -> Result<(), WaitError> {
+        if !(0.0..=Self::MAX_SECONDS).contains(&seconds) {
+            return Err(WaitError::OutOfRange(seconds));
+        }
         let v = self.per_agent.entry(agent.to_owned()).or_default();
         v.push(seconds);
-        if v.len() > 100 {
-            v.drain(..v.len() - 100);
+        if v.len() > Self::KEPT {
+            v.drain(..v.len() - Self::KEPT);
         }
+        Ok(())
     }
+}
+
+/// A generation time that cannot be recorded.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum WaitError {
+    #[error("generation time {0} s is out of range (0 to an hour)")]
+    OutOfRange(f64),
 }
 
 /// The moment a card could be shown.
@@ -354,4 +379,38 @@ fn next_card(ctx: &Scheduler<'_>, moment: &Moment<'_>, strategy: Strategy, seed:
         expected_gain_bits: gain,
         score,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The extension stores the history as it serializes; what it stored before the history
+    /// moved here (an object of agent -> seconds) still reads, and writes back unchanged.
+    #[test]
+    fn wait_history_keeps_the_stored_format() {
+        let stored = r#"{"chatgpt":[12.5,30.0,8.25],"mistral":[4.0]}"#;
+        let waits: WaitHistory = serde_json::from_str(stored).unwrap();
+        assert_eq!(waits.per_agent["chatgpt"], vec![12.5, 30.0, 8.25]);
+        assert_eq!(serde_json::to_string(&waits).unwrap(), stored);
+        assert_eq!(waits.expected_seconds("chatgpt"), 12.5);
+        assert_eq!(waits.expected_seconds("claude"), 12.0, "no history: 12 s");
+    }
+
+    #[test]
+    fn wait_history_keeps_the_newest_and_refuses_impossible_times() {
+        let mut waits = WaitHistory::default();
+        for i in 0..WaitHistory::KEPT + 10 {
+            waits.record("chatgpt", i as f64).unwrap();
+        }
+        let kept = &waits.per_agent["chatgpt"];
+        assert_eq!(kept.len(), WaitHistory::KEPT);
+        assert_eq!(kept[0], 10.0, "the oldest went first");
+        // The median of the newest 20 (40..=59).
+        assert_eq!(waits.expected_seconds("chatgpt"), 50.0);
+        for bad in [-1.0, WaitHistory::MAX_SECONDS + 1.0, f64::NAN] {
+            assert!(waits.record("chatgpt", bad).is_err(), "{bad}");
+        }
+        assert_eq!(waits.per_agent["chatgpt"].len(), WaitHistory::KEPT);
+    }
 }

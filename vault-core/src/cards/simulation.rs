@@ -5,6 +5,7 @@
 //! about one facet. We count answers until the inferred profile (the most likely value of
 //! each facet) matches the truth on at least 90% of the target facets.
 
+use super::answer::{from_pick, CardShape, Pick};
 use super::belief::{scale_value, Belief};
 use super::library::{CardContext, CardKind, Library};
 use super::scheduler::{splitmix, Decision, Limits, Moment, Scheduler, Strategy, WaitHistory};
@@ -93,6 +94,7 @@ pub fn answers_to_target(
         ..Limits::default()
     };
     let waits = WaitHistory::default();
+    let agent_name = crate::agents::display_name("chatgpt");
     let ns = Namespace::new("chatgpt").expect("valid");
     let mut history: Vec<AnswerRecord> = Vec::new();
     let mut now = 1_763_800_000_000u64;
@@ -112,7 +114,7 @@ pub fn answers_to_target(
         let moment = Moment {
             now_ms: now,
             agent: "chatgpt",
-            agent_name: "ChatGPT",
+            agent_name: &agent_name,
             elapsed_ms: 3_000,
             topic: None,
         };
@@ -181,9 +183,8 @@ fn answer_for(
     rng: &mut Rng,
 ) -> Answer {
     if card.kind == CardKind::ShortText {
-        return Answer::ShortText {
-            text: "a project".into(),
-        };
+        return from_pick(CardShape::from(card), Pick::Value("a project"))
+            .expect("a few words answer a short-text card");
     }
     let lik = super::belief::likelihood(card, facet);
     // Sample an answer from P(answer | v) with the simulation's own noise level.
@@ -196,26 +197,15 @@ fn answer_for(
     } else {
         signal[rng.below(signal.len())]
     };
-    match card.kind {
-        CardKind::Scale => {
-            let s = card.scale.as_ref().expect("validated");
-            let point = (s.min..=s.max)
+    let pick = match (card.kind, &card.scale) {
+        // Scale answers are the points that mean a value, in order.
+        (CardKind::Scale, Some(s)) => Pick::Nth(
+            (s.min..=s.max)
                 .filter(|&p| scale_value(card, facet, p).is_some())
                 .nth(o)
-                .unwrap_or(s.min);
-            Answer::Scale {
-                value: point,
-                min: s.min,
-                max: s.max,
-            }
-        }
-        CardKind::YesNo => Answer::YesNo { value: o == 0 },
-        CardKind::Pairwise => Answer::Pairwise {
-            picked: card.options[o].value.clone(),
-            over: card.options[1 - o].value.clone(),
-        },
-        _ => Answer::Choice {
-            option: card.options[o].value.clone(),
-        },
-    }
+                .map_or(0, |p| (p - s.min) as usize),
+        ),
+        _ => Pick::Nth(o),
+    };
+    from_pick(CardShape::from(card), pick).expect("the validated library answers every pick")
 }

@@ -2,23 +2,17 @@
 //! re-ask cards (a fresh answer settles which value holds now); the instructions export
 //! leaves them out rather than tell an agent something the user contradicts.
 //!
-//! Rule (per facet, per agent for per-agent facets): take the facet's answers within its
-//! stability window (`stability_days` before the graph's moment), at most the
-//! [`RECENT_ANSWERS`] newest. Weigh each by retrievability. The facet is contradicted when
-//! at least two answers remain and the runner-up value holds at least [`SPLIT`] of the
-//! leader's weight: the same split the belief model calls contradicted.
+//! The rule is the one the belief model uses too, in [`crate::cards::contradiction`]: the
+//! facet's newest answers within its stability window, weighed by retrievability, split
+//! when the runner-up value holds at least [`SPLIT`] of the leader's weight.
 
 use serde::Serialize;
 
 use super::model::KnowledgeGraph;
-use super::strength::weight;
-use super::DAY_MS;
+use crate::cards::contradiction;
 use crate::cards::library::Library;
 
-/// How many of a facet's newest answers count as "recent".
-pub const RECENT_ANSWERS: usize = 6;
-/// Runner-up weight, as a share of the leader's, from which a facet is contradicted.
-pub const SPLIT: f64 = 0.5;
+pub use crate::cards::contradiction::{RECENT_ANSWERS, SPLIT};
 
 /// One value's share of a contradicted facet's recent answers.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -55,9 +49,8 @@ pub(crate) fn mark(kg: &mut KnowledgeGraph, lib: &Library) {
         if facet.open || g.nodes.len() < 2 {
             continue;
         }
-        let window_ms = (facet.stability_days * DAY_MS as f64) as u64;
-        // (time, position in group) of each supporting answer in the window.
-        let mut recent: Vec<(u64, usize)> = g
+        // (time, position in group) of each supporting answer.
+        let answers: Vec<(u64, usize)> = g
             .nodes
             .iter()
             .enumerate()
@@ -65,31 +58,15 @@ pub(crate) fn mark(kg: &mut KnowledgeGraph, lib: &Library) {
                 kg.graph[n]
                     .evidence
                     .iter()
-                    .filter(|e| e.polarity > 0 && now.saturating_sub(e.at_ms) <= window_ms)
+                    .filter(|e| e.polarity > 0)
                     .map(move |e| (e.at_ms, pos))
             })
             .collect();
-        if recent.len() < 2 {
+        let Some(split) = contradiction::split(&answers, g.nodes.len(), now, facet.stability_days)
+        else {
             continue;
-        }
-        crate::sort::sort_by(&mut recent, |a, b| b.cmp(a));
-        recent.truncate(RECENT_ANSWERS);
-        let mut per_value = vec![(0.0f64, 0u32); g.nodes.len()];
-        for &(at, pos) in &recent {
-            per_value[pos].0 += weight(now.saturating_sub(at), facet.stability_days);
-            per_value[pos].1 += 1;
-        }
-        let mut order: Vec<usize> = (0..g.nodes.len()).filter(|&p| per_value[p].1 > 0).collect();
-        crate::sort::sort_by(&mut order, |&a, &b| {
-            per_value[b].0.total_cmp(&per_value[a].0).then(a.cmp(&b))
-        });
-        if order.len() < 2 {
-            continue;
-        }
-        let (lead, second) = (per_value[order[0]].0, per_value[order[1]].0);
-        if lead <= 0.0 || second < SPLIT * lead {
-            continue;
-        }
+        };
+        let order = split.order;
         found.push((
             order
                 .iter()
@@ -108,14 +85,14 @@ pub(crate) fn mark(kg: &mut KnowledgeGraph, lib: &Library) {
                         ContestedValue {
                             node: n.id.clone(),
                             label: n.label.clone(),
-                            weight: per_value[p].0,
-                            answers: per_value[p].1,
+                            weight: split.per_value[p].0,
+                            answers: split.per_value[p].1,
                         }
                     })
                     .collect(),
-                severity: second / lead,
-                recent_answers: recent.len() as u32,
-                last_answer_ms: recent[0].0,
+                severity: split.severity,
+                recent_answers: split.recent_answers,
+                last_answer_ms: split.last_answer_ms,
             },
         ));
     }

@@ -14,7 +14,7 @@
 //! - [`alignment`]: per-agent coverage, consistency, confidence, staleness, alignment.
 //! - [`overview`]: answers per day, streaks, strongest/weakest nodes, changes since a date.
 //! - [`export`]: Markdown vault, GraphML, JSON Graph Format, custom instructions, zip.
-//! - [`synthetic`]: a deterministic answer generator for benchmarks and tests.
+//! - [`synthetic`]: the one deterministic answer generator (benchmarks, tests, `selfos demo`).
 //!
 //! Formulas and their rationale: `docs/METRICS.md`.
 

@@ -3,14 +3,13 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use vault_core::cards::library::Library;
 use vault_core::sync::Keep;
 use vault_core::{Answer, AnswerRecord, RecordId};
 
 use super::browser;
 use super::ctx::{ctx, Ctx};
 use super::session::{self, Conflict};
-use crate::table::{page, search};
+use crate::table::{edit_options, edit_value, edited, page, search};
 use crate::text::{agent_name, answer_text, count, counted, date_time, question_text};
 
 #[component]
@@ -139,89 +138,17 @@ fn Row(
     }
 }
 
-/// The values an answer can be edited to: `(value, label)`.
-fn choices(lib: &Library, r: &AnswerRecord) -> Vec<(String, String)> {
-    lib.card(&r.prompt_id)
-        .map(|c| {
-            c.options
-                .iter()
-                .map(|o| (o.value.clone(), o.label.clone()))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn edited(
-    r: &AnswerRecord,
-    value: &str,
-    opts: &[(String, String)],
-) -> Result<AnswerRecord, String> {
-    let mut out = r.clone();
-    out.answer = match &r.answer {
-        Answer::Choice { .. } => Answer::Choice {
-            option: value.to_owned(),
-        },
-        Answer::Pairwise { .. } => {
-            let over = opts
-                .iter()
-                .find(|(v, _)| v != value)
-                .map(|(v, _)| v.clone())
-                .ok_or("this card has one option only")?;
-            Answer::Pairwise {
-                picked: value.to_owned(),
-                over,
-            }
-        }
-        Answer::YesNo { .. } => Answer::YesNo {
-            value: value == "yes",
-        },
-        Answer::Scale { min, max, .. } => {
-            let v: i32 = value
-                .trim()
-                .parse()
-                .map_err(|_| format!("enter a whole number from {min} to {max}"))?;
-            if v < *min || v > *max {
-                return Err(format!("enter a whole number from {min} to {max}"));
-            }
-            Answer::Scale {
-                value: v,
-                min: *min,
-                max: *max,
-            }
-        }
-        Answer::ShortText { .. } => {
-            let t = value.trim();
-            if t.is_empty() {
-                return Err("the answer is empty: delete it instead".into());
-            }
-            Answer::ShortText { text: t.to_owned() }
-        }
-        Answer::Skipped | Answer::Dismissed => {
-            return Err("a skipped card has no answer to edit".into())
-        }
-    };
-    Ok(out)
-}
-
 #[component]
 fn Editor(r: AnswerRecord, done: impl Fn() + Copy + Send + 'static) -> impl IntoView {
     let ctx = ctx();
     let lib = vault_core::cards::builtin();
-    let opts = choices(lib, &r);
-    let initial = match &r.answer {
-        Answer::Choice { option } => option.clone(),
-        Answer::Pairwise { picked, .. } => picked.clone(),
-        Answer::YesNo { value } => if *value { "yes" } else { "no" }.into(),
-        Answer::Scale { value, .. } => value.to_string(),
-        Answer::ShortText { text } => text.clone(),
-        _ => String::new(),
-    };
-    let value = RwSignal::new(initial);
+    let opts = edit_options(lib, &r);
+    let value = RwSignal::new(edit_value(&r));
     let error = RwSignal::new(None::<String>);
     let input = match &r.answer {
         Answer::Choice { .. } | Answer::Pairwise { .. } => view! {
             <select class="edit-value" aria-label="New answer" on:change=move |e| value.set(event_target_value(&e))>
-                {opts.iter().map(|(v, l)| { let sel = *v == value.get_untracked(); view! { <option value=v.clone() selected=sel>{l.clone()}</option> } }).collect_view()}
+                {opts.iter().map(|o| { let sel = o.value == value.get_untracked(); view! { <option value=o.value.clone() selected=sel>{o.label.clone()}</option> } }).collect_view()}
             </select>
         }.into_any(),
         Answer::YesNo { .. } => view! {
@@ -239,8 +166,7 @@ fn Editor(r: AnswerRecord, done: impl Fn() + Copy + Send + 'static) -> impl Into
     };
     let save = move |e: leptos::ev::SubmitEvent| {
         e.prevent_default();
-        let opts = choices(lib, &r);
-        match edited(&r, &value.get_untracked(), &opts) {
+        match edited(lib, &r, &value.get_untracked()) {
             Err(msg) => error.set(Some(msg)),
             Ok(next) => {
                 let id = next.id;

@@ -32,9 +32,8 @@ pub struct FieldSpec {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct AgentProfile {
-    /// The namespace records use for this agent.
+    /// The namespace records use for this agent (its name is in [`crate::agents`]).
     pub agent: &'static str,
-    pub name: &'static str,
     /// Where the user pastes the text.
     pub settings: &'static str,
     /// True when the limit is the vendor's published one; false for a conservative choice.
@@ -45,7 +44,6 @@ pub struct AgentProfile {
 pub const AGENT_PROFILES: &[AgentProfile] = &[
     AgentProfile {
         agent: "chatgpt",
-        name: "ChatGPT",
         settings: "Settings > Personalization > Custom instructions",
         documented: true,
         fields: &[
@@ -63,7 +61,6 @@ pub const AGENT_PROFILES: &[AgentProfile] = &[
     },
     AgentProfile {
         agent: "claude",
-        name: "Claude",
         settings:
             "Settings > Profile > What personal preferences should Claude consider in responses?",
         documented: false,
@@ -75,7 +72,6 @@ pub const AGENT_PROFILES: &[AgentProfile] = &[
     },
     AgentProfile {
         agent: "gemini",
-        name: "Gemini",
         settings: "Settings > Saved info",
         documented: false,
         fields: &[FieldSpec {
@@ -89,7 +85,6 @@ pub const AGENT_PROFILES: &[AgentProfile] = &[
 /// Any other agent or site: one field, conservatively short.
 pub const DEFAULT_PROFILE: AgentProfile = AgentProfile {
     agent: "",
-    name: "",
     settings: "the agent's custom-instructions or system-prompt field",
     documented: false,
     fields: &[FieldSpec {
@@ -105,16 +100,6 @@ pub fn profile(agent: &str) -> &'static AgentProfile {
         .iter()
         .find(|p| p.agent == agent)
         .unwrap_or(&DEFAULT_PROFILE)
-}
-
-/// The agent's display name: the table's, else the namespace itself.
-pub fn display_name(agent: &str) -> String {
-    let p = profile(agent);
-    if p.name.is_empty() {
-        agent.to_owned()
-    } else {
-        p.name.to_owned()
-    }
 }
 
 /// Length as a browser text field counts it.

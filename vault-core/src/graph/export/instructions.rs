@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 use petgraph::graph::NodeIndex;
 use serde::Serialize;
 
-use super::agents::{display_name, field_len, profile, Section};
+use super::agents::{field_len, profile, Section};
+use crate::agents::display_name;
 use crate::cards::library::Library;
 use crate::graph::alignment::InstructionSnapshot;
 use crate::graph::model::{GraphNodeKind, KnowledgeGraph};

@@ -1,0 +1,107 @@
+//! The private port to the content script: the handshake that hands it over (only a message
+//! from the parent window carrying this frame's nonce counts), and the messages over it.
+
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{MessageEvent, MessagePort};
+
+use super::{controller, frame};
+use crate::protocol::{ToFrame, ToPage};
+use crate::web::ui::to_js;
+
+/// The parameters the content script put in the URL fragment: `#n=<nonce>&o=<origin>`.
+fn fragment() -> (String, String) {
+    let hash = web_sys::window()
+        .and_then(|w| w.location().hash().ok())
+        .unwrap_or_default();
+    let mut nonce = String::new();
+    let mut origin = String::new();
+    for pair in hash.trim_start_matches('#').split('&') {
+        match pair.split_once('=') {
+            Some(("n", v)) => nonce = v.to_owned(),
+            Some(("o", v)) => {
+                origin = js_sys::decode_uri_component(v)
+                    .ok()
+                    .and_then(|s| s.as_string())
+                    .unwrap_or_default()
+            }
+            _ => {}
+        }
+    }
+    // Chrome tells the frame its embedder's origin itself; prefer that over the fragment.
+    let ancestor = web_sys::window()
+        .and_then(|w| js_sys::Reflect::get(&w.location(), &"ancestorOrigins".into()).ok())
+        .and_then(|list| js_sys::Reflect::get(&list, &0.into()).ok())
+        .and_then(|o| o.as_string());
+    (nonce, ancestor.unwrap_or(origin))
+}
+
+/// Takes the private port from the content script: the first message from the parent window
+/// that carries the nonce from this frame's URL. Everything else is ignored.
+pub(super) fn accept_port() {
+    let (nonce, origin) = fragment();
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let handler = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
+        let from_parent = web_sys::window()
+            .and_then(|w| w.parent().ok().flatten())
+            .zip(e.source())
+            .is_some_and(|(p, s)| JsValue::from(p) == JsValue::from(s));
+        let carries_nonce = js_sys::Reflect::get(&e.data(), &"selfos".into())
+            .ok()
+            .and_then(|v| v.as_string())
+            .is_some_and(|n| !nonce.is_empty() && n == nonce);
+        let port = e.ports().get(0).dyn_into::<MessagePort>().ok();
+        let taken = frame(|f| f.port.is_some());
+        if let (true, true, false, Some(port)) = (from_parent, carries_nonce, taken, port) {
+            adopt(port, origin.clone());
+        }
+    });
+    let _ = window.add_event_listener_with_callback("message", handler.as_ref().unchecked_ref());
+    handler.forget();
+    // Listening now: ask the content script for the port. Nothing secret in this message.
+    if let Ok(Some(parent)) = window.parent() {
+        let ready = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&ready, &"selfos".into(), &"ready".into());
+        let _ = parent.post_message(&ready, "*");
+    }
+}
+
+/// Keeps the port, listens on it, and starts the frame for the page's origin.
+fn adopt(port: MessagePort, origin: String) {
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(|e: MessageEvent| {
+        // Anything not shaped like a `ToFrame` is not ours and is ignored.
+        if let Ok(msg) = serde_wasm_bindgen::from_value::<ToFrame>(e.data()) {
+            controller::on_page_message(msg)
+        }
+    });
+    port.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    on_message.forget();
+    frame(|f| {
+        f.port = Some(port);
+        f.origin = origin.clone();
+    });
+    controller::start(origin);
+}
+
+/// Sends a message to the content script (dropped before the port arrives).
+pub(super) fn post(msg: &ToPage) {
+    frame(|f| {
+        if let Some(port) = &f.port {
+            let _ = port.post_message(&to_js(msg));
+        }
+    });
+}
+
+/// Tells the content script the card's rendered height.
+pub(super) fn post_height() {
+    let height = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id("card"))
+        .map(|c| c.scroll_height() as u32)
+        .unwrap_or(180);
+    post(&ToPage::Show {
+        height: height + 14,
+    });
+}
