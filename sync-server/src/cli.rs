@@ -6,7 +6,8 @@
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
-use vault_core::graph::{export, KnowledgeGraph};
+use vault_core::graph::export::{self, ExportFormat};
+use vault_core::graph::KnowledgeGraph;
 use vault_core::store::block_on;
 use vault_core::sync::{Account, AccountError, SyncError};
 use vault_core::{AnswerRecord, KdfParams, MemoryStore, Passphrase, RecordId, Vault};
@@ -59,7 +60,7 @@ pub struct ExportArgs {
     /// json, csv, markdown (a directory of notes, or one .zip when --out ends in .zip),
     /// graphml, jgf, instructions or backup
     #[arg(long, value_name = "FORMAT", value_parser = parse_format)]
-    pub format: Format,
+    pub format: ExportFormat,
     /// Where to write
     #[arg(long, value_name = "PATH")]
     pub out: PathBuf,
@@ -93,31 +94,10 @@ pub struct DemoArgs {
     pub answers: Option<usize>,
 }
 
-/// What `selfos export` writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Json,
-    Csv,
-    Markdown,
-    Graphml,
-    Jgf,
-    Instructions,
-    Backup,
-}
-
-const FORMATS: &str = "json, csv, markdown, graphml, jgf, instructions or backup";
-
-fn parse_format(s: &str) -> Result<Format, String> {
-    Ok(match s {
-        "json" => Format::Json,
-        "csv" => Format::Csv,
-        "markdown" => Format::Markdown,
-        "graphml" => Format::Graphml,
-        "jgf" => Format::Jgf,
-        "instructions" => Format::Instructions,
-        "backup" => Format::Backup,
-        other => return Err(format!("unknown --format `{other}`: {FORMATS}")),
-    })
+/// `--format`: one of vault-core's export formats (the web app offers the same files).
+fn parse_format(s: &str) -> Result<ExportFormat, String> {
+    s.parse()
+        .map_err(|e: vault_core::graph::GraphError| e.to_string())
 }
 
 /// How a command failed: its arguments did not fit together (exit 2, like clap's own usage
@@ -180,7 +160,7 @@ fn open_remote(
 }
 
 pub fn export(args: &ExportArgs) -> Result<(), CliError> {
-    if args.agent.is_some() && args.format != Format::Instructions {
+    if args.agent.is_some() && args.format != ExportFormat::Instructions {
         return Err(CliError::Usage(
             "--agent applies to --format instructions only".into(),
         ));
@@ -188,55 +168,40 @@ pub fn export(args: &ExportArgs) -> Result<(), CliError> {
     let out = &args.out;
     let (vault, _) = open_remote(&args.remote)?;
     let bytes = match args.format {
-        Format::Json => block_on(vault.export_json())?.0,
-        Format::Backup => block_on(vault.export_backup())?.0,
-        Format::Csv => {
-            let listing = block_on(vault.list())?;
-            vault_core::backup::csv(&listing.records).into_bytes()
-        }
-        graph_format => {
+        ExportFormat::Json => block_on(vault.export_json())?.0,
+        ExportFormat::Backup => block_on(vault.export_backup())?.0,
+        format => {
             let listing = block_on(vault.list())?;
             let lib = vault_core::cards::builtin();
             let kg = KnowledgeGraph::build(lib, &listing.records, vault_core::time::now_ms());
-            match graph_format {
-                Format::Graphml => export::graphml::graphml(&kg).into_bytes(),
-                Format::Jgf => export::jgf::jgf_string(&kg).into_bytes(),
-                Format::Instructions => {
-                    let all = match &args.agent {
-                        Some(a) => vec![export::instructions::for_agent(&kg, lib, a)
-                            .map_err(|e| CliError::Failed(e.to_string()))?],
-                        None => export::instructions::for_all(&kg, lib),
-                    };
-                    export::instructions::to_text(&all).into_bytes()
-                }
-                _ => return Ok(write_markdown(&kg, out)?),
+            let is_zip = out
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("zip"));
+            if format == ExportFormat::Markdown && !is_zip {
+                return Ok(write_markdown(&kg, out)?);
             }
+            let agents = match (&args.agent, format) {
+                (Some(a), _) => vec![export::instructions::for_agent(&kg, lib, a)
+                    .map_err(|e| CliError::Failed(e.to_string()))?],
+                (None, ExportFormat::Instructions) => export::instructions::for_all(&kg, lib),
+                (None, _) => Vec::new(),
+            };
+            format
+                .graph_file(&listing.records, &kg, &agents)
+                .map_err(|e| CliError::Failed(e.to_string()))?
         }
     };
     std::fs::write(out, &bytes).map_err(|e| format!("writing {}: {e}", out.display()))?;
-    let name = format!("{:?}", args.format).to_lowercase();
+    let name = args.format.id();
     println!("wrote {} ({} bytes, {name})", out.display(), bytes.len());
     Ok(())
 }
 
-/// The Markdown vault: a zip when `out` ends in `.zip`, else a directory of notes (created if
-/// missing; notes of the same name are overwritten, other files are left alone).
+/// The Markdown vault as a directory of notes (created if missing; notes of the same name are
+/// overwritten, other files are left alone). A path ending in `.zip` gets the zip that the
+/// web app downloads instead (`ExportFormat::graph_file`).
 fn write_markdown(kg: &KnowledgeGraph, out: &Path) -> Result<(), String> {
     let files = export::markdown::markdown_vault(kg);
-    let is_zip = out
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("zip"));
-    if is_zip {
-        let bytes = export::zip::zip_store(&files, kg.as_of_ms()).map_err(|e| e.to_string())?;
-        std::fs::write(out, &bytes).map_err(|e| format!("writing {}: {e}", out.display()))?;
-        println!(
-            "wrote {} ({} notes, {} bytes, markdown zip)",
-            out.display(),
-            files.len(),
-            bytes.len()
-        );
-        return Ok(());
-    }
     if out.is_file() {
         return Err(format!(
             "{} is a file: give a directory for the Markdown vault, or a path ending in .zip",

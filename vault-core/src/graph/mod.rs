@@ -53,6 +53,10 @@ pub enum GraphError {
     ArchiveTooLarge,
     #[error("`{0}` is not a safe relative path inside an export")]
     BadPath(String),
+    #[error("unknown export format `{0}`: use json, csv, markdown, graphml, jgf, instructions or backup")]
+    UnknownFormat(String),
+    #[error("the {0} export comes from the vault, not the graph")]
+    FromVault(&'static str),
 }
 
 /// Milliseconds in a day.

@@ -9,8 +9,9 @@ use leptos::task::spawn_local;
 use super::browser;
 use super::ctx::{ctx, Ctx};
 use super::session;
-use crate::exports::{self, ExportKind};
+use crate::exports;
 use crate::text::{count, counted, date};
+use vault_core::graph::export::ExportFormat;
 
 #[derive(Clone, Copy)]
 struct Progress {
@@ -33,17 +34,17 @@ fn size(bytes: usize) -> String {
     }
 }
 
-async fn export(ctx: Ctx, progress: Progress, kind: ExportKind, agent: Option<String>) {
+async fn export(ctx: Ctx, progress: Progress, kind: ExportFormat, agent: Option<String>) {
     progress.done.set(None);
     let outcome: Result<String, crate::AppError> = async {
         progress.at(0.1, "Reading your answers…").await;
         let p = ctx.profile.get_untracked().ok_or(crate::AppError::Locked)?;
         let bytes = match kind {
-            ExportKind::Backup => {
+            ExportFormat::Backup => {
                 progress.at(0.3, "Collecting the sealed entries…").await;
                 session::export_backup().await?
             }
-            ExportKind::Json => {
+            ExportFormat::Json => {
                 progress.at(0.3, "Decrypting every answer…").await;
                 session::export_json().await?
             }
@@ -54,7 +55,7 @@ async fn export(ctx: Ctx, progress: Progress, kind: ExportKind, agent: Option<St
                     agents.retain(|x| &x.agent == a);
                 }
                 let bytes = exports::file(kind, &p.records, &p.graph, &agents)?;
-                if kind == ExportKind::Instructions {
+                if kind == ExportFormat::Instructions {
                     progress
                         .at(0.7, "Remembering what each agent was told…")
                         .await;
@@ -93,7 +94,7 @@ pub fn ExportView() -> impl IntoView {
         done: RwSignal::new(None),
     };
     let busy = move || progress.step.with(Option::is_some);
-    let start = move |kind: ExportKind, agent: Option<String>| {
+    let start = move |kind: ExportFormat, agent: Option<String>| {
         if busy() {
             return;
         }
@@ -108,7 +109,7 @@ pub fn ExportView() -> impl IntoView {
                 <article class="instr" data-agent=a.agent.clone()>
                     <header>
                         <h3>{a.name.clone()}</h3>
-                        <button class="ghost small" data-export-agent=a.agent.clone() on:click=move |_| start(ExportKind::Instructions, Some(agent.clone()))>"Download"</button>
+                        <button class="ghost small" data-export-agent=a.agent.clone() on:click=move |_| start(ExportFormat::Instructions, Some(agent.clone()))>"Download"</button>
                     </header>
                     <p class="muted small">{format!("Paste into {} · {} facts", a.settings, a.included.len())}</p>
                     {a.fields.into_iter().map(|f| view! {
@@ -127,7 +128,7 @@ pub fn ExportView() -> impl IntoView {
         <section id="export" class="view" aria-labelledby="export-title">
             <h1 id="export-title">"Export"</h1>
             <div class="exports">
-                {ExportKind::ALL.into_iter().map(|k| view! {
+                {ExportFormat::ALL.into_iter().map(|k| view! {
                     <div class="export">
                         <button class="primary" data-export=k.id() disabled=busy on:click=move |_| start(k, None)>{k.label()}</button>
                         <p class="muted small">{k.description()}</p>

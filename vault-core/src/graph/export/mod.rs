@@ -9,6 +9,7 @@
 //!   ([`agents`] holds the table).
 
 pub mod agents;
+pub mod format;
 pub mod graphml;
 pub mod instructions;
 pub mod jgf;
@@ -16,6 +17,7 @@ pub mod markdown;
 pub mod zip;
 
 pub use agents::{AgentProfile, FieldSpec, Section, AGENT_PROFILES};
+pub use format::ExportFormat;
 pub use instructions::{AgentInstructions, InstructionField};
 
 /// Characters that are not allowed in XML 1.0 (C0 controls other than tab, LF, CR, and the
