@@ -264,19 +264,8 @@ impl<T: Transport> Client<T> {
         passphrase: &Passphrase,
         device: &str,
     ) -> Result<(Session, VaultHeader), SyncError> {
-        #[derive(Deserialize)]
-        struct Pre {
-            kdf: KdfParams,
-        }
-        let pre: Pre = self
-            .call(
-                "GET",
-                format!("/api/v1/accounts/{username}/kdf"),
-                None,
-                None,
-            )
-            .await?;
-        let master = derive_master_key(passphrase, &pre.kdf)
+        let kdf = self.prelogin(username).await?;
+        let master = derive_master_key(passphrase, &kdf)
             .await
             .map_err(VaultError::from)?;
         self.login(username, &master.auth_secret(), device).await
