@@ -97,7 +97,7 @@ pub struct DemoArgs {
 /// `--format`: one of vault-core's export formats (the web app offers the same files).
 fn parse_format(s: &str) -> Result<ExportFormat, String> {
     s.parse()
-        .map_err(|e: vault_core::graph::GraphError| e.to_string())
+        .map_err(|e: vault_core::graph::GraphError| format!("unknown --format: {e}"))
 }
 
 /// How a command failed: its arguments did not fit together (exit 2, like clap's own usage
