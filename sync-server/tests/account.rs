@@ -17,12 +17,11 @@ use tower::ServiceExt;
 use vault_core::store::{Batch, Current};
 use vault_core::sync::{Account, AccountError, HttpRequest, HttpResponse, SyncError, Transport};
 use vault_core::{
-    Answer, AnswerRecord, AuthSecret, CardType, KdfParams, MemoryStore, Namespace, Passphrase,
-    RecordFlags, RecordId, StoreError, Vault, VaultError, VaultStore,
+    AuthSecret, KdfParams, MemoryStore, Passphrase, StoreError, Vault, VaultError, VaultStore,
 };
 
 mod common;
-use common::Backend;
+use common::{record, Backend};
 
 type Store = Arc<dyn ServerStore>;
 
@@ -156,23 +155,6 @@ impl Transport for InProcess {
             retry_after_s: None,
             body,
         })
-    }
-}
-
-fn record(text: &str) -> AnswerRecord {
-    AnswerRecord {
-        id: RecordId::generate().unwrap(),
-        prompt_id: "goals.this-week.what".into(),
-        prompt_version: 1,
-        card_type: CardType::ShortText,
-        answer: Answer::ShortText { text: text.into() },
-        namespace: Namespace::new("chatgpt").unwrap(),
-        origin: None,
-        page_context: None,
-        captured_at_ms: 1_763_800_000_000,
-        answer_latency_ms: 1_000,
-        wait_duration_ms: 5_000,
-        flags: RecordFlags::default(),
     }
 }
 

@@ -10,13 +10,10 @@ use sync_server::store::ServerStore;
 use sync_server::{app, AppState, Limits};
 use tower::ServiceExt;
 use vault_core::store::block_on;
-use vault_core::{
-    Answer, AnswerRecord, CardType, KdfParams, MemoryStore, Namespace, Passphrase, RecordFlags,
-    RecordId, StoredRecord, Vault,
-};
+use vault_core::{KdfParams, MemoryStore, Passphrase, StoredRecord, Vault};
 
 mod common;
-use common::Backend;
+use common::{record, Backend};
 
 type Store = Arc<dyn ServerStore>;
 
@@ -98,23 +95,6 @@ fn new_vault() -> Client {
     Client {
         vault,
         credential: auth.to_credential(),
-    }
-}
-
-fn record(text: &str) -> AnswerRecord {
-    AnswerRecord {
-        id: RecordId::generate().unwrap(),
-        prompt_id: "goals.this-week.what".into(),
-        prompt_version: 1,
-        card_type: CardType::ShortText,
-        answer: Answer::ShortText { text: text.into() },
-        namespace: Namespace::new("chatgpt").unwrap(),
-        origin: None,
-        page_context: None,
-        captured_at_ms: 1_763_800_000_000,
-        answer_latency_ms: 1_000,
-        wait_duration_ms: 5_000,
-        flags: RecordFlags::default(),
     }
 }
 

@@ -164,3 +164,22 @@ macro_rules! on_both_backends {
         }
     };
 }
+
+/// A free-text answer to one card, ready to insert: what the server tests sync.
+pub fn record(text: &str) -> vault_core::AnswerRecord {
+    use vault_core::{Answer, AnswerRecord, CardType, Namespace, RecordFlags, RecordId};
+    AnswerRecord {
+        id: RecordId::generate().unwrap(),
+        prompt_id: "goals.this-week.what".into(),
+        prompt_version: 1,
+        card_type: CardType::ShortText,
+        answer: Answer::ShortText { text: text.into() },
+        namespace: Namespace::new("chatgpt").unwrap(),
+        origin: None,
+        page_context: None,
+        captured_at_ms: 1_763_800_000_000,
+        answer_latency_ms: 1_000,
+        wait_duration_ms: 5_000,
+        flags: RecordFlags::default(),
+    }
+}
