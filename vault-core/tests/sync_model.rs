@@ -182,7 +182,10 @@ fn concurrent_edits_keep_the_loser_as_a_conflict() {
         option: "from-b".into(),
     };
     run(a.vault.put(&from_a)).unwrap();
-    run(b.vault.put(&from_b)).unwrap(); // later timestamp: b wins
+    // Two writes in the same millisecond tie on the hybrid clock and break on the devices'
+    // random node ids, so let the wall clock move on: b's edit is then strictly later and wins.
+    std::thread::sleep(std::time::Duration::from_millis(3));
+    run(b.vault.put(&from_b)).unwrap();
     sync(&mut a, &mut log, &mut acked, 1, false, false);
     sync(&mut b, &mut log, &mut acked, 1, false, false);
     sync(&mut a, &mut log, &mut acked, 1, false, false);
