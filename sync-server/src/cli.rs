@@ -166,7 +166,9 @@ pub fn export(args: &ExportArgs) -> Result<(), CliError> {
         ));
     }
     let out = &args.out;
-    let (vault, _) = open_remote(&args.remote)?;
+    let (vault, mut account) = open_remote(&args.remote)?;
+    // Everything is in memory now: end the session this command opened.
+    block_on(account.sign_out())?;
     let bytes = match args.format {
         ExportFormat::Json => block_on(vault.export_json())?.0,
         ExportFormat::Backup => block_on(vault.export_backup())?.0,
@@ -237,6 +239,7 @@ pub fn import(args: &ImportArgs) -> Result<(), CliError> {
         eprintln!("skipped {}: {}", f.key, f.error);
     }
     let pushed = block_on(account.sync(&mut vault))?;
+    block_on(account.sign_out())?;
     println!(
         "imported {} new, {} unchanged, {} skipped; pushed {}",
         report.imported,

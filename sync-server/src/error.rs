@@ -23,10 +23,22 @@ pub enum ApiError {
     Conflict(String),
     #[error("{0}")]
     TooLarge(String),
+    #[error("the request body did not arrive within {0} ms: send it at once")]
+    Timeout(u64),
+    /// The account's storage quota would be exceeded.
+    #[error("{0}")]
+    Quota(String),
     #[error("too many attempts: retry in {0} s")]
     TooMany(u64),
+    /// Every credential check slot is taken and the queue is full (`credential::KdfGate`).
+    #[error("the server is busy checking other sign-ins: retry in {0} s")]
+    Busy(u64),
     #[error("internal error")]
     Internal(String),
+    /// The database cannot be reached: said with its cause (never the URL or its password),
+    /// since it is the operator's to fix and the client's to retry later.
+    #[error("the database is unavailable, retry later: {0}")]
+    Unavailable(String),
 }
 
 impl ApiError {
@@ -37,9 +49,15 @@ impl ApiError {
             ApiError::BadCredentials => (StatusCode::UNAUTHORIZED, code::BAD_CREDENTIALS),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, code::NOT_FOUND),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, code::CONFLICT),
-            ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, code::TOO_LARGE),
-            ApiError::TooMany(_) => (StatusCode::TOO_MANY_REQUESTS, code::RATE_LIMITED),
+            ApiError::TooLarge(_) | ApiError::Quota(_) => {
+                (StatusCode::PAYLOAD_TOO_LARGE, code::TOO_LARGE)
+            }
+            ApiError::Timeout(_) => (StatusCode::REQUEST_TIMEOUT, code::BAD_REQUEST),
+            ApiError::TooMany(_) | ApiError::Busy(_) => {
+                (StatusCode::TOO_MANY_REQUESTS, code::RATE_LIMITED)
+            }
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, code::INTERNAL),
+            ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, code::INTERNAL),
         }
     }
 }
@@ -50,10 +68,15 @@ impl From<StoreError> for ApiError {
             StoreError::UsernameTaken(_) | StoreError::IdempotencyKeyInUse => {
                 ApiError::Conflict(e.to_string())
             }
+            StoreError::QuotaExceeded { .. } => ApiError::Quota(e.to_string()),
             // The session's account is gone: as for any dead session, log in again.
             StoreError::NoSuchAccount => ApiError::Unauthorized,
+            StoreError::Connect(_) => ApiError::Unavailable(e.to_string()),
+            StoreError::Postgres(ref pg) if connection_lost(pg) => ApiError::Unavailable(format!(
+                "the connection to PostgreSQL was lost: {}",
+                crate::store::error_chain(pg)
+            )),
             StoreError::DataFolder { .. }
-            | StoreError::Connect(_)
             | StoreError::Sqlite(_)
             | StoreError::Postgres(_)
             | StoreError::PoolExhausted(_)
@@ -63,10 +86,19 @@ impl From<StoreError> for ApiError {
     }
 }
 
+/// A PostgreSQL error that means the database went away, not that the query was wrong: the
+/// connection closed, a connection exception (SQLSTATE class 08) or an operator intervention
+/// such as a shutdown or a dropped database (class 57P).
+fn connection_lost(e: &::postgres::Error) -> bool {
+    e.is_closed()
+        || e.code()
+            .is_some_and(|c| c.code().starts_with("08") || c.code().starts_with("57P"))
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.parts();
-        if let ApiError::Internal(detail) = &self {
+        if let ApiError::Internal(detail) | ApiError::Unavailable(detail) = &self {
             tracing::error!(%detail, "request failed");
         }
         let body = Json(ErrorBody {
@@ -76,12 +108,20 @@ impl IntoResponse for ApiError {
             },
         });
         let mut resp = (status, body).into_response();
-        if let ApiError::TooMany(secs) = self {
+        let retry = match self {
+            ApiError::TooMany(secs) | ApiError::Busy(secs) => Some(secs),
+            ApiError::Unavailable(_) => Some(UNAVAILABLE_RETRY_S),
+            _ => None,
+        };
+        if let Some(secs) = retry {
             resp.headers_mut()
                 .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
         }
         resp
     }
 }
+
+/// Seconds a client is asked to wait when the database is unavailable.
+pub const UNAVAILABLE_RETRY_S: u64 = 5;
 
 pub type ApiResult<T> = Result<T, ApiError>;

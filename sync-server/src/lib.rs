@@ -1,21 +1,24 @@
 //! The SelfOS sync server (`selfos serve`). Stores only ciphertext; orders each account's
 //! changes with a sequence number so a client pulling "since N" never misses one
 //! (docs/SYNC.md). Storage: SQLite by default, PostgreSQL with `DATABASE_URL`.
-#![forbid(unsafe_code)]
+// One `unsafe` call in the whole crate: the allocator setting in `memory`.
+#![deny(unsafe_code)]
 
 pub mod cli;
 pub mod config;
+pub mod credential;
 pub mod error;
 mod extract;
 pub mod http_client;
 pub mod limits;
+mod listen;
+pub mod memory;
 pub mod metrics;
 mod openapi;
 pub mod routes;
 pub mod store;
 mod web;
 
-use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
@@ -27,7 +30,9 @@ use axum::Router;
 
 pub use config::{Config, Database};
 use error::{ApiError, ApiResult};
-pub use limits::{Limits, MAX_ACCOUNT_FAILURES, MAX_ADDRESS_FAILURES, THROTTLE_WINDOW_MS};
+pub use limits::{
+    Limits, ACCOUNT_SLOWDOWN_AFTER, MAX_ACCOUNT_FAILURES, MAX_ADDRESS_FAILURES, THROTTLE_WINDOW_MS,
+};
 use store::{ServerStore, StoreResult};
 
 /// Largest request body accepted (413 above).
@@ -50,6 +55,11 @@ pub struct AppState {
     account_rate: Arc<limits::RateLimiter>,
     address_rate: Arc<limits::RateLimiter>,
     metrics: Arc<metrics::Metrics>,
+    kdf: Arc<credential::KdfGate>,
+    secret: Arc<tokio::sync::OnceCell<Vec<u8>>>,
+    trusted_proxies: Arc<config::TrustedProxies>,
+    body_timeout: std::time::Duration,
+    account_quota_bytes: u64,
 }
 
 impl AppState {
@@ -76,7 +86,51 @@ impl AppState {
                 limits.address_per_min,
             )),
             metrics: Arc::default(),
+            kdf: Arc::new(credential::KdfGate::for_this_machine()),
+            secret: Arc::default(),
+            trusted_proxies: Arc::default(),
+            body_timeout: config::Connections::default().body_timeout,
+            account_quota_bytes: config::DEFAULT_ACCOUNT_QUOTA_MB * 1024 * 1024,
         }
+    }
+
+    /// Believe forwarded-for headers from these proxies (`SELFOS_TRUSTED_PROXIES`).
+    pub fn with_trusted_proxies(mut self, proxies: config::TrustedProxies) -> Self {
+        self.trusted_proxies = Arc::new(proxies);
+        self
+    }
+
+    /// How long a request body may take to arrive (`SELFOS_BODY_TIMEOUT_MS`).
+    pub fn with_body_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.body_timeout = timeout;
+        self
+    }
+
+    /// Most bytes of sealed changes per account (`SELFOS_ACCOUNT_QUOTA_MB`).
+    pub fn with_account_quota(mut self, bytes: u64) -> Self {
+        self.account_quota_bytes = bytes;
+        self
+    }
+
+    /// Replaces the credential-check gate (tests use a small one to reach its limits).
+    pub fn with_kdf_gate(mut self, gate: Arc<credential::KdfGate>) -> Self {
+        self.kdf = gate;
+        self
+    }
+
+    /// The per-server secret, read from the database once and kept: the pre-login answer
+    /// for an unknown name then costs the same one lookup as for a real account.
+    async fn server_secret(&self) -> ApiResult<Vec<u8>> {
+        let store = self.store.clone();
+        self.secret
+            .get_or_try_init(|| async move {
+                tokio::task::spawn_blocking(move || store.server_secret())
+                    .await
+                    .map_err(|e| ApiError::Internal(format!("store task: {e}")))?
+                    .map_err(ApiError::from)
+            })
+            .await
+            .cloned()
     }
 
     /// Runs a blocking store call off the async threads; its error becomes the HTTP answer
@@ -128,6 +182,24 @@ async fn security_headers(mut resp: axum::response::Response) -> axum::response:
         }
     }
     resp
+}
+
+/// A body declared (`Content-Length`) over [`MAX_BODY_BYTES`] is refused with 413 at once,
+/// before a byte of it is read, instead of after reading 4 MiB of it.
+async fn refuse_oversized(req: Request, next: Next) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let declared = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    match declared {
+        Some(n) if n > MAX_BODY_BYTES as u64 => ApiError::TooLarge(format!(
+            "request body of {n} bytes; at most {MAX_BODY_BYTES}"
+        ))
+        .into_response(),
+        _ => next.run(req).await,
+    }
 }
 
 /// Counts every request by route template and status, and times it.
@@ -198,6 +270,7 @@ pub fn app(state: AppState) -> Router {
         )
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(refuse_oversized))
         .layer(axum::middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
 }
@@ -221,7 +294,10 @@ pub async fn serve(config: Config) -> Result<(), String> {
     let store = tokio::task::spawn_blocking(move || open_store(&db))
         .await
         .map_err(|e| e.to_string())??;
-    let state = AppState::shared(store, config.limits);
+    let state = AppState::shared(store, config.limits)
+        .with_trusted_proxies(config.trusted_proxies.clone())
+        .with_body_timeout(config.connections.body_timeout)
+        .with_account_quota(config.account_quota_bytes);
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .map_err(|e| format!("binding {}: {e}", config.addr))?;
@@ -234,24 +310,31 @@ pub async fn serve(config: Config) -> Result<(), String> {
         router = web::with_webapp(router, dir);
         tracing::info!("serving the web app from {}", dir.display());
     }
-    if let Some((cert, key)) = &config.tls {
-        tracing::info!("SelfOS sync server on https://{} ({where_})", config.addr);
-        return web::serve_tls(listener, router, cert, key, shutdown_signal()).await;
-    }
-    if !config.addr.ip().is_loopback() {
-        tracing::warn!(
-            "LISTENING ON {} WITHOUT TLS: session tokens cross the network in the clear. Set SELFOS_TLS_CERT and SELFOS_TLS_KEY, put a TLS proxy in front, or bind to 127.0.0.1",
-            config.addr
-        );
-    }
-    tracing::info!("SelfOS sync server on http://{} ({where_})", config.addr);
-    axum::serve(
+    let tls = match &config.tls {
+        Some((cert, key)) => {
+            tracing::info!("SelfOS sync server on https://{} ({where_})", config.addr);
+            Some(web::tls_acceptor(cert, key)?)
+        }
+        None => {
+            if !config.addr.ip().is_loopback() {
+                tracing::warn!(
+                    "LISTENING ON {} WITHOUT TLS: session tokens cross the network in the clear. Set SELFOS_TLS_CERT and SELFOS_TLS_KEY, put a TLS proxy in front, or bind to 127.0.0.1",
+                    config.addr
+                );
+            }
+            tracing::info!("SelfOS sync server on http://{} ({where_})", config.addr);
+            None
+        }
+    };
+    listen::serve(
         listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
+        router,
+        tls,
+        config.connections,
+        config.trusted_proxies,
+        shutdown_signal(),
     )
-    .with_graceful_shutdown(shutdown_signal())
     .await
-    .map_err(|e| e.to_string())
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

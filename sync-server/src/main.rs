@@ -49,7 +49,15 @@ fn serve(args: &sync_server::config::ServeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Runtime::new() {
+    sync_server::memory::return_freed_memory_to_the_system();
+    // Blocking threads run database calls and Argon2id (itself bounded to one run per core,
+    // `credential::KdfGate`); bounding them bounds the memory a burst can pin, the excess
+    // waits in tokio's queue.
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(MAX_BLOCKING_THREADS)
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("selfos: cannot start the runtime: {e}");
@@ -64,3 +72,7 @@ fn serve(args: &sync_server::config::ServeArgs) -> ExitCode {
         }
     }
 }
+
+/// Threads for blocking work: the SQLite writer and readers or the PostgreSQL pool (16), the
+/// credential checks (one per core), with room to spare.
+const MAX_BLOCKING_THREADS: usize = 48;

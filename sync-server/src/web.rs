@@ -1,11 +1,9 @@
 //! What the server serves besides the API: the built web app (static files with a strict
-//! CSP, `index.html` for client-side routes) and HTTPS via rustls.
+//! CSP, `index.html` for client-side routes) and the TLS configuration (rustls, TLS 1.3 only).
 
-use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
-use axum::extract::ConnectInfo;
 use axum::http::HeaderValue;
 use axum::Router;
 use tower_http::services::{ServeDir, ServeFile};
@@ -38,6 +36,16 @@ pub fn with_webapp(router: Router, dir: &Path) -> Router {
     router.fallback_service(pages)
 }
 
+/// The TLS acceptor for `SELFOS_TLS_CERT` / `SELFOS_TLS_KEY`.
+pub fn tls_acceptor(cert: &Path, key: &Path) -> Result<tokio_rustls::TlsAcceptor, String> {
+    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(tls_config(
+        cert, key,
+    )?)))
+}
+
+/// TLS 1.3 only: every client SelfOS supports (current browsers, the command line's rustls)
+/// speaks it, and refusing 1.2 removes its weaker cipher suites and renegotiation-era
+/// options from what an attacker can ask for.
 fn tls_config(cert: &Path, key: &Path) -> Result<rustls::ServerConfig, String> {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -56,58 +64,11 @@ fn tls_config(cert: &Path, key: &Path) -> Result<rustls::ServerConfig, String> {
     let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
         rustls::crypto::ring::default_provider(),
     ))
-    .with_safe_default_protocol_versions()
+    .with_protocol_versions(&[&rustls::version::TLS13])
     .map_err(|e| e.to_string())?
     .with_no_client_auth()
     .with_single_cert(certs, key)
     .map_err(|e| format!("TLS certificate and key do not fit together: {e}"))?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(config)
-}
-
-/// Serves HTTPS until `shutdown` resolves, then lets open connections finish.
-pub async fn serve_tls(
-    listener: tokio::net::TcpListener,
-    router: Router,
-    cert: &Path,
-    key: &Path,
-    shutdown: impl std::future::Future<Output = ()>,
-) -> Result<(), String> {
-    use hyper_util::rt::{TokioExecutor, TokioIo};
-    use hyper_util::server::conn::auto::Builder;
-    use hyper_util::service::TowerToHyperService;
-
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls_config(cert, key)?));
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    tokio::pin!(shutdown);
-    loop {
-        let (tcp, addr): (_, SocketAddr) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(a) => a,
-                Err(e) => { tracing::warn!("accept: {e}"); continue; }
-            },
-            _ = &mut shutdown => break,
-        };
-        let acceptor = acceptor.clone();
-        let service =
-            TowerToHyperService::new(router.clone().layer(axum::Extension(ConnectInfo(addr))));
-        let watcher = graceful.watcher();
-        tokio::spawn(async move {
-            let Ok(tls) = acceptor.accept(tcp).await else {
-                return; // a failed handshake is the client's problem, not a log line each
-            };
-            let builder = Builder::new(TokioExecutor::new());
-            let conn = builder.serve_connection_with_upgrades(TokioIo::new(tls), service);
-            if let Err(e) = watcher.watch(conn.into_owned()).await {
-                tracing::debug!("connection from {addr}: {e}");
-            }
-        });
-    }
-    tokio::select! {
-        _ = graceful.shutdown() => Ok(()),
-        _ = tokio::time::sleep(std::time::Duration::from_secs(30)) => {
-            tracing::warn!("connections still open after 30 s; stopping anyway");
-            Ok(())
-        }
-    }
 }

@@ -7,6 +7,9 @@ use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod common;
+use common::Backend;
+
 fn get(addr: &str, path: &str) -> Option<String> {
     let mut s = TcpStream::connect(addr).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
@@ -20,58 +23,123 @@ fn get(addr: &str, path: &str) -> Option<String> {
     Some(out)
 }
 
-#[test]
-fn serve_starts_answers_and_stops_on_sigterm() {
+fn free_addr() -> String {
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let addr = format!("127.0.0.1:{port}");
-    let data = std::env::temp_dir().join(format!("selfos-process-{}", std::process::id()));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_selfos"))
-        .arg("serve")
-        .env("SELFOS_ADDR", &addr)
-        .env("SELFOS_DATA", &data)
+    format!("127.0.0.1:{port}")
+}
+
+/// `selfos serve` on `backend` at `addr` (plus `env`), up and answering `/healthz`.
+fn start_server(backend: &Backend, addr: &str, env: &[(&str, &str)]) -> std::process::Child {
+    let (var, value) = backend.env();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_selfos"));
+    cmd.arg("serve")
+        .env("SELFOS_ADDR", addr)
         .env_remove("DATABASE_URL")
+        .env(var, value)
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+        .stderr(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
     let start = Instant::now();
-    let health = loop {
-        if let Some(r) = get(&addr, "/healthz") {
-            break r;
+    loop {
+        if let Some(r) = get(addr, "/healthz") {
+            assert!(r.starts_with("HTTP/1.1 200"), "{r}");
+            return child;
+        }
+        if let Some(st) = child.try_wait().unwrap() {
+            panic!("server exited early: {st}");
         }
         assert!(
-            start.elapsed() < Duration::from_secs(20),
+            start.elapsed() < Duration::from_secs(30),
             "server did not come up"
         );
         std::thread::sleep(Duration::from_millis(50));
-    };
-    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
-    assert!(get(&addr, "/readyz").unwrap().starts_with("HTTP/1.1 200"));
-    assert!(
-        data.join("selfos.sqlite3").exists(),
-        "SQLite file in SELFOS_DATA"
-    );
+    }
+}
+
+fn sigterm(child: &std::process::Child) {
     Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
         .unwrap();
+}
+
+fn wait_exit(child: &mut std::process::Child) -> std::process::ExitStatus {
     let start = Instant::now();
-    let status = loop {
+    loop {
         if let Some(st) = child.try_wait().unwrap() {
-            break st;
+            return st;
         }
         assert!(
-            start.elapsed() < Duration::from_secs(10),
+            start.elapsed() < Duration::from_secs(20),
             "no clean shutdown after SIGTERM"
         );
         std::thread::sleep(Duration::from_millis(50));
-    };
+    }
+}
+
+/// Starts, answers, then on SIGTERM finishes a request already in flight and exits 0.
+fn graceful_shutdown_on(backend: &Backend) {
+    let addr = free_addr();
+    let mut child = start_server(backend, &addr, &[]);
+    assert!(get(&addr, "/readyz").unwrap().starts_with("HTTP/1.1 200"));
+    if let Backend::Sqlite(dir) = backend {
+        assert!(
+            dir.join("selfos.sqlite3").exists(),
+            "SQLite file in SELFOS_DATA"
+        );
+    }
+    // A login whose body is still on its way when the signal comes.
+    let body = r#"{"username":"nobody","credential":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","device":"d"}"#;
+    let (first, rest) = body.split_at(20);
+    let mut s = TcpStream::connect(&addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    write!(
+        s,
+        "POST /api/v1/sessions HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{first}",
+        body.len()
+    )
+    .unwrap();
+    s.flush().unwrap();
+    // Let the server start on it (ordering only; nothing is timed).
+    std::thread::sleep(Duration::from_millis(300));
+    sigterm(&child);
+    // Shutdown has begun once new connections are refused.
+    let start = Instant::now();
+    while TcpStream::connect(&addr).is_ok() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "still accepting after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    s.write_all(rest.as_bytes()).unwrap();
+    let mut answer = String::new();
+    let _ = s.read_to_string(&mut answer);
+    assert!(
+        answer.starts_with("HTTP/1.1 401"),
+        "the in-flight request was not finished: {answer:?}"
+    );
+    let status = wait_exit(&mut child);
     assert!(status.success(), "{status}");
-    let _ = std::fs::remove_dir_all(&data);
+}
+
+#[test]
+fn serve_finishes_in_flight_requests_and_exits_0_on_sigterm_sqlite() {
+    graceful_shutdown_on(&Backend::sqlite("sigterm"));
+}
+
+#[test]
+fn serve_finishes_in_flight_requests_and_exits_0_on_sigterm_postgres() {
+    if let Some(backend) = Backend::postgres("sigterm") {
+        graceful_shutdown_on(&backend);
+    }
 }
 
 #[test]
@@ -196,8 +264,15 @@ fn demo_export_and_import_through_a_running_server() {
         export_to(format, &path, &[]);
         std::fs::read(path).unwrap()
     };
+    let sessions = || {
+        let db = rusqlite::Connection::open(dir.join("data").join("selfos.sqlite3")).unwrap();
+        db.query_row("SELECT COUNT(*) FROM sessions", [], |r| r.get::<_, i64>(0))
+            .unwrap()
+    };
+    let before = sessions();
     let json: serde_json::Value = serde_json::from_slice(&export("json")).unwrap();
     assert_eq!(json["records"].as_array().unwrap().len(), pushed);
+    assert_eq!(sessions(), before, "export left its session open");
     let csv = String::from_utf8(export("csv")).unwrap();
     assert_eq!(
         csv.lines().count(),
@@ -478,4 +553,235 @@ fn every_subcommand_answers_help_and_usage_errors_exit_2() {
         ],
         "--agent applies to",
     );
+}
+
+/// Reads whatever the server sends until it closes the connection, or `None` if it is still
+/// open after `patience` (the server left it hanging).
+fn read_until_closed(s: &mut TcpStream, patience: Duration) -> Option<String> {
+    s.set_read_timeout(Some(patience)).unwrap();
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => return Some(String::from_utf8_lossy(&out).into_owned()),
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {
+                return Some(String::from_utf8_lossy(&out).into_owned())
+            }
+            Err(_) => return None,
+        }
+    }
+}
+
+/// Header, body and idle timeouts, 413 from a declared length, an HTTP/2 preface: none of
+/// them leaves a connection hanging. The timeouts are set short; the test's patience (20 s)
+/// is only how long "hanging" is given to show.
+#[test]
+fn slow_idle_oversized_and_http2_connections_do_not_hang() {
+    let backend = Backend::sqlite("slow");
+    let addr = free_addr();
+    let mut child = start_server(
+        &backend,
+        &addr,
+        &[
+            ("SELFOS_HEADER_TIMEOUT_MS", "500"),
+            ("SELFOS_BODY_TIMEOUT_MS", "500"),
+            ("SELFOS_IDLE_TIMEOUT_MS", "700"),
+        ],
+    );
+    let patience = Duration::from_secs(20);
+    let connect = || TcpStream::connect(&addr).unwrap();
+
+    // Headers that never finish.
+    let mut s = connect();
+    write!(s, "GET /healthz HTTP/1.1\r\nHost: x\r\n").unwrap();
+    assert!(
+        read_until_closed(&mut s, patience).is_some(),
+        "unfinished headers kept the connection open"
+    );
+
+    // A body that never finishes: 408.
+    let mut s = connect();
+    write!(
+        s,
+        "POST /api/v1/sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"user"
+    )
+    .unwrap();
+    let answer = read_until_closed(&mut s, patience).expect("unfinished body kept it open");
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+
+    // An idle kept-alive connection is closed after its answer.
+    let mut s = connect();
+    write!(s, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let answer = read_until_closed(&mut s, patience).expect("idle connection kept open");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+
+    // A declared body over the limit: 413 at once, without sending a byte of it.
+    let mut s = connect();
+    write!(
+        s,
+        "POST /api/v1/push HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000000\r\n\r\n"
+    )
+    .unwrap();
+    let mut head = [0u8; 12];
+    s.set_read_timeout(Some(patience)).unwrap();
+    s.read_exact(&mut head)
+        .expect("no answer to an oversized declared body");
+    assert_eq!(&head, b"HTTP/1.1 413");
+
+    // HTTP/2's preface on this HTTP/1.1 port: refused, not left waiting.
+    let mut s = connect();
+    s.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n").unwrap();
+    assert!(
+        read_until_closed(&mut s, patience).is_some(),
+        "an HTTP/2 preface hung"
+    );
+
+    sigterm(&child);
+    assert!(wait_exit(&mut child).success());
+}
+
+/// Open connections are capped per client address; past the cap a new one is closed at once,
+/// and a freed place can be used again.
+#[test]
+fn connections_are_capped_per_address() {
+    let backend = Backend::sqlite("caps");
+    let addr = free_addr();
+    let mut child = start_server(
+        &backend,
+        &addr,
+        &[("SELFOS_MAX_CONNECTIONS_PER_ADDRESS", "3")],
+    );
+    let held: Vec<TcpStream> = (0..3).map(|_| TcpStream::connect(&addr).unwrap()).collect();
+    // Give the server time to count them (ordering only): then the fourth is refused.
+    std::thread::sleep(Duration::from_millis(300));
+    let mut fourth = TcpStream::connect(&addr).unwrap();
+    let _ = write!(fourth, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    let answer = read_until_closed(&mut fourth, Duration::from_secs(20))
+        .expect("the connection over the cap was left open");
+    assert!(answer.is_empty(), "served over the cap: {answer}");
+    drop(held);
+    let start = Instant::now();
+    while get(&addr, "/healthz").is_none_or(|r| !r.starts_with("HTTP/1.1 200")) {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "places not freed"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    sigterm(&child);
+    assert!(wait_exit(&mut child).success());
+}
+
+/// With a certificate, the server speaks TLS 1.3 and refuses TLS 1.2. The certificate is
+/// made by the test (openssl), and so is the client (openssl s_client).
+#[test]
+fn tls_is_1_3_only() {
+    let backend = Backend::sqlite("tls");
+    let dir = std::env::temp_dir().join(format!("selfos-tls-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let made = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+        ])
+        .args(["-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"])
+        .args(["-addext", "subjectAltName=IP:127.0.0.1", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stderr(Stdio::null())
+        .status()
+        .expect("openssl (Debian's openssl package) makes the test certificate");
+    assert!(made.success());
+    let addr = free_addr();
+    let (c, k) = (cert.to_str().unwrap(), key.to_str().unwrap());
+    // Up once the TLS port answers a TLS 1.3 handshake (start_server speaks plain HTTP).
+    let (var, value) = backend.env();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_selfos"))
+        .arg("serve")
+        .env("SELFOS_ADDR", &addr)
+        .env_remove("DATABASE_URL")
+        .env(var, value)
+        .env("SELFOS_TLS_CERT", c)
+        .env("SELFOS_TLS_KEY", k)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let handshake = |version: &str| {
+        let mut client = Command::new("openssl")
+            .args(["s_client", "-connect", &addr, version, "-brief"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(client.stdin.take()); // EOF: end the session after the handshake
+        let out = client.wait_with_output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    let start = Instant::now();
+    let (ok, said) = loop {
+        let (ok, said) = handshake("-tls1_3");
+        if ok || start.elapsed() > Duration::from_secs(30) {
+            break (ok, said);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(ok && said.contains("TLSv1.3"), "TLS 1.3 refused: {said}");
+    let (ok, said) = handshake("-tls1_2");
+    assert!(
+        !ok && !said.contains("Protocol version: TLSv1.2"),
+        "TLS 1.2 accepted: {said}"
+    );
+    sigterm(&child);
+    assert!(wait_exit(&mut child).success());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// PostgreSQL going away under a running server: /readyz says so with the cause (503), not
+/// a bare "internal error", and without the URL's password.
+#[test]
+fn a_lost_database_is_reported_with_its_cause() {
+    let Some(backend) = Backend::postgres("lost") else {
+        return;
+    };
+    let addr = free_addr();
+    let mut child = start_server(&backend, &addr, &[]);
+    assert!(get(&addr, "/readyz").unwrap().starts_with("HTTP/1.1 200"));
+    let Backend::Postgres { admin, name } = &backend else {
+        unreachable!()
+    };
+    let mut client = postgres::Client::connect(admin, postgres::NoTls).unwrap();
+    client
+        .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
+        .unwrap();
+    // The first answer may come from a pooled connection that just died; both are reported.
+    for _ in 0..2 {
+        let answer = get(&addr, "/readyz").unwrap();
+        assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+        assert!(
+            answer.contains("database is unavailable") && !answer.contains("internal error"),
+            "{answer}"
+        );
+        assert!(
+            answer.contains("does not exist")
+                || answer.contains("connection")
+                || answer.contains("terminating"),
+            "no cause: {answer}"
+        );
+    }
+    sigterm(&child);
+    assert!(wait_exit(&mut child).success());
 }

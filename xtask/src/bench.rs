@@ -21,6 +21,7 @@ const TARGETS: &[(&str, f64, &str)] = &[
     ("sync_pull_p95_ms_at_1m", 5.0, "lower"),
     ("load_p99_ms", 50.0, "lower"),
     ("load_errors", 0.0, "lower"),
+    ("server_rss_mb_after_500_logins", 150.0, "lower"),
     ("prompt_cards", 150.0, "higher"),
     ("host_page_bytes_gz", 4096.0, "lower"),
     ("card_latency_p95_ms", 100.0, "lower"),
@@ -90,6 +91,11 @@ pub fn bench() -> Result<()> {
     suite(
         "sync load: 500 clients pushing and pulling for 30 s",
         native_example("sync-server", "bench_load"),
+        &mut report,
+    )?;
+    suite(
+        "server crowd: 500 logins at once, then 500 clients in a closed loop",
+        native_example("sync-server", "bench_crowd"),
         &mut report,
     )?;
     graph_suites(&mut report)?;

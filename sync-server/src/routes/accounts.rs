@@ -1,7 +1,5 @@
 //! Accounts: register, pre-login KDF parameters, passphrase change, deletion.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -42,40 +40,28 @@ fn check_credential(c: &str) -> ApiResult<()> {
     }
 }
 
+/// Largest vault header accepted (a real one is under 1 KiB).
+pub const MAX_HEADER_BYTES: usize = 8 * 1024;
+
+/// A vault header, exactly: bounded in size, and equal to what vault-core writes for the
+/// header it parses, so no extra field (of any size) is stored and handed to every device.
 fn check_header(header: &Value) -> ApiResult<String> {
-    VaultHeader::from_json(header.clone())
+    let text = header.to_string();
+    if text.len() > MAX_HEADER_BYTES {
+        return Err(ApiError::BadRequest(format!(
+            "header: {} bytes; a vault header is at most {MAX_HEADER_BYTES}",
+            text.len()
+        )));
+    }
+    let parsed = VaultHeader::from_json(header.clone())
         .map_err(|e| ApiError::BadRequest(format!("header: {e}")))?;
-    Ok(header.to_string())
-}
-
-/// Argon2id hash of a credential, off the async threads (it is deliberately slow).
-pub async fn hash_credential(credential: String) -> ApiResult<String> {
-    tokio::task::spawn_blocking(move || {
-        let mut salt = [0u8; 16];
-        getrandom::getrandom(&mut salt).map_err(|e| ApiError::Internal(format!("rng: {e}")))?;
-        let salt = SaltString::encode_b64(&salt).map_err(|e| ApiError::Internal(e.to_string()))?;
-        Argon2::default()
-            .hash_password(credential.as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(|e| ApiError::Internal(format!("argon2: {e}")))
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?
-}
-
-/// Whether `credential` matches a stored Argon2id hash (constant-time inside argon2).
-pub async fn verify_credential(hash: String, credential: String) -> ApiResult<bool> {
-    tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash)
-            .map(|h| {
-                Argon2::default()
-                    .verify_password(credential.as_bytes(), &h)
-                    .is_ok()
-            })
-            .unwrap_or(false)
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))
+    if &parsed.to_json() != header {
+        return Err(ApiError::BadRequest(
+            "header: not exactly a vault header (unknown or extra fields): send the header vault-core wrote"
+                .into(),
+        ));
+    }
+    Ok(text)
 }
 
 /// Create an account.
@@ -93,7 +79,7 @@ pub async fn register(
     check_username(&req.username)?;
     check_credential(&req.credential)?;
     let header = check_header(&req.header)?;
-    let hash = hash_credential(req.credential).await?;
+    let hash = state.kdf.hash(req.credential).await?;
     let username = req.username.clone();
     state
         .with(move |s| {
@@ -135,8 +121,9 @@ pub async fn prelogin(
             .ok_or_else(|| ApiError::Internal("stored header unreadable".into()))?,
         None => {
             // Keyed by a per-server secret: stable for a username, and not computable by
-            // anyone else, so it cannot be told apart from a real account's random salt.
-            let secret = state.with(|s| s.server_secret()).await?;
+            // anyone else, so it cannot be told apart from a real account's random salt. The
+            // secret is cached, so this answer costs one lookup, as a real account's does.
+            let secret = state.server_secret().await?;
             use hmac::Mac;
             let mut mac = hmac::Hmac::<Sha256>::new_from_slice(&secret)
                 .map_err(|e| ApiError::Internal(format!("hmac: {e}")))?;
@@ -156,7 +143,9 @@ pub async fn prelogin(
 }
 
 /// Passphrase change: the client re-wrapped the vault key; store the new header and
-/// credential. Sessions stay valid; data is untouched (the vault key did not change).
+/// credential. Every *other* session of the account ends with it (a device signed in with the
+/// old passphrase, perhaps a thief's, must sign in again with the new one); the session that
+/// made the change stays. Data is untouched (the vault key did not change).
 #[utoipa::path(put, path = "/api/v1/accounts/current", tag = "accounts", request_body = ChangeRequest,
     security(("bearer" = [])),
     responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
@@ -168,9 +157,9 @@ pub async fn change(
     check_credential(&req.credential)?;
     let header = check_header(&req.header)?;
     confirm(&state, auth.account, req.current_credential).await?;
-    let hash = hash_credential(req.credential).await?;
+    let hash = state.kdf.hash(req.credential).await?;
     state
-        .with(move |s| s.update_account(auth.account, &hash, &header))
+        .with(move |s| s.update_account(auth.account, &hash, &header, &auth.token_hash))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -196,7 +185,7 @@ async fn confirm(state: &AppState, account: i64, credential: String) -> ApiResul
         .await?
         .ok_or(ApiError::Unauthorized)?
         .credential_hash;
-    if verify_credential(hash, credential).await? {
+    if state.kdf.verify(Some(hash), credential).await? {
         Ok(())
     } else {
         Err(ApiError::BadCredentials)

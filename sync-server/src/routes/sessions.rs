@@ -7,10 +7,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use vault_core::sync::wire::{DeviceList, ErrorBody, LoginRequest, LoginResponse};
 
-use super::accounts::{check_username, verify_credential};
+use super::accounts::check_username;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{token_hash, Authed, Body, Peer};
-use crate::limits::{MAX_ACCOUNT_FAILURES, MAX_ADDRESS_FAILURES};
+use crate::limits::{account_slowdown_ms, MAX_ACCOUNT_FAILURES, MAX_ADDRESS_FAILURES};
 use crate::store::{session_public_id, NewSession};
 use crate::{now_ms, AppState, SESSION_MS};
 
@@ -20,12 +20,17 @@ fn random_token() -> ApiResult<String> {
     Ok(URL_SAFE_NO_PAD.encode(bytes))
 }
 
-/// Log in with the client-derived credential. Failed attempts are throttled per account and
-/// per address (429 with Retry-After).
+/// Log in with the client-derived credential.
+///
+/// Failed attempts are throttled per (account, address) and per address (429 with
+/// Retry-After), counted *before* the slow Argon2id check so concurrent attempts cannot race
+/// past the limit; an account failing from many addresses is slowed down, never locked
+/// (`limits.rs`). An unknown name is checked against a dummy hash of the same cost, so the
+/// answer's timing does not tell who has an account.
 #[utoipa::path(post, path = "/api/v1/sessions", tag = "sessions", request_body = LoginRequest, responses(
     (status = 200, body = LoginResponse),
     (status = 401, description = "wrong username or credential", body = ErrorBody),
-    (status = 429, description = "too many attempts", body = ErrorBody)))]
+    (status = 429, description = "too many attempts, or the server is busy", body = ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
     peer: Peer,
@@ -34,29 +39,46 @@ pub async fn login(
     state.limit_address(&peer)?;
     check_username(&req.username)?;
     let now = now_ms();
-    let account_key = format!("user:{}", req.username);
     let address_key = peer.key();
-    for (key, limit) in [
-        (&account_key, MAX_ACCOUNT_FAILURES),
-        (&address_key, MAX_ADDRESS_FAILURES),
-    ] {
-        if let Some(wait) = state.throttle.blocked(key, limit, now) {
-            return Err(state.too_many(wait));
-        }
+    let pair_key = format!("user:{}|{address_key}", req.username);
+    let account_key = format!("user:{}", req.username);
+    state
+        .throttle
+        .admit(
+            &[
+                (&pair_key, MAX_ACCOUNT_FAILURES),
+                (&address_key, MAX_ADDRESS_FAILURES),
+            ],
+            now,
+        )
+        .map_err(|wait| state.too_many(wait))?;
+    let slowdown = account_slowdown_ms(state.throttle.count(&account_key, now));
+    if slowdown > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(slowdown)).await;
     }
-    let fail = |state: &AppState| {
-        state.throttle.fail(account_key.clone(), now);
-        state.throttle.fail(address_key.clone(), now);
-        ApiError::BadCredentials
-    };
     let name = req.username.clone();
-    let Some(account) = state.with(move |s| s.account(&name)).await? else {
-        return Err(fail(&state));
+    let checked = match state.with(move |s| s.account(&name)).await {
+        Ok(account) => {
+            let hash = account.as_ref().map(|a| a.credential_hash.clone());
+            (state.kdf.verify(hash, req.credential).await).map(|ok| (ok, account))
+        }
+        Err(e) => Err(e),
     };
-    if !verify_credential(account.credential_hash.clone(), req.credential).await? {
-        return Err(fail(&state));
-    }
-    state.throttle.clear(&account_key);
+    let checked = checked.inspect_err(|_| {
+        // Not checked (busy, database fault): not a failure of this credential.
+        state.throttle.forgive(&pair_key, now);
+        state.throttle.forgive(&address_key, now);
+    })?;
+    let account = match checked {
+        (true, Some(account)) => account,
+        _ => {
+            // The attempt stays counted against the pair and the address (by `admit`).
+            state.throttle.fail(account_key, now);
+            return Err(ApiError::BadCredentials);
+        }
+    };
+    state.throttle.clear(&pair_key);
+    state.throttle.forgive(&address_key, now);
     let token = random_token()?;
     let th = token_hash(&token);
     let session_id = session_public_id(&th);

@@ -17,7 +17,7 @@ use crate::{AppState, MAX_BATCH, MAX_PAGE};
 #[utoipa::path(post, path = "/api/v1/push", tag = "sync", request_body = PushRequest, security(("bearer" = [])),
     responses((status = 200, body = PushResponse),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 413, description = "body over 4 MiB or over 1,000 changes", body = ErrorBody),
+        (status = 413, description = "body over 4 MiB, over 1,000 changes, or the account's storage quota reached", body = ErrorBody),
         (status = 429, body = ErrorBody)))]
 pub async fn push(
     State(state): State<AppState>,
@@ -50,7 +50,10 @@ pub async fn push(
         .collect::<ApiResult<Vec<NewChange>>>()?;
     let key = req.idempotency_key;
     let account = auth.account;
-    let out = state.with(move |s| s.push(account, &key, &rows)).await?;
+    let quota = state.account_quota_bytes;
+    let out = state
+        .with(move |s| s.push(account, &key, &rows, quota))
+        .await?;
     state
         .metrics
         .changes_accepted

@@ -29,12 +29,15 @@ pub enum StoreError {
     /// The account went away under a request (deleted by another device meanwhile).
     #[error("no such account")]
     NoSuchAccount,
+    /// The push would take the account past its storage quota (nothing of it was written).
+    #[error("this account's storage quota is reached: it stores {used} bytes, this push adds {adding}, the quota is {quota} (the server's SELFOS_ACCOUNT_QUOTA_MB)")]
+    QuotaExceeded { used: u64, adding: u64, quota: u64 },
     #[error("creating the data folder {path}: {source}")]
     DataFolder {
         path: std::path::PathBuf,
         source: std::io::Error,
     },
-    #[error("cannot connect to the PostgreSQL database in DATABASE_URL: {0}")]
+    #[error("cannot connect to the PostgreSQL database in DATABASE_URL: {}", error_chain(.0))]
     Connect(#[source] ::postgres::Error),
     #[error("database: {0}")]
     Sqlite(#[from] rusqlite::Error),
@@ -49,6 +52,23 @@ pub enum StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// An error with its causes, `outer: inner: innermost` (the PostgreSQL client's "error
+/// connecting to server" alone does not say *why*: refused, no such host, bad password). None
+/// of them carries the connection URL, so no password.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        cause = c.source();
+    }
+    out
+}
 
 pub struct Account {
     pub id: i64,
@@ -120,8 +140,15 @@ pub trait ServerStore: Send + Sync + 'static {
     fn account(&self, username: &str) -> StoreResult<Option<Account>>;
     fn account_by_id(&self, account: i64) -> StoreResult<Option<Account>>;
     /// Replaces the stored vault header (after a passphrase change re-wrapped the key) and,
-    /// with it, the credential hash; other sessions stay valid.
-    fn update_account(&self, account: i64, credential_hash: &str, header: &str) -> StoreResult<()>;
+    /// with it, the credential hash, and ends every session of the account but `keep` (the
+    /// token hash of the session that made the change), in one transaction.
+    fn update_account(
+        &self,
+        account: i64,
+        credential_hash: &str,
+        header: &str,
+        keep: &[u8],
+    ) -> StoreResult<()>;
     /// Deletes the account, its sessions and every change it pushed.
     fn delete_account(&self, account: i64) -> StoreResult<()>;
     fn create_session(&self, session: &NewSession<'_>) -> StoreResult<()>;
@@ -135,12 +162,15 @@ pub trait ServerStore: Send + Sync + 'static {
     fn revoke_session(&self, account: i64, session_id: &str) -> StoreResult<bool>;
     /// Appends changes to the account's log. A change already stored (same record and clock)
     /// is a duplicate and changes nothing. With an idempotency key seen before, returns the
-    /// first outcome and writes nothing.
+    /// first outcome and writes nothing. Errors with [`StoreError::QuotaExceeded`], writing
+    /// nothing, when the accepted entries would take the account's stored bytes past
+    /// `quota_bytes`.
     fn push(
         &self,
         account: i64,
         idempotency_key: &str,
         changes: &[NewChange],
+        quota_bytes: u64,
     ) -> StoreResult<PushOutcome>;
     fn pull(&self, account: i64, since: i64, limit: usize) -> StoreResult<Vec<Change>>;
 }

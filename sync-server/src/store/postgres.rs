@@ -62,6 +62,10 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (account_id, key)
      );
      CREATE TABLE server_meta (key TEXT PRIMARY KEY, value BYTEA NOT NULL);",
+    // 2: bytes of sealed entries each account stores, for its quota.
+    "ALTER TABLE accounts ADD COLUMN stored_bytes BIGINT NOT NULL DEFAULT 0;
+     UPDATE accounts SET stored_bytes =
+        (SELECT COALESCE(SUM(octet_length(entry)), 0) FROM changes WHERE changes.account_id = accounts.id);",
 ];
 
 /// A fixed-size pool of blocking clients (the store runs on tokio's blocking threads).
@@ -107,6 +111,27 @@ impl Drop for Conn<'_> {
     }
 }
 
+/// The blocking client's drop runs a small runtime of its own to close the connection, which
+/// panics on a thread that already drives an async runtime ("Cannot start a runtime from
+/// within a runtime": `selfos serve` exited 101 on SIGTERM). The idle clients are therefore
+/// closed on a plain thread whenever the store is dropped from inside a runtime.
+impl Drop for PostgresStore {
+    fn drop(&mut self) {
+        let idle = std::mem::take(match self.idle.get_mut() {
+            Ok(idle) => idle,
+            Err(poisoned) => poisoned.into_inner(),
+        });
+        if idle.is_empty() {
+            return;
+        }
+        if tokio::runtime::Handle::try_current().is_ok() {
+            let _ = std::thread::spawn(move || drop(idle)).join();
+        } else {
+            drop(idle);
+        }
+    }
+}
+
 fn lock_err<T>(_: T) -> StoreError {
     StoreError::Poisoned
 }
@@ -121,10 +146,7 @@ impl PostgresStore {
             open: Mutex::new(0),
             freed: Condvar::new(),
         };
-        let mut conn = store.conn().map_err(|e| match e {
-            StoreError::Postgres(e) => StoreError::Connect(e),
-            other => other,
-        })?;
+        let mut conn = store.conn()?;
         let mut tx = conn.transaction()?;
         tx.execute("SELECT pg_advisory_xact_lock(7305172)", &[])?;
         tx.batch_execute(
@@ -168,7 +190,7 @@ impl PostgresStore {
                             if let Ok(mut open) = self.open.lock() {
                                 *open -= 1;
                             }
-                            Err(e.into())
+                            Err(StoreError::Connect(e))
                         }
                     };
                 }
@@ -244,11 +266,24 @@ impl ServerStore for PostgresStore {
             }))
     }
 
-    fn update_account(&self, account: i64, credential_hash: &str, header: &str) -> StoreResult<()> {
-        self.conn()?.execute(
+    fn update_account(
+        &self,
+        account: i64,
+        credential_hash: &str,
+        header: &str,
+        keep: &[u8],
+    ) -> StoreResult<()> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        tx.execute(
             "UPDATE accounts SET credential_hash = $2, header = $3 WHERE id = $1",
             &[&account, &credential_hash, &header],
         )?;
+        tx.execute(
+            "DELETE FROM sessions WHERE account_id = $1 AND token_hash <> $2",
+            &[&account, &keep],
+        )?;
+        tx.commit()?;
         Ok(())
     }
 
@@ -324,19 +359,21 @@ impl ServerStore for PostgresStore {
         account: i64,
         idempotency_key: &str,
         changes: &[NewChange],
+        quota_bytes: u64,
     ) -> StoreResult<PushOutcome> {
         let mut conn = self.conn()?;
         let mut tx = conn.transaction()?;
         // The row lock first: it serializes this account's pushes across every process, so
         // sequence numbers commit in order and a retried key sees the first outcome.
         let Some(row) = tx.query_opt(
-            "SELECT next_seq FROM accounts WHERE id = $1 FOR UPDATE",
+            "SELECT next_seq, stored_bytes FROM accounts WHERE id = $1 FOR UPDATE",
             &[&account],
         )?
         else {
             return Err(StoreError::NoSuchAccount);
         };
         let mut next: i64 = row.get(0);
+        let used = row.get::<_, i64>(1).max(0) as u64;
         if let Some(r) = tx.query_opt(
             "SELECT accepted, duplicates, cursor FROM idempotency WHERE account_id = $1 AND key = $2",
             &[&account, &idempotency_key],
@@ -351,18 +388,27 @@ impl ServerStore for PostgresStore {
             "INSERT INTO changes (account_id, seq, record_id, hlc, entry) VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT DO NOTHING",
         )?;
-        let (mut accepted, mut duplicates) = (0usize, 0usize);
+        let (mut accepted, mut duplicates, mut adding) = (0usize, 0usize, 0u64);
         for c in changes {
             if tx.execute(&insert, &[&account, &next, &c.record_id, &c.hlc, &c.entry])? == 1 {
                 next += 1;
                 accepted += 1;
+                adding += c.entry.len() as u64;
             } else {
                 duplicates += 1;
             }
         }
+        if adding > 0 && used + adding > quota_bytes {
+            // Dropping the transaction rolls the inserts back.
+            return Err(StoreError::QuotaExceeded {
+                used,
+                adding,
+                quota: quota_bytes,
+            });
+        }
         tx.execute(
-            "UPDATE accounts SET next_seq = $1 WHERE id = $2",
-            &[&next, &account],
+            "UPDATE accounts SET next_seq = $1, stored_bytes = stored_bytes + $3 WHERE id = $2",
+            &[&next, &account, &(adding as i64)],
         )?;
         let cursor = next - 1;
         let result = tx.execute(
