@@ -30,7 +30,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the sync server (each setting: a flag or its environment variable)
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Write what the web app's export writes, from the account's vault
     Export(ExportArgs),
     /// Add the answers of a JSON export (`--format json`) to an account

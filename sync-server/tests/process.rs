@@ -165,6 +165,7 @@ fn an_unreachable_database_is_reported_clearly() {
         err.contains("cannot connect to the PostgreSQL database"),
         "{err}"
     );
+    assert!(err.contains("refused"), "the cause is missing: {err}");
     assert!(
         !err.contains("secret"),
         "password leaked into the message: {err}"
