@@ -32,8 +32,33 @@ fn free_addr() -> String {
     format!("127.0.0.1:{port}")
 }
 
+/// A server process that is killed if a test fails before stopping it.
+struct Running(std::process::Child);
+
+impl std::ops::Deref for Running {
+    type Target = std::process::Child;
+    fn deref(&self) -> &std::process::Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Running {
+    fn deref_mut(&mut self) -> &mut std::process::Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
 /// `selfos serve` on `backend` at `addr` (plus `env`), up and answering `/healthz`.
-fn start_server(backend: &Backend, addr: &str, env: &[(&str, &str)]) -> std::process::Child {
+fn start_server(backend: &Backend, addr: &str, env: &[(&str, &str)]) -> Running {
     let (var, value) = backend.env();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_selfos"));
     cmd.arg("serve")
@@ -50,7 +75,7 @@ fn start_server(backend: &Backend, addr: &str, env: &[(&str, &str)]) -> std::pro
     loop {
         if let Some(r) = get(addr, "/healthz") {
             assert!(r.starts_with("HTTP/1.1 200"), "{r}");
-            return child;
+            return Running(child);
         }
         if let Some(st) = child.try_wait().unwrap() {
             panic!("server exited early: {st}");
@@ -705,17 +730,19 @@ fn tls_is_1_3_only() {
     let (c, k) = (cert.to_str().unwrap(), key.to_str().unwrap());
     // Up once the TLS port answers a TLS 1.3 handshake (start_server speaks plain HTTP).
     let (var, value) = backend.env();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_selfos"))
-        .arg("serve")
-        .env("SELFOS_ADDR", &addr)
-        .env_remove("DATABASE_URL")
-        .env(var, value)
-        .env("SELFOS_TLS_CERT", c)
-        .env("SELFOS_TLS_KEY", k)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = Running(
+        Command::new(env!("CARGO_BIN_EXE_selfos"))
+            .arg("serve")
+            .env("SELFOS_ADDR", &addr)
+            .env_remove("DATABASE_URL")
+            .env(var, value)
+            .env("SELFOS_TLS_CERT", c)
+            .env("SELFOS_TLS_KEY", k)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let handshake = |version: &str| {
         let mut client = Command::new("openssl")
             .args(["s_client", "-connect", &addr, version, "-brief"])
