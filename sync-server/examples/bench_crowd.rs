@@ -4,7 +4,8 @@
 //!
 //! 1. 500 logins at once, each on its own connection (real Argon2id checks; turned-away ones
 //!    retry after their `Retry-After`): `server_rss_mb_after_500_logins` is the process's
-//!    resident memory once they are done, `server_peak_rss_mb_500_logins` its peak;
+//!    resident memory once they are done, `server_peak_rss_mb_500_logins` its peak,
+//!    `crowd_login_resets` the connections cut under the crowd (retried);
 //! 2. a closed loop: the 500 signed-in clients push and pull back to back, no think time, for
 //!    `SELFOS_LOAD_SECONDS` (default 20): `load_closed_rps`, `load_closed_p99_ms`,
 //!    `load_closed_errors`.
@@ -79,6 +80,7 @@ fn main() {
     .expect("vault");
     let (credential, header) = (auth.to_credential(), vault.header().to_json());
 
+    let resets = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let (rss, peak, tokens) = client_rt.block_on(async {
         let start = Instant::now();
         loop {
@@ -99,6 +101,7 @@ fn main() {
         }
         let logins: Vec<_> = (0..CLIENTS)
             .map(|c| {
+                let resets = resets.clone();
                 let addr = addr.clone();
                 let credential = credential.clone();
                 tokio::spawn(async move {
@@ -118,7 +121,12 @@ fn main() {
                             }
                             // Busy: come back as asked (Retry-After is 1 s).
                             Ok((429, _)) => tokio::time::sleep(Duration::from_secs(1)).await,
-                            other => panic!("login: {other:?}"),
+                            Ok(other) => panic!("login: {other:?}"),
+                            // A connection cut under the crowd: counted, and tried again.
+                            Err(_) => {
+                                resets.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                                tokio::time::sleep(Duration::from_secs(1)).await;
+                            }
                         }
                     }
                 })
@@ -199,8 +207,9 @@ fn main() {
         .unwrap_or(f64::NAN);
     println!(
         "BENCH_JSON {{\"server_rss_mb_after_500_logins\": {rss:.1}, \"server_peak_rss_mb_500_logins\": {peak:.1}, \
-         \"load_closed_rps\": {:.1}, \"load_closed_p99_ms\": {p99:.3}, \"load_closed_errors\": {errors}}}",
-        all.len() as f64 / seconds as f64
+         \"load_closed_rps\": {:.1}, \"load_closed_p99_ms\": {p99:.3}, \"load_closed_errors\": {errors}, \"crowd_login_resets\": {}}}",
+        all.len() as f64 / seconds as f64,
+        resets.load(std::sync::atomic::Ordering::Relaxed)
     );
     drop(server_rt);
     let _ = std::fs::remove_dir_all(&dir);
