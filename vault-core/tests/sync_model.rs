@@ -231,6 +231,13 @@ fn sync(d: &mut Device, server: &mut Server, shuffle: u64, duplicate: bool, push
     }
     let after = entries(&d.vault);
     for (id, old) in &before {
+        // Never a lower version than one held (docs/SYNC.md), whatever the clocks say.
+        assert!(
+            after[id].version >= old.version,
+            "record {id} went back from version {} to {}",
+            old.version,
+            after[id].version
+        );
         assert!(
             precedence(&after[id]) >= precedence(old),
             "record {id} went back from {old:?} to {:?}",
