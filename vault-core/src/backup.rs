@@ -148,6 +148,41 @@ impl<S: VaultStore> Vault<S> {
         Ok((vault, report))
     }
 
+    /// Adds a backup's answers to this vault (the web app's Import and `selfos import`): the
+    /// backup is restored into memory with `passphrase` by [`Vault::restore_backup`], so
+    /// every entry passes the same checks, then each live record this vault does not hold
+    /// yet (live or deleted) is inserted as a new change under this vault's key. Records
+    /// already here are left alone (`unchanged`); entries that failed a check are in
+    /// `failures`. A wrong passphrase changes nothing.
+    pub async fn import_backup(
+        &mut self,
+        bytes: &[u8],
+        passphrase: &Passphrase,
+    ) -> Result<ImportReport, VaultError> {
+        let (backup, restored) =
+            Vault::restore_backup(crate::store::MemoryStore::new(), bytes, passphrase).await?;
+        let listing = backup.list().await?;
+        let mut report = ImportReport {
+            failures: restored.failures,
+            ..ImportReport::default()
+        };
+        report.failures.extend(listing.failures);
+        for record in &listing.records {
+            if self
+                .store()
+                .get_record(&record.id.to_string())
+                .await?
+                .is_some()
+            {
+                report.unchanged += 1;
+            } else {
+                self.insert(record).await?;
+                report.imported += 1;
+            }
+        }
+        Ok(report)
+    }
+
     /// Every live record in plaintext JSON.
     pub async fn export_json(&self) -> Result<(Vec<u8>, Vec<RecordFailure>), VaultError> {
         let listing = self.list().await?;
