@@ -138,7 +138,14 @@ impl<S: VaultStore> Vault<S> {
                     });
                     continue;
                 }
-                if let Err(error) = self.observe_clock(entry.hlc, now_ms()).await {
+                // Only a sealed clock moves this device's clock: a format-1 entry's clock is
+                // whatever the server wrote, and it decides nothing here (see `precedence`).
+                let observed = if entry.is_authenticated_format() {
+                    self.observe_clock(entry.hlc, now_ms()).await
+                } else {
+                    Ok(())
+                };
+                if let Err(error) = observed {
                     report.refused.push(RecordFailure {
                         key: entry.key(),
                         error,
