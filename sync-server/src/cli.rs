@@ -33,7 +33,8 @@ pub enum Command {
     Serve(Box<ServeArgs>),
     /// Write what the web app's export writes, from the account's vault
     Export(ExportArgs),
-    /// Add the answers of a JSON export (`--format json`) to an account
+    /// Add the answers of a JSON export (`--format json`) or an encrypted backup
+    /// (`--format backup`) to an account
     Import(ImportArgs),
     /// Fill an account with realistic sample answers (created if missing)
     Demo(DemoArgs),
@@ -73,9 +74,14 @@ pub struct ExportArgs {
 pub struct ImportArgs {
     #[command(flatten)]
     pub remote: RemoteArgs,
-    /// The JSON export to import
-    #[arg(long = "in", value_name = "EXPORT.json")]
+    /// The file to import: a JSON export (`selfos-export`) or an encrypted backup
+    /// (`selfos-backup`), told apart by its `format` field
+    #[arg(long = "in", value_name = "FILE")]
     pub input: PathBuf,
+    /// For a backup made under another passphrase: a file holding that passphrase
+    /// [default: the account's, from --passphrase-file]
+    #[arg(long, value_name = "FILE")]
+    pub backup_passphrase_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -228,13 +234,34 @@ fn write_markdown(kg: &KnowledgeGraph, out: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// Imports a plain JSON export (`selfos-export`) into the account: records are sealed anew
-/// under the account's vault key and pushed.
+/// Imports a plain JSON export (`selfos-export`) or an encrypted backup (`selfos-backup`)
+/// into the account: records are sealed anew under the account's vault key and pushed. A
+/// backup goes through [`Vault::import_backup`], the web app's import: every entry is checked
+/// (flag and envelope agree, it opens under the backup's key for its identity, clock and
+/// state) and only answers the account lacks are added.
 pub fn import(args: &ImportArgs) -> Result<(), CliError> {
     let path = &args.input;
     let bytes = std::fs::read(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+    let format = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()
+        .and_then(|v| v.get("format")?.as_str().map(str::to_owned));
+    let is_backup = format.as_deref() == Some(vault_core::backup::BACKUP_FORMAT);
+    let backup_pass = match (&args.backup_passphrase_file, is_backup) {
+        (Some(file), true) => Some(read_passphrase(file)?),
+        (Some(_), false) => {
+            return Err(CliError::Usage(format!(
+                "--backup-passphrase-file applies to an encrypted backup; {} is not one",
+                path.display()
+            )))
+        }
+        (None, true) => Some(read_passphrase(&args.remote.passphrase_file)?),
+        (None, false) => None,
+    };
     let (mut vault, mut account) = open_remote(&args.remote)?;
-    let report = block_on(vault.import_json(&bytes))?;
+    let report = match &backup_pass {
+        Some(pass) => block_on(vault.import_backup(&bytes, pass))?,
+        None => block_on(vault.import_json(&bytes))?,
+    };
     for f in &report.failures {
         eprintln!("skipped {}: {}", f.key, f.error);
     }

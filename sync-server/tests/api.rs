@@ -210,6 +210,42 @@ async fn two_devices_sync_through_the_server_and_converge(_: &Backend, store: St
     assert_eq!(names(&a.vault).len(), 4);
     assert_eq!(names(&a.vault), names(&b));
 
+    // Anyone with a session can push a delete without the vault key (a format-1 tombstone):
+    // the server stores it (it cannot check a seal), and a device refuses it and keeps the
+    // record (issue 17, item 1).
+    let target = names(&a.vault)[0].id;
+    let (mine, _) = block_on(a.vault.stored_entries()).unwrap();
+    let mut forged = mine.into_iter().find(|e| e.id == target).unwrap();
+    forged.version += 1;
+    forged.hlc.wall_ms += 1;
+    forged.deleted = true;
+    forged.envelope = None;
+    let (st, _) = push(&s, &token_b, "forged", &[forged]).await;
+    assert_eq!(st, StatusCode::OK);
+    // The log held a's five inserts and b's delete: the forged entry is the seventh.
+    let (pulled, _) = pull_all(&s, &token_a, 6).await;
+    assert_eq!(pulled.len(), 1);
+    let report = block_on(a.vault.apply_remote(pulled)).unwrap();
+    assert_eq!((report.applied, report.refused.len()), (0, 1));
+    assert!(block_on(a.vault.get(&target)).unwrap().is_some());
+    // An entry whose `deleted` flag and envelope disagree is refused at the door.
+    let (st, body) = s
+        .json(
+            "POST",
+            "/api/v1/push",
+            Some(&token_b),
+            json!({ "idempotency_key": "bad", "changes": [{
+                "id": target.to_string(), "namespace": "chatgpt", "version": 9,
+                "hlc": "001763800000000-00000000-0000000000000001",
+                "deleted": false, "envelope": null }] }),
+        )
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("no envelope"));
+
     // Logging out ends the session.
     assert_eq!(
         s.call("DELETE", "/api/v1/sessions/current", Some(&token_b), None)

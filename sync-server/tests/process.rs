@@ -534,7 +534,10 @@ fn every_subcommand_answers_help_and_usage_errors_exit_2() {
             "instructions",
         ],
     );
-    help(&["import", "--help"], &["--in", "--passphrase-file"]);
+    help(
+        &["import", "--help"],
+        &["--in", "--passphrase-file", "--backup-passphrase-file"],
+    );
     help(
         &["serve", "--help"],
         &[
@@ -812,4 +815,159 @@ fn a_lost_database_is_reported_with_its_cause() {
     }
     sigterm(&child);
     assert!(wait_exit(&mut child).success());
+}
+/// `selfos import` restores an encrypted backup (issue 17, item 12) with the web app's checks
+/// (`Vault::import_backup`): the published format-2 backup adds its three answers to an
+/// account made under another passphrase (`--backup-passphrase-file`); an entry whose
+/// `deleted` flag and envelope disagree is reported and skipped, never imported; the
+/// format-1 backup of the same answers opens and finds them present; a wrong backup
+/// passphrase fails with exit 1 and imports nothing.
+#[test]
+fn import_restores_an_encrypted_backup_with_every_check() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let url = format!("http://{addr}");
+    let dir = std::env::temp_dir().join(format!("selfos-import-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_selfos"))
+        .arg("serve")
+        .env("SELFOS_ADDR", &addr)
+        .env("SELFOS_DATA", dir.join("data"))
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while get(&addr, "/healthz").is_none() {
+        assert!(start.elapsed() < Duration::from_secs(20));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let selfos = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_selfos"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let write = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+    let pass = write("pass", "the account's own passphrase\n");
+    // The vectors' passphrase, with a CRLF line ending (FORMAT.md §1: dropped).
+    let backup_pass = write("backup-pass", "correct horse battery staple\r\n");
+    let wrong_pass = write("wrong-pass", "not the backup's passphrase\n");
+    let out = selfos(&[
+        "demo",
+        "--server",
+        &url,
+        "--user",
+        "gus",
+        "--passphrase-file",
+        &pass,
+        "--answers",
+        "2",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let vectors = concat!(env!("CARGO_MANIFEST_DIR"), "/../vault-core/tests/vectors/");
+    let import = |file: &str, backup_pass: &str| {
+        selfos(&[
+            "import",
+            "--server",
+            &url,
+            "--user",
+            "gus",
+            "--passphrase-file",
+            &pass,
+            "--backup-passphrase-file",
+            backup_pass,
+            "--in",
+            file,
+        ])
+    };
+
+    // One inconsistent entry first: a format-1 record envelope marked deleted.
+    let mut backup: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(format!("{vectors}backup-v2.json")).unwrap())
+            .unwrap();
+    let v1: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(format!("{vectors}backup-v1.json")).unwrap())
+            .unwrap();
+    let mut bad = v1["records"][0].clone();
+    bad["deleted"] = true.into();
+    backup["records"].as_array_mut().unwrap().insert(0, bad);
+    let with_bad = write("with-bad.json", &backup.to_string());
+
+    let out = import(&with_bad, &wrong_pass);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("wrong passphrase"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let out = import(&with_bad, &backup_pass);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stdout.contains("imported 3 new, 0 unchanged, 1 skipped"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("skipped records[0]") && stderr.contains("disagree"),
+        "{stderr}"
+    );
+
+    let out = import(&format!("{vectors}backup-v1.json"), &backup_pass);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("imported 0 new, 3 unchanged, 0 skipped"),
+        "{stdout}"
+    );
+
+    // The account holds the two demo answers and the three imported ones.
+    let export = dir.join("after.json");
+    let out = selfos(&[
+        "export",
+        "--server",
+        &url,
+        "--user",
+        "gus",
+        "--passphrase-file",
+        &pass,
+        "--format",
+        "json",
+        "--out",
+        export.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let exported: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&export).unwrap()).unwrap();
+    assert_eq!(exported["records"].as_array().unwrap().len(), 5);
+
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
 }

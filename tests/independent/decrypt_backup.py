@@ -3,13 +3,14 @@
 library and the `cryptography` package's AES-GCM: an independent implementation of the
 format, so a user's data stays readable without SelfOS.
 
-usage: decrypt_backup.py BACKUP.json PASSPHRASE_FILE EXPORT.json [VECTORS.json]
+usage: decrypt_backup.py BACKUP.json PASSPHRASE_FILE EXPORT.json [VECTORS.json ...]
 
 Checks the decrypted records against EXPORT.json (SelfOS's own plaintext export of the same
-vault) and runs negative checks (wrong passphrase, flipped bit, moved record). With
-VECTORS.json (vault-core/tests/vectors/selfos-v1.json), also recomputes every step of the
-published vectors: key hierarchy, vault-key wrap, records and content. Prints
-"N passed, M failed" and exits non-zero on any failure.
+vault), verifies every tombstone (format 2: sealed under the vault key) and runs negative
+checks (wrong passphrase, flipped bit, moved record, re-stamped clock, forged or flipped
+delete). With VECTORS.json files (vault-core/tests/vectors/selfos-v1.json, selfos-v2.json),
+also recomputes every step of the published vectors: key hierarchy, vault-key wrap, records,
+tombstones and content. Prints "N passed, M failed" and exits non-zero on any failure.
 """
 import base64
 import copy
@@ -36,19 +37,67 @@ def hkdf_sha256(ikm: bytes, salt: bytes, info: bytes, length: int = 32) -> bytes
     return okm[:length]
 
 
-def open_envelope(root: bytes, label: bytes, aad: bytes, env: bytes) -> bytes:
+def open_envelope(root: bytes, label: bytes, aad: bytes, env: bytes, version: int = 1) -> bytes:
+    """FORMAT.md §2, in its order: known version byte, length, the purpose's version."""
+    if env[:1] not in (b"\x01", b"\x02"):
+        raise ValueError(f"unknown envelope version {env[:1].hex()}")
     if len(env) < 61:
         raise ValueError("truncated envelope")
-    if env[0] != 1:
-        raise ValueError(f"unknown envelope version {env[0]}")
+    if env[0] != version:
+        raise ValueError(f"envelope version {env[0]} where {version} is expected")
     key = hkdf_sha256(root, env[1:33], label)
     return AESGCM(key).decrypt(env[33:45], env[45:], aad)
 
 
-def record_aad(namespace: str, record_id: str, version: int) -> bytes:
+def identity(namespace: str, record_id: str, version: int) -> bytes:
     ns = namespace.encode("ascii")
-    return (b"selfos/v1/record\x00\x01" + struct.pack(">H", len(ns)) + ns
-            + bytes.fromhex(record_id) + struct.pack(">Q", version))
+    if not 1 <= version < 2**53:
+        raise ValueError(f"version {version} out of range")
+    return struct.pack(">H", len(ns)) + ns + bytes.fromhex(record_id) + struct.pack(">Q", version)
+
+
+def record_aad(namespace: str, record_id: str, version: int) -> bytes:
+    """Format 1 (read only): no clock, no state."""
+    return b"selfos/v1/record\x00\x01" + identity(namespace, record_id, version)
+
+
+def parse_hlc(hlc: str) -> bytes:
+    """`<15 decimal digits>-<8 hex>-<16 hex>` as u64be || u32be || u64be."""
+    wall, counter, node = hlc.split("-")
+    if (len(wall), len(counter), len(node)) != (15, 8, 16) or not wall.isdigit():
+        raise ValueError(f"bad hlc {hlc}")
+    return struct.pack(">QIQ", int(wall), int(counter, 16), int(node, 16))
+
+
+def record_aad_v2(namespace: str, record_id: str, version: int, hlc: str, deleted: bool) -> bytes:
+    return (b"selfos/v2/record\x00\x02" + identity(namespace, record_id, version)
+            + parse_hlc(hlc) + (b"\x01" if deleted else b"\x00"))
+
+
+def open_entry(entry: dict, vault_key: bytes):
+    """FORMAT.md §4: the plaintext record (a dict) of a live entry, None for a verified
+    tombstone. Raises on anything inconsistent or unauthenticated."""
+    if entry["envelope"] is None:
+        if entry["deleted"]:
+            raise ValueError("format-1 tombstone: nothing proves who made it")
+        raise ValueError("live entry without an envelope")
+    env = base64.b64decode(entry["envelope"])
+    if env[:1] == b"\x02":
+        aad = record_aad_v2(entry["namespace"], entry["id"], entry["version"], entry["hlc"], entry["deleted"])
+        plain = open_envelope(vault_key, b"selfos/v2/record", aad, env, 2)
+        if entry["deleted"]:
+            if plain != b"":
+                raise ValueError("a tombstone's plaintext must be empty")
+            return None
+    else:
+        if entry["deleted"]:
+            raise ValueError("deleted flag and a format-1 record envelope disagree")
+        aad = record_aad(entry["namespace"], entry["id"], entry["version"])
+        plain = open_envelope(vault_key, b"selfos/v1/record", aad, env, 1)
+    record = json.loads(plain)
+    if bytes.fromhex(record["id"]) != bytes.fromhex(entry["id"]) or record["namespace"] != entry["namespace"]:
+        raise ValueError("sealed identity differs from the entry's")
+    return record
 
 
 def content_aad(kind: str) -> bytes:
@@ -61,8 +110,31 @@ def wrap_aad(vault_id: bytes, iterations: int, salt: bytes) -> bytes:
             + struct.pack(">I", iterations) + bytes([len(salt)]) + salt)
 
 
+def check_vectors_v2(v: dict, check, fails) -> None:
+    """Format 2 (selfos-v2.json): records and tombstones with their clock and state."""
+    x = bytes.fromhex
+    vault_key = x(v["vault_key"])
+    ok, tombstones = True, 0
+    for r in v["records"]:
+        aad = record_aad_v2(r["namespace"], r["record_id"], r["version"], r["hlc"], r["deleted"])
+        env = x(r["envelope"])
+        ok &= aad.hex() == r["aad"] and hkdf_sha256(vault_key, x(r["key_salt"]), b"selfos/v2/record").hex() == r["content_key"]
+        ok &= env[0] == 2 and open_envelope(vault_key, b"selfos/v2/record", aad, env, 2).decode() == r["plaintext"]
+        tombstones += r["deleted"]
+        # The clock and the state are authenticated.
+        restamped = record_aad_v2(r["namespace"], r["record_id"], r["version"],
+                                  r["hlc"][:14] + str((int(r["hlc"][14]) + 1) % 10) + r["hlc"][15:], r["deleted"])
+        flipped = record_aad_v2(r["namespace"], r["record_id"], r["version"], r["hlc"], not r["deleted"])
+        ok &= fails(lambda: open_envelope(vault_key, b"selfos/v2/record", restamped, env, 2))
+        ok &= fails(lambda: open_envelope(vault_key, b"selfos/v2/record", flipped, env, 2))
+        ok &= fails(lambda: open_envelope(vault_key, b"selfos/v1/record", record_aad(r["namespace"], r["record_id"], r["version"]), env, 1))
+    check(f"vectors v2: {len(v['records'])} entries ({tombstones} tombstones), clock and state bound", ok and tombstones > 0)
+
+
 def check_vectors(v: dict, check, fails) -> None:
     """Recomputes the published vectors from this file's reading of FORMAT.md."""
+    if "kdf" not in v:
+        return check_vectors_v2(v, check, fails)
     x = bytes.fromhex
     kdf = v["kdf"]
     master = hashlib.pbkdf2_hmac("sha256", kdf["passphrase"].encode(), x(kdf["salt"]), kdf["iterations"], 32)
@@ -111,12 +183,9 @@ def unlock(header: dict, passphrase: bytes) -> bytes:
 def decrypt_records(backup: dict, vault_key: bytes) -> dict:
     out = {}
     for entry in backup["records"]:
-        if entry["deleted"]:
-            assert entry["envelope"] is None
+        plain = open_entry(entry, vault_key)
+        if plain is None:
             continue
-        aad = record_aad(entry["namespace"], entry["id"], entry["version"])
-        plain = json.loads(open_envelope(vault_key, b"selfos/v1/record", aad, base64.b64decode(entry["envelope"])))
-        assert plain["id"] == entry["id"] and plain["namespace"] == entry["namespace"]
         plain.pop("schema")
         out[plain["id"]] = plain
     return out
@@ -124,7 +193,8 @@ def decrypt_records(backup: dict, vault_key: bytes) -> dict:
 
 def main() -> int:
     backup = json.load(open(sys.argv[1]))
-    passphrase = open(sys.argv[2], "rb").read().rstrip(b"\n")
+    # FORMAT.md §1: every trailing CR and LF is removed, nothing else; no normalization.
+    passphrase = open(sys.argv[2], "rb").read().rstrip(b"\r\n")
     export = json.load(open(sys.argv[3]))
     passed, failed = 0, 0
 
@@ -146,9 +216,9 @@ def main() -> int:
     records = decrypt_records(backup, vault_key)
     expected = {r["id"]: r for r in export["records"]}
     check(f"{len(records)} records decrypt and equal SelfOS's plaintext export", records == expected)
-    deleted = [e["id"] for e in backup["records"] if e["deleted"]]
-    check("tombstones carry no ciphertext and are absent from the export",
-          all(d not in expected for d in deleted))
+    deleted = [e for e in backup["records"] if e["deleted"]]
+    check(f"{len(deleted)} tombstones are sealed under the vault key and absent from the export",
+          len(deleted) > 0 and all(open_entry(e, vault_key) is None and e["id"] not in expected for e in deleted))
     check("a wrong passphrase fails at the unwrap", fails(lambda: unlock(backup["header"], passphrase + b"!")))
     weak = copy.deepcopy(backup["header"])
     weak["kdf"]["iterations"] = 1000
@@ -159,13 +229,20 @@ def main() -> int:
             (lambda b: b[:-1] + bytes([b[-1] ^ 1]))(base64.b64decode(e["envelope"]))).decode())),
         ("a replayed version", lambda e: e.update(version=e["version"] + 1)),
         ("a moved namespace", lambda e: e.update(namespace="elsewhere")),
+        ("a re-stamped clock", lambda e: e.update(hlc=e["hlc"][:14] + str((int(e["hlc"][14]) + 1) % 10) + e["hlc"][15:])),
+        ("a live record marked deleted", lambda e: e.update(deleted=True)),
+        ("a forged delete (no envelope)", lambda e: e.update(deleted=True, envelope=None)),
     ]:
         tampered = copy.deepcopy(backup)
         tampered["records"] = [copy.deepcopy(live)]
         mutate(tampered["records"][0])
         check(f"{name} fails authentication", fails(lambda: decrypt_records(tampered, vault_key)))
-    if len(sys.argv) > 4:
-        check_vectors(json.load(open(sys.argv[4])), check, fails)
+    if deleted:
+        tomb = copy.deepcopy(deleted[0])
+        tomb["deleted"] = False
+        check("a tombstone presented as a live record fails authentication", fails(lambda: open_entry(tomb, vault_key)))
+    for path in sys.argv[4:]:
+        check_vectors(json.load(open(path)), check, fails)
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 

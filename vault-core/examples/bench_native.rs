@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use vault_core::crypto::envelope::{open_record, seal_record, RecordAad};
+use vault_core::crypto::envelope::{open_record, seal_record, RecordAad, RecordState};
 use vault_core::crypto::kdf::derive_master_key;
 use vault_core::record::encode_record;
 use vault_core::{
@@ -42,7 +42,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let plaintext = encode_record(&record);
     let key = VaultKey::generate()?;
-    let aad = RecordAad::new(&record.namespace, &record.id, 1);
+    let clock = vault_core::Hlc {
+        wall_ms: record.captured_at_ms,
+        counter: 0,
+        node: 1,
+    };
+    let aad = RecordAad::new(&record.namespace, &record.id, 1, &clock, RecordState::Live);
 
     let seals_per_s = per_second(|| seal_record(&key, &aad, &plaintext).map(drop))?;
     let env = seal_record(&key, &aad, &plaintext)?;

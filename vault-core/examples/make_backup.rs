@@ -14,7 +14,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let [backup_path, export_path, pass_path] = args.as_slice() else {
         return Err("usage: make_backup <backup.json> <export.json> <passphrase-file>".into());
     };
-    let passphrase = Passphrase::new(std::fs::read_to_string(pass_path)?.trim_end_matches('\n'));
+    let passphrase =
+        Passphrase::new(std::fs::read_to_string(pass_path)?.trim_end_matches(['\n', '\r']));
     let (mut vault, _) = run(Vault::create(
         MemoryStore::new(),
         &passphrase,

@@ -11,7 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::crypto::kdf::Passphrase;
-use crate::error::VaultError;
+use crate::error::{StoreError, VaultError};
 use crate::header::VaultHeader;
 use crate::record::{AnswerRecord, SCHEMA_VERSION};
 use crate::store::{StoredRecord, VaultStore};
@@ -23,12 +23,14 @@ pub const EXPORT_FORMAT: &str = "selfos-export";
 pub const FILE_VERSION: u32 = 1;
 
 #[derive(Serialize, Deserialize)]
-struct BackupFile {
+struct BackupFile<R> {
     format: String,
     version: u32,
     exported_at_ms: u64,
     header: serde_json::Value,
-    records: Vec<StoredRecord>,
+    /// Written as [`StoredRecord`]s; read as JSON values, each decoded on its own, so one
+    /// inconsistent entry is reported and skipped rather than failing the whole file.
+    records: Vec<R>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -88,17 +90,21 @@ impl<S: VaultStore> Vault<S> {
     }
 
     /// Restores a backup into an empty store and unlocks it with `passphrase`. Every entry is
-    /// checked to open before anything is written; entries that do not are reported and
-    /// skipped. A wrong passphrase writes nothing.
+    /// checked before anything is written — its fields agree (a live entry has an envelope, a
+    /// tombstone has a format-2 envelope or, in format 1, none; docs/FORMAT.md §4) and it
+    /// opens under the vault key for its id, namespace, version, clock and state — and
+    /// entries that fail are reported and skipped. A wrong passphrase writes nothing. The
+    /// one restore path for every front end (the web app, `selfos import`).
     pub async fn restore_backup(
         store: S,
         bytes: &[u8],
         passphrase: &Passphrase,
     ) -> Result<(Self, ImportReport), VaultError> {
-        let file: BackupFile = serde_json::from_slice(bytes).map_err(|e| VaultError::BadFile {
-            expected: BACKUP_FORMAT,
-            reason: e.to_string(),
-        })?;
+        let file: BackupFile<serde_json::Value> =
+            serde_json::from_slice(bytes).map_err(|e| VaultError::BadFile {
+                expected: BACKUP_FORMAT,
+                reason: e.to_string(),
+            })?;
         check_kind(BACKUP_FORMAT, &file.format, file.version)?;
         let header = VaultHeader::from_json(file.header)?;
         if store.get_meta(crate::store::META_HEADER).await?.is_some() {
@@ -114,7 +120,21 @@ impl<S: VaultStore> Vault<S> {
         let mut vault = Vault::resume(store, unlocked.vault_key).await?;
         let mut report = ImportReport::default();
         let mut good = Vec::with_capacity(file.records.len());
-        for stored in file.records {
+        for (i, value) in file.records.into_iter().enumerate() {
+            let stored = match serde_json::from_value::<StoredRecord>(value) {
+                Ok(stored) => stored,
+                Err(e) => {
+                    report.failures.push(RecordFailure {
+                        key: format!("records[{i}]"),
+                        error: StoreError::Corrupt {
+                            key: format!("records[{i}]"),
+                            reason: e.to_string(),
+                        }
+                        .into(),
+                    });
+                    continue;
+                }
+            };
             match vault.open(&stored) {
                 Ok(_) => good.push(stored),
                 Err(error) => report.failures.push(RecordFailure {
@@ -126,6 +146,41 @@ impl<S: VaultStore> Vault<S> {
         report.imported = good.len();
         vault.write_sealed(good).await?;
         Ok((vault, report))
+    }
+
+    /// Adds a backup's answers to this vault (the web app's Import and `selfos import`): the
+    /// backup is restored into memory with `passphrase` by [`Vault::restore_backup`], so
+    /// every entry passes the same checks, then each live record this vault does not hold
+    /// yet (live or deleted) is inserted as a new change under this vault's key. Records
+    /// already here are left alone (`unchanged`); entries that failed a check are in
+    /// `failures`. A wrong passphrase changes nothing.
+    pub async fn import_backup(
+        &mut self,
+        bytes: &[u8],
+        passphrase: &Passphrase,
+    ) -> Result<ImportReport, VaultError> {
+        let (backup, restored) =
+            Vault::restore_backup(crate::store::MemoryStore::new(), bytes, passphrase).await?;
+        let listing = backup.list().await?;
+        let mut report = ImportReport {
+            failures: restored.failures,
+            ..ImportReport::default()
+        };
+        report.failures.extend(listing.failures);
+        for record in &listing.records {
+            if self
+                .store()
+                .get_record(&record.id.to_string())
+                .await?
+                .is_some()
+            {
+                report.unchanged += 1;
+            } else {
+                self.insert(record).await?;
+                report.imported += 1;
+            }
+        }
+        Ok(report)
     }
 
     /// Every live record in plaintext JSON.

@@ -13,7 +13,7 @@ pub enum CryptoError {
     #[error("the envelope is truncated: {len} bytes, at least {min} are needed")]
     Truncated { len: usize, min: usize },
     #[error(
-        "unknown envelope format version {0}: this build reads version 1; update SelfOS to open it"
+        "unknown envelope format version {0}: this build reads versions 1 and 2; update SelfOS to open it"
     )]
     UnknownEnvelopeVersion(u8),
     #[error("key-derivation parameters refused: {0}")]
@@ -63,6 +63,10 @@ pub enum VaultError {
     NotFound(String),
     #[error("a remote clock is {ahead_ms} ms ahead of this device, more than the {max_ms} ms allowed: check the device's date and time")]
     ClockDrift { ahead_ms: u64, max_ms: u64 },
+    /// A delete that nothing proves was made with the vault key: a format-1 tombstone (no
+    /// envelope) from a server or another outside source. The record is kept.
+    #[error("a delete of record {0} without proof of the vault key (a format-1 tombstone, which anyone with a session could forge) was ignored; the record is kept. Delete it again from a device with this version of SelfOS if you meant to")]
+    UnauthenticatedDelete(String),
     #[error("not a SelfOS {expected} file: {reason}")]
     BadFile {
         expected: &'static str,

@@ -1,7 +1,7 @@
 //! The vault: an unlocked key over a store. Every write seals first, then commits the record,
 //! its pending change and the clock in one atomic batch.
 
-use crate::crypto::envelope::{self, Envelope, RecordAad};
+use crate::crypto::envelope::{self, Envelope, LegacyRecordAad, RecordAad, RecordState};
 use crate::crypto::kdf::{KdfParams, Passphrase};
 use crate::crypto::keys::{AuthSecret, VaultKey};
 use crate::crypto::random;
@@ -223,14 +223,15 @@ impl<S: VaultStore> Vault<S> {
     /// can collide). Use [`Vault::put`] to edit.
     pub async fn insert(&mut self, record: &AnswerRecord) -> Result<PendingChange, VaultError> {
         record.validate()?;
-        let aad = RecordAad::new(&record.namespace, &record.id, 1);
+        let hlc = self.clock().await?.tick(now_ms());
+        let aad = RecordAad::new(&record.namespace, &record.id, 1, &hlc, RecordState::Live);
         let sealed = envelope::seal_record(&self.key, &aad, &encode_record(record))?;
         let (mut batch, change) = commit_batch(
             StoredRecord {
                 id: record.id,
                 namespace: record.namespace.clone(),
                 version: 1,
-                hlc: self.clock().await?.tick(now_ms()),
+                hlc,
                 deleted: false,
                 envelope: Some(sealed.into_bytes()),
             },
@@ -252,7 +253,13 @@ impl<S: VaultStore> Vault<S> {
         self.store
             .update_record(&record.id.to_string(), |current| {
                 let (version, base) = versions(&record.id.to_string(), &current)?;
-                let aad = RecordAad::new(&record.namespace, &record.id, version);
+                let aad = RecordAad::new(
+                    &record.namespace,
+                    &record.id,
+                    version,
+                    &hlc,
+                    RecordState::Live,
+                );
                 let sealed = envelope::seal_record(key, &aad, &plaintext)?;
                 Ok(commit_batch(
                     StoredRecord {
@@ -269,10 +276,14 @@ impl<S: VaultStore> Vault<S> {
             .await
     }
 
-    /// Deletes a record: it becomes a tombstone that syncs the delete to every device.
+    /// Deletes a record: it becomes a tombstone that syncs the delete to every device. The
+    /// tombstone is sealed under the vault key like a record (an empty plaintext whose
+    /// associated data binds the id, namespace, version, clock and the deleted state), so
+    /// only a holder of the key can delete.
     pub async fn delete(&mut self, id: &RecordId) -> Result<PendingChange, VaultError> {
         let key = id.to_string();
         let hlc = self.clock().await?.tick(now_ms());
+        let vault_key = &self.key;
         self.store
             .update_record(&key, |now| {
                 let (_, base) = versions(&key, &now)?;
@@ -284,14 +295,23 @@ impl<S: VaultStore> Vault<S> {
                     // Already a tombstone: nothing to write.
                     return Ok((Batch::default(), current.change(base)));
                 }
+                let version = current.version + 1;
+                let aad = RecordAad::new(
+                    &current.namespace,
+                    id,
+                    version,
+                    &hlc,
+                    RecordState::Tombstone,
+                );
+                let sealed = envelope::seal_record(vault_key, &aad, &[])?;
                 Ok(commit_batch(
                     StoredRecord {
                         id: *id,
                         namespace: current.namespace,
-                        version: current.version + 1,
+                        version,
                         hlc,
                         deleted: true,
-                        envelope: None,
+                        envelope: Some(sealed.into_bytes()),
                     },
                     base,
                 ))
@@ -311,14 +331,43 @@ impl<S: VaultStore> Vault<S> {
         }
     }
 
-    /// Decrypts a stored entry; `None` for a tombstone.
+    /// Decrypts a stored entry; `None` for a tombstone. A format-2 tombstone is checked
+    /// against the key like a record; a format-1 tombstone (no envelope) proves nothing and
+    /// reads as deleted here, on the device that holds it: [`Vault::apply_remote`] never
+    /// takes one from outside.
     pub fn open(&self, stored: &StoredRecord) -> Result<Option<AnswerRecord>, VaultError> {
+        stored.check().map_err(|reason| StoreError::Corrupt {
+            key: stored.key(),
+            reason,
+        })?;
         let Some(bytes) = &stored.envelope else {
             return Ok(None);
         };
         let envelope = Envelope::parse(bytes.clone())?;
-        let aad = RecordAad::new(&stored.namespace, &stored.id, stored.version);
-        let plaintext = envelope::open_record(&self.key, &aad, &envelope)?;
+        let plaintext = if envelope.version() == envelope::VERSION {
+            // Format 1: live records only (`check` refused a format-1 envelope marked deleted).
+            let aad = LegacyRecordAad::new(&stored.namespace, &stored.id, stored.version);
+            envelope::open_legacy_record(&self.key, &aad, &envelope)?
+        } else {
+            let state = RecordState::of_deleted(stored.deleted);
+            let aad = RecordAad::new(
+                &stored.namespace,
+                &stored.id,
+                stored.version,
+                &stored.hlc,
+                state,
+            );
+            let plaintext = envelope::open_record(&self.key, &aad, &envelope)?;
+            if stored.deleted {
+                if !plaintext.is_empty() {
+                    return Err(VaultError::MalformedRecord(
+                        "a tombstone's sealed plaintext must be empty".into(),
+                    ));
+                }
+                return Ok(None);
+            }
+            plaintext
+        };
         let record = decode_record(&plaintext)?;
         if record.id != stored.id || record.namespace != stored.namespace {
             return Err(VaultError::MalformedRecord(
@@ -326,6 +375,33 @@ impl<S: VaultStore> Vault<S> {
             ));
         }
         Ok(Some(record))
+    }
+
+    /// The entry in format 2, sealed again with the same identity, version and clock: a
+    /// format-1 record is opened and re-sealed; a format-1 tombstone gets a sealed one. For
+    /// this device's own unpushed changes only (see `outgoing`): re-sealing vouches for the
+    /// entry with the vault key. An entry in format 2 comes back unchanged.
+    pub(crate) fn reseal(&self, stored: &StoredRecord) -> Result<StoredRecord, VaultError> {
+        if stored.is_authenticated_format() {
+            return Ok(stored.clone());
+        }
+        let plaintext = match self.open(stored)? {
+            Some(record) => encode_record(&record),
+            None => Vec::new(),
+        };
+        let state = RecordState::of_deleted(stored.deleted);
+        let aad = RecordAad::new(
+            &stored.namespace,
+            &stored.id,
+            stored.version,
+            &stored.hlc,
+            state,
+        );
+        let sealed = envelope::seal_record(&self.key, &aad, &plaintext)?;
+        Ok(StoredRecord {
+            envelope: Some(sealed.into_bytes()),
+            ..stored.clone()
+        })
     }
 
     /// Every stored entry, decoded but still sealed, with the entries that failed to decode.
@@ -479,7 +555,9 @@ impl<S: VaultStore> Vault<S> {
         self.replace_header(previous).await
     }
 
-    /// Writes already-sealed entries (backup restore), queuing each for sync.
+    /// Writes already-sealed entries (backup restore), queuing each for sync. A format-1
+    /// tombstone is kept (the record stays deleted here) but not queued: nothing proves who
+    /// made it, so it is never re-sealed and sent out as this device's delete.
     pub(crate) async fn write_sealed(
         &mut self,
         entries: Vec<StoredRecord>,
@@ -487,9 +565,11 @@ impl<S: VaultStore> Vault<S> {
         let mut batch = Batch::default();
         for stored in entries {
             self.clock().await?.observe(stored.hlc, now_ms())?;
-            batch
-                .pending
-                .push((stored.key(), stored.change(0).encode()));
+            if !stored.is_legacy_tombstone() {
+                batch
+                    .pending
+                    .push((stored.key(), stored.change(0).encode()));
+            }
             batch.records.push((stored.key(), stored.encode()));
         }
         batch.meta.push((

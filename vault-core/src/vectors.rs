@@ -8,7 +8,8 @@ use aes_gcm::{Aes256Gcm, Nonce};
 use serde_json::{json, Value};
 
 use crate::crypto::envelope::{
-    self, content_key, seal_with, ContentAad, ContentKind, Purpose, RecordAad, WrapAad,
+    self, content_key, seal_with, ContentAad, ContentKind, LegacyRecordAad, Purpose, RecordAad,
+    RecordState, WrapAad,
 };
 use crate::crypto::kdf::{pbkdf2_sha256, KdfAlgorithm, KdfParams, Passphrase};
 use crate::crypto::keys::{MasterKey, VaultKey};
@@ -196,12 +197,12 @@ fn build_vectors() -> (Value, Value) {
     let mut stored = Vec::new();
     for (i, rec) in fixed_records().into_iter().enumerate() {
         let version = i as u64 + 1;
-        let aad = RecordAad::new(&rec.namespace, &rec.id, version);
+        let aad = LegacyRecordAad::new(&rec.namespace, &rec.id, version);
         let (salt, nonce) = ([i as u8; 32], [0xc0 + i as u8; 12]);
         let plaintext = encode_record(&rec);
         let env = seal_with(
             vault_key.expose(),
-            Purpose::Record,
+            Purpose::LegacyRecord,
             aad.as_bytes(),
             &plaintext,
             &salt,
@@ -211,7 +212,7 @@ fn build_vectors() -> (Value, Value) {
             "namespace": rec.namespace.as_str(), "record_id": rec.id.to_string(), "version": version,
             "plaintext": String::from_utf8(plaintext).unwrap(),
             "key_salt": hex::encode(salt), "nonce": hex::encode(nonce),
-            "content_key": hex::encode(*content_key(vault_key.expose(), &salt, Purpose::Record)),
+            "content_key": hex::encode(*content_key(vault_key.expose(), &salt, Purpose::LegacyRecord)),
             "aad": hex::encode(aad.as_bytes()), "envelope": hex::encode(env.as_bytes()),
         }));
         stored.push(StoredRecord {
@@ -313,9 +314,9 @@ fn selfos_vectors_and_sample_backup() {
         .iter()
         .zip(fixed_records())
     {
-        let aad = RecordAad::new(&rec.namespace, &rec.id, v["version"].as_u64().unwrap());
+        let aad = LegacyRecordAad::new(&rec.namespace, &rec.id, v["version"].as_u64().unwrap());
         let env = envelope::Envelope::parse(h(v["envelope"].as_str().unwrap())).unwrap();
-        let opened = envelope::open_record(&vk, &aad, &env).unwrap();
+        let opened = envelope::open_legacy_record(&vk, &aad, &env).unwrap();
         assert_eq!(crate::record::decode_record(&opened).unwrap(), rec);
     }
     // The content vector opens as instruction snapshots, and never as a record.
@@ -325,7 +326,8 @@ fn selfos_vectors_and_sample_backup() {
     assert_eq!(&opened[..], &fixed_snapshots()[..]);
     let rec = &fixed_records()[0];
     assert_eq!(
-        envelope::open_record(&vk, &RecordAad::new(&rec.namespace, &rec.id, 1), &env).err(),
+        envelope::open_legacy_record(&vk, &LegacyRecordAad::new(&rec.namespace, &rec.id, 1), &env)
+            .err(),
         Some(crate::CryptoError::Tampered)
     );
 
@@ -351,17 +353,26 @@ fn seal_with_opens_and_content_key_is_plain_hkdf() {
     let (salt, nonce) = (pattern::<32>(0x90), pattern::<12>(0x30));
     let ns = Namespace::new("claude").unwrap();
     let id = RecordId::from_bytes(pattern(0x70));
-    let aad = RecordAad::new(&ns, &id, 7);
+    let clock = Hlc {
+        wall_ms: 1_763_800_000_000,
+        counter: 1,
+        node: 7,
+    };
+    let aad = RecordAad::new(&ns, &id, 7, &clock, RecordState::Live);
     let plaintext = b"{\"answer\":\"independent\"}";
 
     let mut independent = [0u8; 32];
     hkdf::Hkdf::<sha2::Sha256>::new(Some(&salt), &root)
-        .expand(b"selfos/v1/record", &mut independent)
+        .expand(b"selfos/v2/record", &mut independent)
         .unwrap();
     assert_eq!(*content_key(&root, &salt, Purpose::Record), independent);
     // The purpose label is the HKDF info: another purpose gives another key.
     assert_ne!(
         *content_key(&root, &salt, Purpose::VaultKeyWrap),
+        independent
+    );
+    assert_ne!(
+        *content_key(&root, &salt, Purpose::LegacyRecord),
         independent
     );
     // The salt is the HKDF salt, not ignored.
@@ -380,7 +391,7 @@ fn seal_with_opens_and_content_key_is_plain_hkdf() {
     );
     let bytes = env.as_bytes();
     assert_eq!(bytes.len(), envelope::MIN_LEN + plaintext.len());
-    assert_eq!(bytes[0], envelope::VERSION);
+    assert_eq!(bytes[0], envelope::RECORD_VERSION);
     assert_eq!(&bytes[1..33], &salt);
     assert_eq!(&bytes[33..45], &nonce);
     let direct = Aes256Gcm::new_from_slice(&independent)
@@ -403,7 +414,133 @@ fn seal_with_opens_and_content_key_is_plain_hkdf() {
     );
     // The same bytes refuse to open for another version of the record.
     assert_eq!(
-        envelope::open_record(&vk, &RecordAad::new(&ns, &id, 8), &parsed).err(),
+        envelope::open_record(
+            &vk,
+            &RecordAad::new(&ns, &id, 8, &clock, RecordState::Live),
+            &parsed
+        )
+        .err(),
         Some(crate::CryptoError::Tampered)
     );
+}
+
+/// The clock of the `i`-th format-2 vector entry.
+fn v2_clock(i: u64) -> Hlc {
+    Hlc {
+        wall_ms: 1_763_900_000_000 + i,
+        counter: i as u32,
+        node: 0x00a1_b2c3_d4e5_f607,
+    }
+}
+
+/// The id of the format-2 tombstone vector (a fourth record, deleted at version 2).
+fn tombstone_id() -> RecordId {
+    RecordId::from_bytes(pattern(0x50))
+}
+
+/// Format 2: the same three records sealed with their clock and state, and one tombstone,
+/// under the vault of the format-1 vectors (same passphrase, header and vault key).
+fn build_vectors_v2() -> (Value, Value) {
+    let (_, backup_v1) = build_vectors();
+    let vault_key = VaultKey::from_bytes(pattern(0x40));
+    let mut record_vectors = Vec::new();
+    let mut stored = Vec::new();
+    let mut entries: Vec<(Namespace, RecordId, u64, Vec<u8>, RecordState)> = fixed_records()
+        .into_iter()
+        .enumerate()
+        .map(|(i, rec)| {
+            let plaintext = encode_record(&rec);
+            (
+                rec.namespace,
+                rec.id,
+                i as u64 + 1,
+                plaintext,
+                RecordState::Live,
+            )
+        })
+        .collect();
+    entries.push((
+        Namespace::new("chatgpt").unwrap(),
+        tombstone_id(),
+        2,
+        Vec::new(),
+        RecordState::Tombstone,
+    ));
+    for (i, (ns, id, version, plaintext, state)) in entries.into_iter().enumerate() {
+        let hlc = v2_clock(i as u64);
+        let aad = RecordAad::new(&ns, &id, version, &hlc, state);
+        let (salt, nonce) = ([0x20 + i as u8; 32], [0xd0 + i as u8; 12]);
+        let env = seal_with(
+            vault_key.expose(),
+            Purpose::Record,
+            aad.as_bytes(),
+            &plaintext,
+            &salt,
+            &nonce,
+        );
+        let deleted = state == RecordState::Tombstone;
+        record_vectors.push(json!({
+            "namespace": ns.as_str(), "record_id": id.to_string(), "version": version,
+            "hlc": hlc.to_string(), "deleted": deleted,
+            "plaintext": String::from_utf8(plaintext).unwrap(),
+            "key_salt": hex::encode(salt), "nonce": hex::encode(nonce),
+            "content_key": hex::encode(*content_key(vault_key.expose(), &salt, Purpose::Record)),
+            "aad": hex::encode(aad.as_bytes()), "envelope": hex::encode(env.as_bytes()),
+        }));
+        stored.push(StoredRecord {
+            id,
+            namespace: ns,
+            version,
+            hlc,
+            deleted,
+            envelope: Some(env.into_bytes()),
+        });
+    }
+    let vectors = json!({
+        "description": "SelfOS vault format v2 test vectors (records and tombstones; the key hierarchy, key wrap and content are format v1's, in selfos-v1.json); see docs/FORMAT.md. All byte strings are hex.",
+        "vault_key": hex::encode(vault_key.expose()),
+        "records": record_vectors,
+    });
+    let backup = json!({
+        "format": "selfos-backup", "version": 1, "exported_at_ms": 1_763_900_000_000u64,
+        "header": backup_v1["header"], "records": stored,
+    });
+    (vectors, backup)
+}
+
+#[test]
+fn selfos_v2_vectors_and_sample_backup() {
+    let (vectors, backup) = build_vectors_v2();
+    check_file("selfos-v2.json", &vectors);
+    check_file("backup-v2.json", &backup);
+
+    // The sample backup restores with the passphrase: three records and one tombstone.
+    let bytes = serde_json::to_vec(&backup).unwrap();
+    let (vault, report) = run(Vault::restore_backup(
+        MemoryStore::new(),
+        &bytes,
+        &Passphrase::new(PASSPHRASE),
+    ))
+    .unwrap();
+    assert_eq!((report.imported, report.failures.len()), (4, 0));
+    assert_eq!(run(vault.list()).unwrap().records, fixed_records());
+    let (entries, _) = run(vault.stored_entries()).unwrap();
+    let tomb = entries.iter().find(|e| e.id == tombstone_id()).unwrap();
+    assert!(tomb.deleted && tomb.is_authenticated_format());
+    assert_eq!(vault.open(tomb).unwrap(), None);
+
+    // The tombstone opens only as itself: not re-stamped, not at another version, not live.
+    let mut restamped = tomb.clone();
+    restamped.hlc = v2_clock(9);
+    let mut older = tomb.clone();
+    older.version = 1;
+    for bad in [restamped, older] {
+        assert_eq!(
+            vault.open(&bad).err(),
+            Some(crate::VaultError::Crypto(crate::CryptoError::Tampered))
+        );
+    }
+    let mut revived = tomb.clone();
+    revived.deleted = false;
+    assert!(vault.open(&revived).is_err());
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use proptest::prelude::*;
-use vault_core::crypto::envelope::{open_record, seal_record, Envelope, RecordAad};
+use vault_core::crypto::envelope::{open_record, seal_record, Envelope, RecordAad, RecordState};
 use vault_core::store::block_on as run;
 use vault_core::{Answer, CryptoError, Hlc, HlcClock, Namespace, RecordId, VaultKey};
 
@@ -18,6 +18,17 @@ fn namespace() -> impl Strategy<Value = Namespace> {
 fn record_id() -> impl Strategy<Value = RecordId> {
     any::<[u8; 16]>().prop_map(RecordId::from_bytes)
 }
+
+/// The format-2 associated data of a live record at a fixed clock.
+fn live_aad(ns: &Namespace, id: &RecordId, version: u64) -> RecordAad {
+    RecordAad::new(ns, id, version, &CLOCK, RecordState::Live)
+}
+
+const CLOCK: Hlc = Hlc {
+    wall_ms: 1_763_800_000_000,
+    counter: 3,
+    node: 0xfeed,
+};
 
 /// One vault key for all envelope cases (generation is cheap, but keeps cases comparable).
 fn key() -> &'static VaultKey {
@@ -31,7 +42,7 @@ proptest! {
     #[test]
     fn envelope_round_trips(pt in proptest::collection::vec(any::<u8>(), 0..2048),
                             ns in namespace(), id in record_id(), version in any::<u64>()) {
-        let aad = RecordAad::new(&ns, &id, version);
+        let aad = live_aad(&ns, &id, version);
         let env = seal_record(key(), &aad, &pt).unwrap();
         prop_assert_eq!(env.as_bytes().len(), pt.len() + 61);
         let parsed = Envelope::parse(env.as_bytes().to_vec()).unwrap();
@@ -41,7 +52,7 @@ proptest! {
     #[test]
     fn any_flipped_bit_is_detected(pt in proptest::collection::vec(any::<u8>(), 0..512),
                                    bit in any::<prop::sample::Index>()) {
-        let aad = RecordAad::new(&Namespace::new("chatgpt").unwrap(), &RecordId::from_bytes([7; 16]), 1);
+        let aad = live_aad(&Namespace::new("chatgpt").unwrap(), &RecordId::from_bytes([7; 16]), 1);
         let mut bytes = seal_record(key(), &aad, &pt).unwrap().into_bytes();
         let i = bit.index(bytes.len() * 8);
         bytes[i / 8] ^= 1 << (i % 8);
@@ -56,9 +67,9 @@ proptest! {
     fn another_identity_never_opens(ns in namespace(), ns2 in namespace(), id in record_id(),
                                     id2 in record_id(), v in any::<u64>(), v2 in any::<u64>()) {
         prop_assume!((ns.clone(), id, v) != (ns2.clone(), id2, v2));
-        let env = seal_record(key(), &RecordAad::new(&ns, &id, v), b"answer").unwrap();
+        let env = seal_record(key(), &live_aad(&ns, &id, v), b"answer").unwrap();
         prop_assert_eq!(
-            open_record(key(), &RecordAad::new(&ns2, &id2, v2), &env).err(),
+            open_record(key(), &live_aad(&ns2, &id2, v2), &env).err(),
             Some(CryptoError::Tampered)
         );
     }
@@ -74,10 +85,26 @@ proptest! {
             _ => (ns.clone(), id, v.wrapping_add(1)),
         };
         prop_assume!((ns.clone(), id, v) != (other_ns.clone(), other_id, other_v));
-        let env = seal_record(key(), &RecordAad::new(&ns, &id, v), b"answer").unwrap();
-        prop_assert!(open_record(key(), &RecordAad::new(&ns, &id, v), &env).is_ok());
+        let env = seal_record(key(), &live_aad(&ns, &id, v), b"answer").unwrap();
+        prop_assert!(open_record(key(), &live_aad(&ns, &id, v), &env).is_ok());
         prop_assert_eq!(
-            open_record(key(), &RecordAad::new(&other_ns, &other_id, other_v), &env).err(),
+            open_record(key(), &live_aad(&other_ns, &other_id, other_v), &env).err(),
+            Some(CryptoError::Tampered)
+        );
+    }
+
+    /// The clock a change claims and its live/deleted state are bound too: a record
+    /// re-stamped with any other clock, or presented as a tombstone, does not open.
+    #[test]
+    fn clock_and_state_are_bound(ns in namespace(), id in record_id(), v in 1u64..1 << 53,
+                                 wall in 0u64..1_000_000_000_000_000, counter in any::<u32>(),
+                                 node in any::<u64>(), tombstone in any::<bool>()) {
+        let state = if tombstone { RecordState::Tombstone } else { RecordState::Live };
+        let clock = Hlc { wall_ms: wall, counter, node };
+        prop_assume!(clock != CLOCK || state != RecordState::Live);
+        let env = seal_record(key(), &live_aad(&ns, &id, v), b"answer").unwrap();
+        prop_assert_eq!(
+            open_record(key(), &RecordAad::new(&ns, &id, v, &clock, state), &env).err(),
             Some(CryptoError::Tampered)
         );
     }
@@ -86,7 +113,7 @@ proptest! {
     fn truncation_and_garbage_never_panic(pt in proptest::collection::vec(any::<u8>(), 0..256),
                                           cut in any::<prop::sample::Index>(),
                                           garbage in proptest::collection::vec(any::<u8>(), 0..128)) {
-        let aad = RecordAad::new(&Namespace::new("claude").unwrap(), &RecordId::from_bytes([1; 16]), 2);
+        let aad = live_aad(&Namespace::new("claude").unwrap(), &RecordId::from_bytes([1; 16]), 2);
         let bytes = seal_record(key(), &aad, &pt).unwrap().into_bytes();
         let len = cut.index(bytes.len());
         let opened = Envelope::parse(bytes[..len].to_vec()).and_then(|e| open_record(key(), &aad, &e).map(|_| ()));
@@ -100,8 +127,8 @@ proptest! {
     /// Arbitrary bytes behind a valid version byte parse, and then fail authentication.
     #[test]
     fn forged_envelopes_are_tampered(body in proptest::collection::vec(any::<u8>(), 60..300)) {
-        let aad = RecordAad::new(&Namespace::new("gemini").unwrap(), &RecordId::from_bytes([2; 16]), 1);
-        let mut bytes = vec![1u8];
+        let aad = live_aad(&Namespace::new("gemini").unwrap(), &RecordId::from_bytes([2; 16]), 1);
+        let mut bytes = vec![vault_core::crypto::envelope::RECORD_VERSION];
         bytes.extend_from_slice(&body);
         let env = Envelope::parse(bytes).unwrap();
         prop_assert_eq!(open_record(key(), &aad, &env).err(), Some(CryptoError::Tampered));
@@ -276,7 +303,7 @@ proptest! {
     /// The change log against a model: after any mix of inserts, puts, edits, deletes, and
     /// acks (current or stale), the queue holds exactly one latest change per record touched
     /// since its last ack, the vault lists exactly the live records, deleted records are
-    /// tombstones without an envelope, versions grow by one per change, and every change gets
+    /// sealed tombstones, versions grow by one per change, and every change gets
     /// a later timestamp than the one before.
     #[test]
     fn change_log_matches_the_model(ops in proptest::collection::vec(log_op(), 1..40)) {
@@ -389,7 +416,9 @@ proptest! {
             let m = &model[&e.id];
             prop_assert_eq!(e.version, m.version);
             prop_assert_eq!(e.deleted, !m.live);
-            prop_assert_eq!(e.deleted, e.envelope.is_none());
+            // Every entry, tombstones included, is sealed in format 2 and opens for its state.
+            prop_assert!(e.is_authenticated_format());
+            prop_assert_eq!(run(vault.get(&e.id)).unwrap().is_some(), !e.deleted);
             prop_assert_eq!(&e.namespace, &m.record.namespace);
             // A queued change describes exactly the stored entry it was made with.
             if let Some(c) = pending.iter().find(|c| c.id == e.id) {

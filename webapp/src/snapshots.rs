@@ -10,7 +10,7 @@
 //! (namespace `selfos.webapp:snapshots`, id `ff…ff`, version 1), are still read, once, and
 //! sealed again under the content purpose ([`load`]); nothing new is ever sealed that way.
 
-use vault_core::crypto::envelope::{self, ContentKind, Envelope, RecordAad};
+use vault_core::crypto::envelope::{self, ContentKind, Envelope, LegacyRecordAad};
 use vault_core::graph::InstructionSnapshot;
 use vault_core::store::{Batch, VaultStore};
 use vault_core::{Namespace, RecordId, VaultKey};
@@ -54,7 +54,7 @@ pub fn open(key: &VaultKey, bytes: &[u8]) -> Opened {
     {
         return Opened::Current(list);
     }
-    let legacy = legacy_aad().and_then(|aad| envelope::open_record(key, &aad, &env).ok());
+    let legacy = legacy_aad().and_then(|aad| envelope::open_legacy_record(key, &aad, &env).ok());
     match legacy.and_then(|p| decode(&p)) {
         Some(list) => Opened::Legacy(list),
         None => Opened::Unreadable,
@@ -63,9 +63,13 @@ pub fn open(key: &VaultKey, bytes: &[u8]) -> Opened {
 
 /// The record identity earlier builds sealed snapshots under. Read-only: only [`open`] uses
 /// it, to carry those snapshots over to the content purpose.
-fn legacy_aad() -> Option<RecordAad> {
+fn legacy_aad() -> Option<LegacyRecordAad> {
     let ns = Namespace::new("selfos.webapp:snapshots").ok()?;
-    Some(RecordAad::new(&ns, &RecordId::from_bytes([0xff; 16]), 1))
+    Some(LegacyRecordAad::new(
+        &ns,
+        &RecordId::from_bytes([0xff; 16]),
+        1,
+    ))
 }
 
 /// The snapshots kept in `store`, for the unlocked vault's `key`. Snapshots from an earlier
@@ -128,7 +132,7 @@ mod tests {
     /// What earlier builds wrote: the snapshots sealed as a record.
     fn legacy_seal(key: &VaultKey, list: &[InstructionSnapshot]) -> Vec<u8> {
         let json = serde_json::to_vec(list).unwrap();
-        envelope::seal_record(key, &legacy_aad().unwrap(), &json)
+        vault_core::crypto::hazmat::seal_legacy_record(key, &legacy_aad().unwrap(), &json)
             .unwrap()
             .into_bytes()
     }
@@ -164,7 +168,7 @@ mod tests {
         let key = VaultKey::generate().unwrap();
         let bytes = seal(&key, &[snap("chatgpt", 5)]).unwrap();
         let env = Envelope::parse(bytes).unwrap();
-        assert!(envelope::open_record(&key, &legacy_aad().unwrap(), &env).is_err());
+        assert!(envelope::open_legacy_record(&key, &legacy_aad().unwrap(), &env).is_err());
     }
 
     /// A returning user's snapshots from an earlier build are shown, and sealed again under

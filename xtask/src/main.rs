@@ -300,7 +300,9 @@ fn independent_format_check() -> Result<()> {
         dir.join("export.json"),
         dir.join("passphrase"),
     );
-    std::fs::write(&pass, "correct horse battery staple").map_err(|e| e.to_string())?;
+    // With a CRLF line ending, as a passphrase file saved on Windows has: both readers must
+    // drop it (FORMAT.md §1).
+    std::fs::write(&pass, "correct horse battery staple\r\n").map_err(|e| e.to_string())?;
     let paths = [&backup, &export, &pass].map(|p| p.to_string_lossy().into_owned());
     let mut args = vec![
         "run",
@@ -317,7 +319,8 @@ fn independent_format_check() -> Result<()> {
         std::process::Command::new("python3")
             .arg(root().join("tests/independent/decrypt_backup.py"))
             .args([&paths[0], &paths[2], &paths[1]])
-            .arg(root().join("vault-core/tests/vectors/selfos-v1.json")),
+            .arg(root().join("vault-core/tests/vectors/selfos-v1.json"))
+            .arg(root().join("vault-core/tests/vectors/selfos-v2.json")),
     )
 }
 

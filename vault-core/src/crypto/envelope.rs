@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! offset  len  field
-//! 0       1    format version, 0x01
+//! 0       1    format version: 0x02 for records and tombstones, 0x01 for everything else
+//!              (and for records written before format 2, which still open)
 //! 1       32   key salt   (random per seal)
 //! 33      12   nonce      (random per seal, 96 bits)
 //! 45      n+16 AES-256-GCM ciphertext || 128-bit tag (as WebCrypto's encrypt returns it)
@@ -14,10 +15,14 @@
 //! (2^32 seals, NIST SP 800-38D §8.3) does not apply; the remaining risk is two seals drawing
 //! the same 256-bit key salt, about 2^-129 after 2^64 seals. See README.md beside this file.
 //!
-//! Associated data binds the purpose label, the format version and the context (record id,
-//! record version and namespace for records; the content kind for other data sealed under
+//! Associated data binds the purpose label, the format version and the context (for a
+//! record: namespace, id, version, the hybrid-logical-clock timestamp the change claims and
+//! whether it is a live record or a tombstone; the content kind for other data sealed under
 //! the vault key; vault id and KDF parameters for the wrapped vault key), so a ciphertext
-//! swapped, replayed or moved between namespaces or purposes fails to open.
+//! swapped, replayed, re-stamped, turned into a delete or moved between namespaces or
+//! purposes fails to open. Format 1 records ([`LegacyRecordAad`]) bound only namespace, id
+//! and version; they still open, so vaults written before format 2 keep working, and the
+//! sync rules (docs/SYNC.md) say what such a record may and may not do.
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
@@ -29,9 +34,14 @@ use crate::crypto::kdf::KdfParams;
 use crate::crypto::keys::{KeyEncryptionKey, VaultKey, KEY_LEN};
 use crate::crypto::random;
 use crate::error::CryptoError;
+use crate::hlc::Hlc;
 use crate::record::{Namespace, RecordId};
 
+/// Envelope format 1: content, the wrapped vault key, and records written before format 2.
 pub const VERSION: u8 = 1;
+/// Envelope format 2: records and tombstones whose associated data binds the clock and the
+/// live/deleted state ([`RecordAad`]).
+pub const RECORD_VERSION: u8 = 2;
 pub const KEY_SALT_LEN: usize = 32;
 pub const NONCE_LEN: usize = 12;
 pub const TAG_LEN: usize = 16;
@@ -44,8 +54,12 @@ pub const MIN_LEN: usize = HEADER_LEN + TAG_LEN;
 /// nor associated data: an envelope sealed for one cannot be opened as the other.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
-    /// An answer record, bound to its namespace, id and version ([`RecordAad`]).
+    /// An answer record or a tombstone (format 2), bound to its namespace, id, version,
+    /// clock and state ([`RecordAad`]).
     Record,
+    /// An answer record of format 1, bound to its namespace, id and version only
+    /// ([`LegacyRecordAad`]). Opened, never sealed by the vault.
+    LegacyRecord,
     /// The vault key under the key-encryption key ([`WrapAad`]).
     VaultKeyWrap,
     /// Data under the vault key that is not a record, bound to its kind ([`ContentKind`]).
@@ -55,9 +69,20 @@ pub enum Purpose {
 impl Purpose {
     pub fn label(self) -> &'static [u8] {
         match self {
-            Purpose::Record => b"selfos/v1/record",
+            Purpose::Record => b"selfos/v2/record",
+            Purpose::LegacyRecord => b"selfos/v1/record",
             Purpose::VaultKeyWrap => b"selfos/v1/vault-key",
             Purpose::Content => b"selfos/v1/content",
+        }
+    }
+
+    /// The envelope format version this purpose seals with: the envelope's first byte and
+    /// the byte after the label's 0x00 in the associated data. An envelope of another
+    /// version never opens for this purpose.
+    pub fn envelope_version(self) -> u8 {
+        match self {
+            Purpose::Record => RECORD_VERSION,
+            Purpose::LegacyRecord | Purpose::VaultKeyWrap | Purpose::Content => VERSION,
         }
     }
 }
@@ -82,26 +107,87 @@ impl ContentKind {
     }
 }
 
-/// Associated data for one sealed record. Built from the record's identity, never from
-/// caller-chosen bytes, so the same identity is demanded again to open it.
+/// Whether a sealed record entry is an answer or a delete. Bound into the associated data,
+/// so a live record cannot be replayed as a tombstone nor the reverse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordState {
+    Live,
+    Tombstone,
+}
+
+impl RecordState {
+    /// The state's byte in the associated data.
+    pub fn byte(self) -> u8 {
+        match self {
+            RecordState::Live => 0,
+            RecordState::Tombstone => 1,
+        }
+    }
+
+    pub fn of_deleted(deleted: bool) -> Self {
+        if deleted {
+            RecordState::Tombstone
+        } else {
+            RecordState::Live
+        }
+    }
+}
+
+/// Associated data for one sealed record or tombstone (format 2). Built from the entry's
+/// identity, never from caller-chosen bytes, so the same identity is demanded again to open
+/// it: the clock is in it because sync orders changes by the clock, and a clock the vault
+/// key does not vouch for could be re-stamped by the server to make an old version win.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordAad(Vec<u8>);
 
 impl RecordAad {
-    pub fn new(namespace: &Namespace, id: &RecordId, version: u64) -> Self {
-        let ns = namespace.as_str().as_bytes();
+    pub fn new(
+        namespace: &Namespace,
+        id: &RecordId,
+        version: u64,
+        hlc: &Hlc,
+        state: RecordState,
+    ) -> Self {
         let mut a = prefix(Purpose::Record);
-        // Namespace length fits in u16: Namespace caps it at 64 bytes.
-        a.extend_from_slice(&(ns.len() as u16).to_be_bytes());
-        a.extend_from_slice(ns);
-        a.extend_from_slice(id.as_bytes());
-        a.extend_from_slice(&version.to_be_bytes());
+        push_identity(&mut a, namespace, id, version);
+        a.extend_from_slice(&hlc.wall_ms.to_be_bytes());
+        a.extend_from_slice(&hlc.counter.to_be_bytes());
+        a.extend_from_slice(&hlc.node.to_be_bytes());
+        a.push(state.byte());
         RecordAad(a)
     }
 
     pub fn as_bytes(&self) -> &[u8] {
         &self.0
     }
+}
+
+/// Associated data of a format-1 record: namespace, id and version, no clock, no state.
+/// Only for opening what earlier builds wrote; the vault seals format 2.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LegacyRecordAad(Vec<u8>);
+
+impl LegacyRecordAad {
+    pub fn new(namespace: &Namespace, id: &RecordId, version: u64) -> Self {
+        let mut a = prefix(Purpose::LegacyRecord);
+        push_identity(&mut a, namespace, id, version);
+        LegacyRecordAad(a)
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// `u16be(len(namespace)) || namespace || id (16 bytes) || u64be(version)`, shared by both
+/// record formats.
+fn push_identity(a: &mut Vec<u8>, namespace: &Namespace, id: &RecordId, version: u64) {
+    let ns = namespace.as_str().as_bytes();
+    // Namespace length fits in u16: Namespace caps it at 64 bytes.
+    a.extend_from_slice(&(ns.len() as u16).to_be_bytes());
+    a.extend_from_slice(ns);
+    a.extend_from_slice(id.as_bytes());
+    a.extend_from_slice(&version.to_be_bytes());
 }
 
 /// Associated data for non-record content of one kind: built from the [`ContentKind`], never
@@ -146,11 +232,14 @@ impl WrapAad {
     }
 }
 
+/// `label || 0x00 || envelope version`: the 0x00 ends the label (labels hold no NUL), the
+/// version byte repeats the envelope's first byte under the tag, so an envelope's version
+/// byte cannot be changed to have it opened by another format's rules.
 fn prefix(purpose: Purpose) -> Vec<u8> {
-    let mut a = Vec::with_capacity(96);
+    let mut a = Vec::with_capacity(128);
     a.extend_from_slice(purpose.label());
     a.push(0);
-    a.push(VERSION);
+    a.push(purpose.envelope_version());
     a
 }
 
@@ -167,13 +256,18 @@ impl Envelope {
                 len: 0,
                 min: MIN_LEN,
             }),
-            Some(&VERSION) if bytes.len() >= MIN_LEN => Ok(Envelope(bytes)),
-            Some(&VERSION) => Err(CryptoError::Truncated {
+            Some(&(VERSION | RECORD_VERSION)) if bytes.len() >= MIN_LEN => Ok(Envelope(bytes)),
+            Some(&(VERSION | RECORD_VERSION)) => Err(CryptoError::Truncated {
                 len: bytes.len(),
                 min: MIN_LEN,
             }),
             Some(&v) => Err(CryptoError::UnknownEnvelopeVersion(v)),
         }
+    }
+
+    /// The format version (the first byte): [`RECORD_VERSION`] or [`VERSION`].
+    pub fn version(&self) -> u8 {
+        self.0[0]
     }
 
     pub fn as_bytes(&self) -> &[u8] {
@@ -231,7 +325,7 @@ pub(crate) fn seal_with(
         )
         .expect("AES-GCM encryption cannot fail below 64 GiB");
     let mut out = Vec::with_capacity(HEADER_LEN + ct.len());
-    out.push(VERSION);
+    out.push(purpose.envelope_version());
     out.extend_from_slice(key_salt);
     out.extend_from_slice(nonce);
     out.extend_from_slice(&ct);
@@ -255,6 +349,11 @@ fn open(
     aad: &[u8],
     envelope: &Envelope,
 ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+    // The version is bound in the associated data too; checking it first only spares the
+    // decryption of an envelope of another format.
+    if envelope.version() != purpose.envelope_version() {
+        return Err(CryptoError::Tampered);
+    }
     let key = content_key(root, envelope.key_salt(), purpose);
     let cipher = Aes256Gcm::new_from_slice(key.as_ref()).expect("32-byte key");
     cipher
@@ -269,7 +368,8 @@ fn open(
         .map_err(|_| CryptoError::Tampered)
 }
 
-/// Seals a record's plaintext under the vault key.
+/// Seals a record's plaintext (or, for a tombstone, the empty plaintext) under the vault key,
+/// in format 2.
 pub fn seal_record(
     key: &VaultKey,
     aad: &RecordAad,
@@ -278,13 +378,44 @@ pub fn seal_record(
     seal(key.expose(), Purpose::Record, aad.as_bytes(), plaintext)
 }
 
-/// Opens a record sealed by [`seal_record`] for the same identity.
+/// Opens a record sealed by [`seal_record`] for the same identity, clock and state. A
+/// format-1 envelope is [`CryptoError::Tampered`] here: open it with [`open_legacy_record`].
 pub fn open_record(
     key: &VaultKey,
     aad: &RecordAad,
     envelope: &Envelope,
 ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
     open(key.expose(), Purpose::Record, aad.as_bytes(), envelope)
+}
+
+/// Opens a format-1 record (written before format 2) for the same namespace, id and version.
+pub fn open_legacy_record(
+    key: &VaultKey,
+    aad: &LegacyRecordAad,
+    envelope: &Envelope,
+) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+    open(
+        key.expose(),
+        Purpose::LegacyRecord,
+        aad.as_bytes(),
+        envelope,
+    )
+}
+
+/// Seals a format-1 record. Only for tests and tools that must produce what earlier builds
+/// wrote (see `crypto::hazmat`): such a record's clock is not authenticated.
+#[cfg(any(test, feature = "hazmat"))]
+pub(crate) fn seal_legacy_record(
+    key: &VaultKey,
+    aad: &LegacyRecordAad,
+    plaintext: &[u8],
+) -> Result<Envelope, CryptoError> {
+    seal(
+        key.expose(),
+        Purpose::LegacyRecord,
+        aad.as_bytes(),
+        plaintext,
+    )
 }
 
 /// Seals data that is not a record (see [`ContentKind`]) under the vault key.
@@ -355,6 +486,8 @@ mod tests {
             &Namespace::new("selfos.webapp:snapshots").unwrap(),
             &RecordId::from_bytes([0xff; 16]),
             1,
+            &Hlc::ZERO,
+            RecordState::Live,
         )
     }
 
@@ -430,5 +563,95 @@ mod tests {
         expected.extend_from_slice(&21u16.to_be_bytes());
         expected.extend_from_slice(b"instruction-snapshots");
         assert_eq!(aad.as_bytes(), &expected[..]);
+    }
+
+    fn hlc(wall_ms: u64) -> Hlc {
+        Hlc {
+            wall_ms,
+            counter: 2,
+            node: 0x00a1_b2c3_d4e5_f607,
+        }
+    }
+
+    fn aad(version: u64, clock: Hlc, state: RecordState) -> RecordAad {
+        RecordAad::new(
+            &Namespace::new("chatgpt").unwrap(),
+            &RecordId::from_bytes([7; 16]),
+            version,
+            &clock,
+            state,
+        )
+    }
+
+    #[test]
+    fn record_aad_layout() {
+        let a = aad(3, hlc(1_763_800_000_000), RecordState::Tombstone);
+        let mut expected = b"selfos/v2/record\x00\x02".to_vec();
+        expected.extend_from_slice(&7u16.to_be_bytes());
+        expected.extend_from_slice(b"chatgpt");
+        expected.extend_from_slice(&[7; 16]);
+        expected.extend_from_slice(&3u64.to_be_bytes());
+        expected.extend_from_slice(&1_763_800_000_000u64.to_be_bytes());
+        expected.extend_from_slice(&2u32.to_be_bytes());
+        expected.extend_from_slice(&0x00a1_b2c3_d4e5_f607u64.to_be_bytes());
+        expected.push(1);
+        assert_eq!(a.as_bytes(), &expected[..]);
+    }
+
+    /// The clock and the state are authenticated: a record re-stamped with another clock, or
+    /// presented as a tombstone (and a tombstone as a record), does not open.
+    #[test]
+    fn clock_and_state_are_bound() {
+        let sealed = aad(2, hlc(10), RecordState::Live);
+        let env = seal_record(&key(), &sealed, b"x").unwrap();
+        assert_eq!(env.version(), RECORD_VERSION);
+        assert!(open_record(&key(), &sealed, &env).is_ok());
+        for other in [
+            aad(2, hlc(11), RecordState::Live),
+            aad(2, hlc(10), RecordState::Tombstone),
+            aad(3, hlc(10), RecordState::Live),
+        ] {
+            assert_eq!(
+                open_record(&key(), &other, &env).err(),
+                Some(CryptoError::Tampered)
+            );
+        }
+        let tomb = aad(3, hlc(12), RecordState::Tombstone);
+        let env = seal_record(&key(), &tomb, b"").unwrap();
+        assert!(open_record(&key(), &tomb, &env).is_ok());
+        assert_eq!(
+            open_record(&key(), &aad(3, hlc(12), RecordState::Live), &env).err(),
+            Some(CryptoError::Tampered)
+        );
+    }
+
+    /// A format-1 record opens only by the format-1 rules, and a format-2 envelope whose
+    /// version byte is set to 1 does not open by them (the version is in the associated data
+    /// and the HKDF label).
+    #[test]
+    fn formats_do_not_cross() {
+        let ns = Namespace::new("chatgpt").unwrap();
+        let id = RecordId::from_bytes([7; 16]);
+        let legacy = LegacyRecordAad::new(&ns, &id, 2);
+        let v1 = seal_legacy_record(&key(), &legacy, b"x").unwrap();
+        assert_eq!(v1.version(), VERSION);
+        assert!(open_legacy_record(&key(), &legacy, &v1).is_ok());
+        let v2aad = aad(2, hlc(10), RecordState::Live);
+        assert_eq!(
+            open_record(&key(), &v2aad, &v1).err(),
+            Some(CryptoError::Tampered)
+        );
+        let v2 = seal_record(&key(), &v2aad, b"x").unwrap();
+        let mut downgraded = v2.into_bytes();
+        downgraded[0] = VERSION;
+        let downgraded = Envelope::parse(downgraded).unwrap();
+        assert_eq!(
+            open_legacy_record(&key(), &legacy, &downgraded).err(),
+            Some(CryptoError::Tampered)
+        );
+        assert_eq!(
+            Envelope::parse(vec![3; MIN_LEN]).err(),
+            Some(CryptoError::UnknownEnvelopeVersion(3))
+        );
     }
 }

@@ -16,7 +16,9 @@
 //! be opened out of its context (another record, another purpose); unchecked PBKDF2
 //! parameters let a hostile header or server lower the cost of guessing the passphrase.
 
+use crate::crypto::envelope::{Envelope, LegacyRecordAad};
 use crate::crypto::kdf::{KdfParams, Passphrase};
+use crate::crypto::keys::VaultKey;
 use crate::crypto::keys::{MasterKey, KEY_LEN};
 use crate::error::CryptoError;
 
@@ -39,4 +41,15 @@ pub fn derive_master_key_rust(
     params: &KdfParams,
 ) -> Result<MasterKey, CryptoError> {
     crate::crypto::kdf::derive_master_key_rust(passphrase, params)
+}
+
+/// Seals a record in format 1 (what builds before format 2 wrote: the clock and the
+/// live/deleted state are not authenticated). For tests that must produce such bytes, to
+/// prove they still open and migrate; the vault itself only seals format 2.
+pub fn seal_legacy_record(
+    key: &VaultKey,
+    aad: &LegacyRecordAad,
+    plaintext: &[u8],
+) -> Result<Envelope, CryptoError> {
+    crate::crypto::envelope::seal_legacy_record(key, aad, plaintext)
 }

@@ -76,9 +76,20 @@ pub trait VaultStore {
     async fn clear(&self) -> Result<(), StoreError>;
 }
 
-/// A record as stored: identity, clock and envelope in the clear, answer sealed. `envelope`
-/// is `None` for a tombstone (a deleted record, kept so the delete syncs).
+/// The largest record version: 2^53 - 1, the largest integer a JavaScript number (and many
+/// JSON readers) hold exactly. A version above it is refused when an entry is read.
+pub const MAX_VERSION: u64 = (1 << 53) - 1;
+
+/// A record as stored: identity, clock and envelope in the clear, answer sealed. A tombstone
+/// (a deleted record, kept so the delete syncs) carries a sealed empty envelope in format 2
+/// and `None` in format 1 (docs/FORMAT.md §4).
+///
+/// Every way in (the store, a backup, a pull, a push on the server) deserializes through
+/// [`StoredRecordFields`]' check, so an entry whose `deleted` flag and envelope disagree, or
+/// whose version is out of range, is refused where it is read, with a message naming the
+/// field: a live entry without an envelope, or a format-1 envelope marked deleted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "StoredRecordFields")]
 pub struct StoredRecord {
     pub id: RecordId,
     pub namespace: Namespace,
@@ -87,6 +98,36 @@ pub struct StoredRecord {
     pub deleted: bool,
     #[serde(with = "crate::codec::b64_opt")]
     pub envelope: Option<Vec<u8>>,
+}
+
+/// [`StoredRecord`]'s fields as they arrive, before [`StoredRecord::check`].
+#[derive(Deserialize)]
+#[doc(hidden)]
+pub struct StoredRecordFields {
+    id: RecordId,
+    namespace: Namespace,
+    version: u64,
+    hlc: Hlc,
+    deleted: bool,
+    #[serde(with = "crate::codec::b64_opt")]
+    envelope: Option<Vec<u8>>,
+}
+
+impl TryFrom<StoredRecordFields> for StoredRecord {
+    type Error = String;
+
+    fn try_from(f: StoredRecordFields) -> Result<Self, String> {
+        let entry = StoredRecord {
+            id: f.id,
+            namespace: f.namespace,
+            version: f.version,
+            hlc: f.hlc,
+            deleted: f.deleted,
+            envelope: f.envelope,
+        };
+        entry.check()?;
+        Ok(entry)
+    }
 }
 
 /// One entry of the pending-changes queue: the latest local change to a record, not yet
@@ -119,10 +160,42 @@ impl StoredRecord {
         if rec.key() != key {
             return Err(corrupt(key, format!("entry claims id {}", rec.id)));
         }
-        if rec.deleted != rec.envelope.is_none() {
-            return Err(corrupt(key, "tombstone flag and envelope disagree"));
-        }
         Ok(rec)
+    }
+
+    /// The structural rules every entry keeps, whatever its source (docs/FORMAT.md §4):
+    /// version 1 to [`MAX_VERSION`]; a live entry has an envelope; a tombstone has a format-2
+    /// envelope, or none (format 1). Whether the envelope opens is checked later, with the key.
+    pub fn check(&self) -> Result<(), String> {
+        if !(1..=MAX_VERSION).contains(&self.version) {
+            return Err(format!(
+                "version {} is out of range (1 to 2^53 - 1)",
+                self.version
+            ));
+        }
+        match (self.deleted, self.envelope.as_deref().map(|e| e.first())) {
+            (false, None) => Err("`deleted` is false but there is no envelope: \
+                 a live record needs its sealed answer"
+                .into()),
+            (true, Some(Some(&crate::crypto::envelope::VERSION))) => {
+                Err("`deleted` is true but the envelope is a format-1 record: \
+                 tombstone flag and envelope disagree"
+                    .into())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// A format-1 tombstone: `deleted` with no envelope. Nothing in it proves the delete was
+    /// made with the vault key, so one from outside is never applied (docs/SYNC.md).
+    pub fn is_legacy_tombstone(&self) -> bool {
+        self.deleted && self.envelope.is_none()
+    }
+
+    /// Whether the entry's clock and state are authenticated: a format-2 envelope.
+    pub fn is_authenticated_format(&self) -> bool {
+        self.envelope.as_deref().and_then(|e| e.first()).copied()
+            == Some(crate::crypto::envelope::RECORD_VERSION)
     }
 
     /// The pending change that records this entry, made on top of `base_version`.

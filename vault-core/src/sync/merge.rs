@@ -2,19 +2,27 @@
 //! This is the part every device must get exactly right, so it is tested by simulation
 //! (`tests/sync_model.rs`).
 //!
-//! Rules (per record, as atuin and the design ask):
+//! Rules (per record; docs/SYNC.md "What the server cannot do" states them as guarantees):
 //! - Changes are whole sealed entries ([`StoredRecord`]); the server only ever sees those.
-//! - The entry with the larger hybrid-logical-clock timestamp wins (last writer wins; the
-//!   device id breaks ties, so every device picks the same winner).
+//! - The entry with the larger [`precedence`] wins: the higher version, then (at equal
+//!   versions) an entry whose clock is authenticated (format 2) over one whose clock is not
+//!   (format 1), then the later hybrid-logical-clock timestamp (the device id inside breaks
+//!   ties), then the envelope bytes. Every device therefore picks the same winner, and since
+//!   a change is made at the version it was based on + 1, a change made after seeing another
+//!   always outranks it. The version comes first so that a device never goes back to a
+//!   version below one it holds: a replayed old version loses, whatever clock it carries.
 //! - When a remote change beats a local change that was never pushed, or a remote change
 //!   loses to one, the losing version is kept as a conflict the user can resolve.
-//! - Deletes are tombstones and win or lose like any other change.
-//! - A remote entry that does not open under this vault's key is refused: a corrupted or
-//!   hostile server cannot overwrite a good local record.
+//! - Deletes are sealed tombstones and win or lose like any other change.
+//! - A remote entry that does not open under this vault's key, for its id, namespace,
+//!   version, clock and state, is refused: a corrupted or hostile server cannot overwrite a
+//!   good local record, re-stamp an old one, or turn one into a delete. A format-1 tombstone
+//!   (no envelope) from outside is refused too: nothing proves who made it.
 
 use std::collections::BTreeMap;
 
 use crate::error::VaultError;
+use crate::hlc::Hlc;
 use crate::record::AnswerRecord;
 use crate::store::{Batch, PendingChange, StoredRecord, VaultStore};
 use crate::time::now_ms;
@@ -58,6 +66,11 @@ fn conflict_key(entry: &StoredRecord) -> String {
 impl<S: VaultStore> Vault<S> {
     /// The entries to push: the current stored state of every record with a pending change,
     /// with the pending changes to acknowledge once the server has them.
+    ///
+    /// A pending change made before format 2 (this device's own edit or delete, queued but
+    /// not pushed when SelfOS was updated) is sealed again in format 2 first, with the same
+    /// version and clock, and written back: other devices refuse a format-1 tombstone, so
+    /// the delete would otherwise never reach them.
     pub async fn outgoing(&self) -> Result<(Vec<StoredRecord>, Vec<PendingChange>), VaultError> {
         let mut entries = Vec::new();
         let mut changes = Vec::new();
@@ -67,12 +80,33 @@ impl<S: VaultStore> Vault<S> {
                 let entry = StoredRecord::decode(&key, &bytes)?;
                 // Push what is stored now; acknowledge only the change that produced it.
                 if entry.hlc == change.hlc {
+                    let entry = self.migrate(entry).await?;
                     entries.push(entry);
                     changes.push(change);
                 }
             }
         }
         Ok((entries, changes))
+    }
+
+    /// Re-seals a format-1 entry in format 2 and stores it, unless the stored entry changed
+    /// meanwhile (then the stored one is left alone and the format-1 one pushed as it is).
+    async fn migrate(&self, entry: StoredRecord) -> Result<StoredRecord, VaultError> {
+        if entry.is_authenticated_format() {
+            return Ok(entry);
+        }
+        let sealed = self.reseal(&entry)?;
+        let key = entry.key();
+        self.store()
+            .update_record(&key, |now| {
+                let unchanged = now.record.as_deref() == Some(&entry.encode()[..]);
+                let mut batch = Batch::default();
+                if unchanged {
+                    batch.records.push((key.clone(), sealed.encode()));
+                }
+                Ok::<_, VaultError>((batch, if unchanged { sealed } else { entry }))
+            })
+            .await
     }
 
     /// Applies pulled entries (any order, duplicates allowed) by the rules above.
@@ -88,8 +122,15 @@ impl<S: VaultStore> Vault<S> {
             by_id.entry(entry.id).or_default().push(entry);
         }
         for (_, mut entries) in by_id {
-            crate::sort::sort_by_key(&mut entries, |e| e.hlc);
+            crate::sort::sort_by(&mut entries, |a, b| precedence(a).cmp(&precedence(b)));
             for entry in entries {
+                if entry.is_legacy_tombstone() {
+                    report.refused.push(RecordFailure {
+                        key: entry.key(),
+                        error: VaultError::UnauthenticatedDelete(entry.key()),
+                    });
+                    continue;
+                }
                 if let Err(error) = self.open(&entry) {
                     report.refused.push(RecordFailure {
                         key: entry.key(),
@@ -97,7 +138,14 @@ impl<S: VaultStore> Vault<S> {
                     });
                     continue;
                 }
-                if let Err(error) = self.observe_clock(entry.hlc, now_ms()).await {
+                // Only a sealed clock moves this device's clock: a format-1 entry's clock is
+                // whatever the server wrote, and it decides nothing here (see `precedence`).
+                let observed = if entry.is_authenticated_format() {
+                    self.observe_clock(entry.hlc, now_ms()).await
+                } else {
+                    Ok(())
+                };
+                if let Err(error) = observed {
                     report.refused.push(RecordFailure {
                         key: entry.key(),
                         error,
@@ -195,6 +243,30 @@ enum Outcome {
     Ignored { conflict: bool },
 }
 
+/// The order in which entries of one record win, the same on every device: version, then an
+/// authenticated clock (format 2) over none (format 1), then the authenticated clock, then
+/// the envelope bytes, then the clock as written (which only orders copies of one format-1
+/// envelope that a server re-stamped: any fixed choice keeps devices converging, and the
+/// content is the same).
+///
+/// The version leads because a client must never go back to a version below one it holds:
+/// a server replaying an authentic older version with a fresh clock cannot win (in format 2
+/// the clock is sealed too, so it cannot even be re-stamped). Versions grow by one per change
+/// on the version the change was made on, so a change made after seeing another always has
+/// the higher version; between concurrent changes the longer line of edits wins, then the
+/// later clock. A format-1 entry's clock is not authenticated, so it never decides which
+/// content wins: between format-1 entries of one version the envelope bytes do.
+pub fn precedence(entry: &StoredRecord) -> (u64, bool, Hlc, &[u8], Hlc) {
+    let authenticated = entry.is_authenticated_format();
+    (
+        entry.version,
+        authenticated,
+        if authenticated { entry.hlc } else { Hlc::ZERO },
+        entry.envelope.as_deref().unwrap_or_default(),
+        entry.hlc,
+    )
+}
+
 /// The merge rule for one record, as a pure function of what this device holds (the stored
 /// entry and its unpushed change, if any) and one remote entry.
 fn merge(
@@ -208,14 +280,15 @@ fn merge(
         batch.records.push((key, remote.encode()));
         return (batch, Outcome::Applied { conflict: false });
     };
-    if remote.hlc == current.hlc {
+    let order = precedence(&remote).cmp(&precedence(&current));
+    if order == std::cmp::Ordering::Equal {
         // Known already; if it is our own pushed change coming back, it is acknowledged.
         if pending.is_some_and(|p| p.hlc == remote.hlc) {
             batch.delete_pending.push(key);
         }
         return (batch, Outcome::Ignored { conflict: false });
     }
-    if remote.hlc > current.hlc {
+    if order == std::cmp::Ordering::Greater {
         // The remote wins. An unpushed local change it beats was concurrent (a change made
         // after seeing the remote would carry a later timestamp): keep it as a conflict.
         let conflict = pending.is_some();

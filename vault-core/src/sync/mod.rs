@@ -27,5 +27,5 @@ pub mod wire;
 pub use account::{Account, AccountError};
 pub use backoff::Backoff;
 pub use client::{sync, Client, Session, SyncError, SyncReport};
-pub use merge::{ApplyReport, Conflict, Keep};
+pub use merge::{precedence, ApplyReport, Conflict, Keep};
 pub use transport::{HttpRequest, HttpResponse, Transport};

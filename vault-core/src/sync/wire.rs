@@ -224,7 +224,10 @@ pub struct PushRequest {
     /// 1 to 128 characters, fresh per batch; a retried batch reuses it and changes nothing.
     pub idempotency_key: String,
     /// Sealed entries (docs/FORMAT.md §4): id, namespace, version (the version it was based
-    /// on + 1), hlc, deleted, envelope (base64). At most 1,000.
+    /// on + 1, below 2^53), hlc, deleted, envelope (base64; a delete carries its sealed
+    /// tombstone, `null` only in format-1 tombstones). An entry whose `deleted` flag and
+    /// envelope disagree makes the push a 400. The server cannot check the seal (it has no
+    /// key): devices do, and refuse what does not open. At most 1,000.
     #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
     pub changes: Vec<StoredRecord>,
 }

@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use js_sys::Uint8Array;
-use vault_core::crypto::envelope::{self, Envelope, RecordAad};
+use vault_core::crypto::envelope::{self, Envelope, RecordAad, RecordState};
 use vault_core::crypto::hazmat::{
     derive_master_key_rust, pbkdf2_sha256, webcrypto_aes_gcm_decrypt, webcrypto_aes_gcm_encrypt,
     webcrypto_available, webcrypto_hkdf_sha256, webcrypto_pbkdf2_sha256,
@@ -147,15 +147,20 @@ pub async fn webcrypto_interop() {
     let vk = VaultKey::generate().unwrap();
     let raw_vk = vk.to_dangerous_bytes();
     let rec = sample_record(7);
-    let aad = RecordAad::new(&rec.namespace, &rec.id, 3);
+    let clock = vault_core::Hlc {
+        wall_ms: 1_763_800_000_000,
+        counter: 1,
+        node: 42,
+    };
+    let aad = RecordAad::new(&rec.namespace, &rec.id, 3, &clock, RecordState::Live);
     let plaintext = vault_core::record::encode_record(&rec);
 
     // Rust -> WebCrypto.
     let env = envelope::seal_record(&vk, &aad, &plaintext).unwrap();
     let b = env.as_bytes();
-    assert_eq!(b[0], 1);
+    assert_eq!(b[0], 2);
     let (salt, nonce, ct) = (&b[1..33], &b[33..45], &b[45..]);
-    let ck = webcrypto_hkdf_sha256(raw_vk.as_ref(), salt, b"selfos/v1/record")
+    let ck = webcrypto_hkdf_sha256(raw_vk.as_ref(), salt, b"selfos/v2/record")
         .await
         .unwrap();
     let opened = webcrypto_aes_gcm_decrypt(&ck, nonce, aad.as_bytes(), ct)
@@ -163,7 +168,7 @@ pub async fn webcrypto_interop() {
         .unwrap();
     assert_eq!(opened, plaintext);
     // WebCrypto refuses it under another record version's associated data.
-    let other = RecordAad::new(&rec.namespace, &rec.id, 4);
+    let other = RecordAad::new(&rec.namespace, &rec.id, 4, &clock, RecordState::Live);
     assert_eq!(
         webcrypto_aes_gcm_decrypt(&ck, nonce, other.as_bytes(), ct)
             .await
@@ -187,13 +192,13 @@ pub async fn webcrypto_interop() {
     // WebCrypto -> Rust.
     let salt: [u8; 32] = random();
     let nonce: [u8; 12] = random();
-    let ck = webcrypto_hkdf_sha256(raw_vk.as_ref(), &salt, b"selfos/v1/record")
+    let ck = webcrypto_hkdf_sha256(raw_vk.as_ref(), &salt, b"selfos/v2/record")
         .await
         .unwrap();
     let ct = webcrypto_aes_gcm_encrypt(&ck, &nonce, aad.as_bytes(), &plaintext)
         .await
         .unwrap();
-    let mut bytes = vec![1u8];
+    let mut bytes = vec![2u8];
     bytes.extend_from_slice(&salt);
     bytes.extend_from_slice(&nonce);
     bytes.extend_from_slice(&ct);

@@ -12,7 +12,7 @@ use vault_core::store::{Batch, META_HEADER};
 use vault_core::sync::client::Device;
 use vault_core::sync::transport::FetchTransport;
 use vault_core::sync::{Account, AccountError, Keep, SyncError, SyncReport};
-use vault_core::{AnswerRecord, KdfParams, MemoryStore, Passphrase, RecordId, Vault, VaultStore};
+use vault_core::{AnswerRecord, KdfParams, Passphrase, RecordId, Vault, VaultStore};
 
 use super::browser;
 use crate::snapshots;
@@ -220,33 +220,19 @@ pub struct Imported {
 }
 
 /// Opens a backup with its passphrase (in memory), then adds every answer this vault does
-/// not hold yet, as new changes that sync to the account.
+/// not hold yet, as new changes that sync to the account ([`Vault::import_backup`], the same
+/// checks as `selfos import`).
 pub async fn import_backup(bytes: Vec<u8>, passphrase: &str) -> Result<Imported, AppError> {
     if passphrase.is_empty() {
         return Err(AppError::Missing("the backup's passphrase"));
     }
     let pass = Passphrase::new(passphrase);
-    let (backup, report) = Vault::restore_backup(MemoryStore::new(), &bytes, &pass).await?;
-    let listing = backup.list().await?;
     with_core(async |c| {
-        let (mut added, mut present) = (0, 0);
-        for r in &listing.records {
-            if c.vault
-                .store()
-                .get_record(&r.id.to_string())
-                .await?
-                .is_some()
-            {
-                present += 1;
-            } else {
-                c.vault.insert(r).await?;
-                added += 1;
-            }
-        }
+        let report = c.vault.import_backup(&bytes, &pass).await?;
         Ok(Imported {
-            added,
-            present,
-            damaged: report.failures.len() + listing.failures.len(),
+            added: report.imported,
+            present: report.unchanged,
+            damaged: report.failures.len(),
             records: c.vault.list().await?.records,
         })
     })
