@@ -79,7 +79,7 @@
     dock();
   };
   // The insert control and its notice: one more host with a closed shadow root.
-  let ctlOn = false, target = null, tipTimer = 0;
+  let ctlOn = false, target = null, tipTimer = 0, ctlCss = '';
   const ctl = document.createElement('selfos-insert');
   const cr = ctl.attachShadow({ mode: 'closed' });
   cr.innerHTML = '<style>:host{all:initial!important;position:fixed!important;z-index:2147483646!important}button{font:600 12px system-ui,sans-serif;border:1px solid #8886;border-radius:12px;padding:3px 9px;background:#fff;color:#333;cursor:pointer;box-shadow:0 1px 3px #0003}p{position:absolute;bottom:28px;right:0;width:260px;margin:0;padding:8px;font:13px system-ui,sans-serif;background:#222;color:#fff;border-radius:6px}p:empty{display:none}</style><p role="status"></p><button title="Insert what SelfOS knows about you at the caret (Alt+Shift+I). Nothing is sent.">+ My context</button>';
@@ -93,7 +93,9 @@
   const dock = () => {
     const c = ctlOn && !shown && box(), r = c && c.getBoundingClientRect();
     if (!r || !r.width) { ctl.remove(); return; }
-    ctl.style.cssText = `top:${Math.max(4, r.top - 30)}px!important;left:${Math.max(4, r.right - 110)}px!important`;
+    // Only real changes touch the DOM: the sensor observes it, and a write per read would loop.
+    const css = `top:${Math.max(4, r.top - 30)}px!important;left:${Math.max(4, r.right - 110)}px!important`;
+    if (css !== ctlCss) ctl.setAttribute('style', ctlCss = css);
     if (!ctl.isConnected) document.documentElement.append(ctl);
   };
   const ask = () => {
