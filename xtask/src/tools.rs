@@ -15,14 +15,26 @@ const PLAYWRIGHT_NPM: &str = "playwright-core@1.65.1";
 /// (ProseMirror: ChatGPT and Claude; Quill: Gemini; Lexical: Perplexity), served from
 /// `.tools/node_modules` by `tests/extension/fixtures/server.mjs`. Pinned: (spec, probe file).
 const EDITORS_NPM: &[(&str, &str)] = &[
-    ("prosemirror-model@1.25.13", "prosemirror-model/package.json"),
+    (
+        "prosemirror-model@1.25.13",
+        "prosemirror-model/package.json",
+    ),
     ("prosemirror-state@1.4.4", "prosemirror-state/package.json"),
     ("prosemirror-view@1.42.9", "prosemirror-view/package.json"),
-    ("prosemirror-transform@1.12.6", "prosemirror-transform/package.json"),
-    ("prosemirror-schema-basic@1.2.5", "prosemirror-schema-basic/package.json"),
+    (
+        "prosemirror-transform@1.12.6",
+        "prosemirror-transform/package.json",
+    ),
+    (
+        "prosemirror-schema-basic@1.2.5",
+        "prosemirror-schema-basic/package.json",
+    ),
     ("quill@2.0.3", "quill/package.json"),
     ("lexical@0.52.0", "lexical/package.json"),
-    ("@lexical/plain-text@0.52.0", "@lexical/plain-text/package.json"),
+    (
+        "@lexical/plain-text@0.52.0",
+        "@lexical/plain-text/package.json",
+    ),
 ];
 /// Mozilla's linter for the Firefox build (`web-ext lint`).
 const WEB_EXT_NPM: &str = "web-ext@10.7.0";

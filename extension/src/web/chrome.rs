@@ -226,9 +226,12 @@ pub async fn target_tab() -> Option<i32> {
     let tabs = wait(tabs_query(&query)).await.ok()?;
     let tabs: Vec<JsValue> = js_sys::Array::from(&tabs).iter().collect();
     let pick = match own {
-        None => tabs
-            .iter()
-            .find(|t| Reflect::get(t, &"active".into()).ok().and_then(|a| a.as_bool()) == Some(true)),
+        None => tabs.iter().find(|t| {
+            Reflect::get(t, &"active".into())
+                .ok()
+                .and_then(|a| a.as_bool())
+                == Some(true)
+        }),
         Some(own) => tabs
             .iter()
             .filter(|t| tab_field(t, "id") != Some(own))

@@ -9,8 +9,8 @@ use wasm_bindgen::prelude::*;
 use super::chrome::{ask_tab, call, open_options_page, open_tab, popup_in_tab, target_tab};
 use super::ui::ago;
 use crate::protocol::{Request, SiteConfig, Status, SyncState, VaultState};
-use vault_core::graph::context::ContextBlock;
 use crate::settings::Settings;
+use vault_core::graph::context::ContextBlock;
 
 /// Entry point of `popup.html`.
 #[wasm_bindgen]
@@ -194,7 +194,11 @@ fn Known() -> impl IntoView {
             };
             tab.set(Some((id, agent.clone())));
             block.set(Some(
-                call::<ContextBlock>(&Request::Context { agent, budget: None }).await,
+                call::<ContextBlock>(&Request::Context {
+                    agent,
+                    budget: None,
+                })
+                .await,
             ));
         })
     };
@@ -208,7 +212,9 @@ fn Known() -> impl IntoView {
         })
     };
     let insert = move |_| {
-        let Some((id, _)) = tab.get_untracked() else { return };
+        let Some((id, _)) = tab.get_untracked() else {
+            return;
+        };
         spawn_local(async move {
             match ask_tab(id, "insert").await.and_then(|v| v.as_bool()) {
                 Some(true) => {

@@ -20,7 +20,7 @@
 //!   deleted records is not in the profile and cannot be told.
 
 use petgraph::graph::NodeIndex;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::alignment::KNOWN;
 use super::export::agents::{field_len, Section};
@@ -37,7 +37,7 @@ pub const RESPOND_HEADING: &str = "How I like answers:";
 pub const CHAT_LEAD: &str = "Context about me, to keep in mind in this chat:";
 
 /// One thing an agent can be told.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Fact {
     /// The graph node (`style.length=brief`, `goals.this-week:…`).
     pub node: String,
@@ -52,7 +52,7 @@ pub struct Fact {
 }
 
 /// A block of context for one agent.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ContextBlock {
     pub agent: String,
     /// The agent's display name.
