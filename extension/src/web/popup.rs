@@ -251,7 +251,7 @@ fn Known() -> impl IntoView {
                     view! {
                         <h2>{format!("What I know about you ({})", b.name)}</h2>
                         <ul id="known">{items}</ul>
-                        <Show when=move || more > 0>
+                        <Show when=move || (more > 0)>
                             <p class="muted">{format!("{} more did not fit.", counted(more, "fact", "facts"))}</p>
                         </Show>
                         <button id="insert" on:click=insert>"Insert into this chat"</button>
