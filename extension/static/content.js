@@ -82,7 +82,9 @@
   let ctlOn = false, target = null, tipTimer = 0, ctlCss = '';
   const ctl = document.createElement('selfos-insert');
   const cr = ctl.attachShadow({ mode: 'closed' });
-  cr.innerHTML = '<style>:host{all:initial!important;position:fixed!important;z-index:2147483646!important}button{font:600 12px system-ui,sans-serif;border:1px solid #8886;border-radius:12px;padding:3px 9px;background:#fff;color:#333;cursor:pointer;box-shadow:0 1px 3px #0003}p{position:absolute;bottom:28px;right:0;width:260px;margin:0;padding:8px;font:13px system-ui,sans-serif;background:#222;color:#fff;border-radius:6px}p:empty{display:none}</style><p role="status"></p><button title="Insert what SelfOS knows about you at the caret (Alt+Shift+I). Nothing is sent.">+ My context</button>';
+  // Not `all:initial!important` on :host: an important declaration inside the shadow tree
+  // would beat the host's inline place.
+  cr.innerHTML = '<style>:host{all:initial}button{font:600 12px system-ui,sans-serif;border:1px solid #8886;border-radius:12px;padding:3px 9px;background:#fff;color:#333;cursor:pointer;box-shadow:0 1px 3px #0003}p{position:absolute;bottom:28px;right:0;width:260px;margin:0;padding:8px;font:13px system-ui,sans-serif;background:#222;color:#fff;border-radius:6px}p:empty{display:none}</style><p role="status"></p><button title="Insert what SelfOS knows about you at the caret (Alt+Shift+I). Nothing is sent.">+ My context</button>';
   const [tip, btn] = [cr.querySelector('p'), cr.querySelector('button')];
   const say = (m) => { tip.textContent = m; clearTimeout(tipTimer); tipTimer = setTimeout(() => { tip.textContent = ''; }, 8000); };
   const editable = (e) => e && (e.isContentEditable || /^(TEXTAREA|INPUT)$/.test(e.tagName));
@@ -94,7 +96,7 @@
     const c = ctlOn && !shown && box(), r = c && c.getBoundingClientRect();
     if (!r || !r.width) { ctl.remove(); return; }
     // Only real changes touch the DOM: the sensor observes it, and a write per read would loop.
-    const css = `top:${Math.max(4, r.top - 30)}px!important;left:${Math.max(4, r.right - 110)}px!important`;
+    const css = `position:fixed!important;z-index:2147483646!important;top:${Math.max(4, r.top - 30)}px!important;left:${Math.max(4, r.right - 110)}px!important`;
     if (css !== ctlCss) ctl.setAttribute('style', ctlCss = css);
     if (!ctl.isConnected) document.documentElement.append(ctl);
   };
