@@ -110,6 +110,7 @@
   const insert = async (text) => {
     const el = target && target.isConnected ? target : box();
     if (!el) return say('SelfOS found no chat box here: click into it, then try again.');
+    tip.textContent = '';
     if (document.activeElement !== el) { el.focus(); await new Promise((r) => setTimeout(r)); }
     let done = false;
     if (el.isContentEditable) {
