@@ -25,7 +25,7 @@
   root.append(frame);
   document.documentElement.append(host);
 
-  let sel = null, port = null, sent = '', obs = null, timer = 0, lastRun = 0, shown = false, before = null, docked = 0;
+  let sel = null, port = null, sent = '', obs = null, timer = 0, lastRun = 0, shown = false, before = null, docked = 0, dockTimer = 0;
   const each = (list, f) => {
     for (const s of list || []) {
       try { const els = document.querySelectorAll(s); if (els.length) return f(els); } catch (_) { /* a bad user selector */ }
@@ -49,7 +49,8 @@
     const key = JSON.stringify({ ...o, t: 0 });
     if (key !== sent) { sent = key; port.postMessage(o); }
     // The control follows the composer at most twice a second (measuring forces a layout).
-    if (lastRun - docked > 500) { docked = lastRun; dock(); }
+    if (!dockTimer) dockTimer = setTimeout(() => { dockTimer = 0; dock(); }, lastRun - docked > 500 ? 0 : 500);
+    docked = lastRun;
   };
   // Leading and trailing throttle: the first mutation is read at once (the card has a
   // 100 ms budget), bursts while text streams cost one read per 50 ms.
