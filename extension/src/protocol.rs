@@ -73,7 +73,24 @@ pub enum Request {
     },
     SignOut,
     SyncNow,
+    /// Frame and popup: the context block for `agent` (the one writer,
+    /// `vault_core::graph::context`), within `budget` characters (default
+    /// [`CONTEXT_BUDGET`]). Fails with code `nothing_known` when the profile holds nothing
+    /// for the agent.
+    Context {
+        agent: String,
+        #[serde(default)]
+        budget: Option<u32>,
+    },
+    /// Popup: delete these answers (a fact's supporting records) from the vault.
+    Forget {
+        records: Vec<String>,
+    },
 }
+
+/// How long the block inserted into a chat may be, in characters: enough for a dozen or two
+/// facts, short enough to leave the user room for their own message.
+pub const CONTEXT_BUDGET: u32 = 1_200;
 
 /// What the card frame submits. The background fills in id, time and the record's checks.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -208,6 +225,8 @@ pub enum ToFrame {
     Focus,
     /// The tab was hidden or shown.
     Visibility { visible: bool },
+    /// The user asked to insert the context into the chat (control, shortcut or popup).
+    Insert,
 }
 
 /// Background -> every open extension page: a change of state the pages follow (a card frame
@@ -231,6 +250,13 @@ pub enum ToPage {
     Show { height: u32 },
     /// Hide the overlay; give focus back to where it was if the card had it.
     Hide,
+    /// Show (or hide) the "insert my context" control by the composer: on while the vault is
+    /// unlocked on a site that is on.
+    Control { on: bool },
+    /// Insert this text into the composer at the caret, as if typed; never send it.
+    Insert { text: String },
+    /// Tell the user something by the composer (why nothing was inserted).
+    Notice { message: String },
 }
 
 #[cfg(test)]

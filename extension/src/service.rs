@@ -14,6 +14,8 @@ use serde::{Deserialize, Serialize};
 use vault_core::cards::belief::Belief;
 use vault_core::cards::builtin as builtin_cards;
 use vault_core::cards::scheduler::{Decision, Moment, Scheduler, Strategy, WaitHistory};
+use vault_core::graph::context::{self, ContextBlock, ContextError};
+use vault_core::graph::KnowledgeGraph;
 use vault_core::sync::{Account, AccountError, Session, Transport};
 use vault_core::{
     AnswerRecord, AuthSecret, CryptoError, KdfParams, Namespace, Origin, Passphrase, RecordFlags,
@@ -22,7 +24,7 @@ use vault_core::{
 
 use crate::protocol::{
     Announcement, CardOffer, NextCard, Reply, Request, SaveAnswer, SiteConfig, SiteStatus, Status,
-    SyncState, VaultState,
+    SyncState, VaultState, CONTEXT_BUDGET,
 };
 use crate::settings::Settings;
 use crate::sites::{self, SiteAdapter};
@@ -242,6 +244,8 @@ impl<P: Platform> Service<P> {
                 json(self.set_settings(s).await?)
             }
             Request::SyncNow => json(self.sync_now().await?),
+            Request::Context { agent, budget } => json(self.context(&agent, budget).await?),
+            Request::Forget { records } => json(self.forget(&records).await?),
         }
     }
 
@@ -654,6 +658,47 @@ impl<P: Platform> Service<P> {
         let vault = self.vault().await?;
         self.history = vault.list().await?.records;
         Ok(())
+    }
+
+    /// The block to hand `agent`: the one writer over the profile as of now.
+    async fn context(&mut self, agent: &str, budget: Option<u32>) -> Result<ContextBlock> {
+        self.vault().await?;
+        let lib = builtin_cards();
+        let kg = KnowledgeGraph::build(lib, &self.history, self.platform.now_ms());
+        let budget = budget.unwrap_or(CONTEXT_BUDGET).clamp(1, 100_000) as usize;
+        context::block(&kg, lib, agent, budget).map_err(|e| {
+            let code = match e {
+                ContextError::BadAgent(_) => "invalid",
+                ContextError::NothingKnown(_) => "nothing_known",
+                ContextError::BudgetTooSmall { .. } => "budget",
+            };
+            Failure::new(code, e.to_string())
+        })
+    }
+
+    /// Deletes answers (tombstones that sync); returns how many were deleted.
+    async fn forget(&mut self, records: &[String]) -> Result<u32> {
+        let ids = records
+            .iter()
+            .map(|r| {
+                RecordId::parse(r)
+                    .map_err(|_| Failure::new("invalid", format!("`{r}` is not a record id")))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let vault = self.vault().await?;
+        let mut deleted = 0;
+        for id in &ids {
+            match vault.delete(id).await {
+                Ok(_) => deleted += 1,
+                Err(VaultError::NotFound(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        self.history = vault.list().await?.records;
+        if deleted > 0 && self.settings().await.server_url.is_some() {
+            self.platform.schedule_sync(SyncSchedule::Soon);
+        }
+        Ok(deleted)
     }
 
     /// Wipes the key (auto-lock timer fired).

@@ -2,7 +2,10 @@
 // It is deliberately thin (budget: 4 KB gzipped) and CSP-proof (no WebAssembly, no eval, no
 // storage): it mounts one hidden extension frame inside a closed shadow root, reads a few
 // DOM facts with the selectors the frame sends, and shows or hides the frame when asked.
-// Every decision (is the AI generating? which card?) is made in Rust inside that frame.
+// Every decision (is the AI generating? which card? what context?) is made in Rust inside
+// that frame. It also inserts the user's context into the composer when asked (a small
+// control by the composer, Alt+Shift+I, or the popup): the frame sends the text, this puts it
+// at the caret the way the site's editor takes pasted or typed text, and never sends it.
 (() => {
   if (globalThis.__selfosSensor) return;
   globalThis.__selfosSensor = 1;
@@ -22,7 +25,7 @@
   root.append(frame);
   document.documentElement.append(host);
 
-  let sel = null, port = null, sent = '', obs = null, timer = 0, lastRun = 0, shown = false, before = null;
+  let sel = null, port = null, sent = '', obs = null, timer = 0, lastRun = 0, shown = false, before = null, docked = 0, dockTimer = 0;
   const each = (list, f) => {
     for (const s of list || []) {
       try { const els = document.querySelectorAll(s); if (els.length) return f(els); } catch (_) { /* a bad user selector */ }
@@ -45,6 +48,9 @@
     };
     const key = JSON.stringify({ ...o, t: 0 });
     if (key !== sent) { sent = key; port.postMessage(o); }
+    // The control follows the composer at most twice a second (measuring forces a layout).
+    if (!dockTimer) dockTimer = setTimeout(() => { dockTimer = 0; dock(); }, lastRun - docked > 500 ? 0 : 500);
+    docked = lastRun;
   };
   // Leading and trailing throttle: the first mutation is read at once (the card has a
   // 100 ms budget), bursts while text streams cost one read per 50 ms.
@@ -65,13 +71,77 @@
     const { l: left, t: top } = cands.find((b) => fits(b, 1)) || cands.find((b) => fits(b, 0)) || cands[1];
     place(`top:${top}px;left:${left}px;height:${h}px`);
     shown = true;
+    dock();
   };
   const hide = () => {
     place(`top:${GAP}px;right:${GAP}px;height:0;visibility:hidden;pointer-events:none`);
     if (shown && document.activeElement === host && before && before.isConnected) before.focus();
     shown = false;
     before = null;
+    dock();
   };
+  // The insert control and its notice: one more host with a closed shadow root.
+  let ctlOn = false, target = null, tipTimer = 0, ctlCss = '';
+  const ctl = document.createElement('selfos-insert');
+  const cr = ctl.attachShadow({ mode: 'closed' });
+  // Not `all:initial!important` on :host: an important declaration inside the shadow tree
+  // would beat the host's inline place.
+  cr.innerHTML = '<style>:host{all:initial}button{font:600 12px system-ui,sans-serif;border:1px solid #8886;border-radius:12px;padding:3px 9px;background:#fff;color:#333;cursor:pointer;box-shadow:0 1px 3px #0003}p{position:absolute;bottom:28px;right:0;width:260px;margin:0;padding:8px;font:13px system-ui,sans-serif;background:#222;color:#fff;border-radius:6px}p:empty{display:none}</style><p role="status"></p><button title="Insert what SelfOS knows about you at the caret (Alt+Shift+I). Nothing is sent.">+ My context</button>';
+  const [tip, btn] = [cr.querySelector('p'), cr.querySelector('button')];
+  const say = (m) => { tip.textContent = m; clearTimeout(tipTimer); tipTimer = setTimeout(() => { tip.textContent = ''; }, 8000); };
+  const editable = (e) => e && (e.isContentEditable || /^(TEXTAREA|INPUT)$/.test(e.tagName));
+  const box = () => {
+    const c = sel && last(sel.composer);
+    return c && (editable(c) ? c : c.querySelector('[contenteditable=true],textarea'));
+  };
+  const dock = () => {
+    const c = ctlOn && !shown && box(), r = c && c.getBoundingClientRect();
+    if (!r || !r.width) { ctl.remove(); return; }
+    // Only real changes touch the DOM: the sensor observes it, and a write per read would loop.
+    const css = `position:fixed!important;z-index:2147483646!important;top:${Math.max(4, r.top - 30)}px!important;left:${Math.max(4, r.right - 110)}px!important`;
+    if (css !== ctlCss) ctl.setAttribute('style', ctlCss = css);
+    if (!ctl.isConnected) document.documentElement.append(ctl);
+  };
+  const ask = () => {
+    if (!port || !ctlOn) return;
+    const a = document.activeElement;
+    target = editable(a) ? a : box();
+    port.postMessage({ type: 'insert' });
+  };
+  const val = (e) => e.value ?? e.innerText;
+  const insert = async (text) => {
+    const el = target && target.isConnected ? target : box();
+    if (!el) return say('SelfOS found no chat box here: click into it, then try again.');
+    tip.textContent = '';
+    if (document.activeElement !== el) { el.focus(); await new Promise((r) => setTimeout(r)); }
+    let done = false;
+    if (el.isContentEditable) {
+      // Rich editors (ProseMirror, Quill, Lexical) take a paste through their own model.
+      const dt = new DataTransfer();
+      dt.setData('text/plain', text);
+      done = !el.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+    }
+    if (!done) document.execCommand('insertText', false, text);
+    const tail = text.slice(text.lastIndexOf('\n') + 1);
+    setTimeout(async () => {
+      if (val(el).includes(tail)) return;
+      try {
+        await navigator.clipboard.writeText(text);
+        say('This chat box refused the text, so SelfOS put your context on the clipboard: paste it with Ctrl+V (⌘V on a Mac).');
+      } catch (_) {
+        say('This chat box refused the text and the clipboard is blocked: open the SelfOS popup to see your context.');
+      }
+    }, 60);
+  };
+  btn.addEventListener('mousedown', (e) => e.preventDefault());
+  btn.addEventListener('click', ask);
+  addEventListener('resize', dock);
+  addEventListener('scroll', dock, true);
+  chrome.runtime.onMessage.addListener((m, s, reply) => {
+    if (s.id !== chrome.runtime.id || !m) return;
+    if (m.selfos === 'insert') { ask(); reply(ctlOn); }
+    if (m.selfos === 'origin') reply(location.origin);
+  });
   const onFrame = (e) => {
     const m = e.data;
     if (!m || typeof m !== 'object') return;
@@ -84,6 +154,9 @@
     } else if (m.type === 'show' && sel && Number.isFinite(m.height)) {
       show(Math.max(40, Math.min(m.height, innerHeight - 2 * GAP)));
     } else if (m.type === 'hide') hide();
+    else if (m.type === 'control') { ctlOn = !!m.on; dock(); }
+    else if (m.type === 'insert' && typeof m.text === 'string') insert(m.text);
+    else if (m.type === 'notice' && typeof m.message === 'string') say(m.message);
   };
   // The frame says when its listener is up (module start-up outlives the load event); the
   // private port goes to that frame only, at the extension's origin, with the nonce.
@@ -104,6 +177,10 @@
       before = document.activeElement;
       frame.focus();
       port.postMessage({ type: 'focus' });
+    } else if (e.altKey && e.shiftKey && e.code === 'KeyI' && ctlOn) {
+      e.preventDefault();
+      e.stopPropagation();
+      ask();
     }
   }, true);
   document.addEventListener('visibilitychange', () => port && port.postMessage({ type: 'visibility', visible: !document.hidden }));

@@ -475,3 +475,94 @@ fn generation_times_are_kept_in_the_shared_wait_history() {
     assert_eq!(generated(&mut s, -1.0), Err("invalid".into()));
     assert_eq!(stored().per_agent["chatgpt"], kept, "nothing stored");
 }
+
+/// Saves a real answer for `style.length` (brief) on chatgpt.
+fn answer_brief<P: Platform>(s: &mut Service<P>) -> String {
+    let lib = vault_core::cards::builtin();
+    let card = lib
+        .cards
+        .iter()
+        .find(|c| c.facet == "style.length" && c.options.iter().any(|o| o.value == "brief"))
+        .unwrap();
+    let card_type: CardType = card.kind.into();
+    let answer = vault_core::cards::answer::from_pick(
+        card.into(),
+        vault_core::cards::answer::Pick::Value("brief"),
+    )
+    .unwrap();
+    call(
+        s,
+        Request::Save(SaveAnswer {
+            card_id: card.id.clone(),
+            card_version: card.version,
+            card_type,
+            answer,
+            agent: "chatgpt".into(),
+            origin: "https://chatgpt.com".into(),
+            answer_latency_ms: 1_200,
+            wait_duration_ms: 3_000,
+            retry_after_ai_failure: false,
+        }),
+    )
+    .unwrap()
+    .as_str()
+    .unwrap()
+    .to_owned()
+}
+
+/// The context block comes from the one writer; nothing known says so with its own code;
+/// forgetting the fact's answers removes it from the block; a locked vault tells nothing.
+#[test]
+fn the_context_block_tells_what_is_known_and_forgets_on_request() {
+    let fake = Fake::new();
+    let mut s = Service::new(&fake);
+    create(&mut s);
+    let context = |s: &mut Service<&Fake>| {
+        call(
+            s,
+            Request::Context {
+                agent: "chatgpt".into(),
+                budget: None,
+            },
+        )
+    };
+    assert_eq!(context(&mut s).unwrap_err(), "nothing_known");
+    let id = answer_brief(&mut s);
+    let block = context(&mut s).unwrap();
+    let text = block["text"].as_str().unwrap();
+    assert!(text.ends_with("I prefer brief answers."), "{text}");
+    assert_eq!(block["facts"][0]["records"][0], id.as_str());
+    assert!(
+        call(
+            &mut s,
+            Request::Context {
+                agent: "chatgpt".into(),
+                budget: Some(10)
+            }
+        )
+        .unwrap_err()
+            == "budget"
+    );
+    let forgot = call(
+        &mut s,
+        Request::Forget {
+            records: vec![id.clone()],
+        },
+    )
+    .unwrap();
+    assert_eq!(forgot, 1);
+    assert_eq!(context(&mut s).unwrap_err(), "nothing_known");
+    assert_eq!(status(&mut s).records, 0);
+    assert_eq!(
+        call(
+            &mut s,
+            Request::Forget {
+                records: vec!["nope".into()]
+            }
+        )
+        .unwrap_err(),
+        "invalid"
+    );
+    call(&mut s, Request::Lock).unwrap();
+    assert_eq!(context(&mut s).unwrap_err(), "locked");
+}

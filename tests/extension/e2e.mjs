@@ -33,6 +33,42 @@ async function hostStorageEmpty(page) {
 
 const { test, fail, summary } = suite();
 
+// ---- inserting the context into the chat ---------------------------------------------------
+const controlShown = (page) => page.evaluate(() => {
+  const h = document.querySelector('selfos-insert');
+  return !!h && h.getBoundingClientRect().width > 0;
+});
+/** Clicks the insert control (a real mouse click on its closed shadow root's button). */
+async function clickControl(page) {
+  const b = await page.evaluate(() => { const r = document.querySelector('selfos-insert').getBoundingClientRect(); return { x: r.x + r.width / 2, y: r.y + r.height / 2 }; });
+  await page.mouse.click(b.x, b.y);
+}
+/** The notice the control shows, read through the DevTools protocol (its shadow root is closed). */
+async function notice(page) {
+  const cdp = await ctx.newCDPSession(page);
+  const { root } = await cdp.send('DOM.getDocument', { depth: -1, pierce: true });
+  await cdp.detach();
+  const kids = (n) => [...(n.children || []), ...(n.shadowRoots || [])];
+  const find = (n, name) => n.nodeName === name ? n : kids(n).map((k) => find(k, name)).find(Boolean);
+  const host = find(root, 'SELFOS-INSERT');
+  const p = host && find(host, 'P');
+  return p ? kids(p).map((t) => t.nodeValue || '').join('') : '';
+}
+const editorText = (page) => page.evaluate(() => window.fixture.editor.text());
+const COMPOSER = { prosemirror: '#dock .ProseMirror', quill: '#dock .ql-editor', lexical: '#ask-input', textarea: '#dock textarea' };
+/** Saves answers as the card frame does (the same request), to give the profile known facts. */
+async function seedProfile(agent, origin) {
+  const cards = [['style.length.quick-question', 1, 'brief'], ['style.tone.which-tone', 1, 'neutral'],
+    ['expertise.programming.level', 2, 'expert'], ['work.field.which', 2, 'technology'],
+    ['agent.understands.first-time', 1, 'high']];
+  const save = (card_id, card_version, card_type, answer) => send({ type: 'save', card_id, card_version, card_type, answer,
+    agent, origin, answer_latency_ms: 1500, wait_duration_ms: 6000 });
+  for (const [card, version, option] of cards) {
+    for (let i = 0; i < 2; i++) check((await save(card, version, 'choice', { kind: 'choice', option })).ok, `saved ${card}`);
+  }
+  for (let i = 0; i < 2; i++) check((await save('goals.this-week.what', 1, 'short_text', { kind: 'short_text', text: 'ship the zqvault release' })).ok, 'saved a free-text answer');
+}
+
 // ---- tests ---------------------------------------------------------------------------------
 async function e2e() {
   await test('popup creates the vault; a wrong passphrase is refused with a clear message', async () => {
@@ -88,6 +124,26 @@ async function e2e() {
     });
   }
 
+
+  await test('insert my context: the control shows by the composer; with nothing known it says so and inserts nothing', async () => {
+    const page = pages[0];
+    await page.bringToFront();
+    await until('the insert control by the composer', () => controlShown(page), 3000);
+    const r = await send({ type: 'context', agent: 'chatgpt' });
+    check(!r.ok && r.error.code === 'nothing_known', `nothing known yet: ${JSON.stringify(r)}`);
+    await page.click('#prompt-textarea');
+    await page.keyboard.press('Alt+Shift+KeyI');
+    await until('the notice that nothing is known', async () => /knows nothing about you for ChatGPT/.test(await notice(page)), 3000);
+    check((await editorText(page)).trim() === '', 'nothing inserted');
+    // Never while a card shows: the card has the corner, the control steps aside.
+    await nextCard(page);
+    await generate(page, { ms: 3000 });
+    await until('the card to show', () => overlayVisible(page), 3000);
+    check(!(await controlShown(page)), 'no insert control while a card shows');
+    await until('the card to close by itself', async () => !(await overlayVisible(page)), 8000);
+    await until('the control back', () => controlShown(page), 2000);
+  });
+
   await test('an answer reaches the vault, encrypted', async () => {
     const page = pages[0];
     const before = await status();
@@ -106,6 +162,87 @@ async function e2e() {
     check(!dump.text.includes(question.trim().slice(0, 24)), 'the question is not stored in clear');
     if (label.trim().length >= 4) check(!dump.text.includes(label.trim()), `the answer "${label}" is not stored in clear`);
     await until('the generation to finish', async () => !(await running(page)), 6000);
+  });
+
+
+  await test('the profile gets known facts (answers saved as the card saves them)', async () => {
+    await seedProfile('chatgpt', 'https://chatgpt.com');
+    const r = await send({ type: 'context', agent: 'chatgpt' });
+    check(r.ok && r.data.facts.length >= 4, `a context block: ${JSON.stringify(r)}`);
+    check(!/understands/i.test(r.data.text), 'the meta card is never told');
+    check(r.data.text.includes('I prefer brief answers.') && r.data.text.includes('ship the zqvault release'), r.data.text);
+  });
+
+  for (const host of ['chatgpt.com', 'claude.ai', 'gemini.google.com', 'www.perplexity.ai', 'copilot.microsoft.com', 'chat.deepseek.com']) {
+    await test(`${host}: insert my context at the caret; the site's own editor holds it, its send enables and reads it; nothing is sent`, async () => {
+      const page = pages[SITES.indexOf(host)];
+      await page.bringToFront();
+      const agent = (await send({ type: 'site', origin: `https://${host}` })).data.adapter.id;
+      const block = (await send({ type: 'context', agent })).data;
+      const kind = await page.evaluate(() => window.fixture.editor.kind);
+      check(kind === ({ 'chatgpt.com': 'prosemirror', 'claude.ai': 'prosemirror', 'gemini.google.com': 'quill', 'www.perplexity.ai': 'lexical' }[host] || 'textarea'), `the real editor: ${kind}`);
+      await page.evaluate(() => window.fixture.editor.clear());
+      await page.click(COMPOSER[kind]);
+      await page.keyboard.type('Hi. ');
+      check(!(await page.evaluate(() => window.fixture.editor.canSend())) || (await editorText(page)).trim() === 'Hi.', 'typed');
+      await until('the insert control', () => controlShown(page), 3000);
+      if (host === 'chatgpt.com') await page.screenshot({ path: join(out, 'insert-control-chatgpt.png') });
+      if (host === 'chatgpt.com') await page.keyboard.press('Alt+Shift+KeyI'); else await clickControl(page);
+      const last = block.facts[block.facts.length - 1].sentence;
+      await until('the context in the editor', async () => (await editorText(page)).includes(last), 3000);
+      // Chrome types a trailing space in a contenteditable as U+00A0, and ProseMirror keeps it.
+      const text = (await editorText(page)).replace(/\u00a0/g, ' ');
+      check(text.startsWith('Hi. '), `inserted at the caret, after what was typed: ${JSON.stringify(text.slice(0, 80))}`);
+      for (const f of block.facts) check(text.includes(f.sentence), `"${f.sentence}" in the editor's state`);
+      check(await page.evaluate(() => window.fixture.editor.canSend()), "the site's send button enables");
+      if (host === 'chatgpt.com' || host === 'gemini.google.com') await page.screenshot({ path: join(out, `insert-${kind}-${host.split('.')[0]}.png`) });
+      await sleep(300);
+      check((await page.evaluate(() => window.fixture.editor.sent.length)) === 0, 'nothing is sent on the user\'s behalf');
+      await page.click('#dock button >> nth=0');
+      const sent = await page.evaluate(() => window.fixture.editor.sent);
+      check(sent.length === 1 && sent[0].includes(block.facts[0].sentence) && sent[0].includes(last), `the site's own send reads the inserted text: ${JSON.stringify(sent)}`);
+      await page.evaluate(() => { window.fixture.editor.sent.length = 0; window.fixture.editor.clear(); });
+    });
+  }
+
+  await test('an editor that refuses the text: the user is told and the text lands on the clipboard', async () => {
+    const page = pages[SITES.indexOf('poe.com')];
+    await ctx.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: 'https://poe.com' });
+    await page.bringToFront();
+    await page.click('#dock textarea');
+    await page.evaluate(() => { document.querySelector('#dock textarea').readOnly = true; });
+    await until('the insert control', () => controlShown(page), 3000);
+    await clickControl(page);
+    await until('the clipboard notice', async () => /clipboard/.test(await notice(page)), 3000);
+    check(/paste it with Ctrl\+V/.test(await notice(page)), await notice(page));
+    const block = (await send({ type: 'context', agent: 'poe' })).data;
+    const clip = await page.evaluate(() => navigator.clipboard.readText());
+    check(clip === block.text, `the context is on the clipboard: ${JSON.stringify(clip.slice(0, 60))}`);
+    check((await editorText(page)) === '', 'nothing in the refused editor');
+    await page.evaluate(() => { document.querySelector('#dock textarea').readOnly = false; });
+  });
+
+  await test('popup: what I know about you for this chat, strongest first, each fact deletable; insert into this chat', async () => {
+    const page = pages[SITES.indexOf('claude.ai')];
+    await page.evaluate(() => window.fixture.editor.clear());
+    await page.bringToFront();
+    await popup.reload();
+    await popup.waitForSelector('#known li', { timeout: 8000 });
+    const block = (await send({ type: 'context', agent: 'claude' })).data;
+    const items = await popup.$$eval('#known li span', (s) => s.map((x) => x.textContent));
+    check(JSON.stringify(items) === JSON.stringify(block.facts.map((f) => f.sentence)), `the popup lists what will be inserted: ${JSON.stringify(items)}`);
+    check(/What I know about you \(Claude\)/.test(await popup.textContent('.known h2')), 'for the current agent');
+    await popup.screenshot({ path: join(out, 'popup-known.png'), fullPage: true });
+    await popup.click('#insert');
+    const last = block.facts[block.facts.length - 1].sentence;
+    await until('inserted from the popup', async () => (await editorText(page)).includes(last), 4000);
+    check((await page.evaluate(() => window.fixture.editor.sent.length)) === 0, 'nothing sent');
+    const victim = items[0];
+    await popup.click('#known li:first-child .forget');
+    await until('the deleted fact gone from the list', async () => !(await popup.$$eval('#known li span', (s) => s.map((x) => x.textContent))).includes(victim), 5000);
+    const after = (await send({ type: 'context', agent: 'claude' })).data;
+    check(!after.text.includes(victim), `a deleted fact is never inserted again: ${after.text}`);
+    await page.evaluate(() => window.fixture.editor.clear());
   });
 
   await test('a failed generation closes the card; an error banner, a retry control, a vanished stop', async () => {
@@ -349,8 +486,28 @@ async function benchmarks() {
     without.push(await scriptMs(bare, N));
     withSensor.push(await scriptMs(page, N));
   }
+  // Inserting the context: from the user's shortcut (a keydown in the composer) to the text
+  // in the real editor's own state (ProseMirror on the ChatGPT fixture).
+  await seedProfile('chatgpt', 'https://chatgpt.com');
+  const want = (await send({ type: 'context', agent: 'chatgpt' })).data.facts.at(-1).sentence;
+  await page.bringToFront();
+  await page.click('#prompt-textarea');
+  await until('the insert control', () => controlShown(page), 3000);
+  const ins = [];
+  for (let i = 0; i < 30; i++) {
+    await page.evaluate(() => window.fixture.editor.clear());
+    ins.push(await page.evaluate(async (w) => {
+      const t0 = performance.now();
+      const done = window.fixture.editor.waitFor(w);
+      document.activeElement.dispatchEvent(new KeyboardEvent('keydown', { altKey: true, shiftKey: true, code: 'KeyI', key: 'I', bubbles: true, cancelable: true }));
+      return (await done) - t0;
+    }, want));
+    await sleep(150);
+  }
   const med = (xs) => pct(xs, 0.5);
   const figures = {
+    insert_context_ms_p50: pct(ins, 0.5),
+    insert_context_ms_p95: pct(ins, 0.95),
     card_latency_p50_ms: pct(lat, 0.5),
     card_latency_p95_ms: pct(lat, 0.95),
     sensor_ms_per_1000_mutations: Math.max(0, med(withSensor) - med(without)),

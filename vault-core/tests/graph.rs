@@ -138,9 +138,9 @@ fn contradicting_answers_are_found_and_kept_out_of_instructions() {
     let text = instructions::for_agent(&kg, lib, "chatgpt")
         .unwrap()
         .to_text();
-    assert!(text.contains("Tone: Neutral."), "{text}");
+    assert!(text.contains("I like a neutral tone."), "{text}");
     assert!(
-        !text.contains("Answer length"),
+        !text.contains("brief answers") && !text.contains("detailed"),
         "contested facet left out: {text}"
     );
     // One more answer for "brief" that settles it: the split is no longer even enough.
@@ -535,14 +535,20 @@ fn instructions_fit_every_agent_and_put_strongest_first() {
                 }
             }
         }
-        // Within a field's section, included sentences appear strongest first.
+        // Within a field's section, included sentences appear strongest and most relevant
+        // first (strength × dimension priority).
         for f in &a.fields {
             let mut positions: Vec<(usize, f64)> = a
                 .included
                 .iter()
                 .filter_map(|(id, s)| {
                     let sentence = instructions::sentence_for(&kg, lib, id)?;
-                    Some((f.text.find(&format!("- {sentence}"))?, *s))
+                    let priority = lib.facet(kg.node(id)?.facet.as_deref()?)?.priority;
+                    let (at, _) = f
+                        .text
+                        .match_indices(sentence.as_str())
+                        .find(|(i, _)| *i == 0 || f.text.as_bytes()[i - 1] == b'\n')?;
+                    Some((at, s * priority))
                 })
                 .collect();
             positions.sort_by_key(|p| p.0);
@@ -559,9 +565,9 @@ fn instructions_fit_every_agent_and_put_strongest_first() {
     // ChatGPT's first field holds facts about the user, the second how to answer.
     let chatgpt = &all[0];
     assert!(
-        chatgpt.fields[1].text.contains("Answer length") || chatgpt.fields[1].text.contains("Tone")
+        chatgpt.fields[1].text.contains(" answers") || chatgpt.fields[1].text.contains(" tone")
     );
-    assert!(!chatgpt.fields[0].text.contains("Answer length:"));
+    assert!(!chatgpt.fields[0].text.contains("I prefer "));
     let text = instructions::to_text(&all);
     assert!(text.contains("# ChatGPT: custom instructions") && text.contains("# Claude"));
     assert!(instructions::for_agent(&kg, lib, "Not An Agent!").is_err());

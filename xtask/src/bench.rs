@@ -25,6 +25,7 @@ const TARGETS: &[(&str, f64, &str)] = &[
     ("prompt_cards", 150.0, "higher"),
     ("host_page_bytes_gz", 4096.0, "lower"),
     ("card_latency_p95_ms", 100.0, "lower"),
+    ("insert_context_ms_p95", 50.0, "lower"),
     ("prompt_dimensions", 10.0, "higher"),
     ("graph_build_native_ms", 100.0, "lower"),
     ("graph_build_wasm_ms", 300.0, "lower"),

@@ -39,6 +39,7 @@ pub fn build(tc: &Toolchain) -> Result<Built> {
             let dir = dir(browser);
             let _ = std::fs::remove_dir_all(&dir);
             copy_dir(&root().join("extension/static"), &dir)?;
+            strip_comment_lines(&dir.join("content.js"))?;
             copy_dir(&root().join("assets/icons"), &dir.join("icons"))?;
             for name in ["selfos_extension.js", "selfos_extension_bg.wasm"] {
                 cmd::copy(&pkg.join(name), &dir.join("pkg").join(name))?;
@@ -54,6 +55,17 @@ pub fn build(tc: &Toolchain) -> Result<Built> {
         wasm_gz_bytes: out.wasm_gz_bytes,
         content_gz_bytes: wasm::gzipped_len(&dir("chrome").join("content.js"))?,
     })
+}
+
+/// The host-page script ships without its whole-line `//` comments: it is injected into every
+/// AI site's page and its budget is 4 KB gzipped; the source keeps the explanations.
+fn strip_comment_lines(path: &Path) -> Result<()> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let kept: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("//"))
+        .collect();
+    std::fs::write(path, kept.join("\n") + "\n").map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// `web-ext lint` on `dist/firefox`: errors fail the step; warnings are printed.

@@ -11,6 +11,31 @@ use crate::cmd::{self, probe, step, Result};
 const BINARYEN_NPM: &str = "binaryen@132.0.0";
 /// Drives Debian's Chromium in the end-to-end tests (never downloads a browser of its own).
 const PLAYWRIGHT_NPM: &str = "playwright-core@1.65.1";
+/// The editor libraries the real AI sites use, mounted on the extension tests' fixture pages
+/// (ProseMirror: ChatGPT and Claude; Quill: Gemini; Lexical: Perplexity), served from
+/// `.tools/node_modules` by `tests/extension/fixtures/server.mjs`. Pinned: (spec, probe file).
+const EDITORS_NPM: &[(&str, &str)] = &[
+    (
+        "prosemirror-model@1.25.13",
+        "prosemirror-model/package.json",
+    ),
+    ("prosemirror-state@1.4.4", "prosemirror-state/package.json"),
+    ("prosemirror-view@1.42.9", "prosemirror-view/package.json"),
+    (
+        "prosemirror-transform@1.12.6",
+        "prosemirror-transform/package.json",
+    ),
+    (
+        "prosemirror-schema-basic@1.2.5",
+        "prosemirror-schema-basic/package.json",
+    ),
+    ("quill@2.0.3", "quill/package.json"),
+    ("lexical@0.52.0", "lexical/package.json"),
+    (
+        "@lexical/plain-text@0.52.0",
+        "@lexical/plain-text/package.json",
+    ),
+];
 /// Mozilla's linter for the Firefox build (`web-ext lint`).
 const WEB_EXT_NPM: &str = "web-ext@10.7.0";
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -93,6 +118,21 @@ impl Toolchain {
                 ensure_npm(PLAYWRIGHT_NPM, "playwright-core/package.json")?;
                 ensure_npm(WEB_EXT_NPM, "web-ext/package.json")
             })?;
+            step(
+                "editor libraries for the fixture pages (ProseMirror, Quill, Lexical; npm, into .tools/)",
+                || {
+                    let missing: Vec<&str> = EDITORS_NPM
+                        .iter()
+                        .filter(|(spec, probe)| !npm_has(spec, probe))
+                        .map(|(spec, _)| *spec)
+                        .collect();
+                    if missing.is_empty() {
+                        println!("present");
+                        return Ok(());
+                    }
+                    npm_install_all(&missing)
+                },
+            )?;
         }
         if need.python {
             step("Python `cryptography` (independent format check)", || {
@@ -218,12 +258,17 @@ fn ensure_wasm_opt() -> Result<PathBuf> {
     Ok(bin)
 }
 
-/// Installs `spec` (name@version) into `.tools/` unless `probe_file` shows that version.
-fn ensure_npm(spec: &str, probe_file: &str) -> Result<()> {
+/// Does `.tools/node_modules` hold `spec` (name@version)? (`probe_file` is its package.json.)
+fn npm_has(spec: &str, probe_file: &str) -> bool {
     let version = spec.rsplit_once('@').map_or("", |(_, v)| v);
     let manifest = tools_dir().join("node_modules").join(probe_file);
     let have = std::fs::read_to_string(&manifest).unwrap_or_default();
-    if have.contains(&format!("\"version\": \"{version}\"")) {
+    have.contains(&format!("\"version\": \"{version}\""))
+}
+
+/// Installs `spec` (name@version) into `.tools/` unless `probe_file` shows that version.
+fn ensure_npm(spec: &str, probe_file: &str) -> Result<()> {
+    if npm_has(spec, probe_file) {
         println!("{spec} present");
         return Ok(());
     }
@@ -231,16 +276,24 @@ fn ensure_npm(spec: &str, probe_file: &str) -> Result<()> {
 }
 
 fn npm_install(spec: &str) -> Result<()> {
+    npm_install_all(&[spec])
+}
+
+/// One `npm install` of several specs into `.tools/` (one resolution keeps them consistent).
+fn npm_install_all(specs: &[&str]) -> Result<()> {
     std::fs::create_dir_all(tools_dir()).map_err(|e| format!("creating .tools: {e}"))?;
-    cmd::status(Command::new("npm").args([
-        "install",
-        "--prefix",
-        &tools_dir().to_string_lossy(),
-        "--no-audit",
-        "--no-fund",
-        "--loglevel=error",
-        spec,
-    ]))
+    cmd::status(
+        Command::new("npm")
+            .args([
+                "install",
+                "--prefix",
+                &tools_dir().to_string_lossy(),
+                "--no-audit",
+                "--no-fund",
+                "--loglevel=error",
+            ])
+            .args(specs),
+    )
 }
 
 /// (import name, pip requirement) pairs.

@@ -36,6 +36,12 @@ extern "C" {
     fn register_content_scripts(scripts: &js_sys::Array) -> Result<Promise, JsValue>;
     #[wasm_bindgen(js_namespace = ["chrome", "tabs"], js_name = create, catch)]
     fn tabs_create(p: &Object) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(js_namespace = ["chrome", "tabs"], js_name = query, catch)]
+    fn tabs_query(q: &Object) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(js_namespace = ["chrome", "tabs"], js_name = getCurrent, catch)]
+    fn tabs_get_current() -> Result<Promise, JsValue>;
+    #[wasm_bindgen(js_namespace = ["chrome", "tabs"], js_name = sendMessage, catch)]
+    fn tabs_send_message(tab: i32, message: &JsValue) -> Result<Promise, JsValue>;
     #[wasm_bindgen(js_namespace = ["chrome", "runtime"], js_name = openOptionsPage, catch)]
     fn open_options_page_js() -> Result<Promise, JsValue>;
 }
@@ -199,4 +205,55 @@ pub async fn open_tab(url: &str) {
 
 pub async fn open_options_page() {
     let _ = wait(open_options_page_js()).await;
+}
+
+fn tab_field(tab: &JsValue, name: &str) -> Option<f64> {
+    Reflect::get(tab, &name.into()).ok()?.as_f64()
+}
+
+/// The tab the popup acts on: the active tab of its window; when the popup itself is open
+/// in a tab (opened as a page rather than from the toolbar), the tab used last before it.
+/// `None` when there is none.
+pub async fn target_tab() -> Option<i32> {
+    let own = wait(tabs_get_current())
+        .await
+        .ok()
+        .and_then(|t| tab_field(&t, "id"));
+    let query = match own {
+        None => object(&[("currentWindow", true.into())]),
+        Some(_) => Object::new(),
+    };
+    let tabs = wait(tabs_query(&query)).await.ok()?;
+    let tabs: Vec<JsValue> = js_sys::Array::from(&tabs).iter().collect();
+    let pick = match own {
+        None => tabs.iter().find(|t| {
+            Reflect::get(t, &"active".into())
+                .ok()
+                .and_then(|a| a.as_bool())
+                == Some(true)
+        }),
+        Some(own) => tabs
+            .iter()
+            .filter(|t| tab_field(t, "id") != Some(own))
+            .max_by(|a, b| {
+                let at = |t: &JsValue| tab_field(t, "lastAccessed").unwrap_or(0.0);
+                at(a).total_cmp(&at(b))
+            }),
+    };
+    pick.and_then(|t| tab_field(t, "id")).map(|id| id as i32)
+}
+
+/// Asks the content script in `tab` something (`{selfos: what}`); `None` when no SelfOS
+/// content script runs there.
+pub async fn ask_tab(tab: i32, what: &str) -> Option<JsValue> {
+    let msg = object(&[("selfos", what.into())]);
+    wait(tabs_send_message(tab, &msg)).await.ok()
+}
+
+/// True when the popup runs in a tab of its own rather than from the toolbar.
+pub async fn popup_in_tab() -> bool {
+    wait(tabs_get_current())
+        .await
+        .ok()
+        .is_some_and(|t| !t.is_undefined())
 }

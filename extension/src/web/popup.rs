@@ -6,10 +6,11 @@ use leptos::task::spawn_local;
 use vault_core::text::counted;
 use wasm_bindgen::prelude::*;
 
-use super::chrome::{call, open_options_page, open_tab};
+use super::chrome::{ask_tab, call, open_options_page, open_tab, popup_in_tab, target_tab};
 use super::ui::ago;
-use crate::protocol::{Request, Status, SyncState, VaultState};
+use crate::protocol::{Request, SiteConfig, Status, SyncState, VaultState};
 use crate::settings::Settings;
+use vault_core::graph::context::ContextBlock;
 
 /// Entry point of `popup.html`.
 #[wasm_bindgen]
@@ -144,6 +145,7 @@ fn Unlocked(
                 <button on:click=move |_| act(Request::SyncNow)>"Sync now"</button>
             </Show>
         </section>
+        <Known/>
         <details><summary>"Sites"</summary><ul class="sites">{sites}</ul></details>
         <div class="row">
             <button id="dashboard" on:click=move |_| spawn_local(async {
@@ -166,5 +168,97 @@ fn sync_line(account: Option<&str>, s: &SyncState) -> String {
         (Some(a), Some(e), _) => format!("{a}: {e} · {} waiting", s.pending),
         (Some(a), None, Some(t)) => format!("{a}: synced {} · {} waiting", ago(t), s.pending),
         (Some(a), None, None) => format!("{a}: not synced yet · {} waiting", s.pending),
+    }
+}
+
+/// The chat tab the popup acts on and its agent, when SelfOS runs there.
+async fn chat_tab() -> Option<(i32, String)> {
+    let tab = target_tab().await?;
+    let origin = ask_tab(tab, "origin").await?.as_string()?;
+    let site: Option<SiteConfig> = call(&Request::Site { origin }).await.ok()?;
+    Some((tab, site?.adapter.id))
+}
+
+/// "What I know about you": the facts the context block for this tab's agent carries (exactly
+/// what "Insert into this chat" inserts), each with a delete, and the insert button.
+#[component]
+fn Known() -> impl IntoView {
+    let tab = RwSignal::new(None::<(i32, String)>);
+    let block = RwSignal::new(None::<Result<ContextBlock, String>>);
+    let note = RwSignal::new(None::<String>);
+    let load = move || {
+        spawn_local(async move {
+            let Some((id, agent)) = chat_tab().await else {
+                block.set(None);
+                return;
+            };
+            tab.set(Some((id, agent.clone())));
+            block.set(Some(
+                call::<ContextBlock>(&Request::Context {
+                    agent,
+                    budget: None,
+                })
+                .await,
+            ));
+        })
+    };
+    load();
+    let forget = move |records: Vec<String>| {
+        spawn_local(async move {
+            if let Err(e) = call::<u32>(&Request::Forget { records }).await {
+                note.set(Some(e));
+            }
+            load();
+        })
+    };
+    let insert = move |_| {
+        let Some((id, _)) = tab.get_untracked() else {
+            return;
+        };
+        spawn_local(async move {
+            match ask_tab(id, "insert").await.and_then(|v| v.as_bool()) {
+                Some(true) => {
+                    note.set(Some("Inserted at the caret. Nothing was sent.".into()));
+                    if !popup_in_tab().await {
+                        if let Some(w) = web_sys::window() {
+                            let _ = w.close();
+                        }
+                    }
+                }
+                _ => note.set(Some("Reload the chat tab, then try again.".into())),
+            }
+        })
+    };
+    view! {
+        <section class="known" aria-label="What I know about you">
+            {move || match block.get() {
+                None => view! {
+                    <p class="muted">"Open ChatGPT, Claude, Gemini or another supported chat to insert what SelfOS knows about you."</p>
+                }.into_any(),
+                Some(Err(e)) => view! { <p id="known-none" class="muted">{e}</p> }.into_any(),
+                Some(Ok(b)) => {
+                    let more = b.left_out;
+                    let items = b.facts.into_iter().map(|f| {
+                        let records = f.records.clone();
+                        view! {
+                            <li>
+                                <span>{f.sentence}</span>
+                                <button class="forget" title="Delete the answers behind this fact"
+                                    aria-label="Delete this fact" on:click=move |_| forget(records.clone())>"×"</button>
+                            </li>
+                        }
+                    }).collect_view();
+                    view! {
+                        <h2>{format!("What I know about you ({})", b.name)}</h2>
+                        <ul id="known">{items}</ul>
+                        <Show when=move || (more > 0)>
+                            <p class="muted">{format!("{} more did not fit.", counted(more, "fact", "facts"))}</p>
+                        </Show>
+                        <button id="insert" on:click=insert>"Insert into this chat"</button>
+                    }.into_any()
+                }
+            }}
+            <p class="note" role="status">{move || note.get()}</p>
+        </section>
     }
 }

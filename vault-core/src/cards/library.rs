@@ -42,6 +42,11 @@ pub enum CardContext {
 pub struct FacetValue {
     pub id: String,
     pub label: String,
+    /// The plain sentence an AI agent is told when this is the user's value, in the user's
+    /// voice ("I prefer brief answers."). Empty when the value alone says nothing an agent
+    /// can use (e.g. "My first language" without saying which): such a value is never told.
+    #[serde(default)]
+    pub says: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -59,6 +64,13 @@ pub struct Facet {
     #[serde(default)]
     pub per_agent: bool,
     pub stability_days: f64,
+    /// Open facets: the sentence an agent is told, `{text}` standing for the user's words.
+    #[serde(default)]
+    pub says: Option<String>,
+    /// A question about SelfOS itself (e.g. how well an AI understands the user): shown in
+    /// SelfOS's own metrics, never told to an agent.
+    #[serde(default)]
+    pub meta: bool,
     /// Filled in on load: the dimension this facet belongs to.
     #[serde(skip)]
     pub dimension: String,
@@ -159,6 +171,48 @@ pub fn reading_budget(card: &Card) -> f64 {
         }
 }
 
+/// What the schema asks of a facet's sentences (`says`): a meta facet has none; an open one
+/// has a template with `{text}`; every value of a closed one has a sentence (possibly empty:
+/// never told), one line, ending like a sentence.
+fn says_problems(facet: &Facet) -> Vec<String> {
+    let mut e = Vec::new();
+    let sentence = |s: &str| {
+        let t = s.trim();
+        t == s && !s.contains('\n') && s.chars().count() <= 160 && s.ends_with(['.', '!', '?'])
+    };
+    if facet.meta {
+        if facet.says.is_some() || facet.values.iter().any(|v| v.says.is_some()) {
+            e.push("a meta facet is never told to an agent: no `says`".into());
+        }
+        return e;
+    }
+    if facet.open {
+        match facet.says.as_deref() {
+            Some(t) if t.matches("{text}").count() == 1 && !t.contains('\n') => {}
+            _ => e.push("an open facet needs `says` with `{text}` once".into()),
+        }
+        return e;
+    }
+    if facet.says.is_some() {
+        e.push("a closed facet's sentences go on its values".into());
+    }
+    for v in &facet.values {
+        match v.says.as_deref() {
+            None => e.push(format!(
+                "value `{}` needs `says` (a sentence, or \"\" if it says nothing an agent can use)",
+                v.id
+            )),
+            Some("") => {}
+            Some(s) if !sentence(s) => e.push(format!(
+                "value `{}`: `says` must be one trimmed line of at most 160 characters ending in . ! or ?",
+                v.id
+            )),
+            Some(_) => {}
+        }
+    }
+    e
+}
+
 fn valid_id(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 96
@@ -227,6 +281,9 @@ impl Library {
                     {
                         errors.push(err("value ids must be unique and lowercase".into()));
                     }
+                }
+                for e in says_problems(&facet) {
+                    errors.push(err(e));
                 }
                 if !(facet.stability_days > 0.0 && facet.stability_days <= 3650.0) {
                     errors.push(err("stability_days must be in (0, 3650]".into()));

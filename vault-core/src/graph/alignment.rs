@@ -105,13 +105,17 @@ impl KnowledgeGraph {
 
     /// The nodes an agent's instructions carry, strongest first: per facet in its view, the
     /// leading value when it is known and not contested; for open facets, up to
-    /// [`MAX_TEXTS_PER_FACET`] known texts.
+    /// [`MAX_TEXTS_PER_FACET`] known texts. Never a meta facet or a value whose sentence says
+    /// nothing ([`crate::graph::context`]'s rules).
     pub(crate) fn instruction_nodes(&self, lib: &Library, agent: &str) -> Vec<NodeIndex> {
         let a = self.agent_index(agent);
         let mut out = Vec::new();
         for (f, g) in self.view_groups(lib, a) {
             let Some(g) = g else { continue };
             let facet = &lib.facets[f];
+            if facet.meta {
+                continue;
+            }
             if facet.open {
                 let mut texts: Vec<NodeIndex> = self.groups[g]
                     .nodes
@@ -125,10 +129,18 @@ impl KnowledgeGraph {
                         .strength
                         .total_cmp(&self.graph[x].metrics.strength)
                 });
-                out.extend(texts.into_iter().take(MAX_TEXTS_PER_FACET));
+                out.extend(
+                    texts
+                        .into_iter()
+                        .filter(|&n| super::context::sentence(self, lib, n).is_some())
+                        .take(MAX_TEXTS_PER_FACET),
+                );
             } else if let Some(n) = leader(self, g) {
                 let m = &self.graph[n].metrics;
-                if m.strength >= KNOWN && !m.contested {
+                if m.strength >= KNOWN
+                    && !m.contested
+                    && super::context::sentence(self, lib, n).is_some()
+                {
                     out.push(n);
                 }
             }

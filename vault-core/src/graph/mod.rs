@@ -20,6 +20,7 @@
 
 pub mod alignment;
 pub mod build;
+pub mod context;
 pub mod contradictions;
 pub mod export;
 pub mod model;

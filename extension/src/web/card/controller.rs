@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use vault_core::graph::context::ContextBlock;
 use vault_core::Answer;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -67,13 +68,21 @@ pub(super) fn start(origin: String) {
 /// a tab opened while the vault was locked gets cards without a reload. A card on screen is
 /// left as it is, with whatever the user entered (saving it then says to unlock).
 pub(super) fn follow_vault(ui: Ui, announcement: Announcement) {
-    if !frame(|f| f.sensing) || ui.visible.get_untracked() {
+    if !frame(|f| f.sensing) {
+        return;
+    }
+    if ui.visible.get_untracked() {
+        // The card stays as it is; the insert control follows the vault all the same.
+        post(&ToPage::Control {
+            on: announcement == Announcement::VaultUnlocked,
+        });
         return;
     }
     match announcement {
         Announcement::VaultLocked => {
             ui.offer.set(None);
             mark("no-card");
+            post(&ToPage::Control { on: false });
         }
         Announcement::VaultUnlocked => spawn_local(prefetch()),
     }
@@ -123,7 +132,27 @@ pub(super) fn on_page_message(msg: ToFrame) {
             }
         }
         ToFrame::Visibility { .. } => {}
+        ToFrame::Insert => spawn_local(insert_context()),
     }
+}
+
+/// The user asked for their context in this chat: the background writes the block for this
+/// site's agent (the one writer) and the content script inserts it; when there is nothing to
+/// insert, the user is told why and nothing is inserted.
+async fn insert_context() {
+    let agent = frame(|f| f.agent.clone());
+    if agent.is_empty() {
+        return;
+    }
+    let block: Result<ContextBlock, String> = call(&Request::Context {
+        agent,
+        budget: None,
+    })
+    .await;
+    post(&match block {
+        Ok(b) => ToPage::Insert { text: b.text },
+        Err(message) => ToPage::Notice { message },
+    });
 }
 
 fn on_event(e: Event) {
@@ -224,6 +253,9 @@ async fn prefetch() {
         return;
     }
     let next: Result<NextCard, String> = call(&Request::NextCard { agent, origin }).await;
+    // The insert control shows while the vault is unlocked.
+    let locked = matches!(&next, Ok(NextCard::None { reason }) if reason == "locked");
+    post(&ToPage::Control { on: !locked });
     let offer = match next {
         Ok(NextCard::Card(offer)) => Some(offer),
         _ => None,

@@ -7,10 +7,10 @@
 //! deliberately conservative, so the text fits whatever the real limit is above them.
 //! Change them here only: the exporter, the tests and `docs/METRICS.md` read this table.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Which part of the profile a field carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Section {
     /// Facts: traits, skills, goals, values, constraints, work context.

@@ -1,20 +1,20 @@
-//! Custom instructions per agent: the profile as short sentences, strongest evidence first,
-//! packed into the agent's fields ([`super::agents`]) without ever cutting a sentence. What
-//! does not fit is listed, not truncated. Contested facets are left out: telling an agent
-//! something the user's recent answers dispute would do more harm than saying nothing.
+//! Custom instructions per agent: the profile packed into the agent's fields
+//! ([`super::agents`]) by the one context writer ([`crate::graph::context`]): plain sentences,
+//! strongest and most relevant first, never a cut sentence. What does not fit is listed, not
+//! truncated. Contested facets, meta facets and values that say nothing usable are left out
+//! (the writer's rules).
 
 use std::collections::BTreeMap;
 
-use petgraph::graph::NodeIndex;
 use serde::Serialize;
 
 use super::agents::{field_len, profile, Section};
 use crate::agents::display_name;
 use crate::cards::library::Library;
 use crate::graph::alignment::InstructionSnapshot;
-use crate::graph::model::{GraphNodeKind, KnowledgeGraph};
+use crate::graph::context::{self, ContextError};
+use crate::graph::model::KnowledgeGraph;
 use crate::graph::GraphError;
-use crate::record::Namespace;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct InstructionField {
@@ -80,82 +80,15 @@ impl AgentInstructions {
     }
 }
 
-/// Which section a node's sentence belongs to.
-fn section_of(kind: GraphNodeKind) -> Section {
-    match kind {
-        GraphNodeKind::Preference => Section::HowToRespond,
-        _ => Section::AboutYou,
-    }
-}
-
-/// One line of text: whitespace collapsed, control characters dropped.
-fn one_line(s: &str) -> String {
-    s.split_whitespace()
-        .map(|w| w.chars().filter(|c| !c.is_control()).collect::<String>())
-        .filter(|w| !w.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// The sentence for a node: `Facet label: value.`
-fn sentence(kg: &KnowledgeGraph, lib: &Library, n: NodeIndex) -> Option<String> {
-    let node = &kg.graph[n];
-    let facet = lib.facet(node.facet.as_deref()?)?;
-    let value = if facet.open {
-        one_line(&node.label)
-    } else {
-        let base = node.id.split('@').next()?;
-        let value_id = base.strip_prefix(&facet.id)?.strip_prefix('=')?;
-        facet
-            .values
-            .iter()
-            .find(|v| v.id == value_id)?
-            .label
-            .clone()
-    };
-    if value.is_empty() {
-        return None;
-    }
-    let end = if value.ends_with(['.', '!', '?']) {
-        ""
-    } else {
-        "."
-    };
-    Some(format!("{}: {value}{end}", facet.label))
-}
-
-/// The sentence a node becomes in instructions (`None` for dimension nodes and unknown ids).
+/// The sentence a node becomes in instructions (`None` for dimension nodes, nodes never
+/// told and unknown ids).
 pub fn sentence_for(kg: &KnowledgeGraph, lib: &Library, id: &str) -> Option<String> {
-    sentence(kg, lib, *kg.index.get(id)?)
+    context::sentence_for(kg, lib, id)
 }
 
 /// The section a node's sentence goes to (`None` for unknown ids).
 pub fn section_for(kg: &KnowledgeGraph, id: &str) -> Option<Section> {
-    kg.node(id).map(|n| section_of(n.kind))
-}
-
-fn render(about: &[String], respond: &[String], section: Section) -> String {
-    let list = |items: &[String]| {
-        items
-            .iter()
-            .map(|s| format!("- {s}"))
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
-    match section {
-        Section::AboutYou => list(about),
-        Section::HowToRespond => list(respond),
-        Section::Both => {
-            let mut parts = Vec::new();
-            if !about.is_empty() {
-                parts.push(format!("About me:\n{}", list(about)));
-            }
-            if !respond.is_empty() {
-                parts.push(format!("How to respond:\n{}", list(respond)));
-            }
-            parts.join("\n\n")
-        }
-    }
+    kg.node(id).map(|n| context::section_of(n.kind))
 }
 
 /// Instructions for one agent (any valid namespace; agents outside the table get one
@@ -165,54 +98,34 @@ pub fn for_agent(
     lib: &Library,
     agent: &str,
 ) -> Result<AgentInstructions, GraphError> {
-    Namespace::new(agent).map_err(|_| GraphError::BadAgent(agent.to_owned()))?;
+    let facts = context::facts(kg, lib, agent).map_err(|e| match e {
+        ContextError::BadAgent(a) => GraphError::BadAgent(a),
+        _ => GraphError::BadAgent(agent.to_owned()),
+    })?;
     let p = profile(agent);
-    let candidates: Vec<(NodeIndex, String, Section)> = kg
-        .instruction_nodes(lib, agent)
-        .into_iter()
-        .filter_map(|n| Some((n, sentence(kg, lib, n)?, section_of(kg.graph[n].kind))))
-        .collect();
-    let mut fields = Vec::new();
+    let mut placed = vec![false; facts.len()];
     let mut included = BTreeMap::new();
-    let mut placed = vec![false; candidates.len()];
-    for spec in p.fields {
-        let (mut about, mut respond) = (Vec::new(), Vec::new());
-        for (i, (n, text, section)) in candidates.iter().enumerate() {
-            if placed[i] || (spec.section != Section::Both && spec.section != *section) {
-                continue;
+    let fields = p
+        .fields
+        .iter()
+        .map(|spec| {
+            let (text, taken) = context::pack(&facts, spec.limit, spec.section, None, &mut placed);
+            for i in taken {
+                included.insert(facts[i].node.clone(), facts[i].strength);
             }
-            let list = if *section == Section::AboutYou {
-                &mut about
-            } else {
-                &mut respond
-            };
-            list.push(text.clone());
-            if field_len(&render(&about, &respond, spec.section)) <= spec.limit {
-                placed[i] = true;
-                let node = &kg.graph[*n];
-                included.insert(node.id.clone(), node.metrics.strength);
-            } else {
-                let list = if *section == Section::AboutYou {
-                    &mut about
-                } else {
-                    &mut respond
-                };
-                list.pop();
+            InstructionField {
+                title: spec.title.to_owned(),
+                limit: spec.limit,
+                length: field_len(&text),
+                text,
             }
-        }
-        let text = render(&about, &respond, spec.section);
-        fields.push(InstructionField {
-            title: spec.title.to_owned(),
-            limit: spec.limit,
-            length: field_len(&text),
-            text,
-        });
-    }
-    let left_out = candidates
+        })
+        .collect();
+    let left_out = facts
         .iter()
         .zip(&placed)
         .filter(|(_, &p)| !p)
-        .map(|((n, _, _), _)| kg.graph[*n].id.clone())
+        .map(|(f, _)| f.node.clone())
         .collect();
     Ok(AgentInstructions {
         agent: agent.to_owned(),
@@ -248,25 +161,4 @@ pub fn to_text(all: &[AgentInstructions]) -> String {
         .map(AgentInstructions::to_text)
         .collect::<Vec<_>>()
         .join("\n\n")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn one_line_collapses_and_strips() {
-        assert_eq!(one_line("  a\n\tb \u{7}c  "), "a b c");
-    }
-
-    #[test]
-    fn both_sections_render_with_headings_only_when_present() {
-        let a = vec!["X: y.".to_owned()];
-        assert_eq!(render(&a, &[], Section::Both), "About me:\n- X: y.");
-        assert_eq!(
-            render(&a, &a, Section::Both),
-            "About me:\n- X: y.\n\nHow to respond:\n- X: y."
-        );
-        assert_eq!(render(&a, &a, Section::HowToRespond), "- X: y.");
-    }
 }

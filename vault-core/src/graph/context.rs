@@ -1,0 +1,306 @@
+//! The one context writer: what an AI agent is told about the user.
+//!
+//! Given the profile (a [`KnowledgeGraph`]), an agent and a budget in characters, it writes
+//! plain sentences in the user's voice ("I prefer brief answers."), strongest and most
+//! relevant first, never cutting one. Every front end that hands the profile to an agent uses
+//! it: the custom-instructions export ([`super::export::instructions`], one call per field),
+//! the extension's "insert my context into this chat", and the command line.
+//!
+//! - A fact is a node the agent's view holds with strength >= [`KNOWN`] and no contest
+//!   ([`KnowledgeGraph::instruction_nodes`]), said by its value's `says` sentence from the
+//!   card library (`assets/cards/*.json`). A value whose sentence is empty ("My first
+//!   language" without saying which) and every facet marked `meta` (questions about SelfOS
+//!   itself, such as how well an AI understands the user) are never told.
+//! - Order: score = strength × the dimension's priority (how much the dimension shapes the
+//!   answers an agent gives), ties by node id: deterministic for a profile.
+//! - Budget: counted in UTF-16 code units (what a browser text field counts; never fewer than
+//!   characters), headings and line breaks included. Facts that do not fit are skipped, and
+//!   smaller ones after them may still go in (greedy).
+//! - Deleted answers: the graph is a pure function of the records, so a fact supported only by
+//!   deleted records is not in the profile and cannot be told.
+
+use petgraph::graph::NodeIndex;
+use serde::{Deserialize, Serialize};
+
+use super::alignment::KNOWN;
+use super::export::agents::{field_len, Section};
+use super::model::{GraphNodeKind, KnowledgeGraph};
+use crate::agents::display_name;
+use crate::cards::library::Library;
+use crate::record::Namespace;
+
+/// The heading of the facts about the user in a block that holds both sections.
+pub const ABOUT_HEADING: &str = "About me:";
+/// The heading of the preferences about answers in a block that holds both sections.
+pub const RESPOND_HEADING: &str = "How I like answers:";
+/// The first line of a block inserted into a chat, so the model knows what it reads.
+pub const CHAT_LEAD: &str = "Context about me, to keep in mind in this chat:";
+
+/// One thing an agent can be told.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Fact {
+    /// The graph node (`style.length=brief`, `goals.this-week:…`).
+    pub node: String,
+    /// The sentence the agent reads.
+    pub sentence: String,
+    pub section: Section,
+    pub strength: f64,
+    /// strength × dimension priority: the order facts are told in.
+    pub score: f64,
+    /// The answers that support it (record ids): deleting them removes the fact.
+    pub records: Vec<String>,
+}
+
+/// A block of context for one agent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContextBlock {
+    pub agent: String,
+    /// The agent's display name.
+    pub name: String,
+    pub budget: usize,
+    /// What to hand the agent; its [`field_len`] is never above `budget`.
+    pub text: String,
+    /// The facts the text carries, in the order told.
+    pub facts: Vec<Fact>,
+    /// How many more facts the profile holds for this agent that did not fit.
+    pub left_out: usize,
+}
+
+/// Why there is no block to hand over. Messages say what to do.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ContextError {
+    #[error("unknown agent `{0}`: use a namespace such as chatgpt, claude or gemini (lowercase letters, digits, `.:_-`)")]
+    BadAgent(String),
+    #[error("SelfOS knows nothing about you for {0} yet: answer a few cards while it generates, then try again.")]
+    NothingKnown(String),
+    #[error("No fact fits in {budget} characters; allow more room for the context.")]
+    BudgetTooSmall { budget: usize },
+}
+
+/// Which section a node's sentence belongs to.
+pub fn section_of(kind: GraphNodeKind) -> Section {
+    match kind {
+        GraphNodeKind::Preference => Section::HowToRespond,
+        _ => Section::AboutYou,
+    }
+}
+
+/// One line of text: whitespace collapsed, control characters dropped.
+pub fn one_line(s: &str) -> String {
+    s.split_whitespace()
+        .map(|w| w.chars().filter(|c| !c.is_control()).collect::<String>())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The sentence a node is told as (`None`: a dimension node, a meta facet, a value that
+/// says nothing usable, or an empty free text).
+pub(crate) fn sentence(kg: &KnowledgeGraph, lib: &Library, n: NodeIndex) -> Option<String> {
+    let node = &kg.graph[n];
+    let facet = lib.facet(node.facet.as_deref()?)?;
+    if facet.meta {
+        return None;
+    }
+    let s = if facet.open {
+        let text = one_line(&node.label);
+        if text.is_empty() {
+            return None;
+        }
+        let s = facet.says.as_deref()?.replace("{text}", &text);
+        if s.ends_with(['.', '!', '?']) {
+            s
+        } else {
+            format!("{s}.")
+        }
+    } else {
+        let base = node.id.split('@').next()?;
+        let value_id = base.strip_prefix(&facet.id)?.strip_prefix('=')?;
+        let value = facet.values.iter().find(|v| v.id == value_id)?;
+        value.says.clone()?
+    };
+    (!s.is_empty()).then_some(s)
+}
+
+/// The sentence a node is told as, by id (`None` as for [`sentence`], or an unknown id).
+pub fn sentence_for(kg: &KnowledgeGraph, lib: &Library, id: &str) -> Option<String> {
+    sentence(kg, lib, *kg.index.get(id)?)
+}
+
+/// Everything the profile can tell this agent, in the order it is told.
+pub fn facts(kg: &KnowledgeGraph, lib: &Library, agent: &str) -> Result<Vec<Fact>, ContextError> {
+    Namespace::new(agent).map_err(|_| ContextError::BadAgent(agent.to_owned()))?;
+    let mut out: Vec<Fact> = kg
+        .instruction_nodes(lib, agent)
+        .into_iter()
+        .filter_map(|n| {
+            let node = &kg.graph[n];
+            let priority = lib.facet(node.facet.as_deref()?)?.priority;
+            let records = node
+                .evidence
+                .iter()
+                .filter(|e| e.polarity > 0)
+                .map(|e| e.record.to_string())
+                .collect();
+            Some(Fact {
+                node: node.id.clone(),
+                sentence: sentence(kg, lib, n)?,
+                section: section_of(node.kind),
+                strength: node.metrics.strength,
+                score: node.metrics.strength * priority,
+                records,
+            })
+        })
+        .filter(|f| f.strength >= KNOWN)
+        .collect();
+    crate::sort::sort_by(&mut out, |a, b| {
+        b.score.total_cmp(&a.score).then(a.node.cmp(&b.node))
+    });
+    Ok(out)
+}
+
+/// The text of a set of told facts. `section` `Both` gives each section under its heading
+/// (when both are present; a single section needs none); `lead` is a first line.
+pub fn render(told: &[&Fact], section: Section, lead: Option<&str>) -> String {
+    let lines = |s: Section| {
+        told.iter()
+            .filter(|f| f.section == s)
+            .map(|f| f.sentence.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let body = match section {
+        Section::AboutYou | Section::HowToRespond => told
+            .iter()
+            .map(|f| f.sentence.as_str())
+            .collect::<Vec<_>>()
+            .join("\n"),
+        Section::Both => {
+            let (about, respond) = (lines(Section::AboutYou), lines(Section::HowToRespond));
+            match (about.is_empty(), respond.is_empty()) {
+                (false, false) => {
+                    format!("{ABOUT_HEADING}\n{about}\n\n{RESPOND_HEADING}\n{respond}")
+                }
+                (false, true) => about,
+                (true, false) => respond,
+                (true, true) => String::new(),
+            }
+        }
+    };
+    match lead {
+        Some(lead) if !body.is_empty() => format!("{lead}\n{body}"),
+        _ => body,
+    }
+}
+
+/// Packs facts into `budget`: greedily, in order, those of `section` (all for `Both`) not yet
+/// `placed`; marks the ones it takes. Returns the text (never longer than `budget`) and the
+/// indexes taken, in order.
+pub fn pack(
+    facts: &[Fact],
+    budget: usize,
+    section: Section,
+    lead: Option<&str>,
+    placed: &mut [bool],
+) -> (String, Vec<usize>) {
+    let mut taken: Vec<usize> = Vec::new();
+    for (i, f) in facts.iter().enumerate() {
+        if placed.get(i).copied().unwrap_or(true)
+            || (section != Section::Both && f.section != section)
+            // A sentence alone longer than the budget can never go in: skip the render.
+            || field_len(&f.sentence) > budget
+        {
+            continue;
+        }
+        taken.push(i);
+        let told: Vec<&Fact> = taken.iter().map(|&j| &facts[j]).collect();
+        if field_len(&render(&told, section, lead)) > budget {
+            taken.pop();
+        } else {
+            placed[i] = true;
+        }
+    }
+    let told: Vec<&Fact> = taken.iter().map(|&j| &facts[j]).collect();
+    (render(&told, section, lead), taken)
+}
+
+/// The block to hand an agent in a chat: its strongest, most relevant facts within `budget`.
+pub fn block(
+    kg: &KnowledgeGraph,
+    lib: &Library,
+    agent: &str,
+    budget: usize,
+) -> Result<ContextBlock, ContextError> {
+    let facts = facts(kg, lib, agent)?;
+    let name = display_name(agent);
+    if facts.is_empty() {
+        return Err(ContextError::NothingKnown(name));
+    }
+    let mut placed = vec![false; facts.len()];
+    let (text, taken) = pack(&facts, budget, Section::Both, Some(CHAT_LEAD), &mut placed);
+    if taken.is_empty() {
+        return Err(ContextError::BudgetTooSmall { budget });
+    }
+    let left_out = facts.len() - taken.len();
+    Ok(ContextBlock {
+        agent: agent.to_owned(),
+        name,
+        budget,
+        text,
+        facts: taken.into_iter().map(|i| facts[i].clone()).collect(),
+        left_out,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fact(id: &str, s: &str, section: Section) -> Fact {
+        Fact {
+            node: id.into(),
+            sentence: s.into(),
+            section,
+            strength: 1.0,
+            score: 1.0,
+            records: vec![],
+        }
+    }
+
+    #[test]
+    fn one_line_collapses_and_strips() {
+        assert_eq!(one_line("  a\n\tb \u{7}c  "), "a b c");
+    }
+
+    #[test]
+    fn headings_only_when_both_sections_are_present() {
+        let a = fact("a", "I am a student.", Section::AboutYou);
+        let r = fact("r", "I prefer brief answers.", Section::HowToRespond);
+        assert_eq!(render(&[&a], Section::Both, None), "I am a student.");
+        assert_eq!(
+            render(&[&a, &r], Section::Both, Some(CHAT_LEAD)),
+            format!("{CHAT_LEAD}\n{ABOUT_HEADING}\nI am a student.\n\n{RESPOND_HEADING}\nI prefer brief answers.")
+        );
+        assert_eq!(render(&[], Section::Both, Some(CHAT_LEAD)), "");
+    }
+
+    #[test]
+    fn packing_skips_what_does_not_fit_and_takes_smaller_ones_after() {
+        let facts = vec![
+            fact(
+                "a",
+                "A very long sentence that will not fit at all.",
+                Section::AboutYou,
+            ),
+            fact("b", "Short.", Section::AboutYou),
+            fact("c", "Tiny.", Section::AboutYou),
+        ];
+        let mut placed = vec![false; 3];
+        let (text, taken) = pack(&facts, 12, Section::AboutYou, None, &mut placed);
+        assert_eq!((text.as_str(), taken), ("Short.\nTiny.", vec![1, 2]));
+        assert_eq!(placed, [false, true, true]);
+        // Placed facts are not told twice.
+        let (text, _) = pack(&facts, 100, Section::Both, None, &mut placed);
+        assert_eq!(text, "A very long sentence that will not fit at all.");
+    }
+}
