@@ -71,8 +71,8 @@ impl Settings {
             return bad("Auto-lock is at most 24 hours.");
         }
         for url in self.server_url.iter().chain(&self.dashboard_url) {
-            if vault_core::sync::transport::normalize_base_url(url).is_err() {
-                return bad(&format!("`{url}` is not an http(s) address."));
+            if let Err(e) = vault_core::sync::transport::normalize_base_url(url) {
+                return bad(&e);
             }
         }
         for site in &self.custom_sites {

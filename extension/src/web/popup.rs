@@ -238,6 +238,7 @@ fn Known() -> impl IntoView {
                 Some(Err(e)) => view! { <p id="known-none" class="muted">{e}</p> }.into_any(),
                 Some(Ok(b)) => {
                     let more = b.left_out;
+                    let some_left_out = more > 0;
                     let items = b.facts.into_iter().map(|f| {
                         let records = f.records.clone();
                         view! {
@@ -251,7 +252,7 @@ fn Known() -> impl IntoView {
                     view! {
                         <h2>{format!("What I know about you ({})", b.name)}</h2>
                         <ul id="known">{items}</ul>
-                        <Show when=move || (more > 0)>
+                        <Show when=move || some_left_out>
                             <p class="muted">{format!("{} more did not fit.", counted(more, "fact", "facts"))}</p>
                         </Show>
                         <button id="insert" on:click=insert>"Insert into this chat"</button>

@@ -28,17 +28,50 @@ pub trait Transport {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, String>;
 }
 
-/// A server base URL without a trailing slash; refuses anything but http(s).
+/// A server base URL without a trailing slash. Refuses anything but `https://`, except plain
+/// `http://` to this machine (`localhost`, `127.0.0.0/8`, `[::1]`): over any other network the
+/// login credential, the session token and the wrapped vault key would cross in clear text.
 pub fn normalize_base_url(url: &str) -> Result<String, String> {
     let url = url.trim().trim_end_matches('/');
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))
-        .ok_or_else(|| format!("server URL `{url}`: use http:// or https://"))?;
+    let (rest, plain) = match url.strip_prefix("https://") {
+        Some(rest) => (rest, false),
+        None => (
+            url.strip_prefix("http://")
+                .ok_or_else(|| format!("server URL `{url}`: use https://"))?,
+            true,
+        ),
+    };
     if rest.is_empty() || rest.contains(char::is_whitespace) {
         return Err(format!("server URL `{url}` has no host"));
     }
+    if plain && !is_loopback(host_of(rest)) {
+        return Err(format!(
+            "server URL `{url}`: plain http:// is only allowed to this machine (localhost); \
+             use https:// so your login and vault key are not sent in clear text"
+        ));
+    }
     Ok(url.to_owned())
+}
+
+/// The host of `host[:port][/path]`, without brackets for IPv6 literals. Userinfo
+/// (`user@host`) is kept in front, so `localhost@evil.example` is not taken for loopback.
+fn host_of(authority_and_path: &str) -> &str {
+    let authority = authority_and_path
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or_default();
+    if let Some(v6) = authority.strip_prefix('[') {
+        return v6.split(']').next().unwrap_or_default();
+    }
+    authority.split(':').next().unwrap_or_default()
+}
+
+fn is_loopback(host: &str) -> bool {
+    if host.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    host.parse::<std::net::IpAddr>()
+        .is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(target_arch = "wasm32")]
@@ -123,5 +156,41 @@ mod fetch {
                 body: js_sys::Uint8Array::new(&buf).to_vec(),
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize_base_url;
+
+    #[test]
+    fn https_anywhere_and_plain_http_only_to_this_machine() {
+        for ok in [
+            "https://sync.example.com/",
+            "https://10.0.0.5:8787",
+            "http://127.0.0.1:8787",
+            "http://127.8.9.10",
+            "http://localhost:3000/",
+            "http://LOCALHOST",
+            "http://[::1]:8787",
+        ] {
+            assert!(normalize_base_url(ok).is_ok(), "{ok} refused");
+        }
+        for bad in [
+            "http://sync.example.com",
+            "http://192.168.1.20:8787",
+            "http://[2001:db8::1]:8787",
+            "http://localhost.example.com",
+            "http://localhost@evil.example",
+            "http://127.0.0.1.nip.io",
+            "ftp://127.0.0.1",
+            "https://",
+        ] {
+            assert!(normalize_base_url(bad).is_err(), "{bad} accepted");
+        }
+        assert_eq!(
+            normalize_base_url(" https://a.example/ ").as_deref(),
+            Ok("https://a.example")
+        );
     }
 }

@@ -85,7 +85,7 @@ fn Passphrase() -> impl IntoView {
                     current.set(String::new());
                     new.set(String::new());
                     confirm.set(String::new());
-                    result.set(Some((true, format!("Passphrase changed here and on the server ({:.1} s). Use the new one on every device.", (browser::perf_now() - t) / 1000.0))));
+                    result.set(Some((true, format!("Passphrase changed here and on the server ({:.1} s). Your other devices were signed out and will ask for the new passphrase.", (browser::perf_now() - t) / 1000.0))));
                 }
                 Err(e) => result.set(Some((false, e.to_string()))),
             }
