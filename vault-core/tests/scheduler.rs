@@ -13,12 +13,12 @@ const LIB: &str = r#"{
   "dimension": "answer_style", "label": "How you like answers",
   "facets": [
     {"id": "style.length", "label": "Length", "node_kind": "preference", "ordinal": true, "stability_days": 120,
-     "values": [{"id": "brief", "label": "Brief"}, {"id": "medium", "label": "Medium"}, {"id": "detailed", "label": "Detailed"}]},
+     "values": [{"id": "brief", "label": "Brief", "says": "I prefer brief answers."}, {"id": "medium", "label": "Medium", "says": "I prefer answers of medium length."}, {"id": "detailed", "label": "Detailed", "says": "I prefer detailed answers."}]},
     {"id": "style.examples", "label": "Examples", "node_kind": "preference", "stability_days": 60,
-     "values": [{"id": "examples", "label": "Examples first"}, {"id": "theory", "label": "Theory first"}]},
+     "values": [{"id": "examples", "label": "Examples first", "says": "I like an example first."}, {"id": "theory", "label": "Theory first", "says": "I like the principle first."}]},
     {"id": "expertise.current-topic", "label": "Topic familiarity", "node_kind": "skill", "ordinal": true, "stability_days": 30,
-     "values": [{"id": "new", "label": "New"}, {"id": "some", "label": "Some"}, {"id": "expert", "label": "Expert"}]},
-    {"id": "goals.week", "label": "This week", "node_kind": "goal", "open": true, "stability_days": 7}
+     "values": [{"id": "new", "label": "New", "says": ""}, {"id": "some", "label": "Some", "says": ""}, {"id": "expert", "label": "Expert", "says": ""}]},
+    {"id": "goals.week", "label": "This week", "node_kind": "goal", "open": true, "stability_days": 7, "says": "This week I am working on {text}."}
   ],
   "cards": [
     {"id": "style.length.quick", "version": 1, "type": "choice", "facet": "style.length",
