@@ -313,6 +313,10 @@ async function endToEnd() {
     const devices = await page.$$eval('#devices li', (els) => els.map((e) => e.textContent));
     check(devices.length >= 2 && devices.some((d) => /this browser/.test(d)), `devices: ${devices}`);
     check(num(await page.inputValue('#kdf-iterations')) >= 600000, 'KDF cost shown');
+    const before = (await page.$$('#devices li button.revoke')).length;
+    check(before >= 1, 'other sessions can be revoked');
+    await page.click('#devices li button.revoke >> nth=0');
+    await until('one session fewer', async () => (await page.$$('#devices li button.revoke')).length === before - 1);
     await page.fill('#current-passphrase', 'wrong current passphrase');
     await page.fill('#new-passphrase', NEW_PASS);
     await page.fill('#confirm-passphrase', NEW_PASS);
@@ -326,14 +330,13 @@ async function endToEnd() {
     let refused = false;
     try { exportJson(base, 'demo', DEMO_PASS); } catch { refused = true; }
     check(refused, '...and refuses the old one');
-    // Revoke a command-line session (the list again: a passphrase change may end sessions).
+    // A passphrase change ends every other session: only this browser is left.
+    check(/other devices were signed out/.test(await page.textContent('#passphrase-result')), 'the change says other devices were signed out');
     await go(page, 'overview');
     await go(page, 'settings');
     await page.waitForSelector('#devices li');
-    const before = (await page.$$('#devices li button.revoke')).length;
-    check(before >= 1, 'other sessions can be revoked');
-    await page.click('#devices li button.revoke >> nth=0');
-    await until('one session fewer', async () => (await page.$$('#devices li button.revoke')).length === before - 1);
+    const left = await page.$$eval('#devices li', (els) => els.map((e) => e.textContent));
+    check(left.length === 1 && /this browser/.test(left[0]), `only this browser is signed in: ${left}`);
     await shot(page, 'settings');
   });
 
