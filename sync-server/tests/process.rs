@@ -209,30 +209,17 @@ fn an_unreachable_database_is_reported_clearly() {
 /// passphrase and an unknown format fail clearly.
 #[test]
 fn demo_export_and_import_through_a_running_server() {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let addr = format!("127.0.0.1:{port}");
+    let addr = free_addr();
     let url = format!("http://{addr}");
     let dir = std::env::temp_dir().join(format!("selfos-cli-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_selfos"))
-        .arg("serve")
-        .env("SELFOS_ADDR", &addr)
-        .env("SELFOS_DATA", dir.join("data"))
-        .env_remove("DATABASE_URL")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let start = Instant::now();
-    while get(&addr, "/healthz").is_none() {
-        assert!(start.elapsed() < Duration::from_secs(20));
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let data = dir.join("data");
+    let mut server = start_server(
+        &Backend::sqlite("cli"),
+        &addr,
+        &[("SELFOS_DATA", data.to_str().unwrap())],
+    );
     let selfos = |args: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_selfos"))
             .args(args)
@@ -824,30 +811,17 @@ fn a_lost_database_is_reported_with_its_cause() {
 /// passphrase fails with exit 1 and imports nothing.
 #[test]
 fn import_restores_an_encrypted_backup_with_every_check() {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let addr = format!("127.0.0.1:{port}");
+    let addr = free_addr();
     let url = format!("http://{addr}");
     let dir = std::env::temp_dir().join(format!("selfos-import-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_selfos"))
-        .arg("serve")
-        .env("SELFOS_ADDR", &addr)
-        .env("SELFOS_DATA", dir.join("data"))
-        .env_remove("DATABASE_URL")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let start = Instant::now();
-    while get(&addr, "/healthz").is_none() {
-        assert!(start.elapsed() < Duration::from_secs(20));
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let data = dir.join("data");
+    let mut server = start_server(
+        &Backend::sqlite("import"),
+        &addr,
+        &[("SELFOS_DATA", data.to_str().unwrap())],
+    );
     let selfos = |args: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_selfos"))
             .args(args)
