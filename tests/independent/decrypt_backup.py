@@ -69,8 +69,14 @@ def parse_hlc(hlc: str) -> bytes:
     return struct.pack(">QIQ", int(wall), int(counter, 16), int(node, 16))
 
 
+def record_label(namespace: str) -> bytes:
+    """FORMAT.md §4.3: the reserved namespace `selfos.delivery` seals delivery records under
+    their own label; every other namespace (answers) under the record label."""
+    return b"selfos/v2/delivery" if namespace == "selfos.delivery" else b"selfos/v2/record"
+
+
 def record_aad_v2(namespace: str, record_id: str, version: int, hlc: str, deleted: bool) -> bytes:
-    return (b"selfos/v2/record\x00\x02" + identity(namespace, record_id, version)
+    return (record_label(namespace) + b"\x00\x02" + identity(namespace, record_id, version)
             + parse_hlc(hlc) + (b"\x01" if deleted else b"\x00"))
 
 
@@ -84,7 +90,7 @@ def open_entry(entry: dict, vault_key: bytes):
     env = base64.b64decode(entry["envelope"])
     if env[:1] == b"\x02":
         aad = record_aad_v2(entry["namespace"], entry["id"], entry["version"], entry["hlc"], entry["deleted"])
-        plain = open_envelope(vault_key, b"selfos/v2/record", aad, env, 2)
+        plain = open_envelope(vault_key, record_label(entry["namespace"]), aad, env, 2)
         if entry["deleted"]:
             if plain != b"":
                 raise ValueError("a tombstone's plaintext must be empty")
@@ -92,10 +98,14 @@ def open_entry(entry: dict, vault_key: bytes):
     else:
         if entry["deleted"]:
             raise ValueError("deleted flag and a format-1 record envelope disagree")
+        if entry["namespace"].startswith("selfos."):
+            raise ValueError("a reserved namespace never holds a format-1 record")
         aad = record_aad(entry["namespace"], entry["id"], entry["version"])
         plain = open_envelope(vault_key, b"selfos/v1/record", aad, env, 1)
     record = json.loads(plain)
-    if bytes.fromhex(record["id"]) != bytes.fromhex(entry["id"]) or record["namespace"] != entry["namespace"]:
+    # A delivery names its agent, not a namespace: its entry's namespace is the reserved one.
+    sealed_ns = "selfos.delivery" if record.get("kind") == "delivery" else record.get("namespace")
+    if bytes.fromhex(record["id"]) != bytes.fromhex(entry["id"]) or sealed_ns != entry["namespace"]:
         raise ValueError("sealed identity differs from the entry's")
     return record
 
@@ -114,21 +124,28 @@ def check_vectors_v2(v: dict, check, fails) -> None:
     """Format 2 (selfos-v2.json): records and tombstones with their clock and state."""
     x = bytes.fromhex
     vault_key = x(v["vault_key"])
-    ok, tombstones = True, 0
+    ok, tombstones, deliveries = True, 0, 0
     for r in v["records"]:
+        label = record_label(r["namespace"])
+        ok &= r["purpose"] == label.decode()
+        deliveries += label == b"selfos/v2/delivery"
         aad = record_aad_v2(r["namespace"], r["record_id"], r["version"], r["hlc"], r["deleted"])
         env = x(r["envelope"])
-        ok &= aad.hex() == r["aad"] and hkdf_sha256(vault_key, x(r["key_salt"]), b"selfos/v2/record").hex() == r["content_key"]
-        ok &= env[0] == 2 and open_envelope(vault_key, b"selfos/v2/record", aad, env, 2).decode() == r["plaintext"]
+        ok &= aad.hex() == r["aad"] and hkdf_sha256(vault_key, x(r["key_salt"]), label).hex() == r["content_key"]
+        ok &= env[0] == 2 and open_envelope(vault_key, label, aad, env, 2).decode() == r["plaintext"]
+        # A delivery never opens as an answer, nor an answer as a delivery.
+        other = b"selfos/v2/record" if label == b"selfos/v2/delivery" else b"selfos/v2/delivery"
+        ok &= fails(lambda: open_envelope(vault_key, other, other + aad[len(label):], env, 2))
         tombstones += r["deleted"]
         # The clock and the state are authenticated.
         restamped = record_aad_v2(r["namespace"], r["record_id"], r["version"],
                                   r["hlc"][:14] + str((int(r["hlc"][14]) + 1) % 10) + r["hlc"][15:], r["deleted"])
         flipped = record_aad_v2(r["namespace"], r["record_id"], r["version"], r["hlc"], not r["deleted"])
-        ok &= fails(lambda: open_envelope(vault_key, b"selfos/v2/record", restamped, env, 2))
-        ok &= fails(lambda: open_envelope(vault_key, b"selfos/v2/record", flipped, env, 2))
+        ok &= fails(lambda: open_envelope(vault_key, label, restamped, env, 2))
+        ok &= fails(lambda: open_envelope(vault_key, label, flipped, env, 2))
         ok &= fails(lambda: open_envelope(vault_key, b"selfos/v1/record", record_aad(r["namespace"], r["record_id"], r["version"]), env, 1))
-    check(f"vectors v2: {len(v['records'])} entries ({tombstones} tombstones), clock and state bound", ok and tombstones > 0)
+    check(f"vectors v2: {len(v['records'])} entries ({tombstones} tombstones, {deliveries} deliveries), "
+          "clock, state and kind bound", ok and tombstones > 0 and deliveries > 0)
 
 
 def check_vectors(v: dict, check, fails) -> None:
@@ -180,13 +197,16 @@ def unlock(header: dict, passphrase: bytes) -> bytes:
     return open_envelope(kek, b"selfos/v1/vault-key", aad, base64.b64decode(header["wrapped_vault_key"]))
 
 
-def decrypt_records(backup: dict, vault_key: bytes) -> dict:
+def decrypt_records(backup: dict, vault_key: bytes, kind: str = "answers") -> dict:
+    """The live answers (or, with kind="deliveries", the delivery records) by id."""
     out = {}
     for entry in backup["records"]:
         plain = open_entry(entry, vault_key)
-        if plain is None:
+        if plain is None or (entry["namespace"] == "selfos.delivery") != (kind == "deliveries"):
             continue
         plain.pop("schema")
+        if kind == "deliveries" and plain.pop("kind") != "delivery":
+            raise ValueError("a delivery entry holds another kind of record")
         out[plain["id"]] = plain
     return out
 
@@ -216,6 +236,10 @@ def main() -> int:
     records = decrypt_records(backup, vault_key)
     expected = {r["id"]: r for r in export["records"]}
     check(f"{len(records)} records decrypt and equal SelfOS's plaintext export", records == expected)
+    deliveries = decrypt_records(backup, vault_key, "deliveries")
+    expected_deliveries = {d["id"]: d for d in export.get("deliveries", [])}
+    check(f"{len(deliveries)} delivery records decrypt and equal the export's deliveries",
+          deliveries == expected_deliveries)
     deleted = [e for e in backup["records"] if e["deleted"]]
     check(f"{len(deleted)} tombstones are sealed under the vault key and absent from the export",
           len(deleted) > 0 and all(open_entry(e, vault_key) is None and e["id"] not in expected for e in deleted))

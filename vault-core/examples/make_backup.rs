@@ -3,6 +3,7 @@
 //!
 //! usage: make_backup <backup.json> <export.json> <passphrase-file>
 
+use vault_core::delivery::{DeliveryMethod, DeliveryRecord};
 use vault_core::store::block_on as run;
 use vault_core::{
     Answer, AnswerRecord, CardType, KdfParams, MemoryStore, Namespace, Origin, Passphrase,
@@ -81,6 +82,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     run(vault.put(&edited))?;
     run(vault.delete(&ids[1].id))?;
+    // A delivery record (what an agent was given), sealed under its own label.
+    let delivery = DeliveryRecord::of_text(
+        "claude",
+        "Prefers concise answers. Knows Rust and WebAssembly ✓.",
+        [("pref.length".to_string(), 0.75)].into_iter().collect(),
+        DeliveryMethod::Inserted,
+        1_763_800_100_000,
+        None,
+    )?;
+    run(vault.record_delivery(&delivery))?;
     let (backup, _) = run(vault.export_backup())?;
     let (export, _) = run(vault.export_json())?;
     std::fs::write(backup_path, backup)?;

@@ -40,6 +40,9 @@ struct ExportFile {
     schema: u16,
     exported_at_ms: u64,
     records: Vec<AnswerRecord>,
+    /// What each agent was given (docs/FORMAT.md §4.3); absent when nothing was delivered.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    deliveries: Vec<crate::delivery::DeliveryRecord>,
 }
 
 /// What an import did.
@@ -135,7 +138,7 @@ impl<S: VaultStore> Vault<S> {
                     continue;
                 }
             };
-            match vault.open(&stored) {
+            match vault.open_entry(&stored) {
                 Ok(_) => good.push(stored),
                 Err(error) => report.failures.push(RecordFailure {
                     key: stored.key(),
@@ -180,6 +183,21 @@ impl<S: VaultStore> Vault<S> {
                 report.imported += 1;
             }
         }
+        // What each agent was given comes along too, so alignment stays the same after a
+        // move to a new vault.
+        for delivery in &listing.deliveries {
+            if self
+                .store()
+                .get_record(&delivery.id.to_string())
+                .await?
+                .is_some()
+            {
+                report.unchanged += 1;
+            } else {
+                self.record_delivery(delivery).await?;
+                report.imported += 1;
+            }
+        }
         Ok(report)
     }
 
@@ -192,6 +210,7 @@ impl<S: VaultStore> Vault<S> {
             schema: SCHEMA_VERSION,
             exported_at_ms: now_ms(),
             records: listing.records,
+            deliveries: listing.deliveries,
         };
         Ok((
             serde_json::to_vec_pretty(&file).expect("export serializes"),
@@ -251,6 +270,33 @@ impl<S: VaultStore> Vault<S> {
                     key: record.id.to_string(),
                     error,
                 }),
+            }
+        }
+        let deliveries = value.get("deliveries").and_then(|v| v.as_array());
+        for (i, item) in deliveries.into_iter().flatten().enumerate() {
+            let parsed = serde_json::from_value::<crate::delivery::DeliveryRecord>(item.clone())
+                .map_err(|e| VaultError::MalformedRecord(e.to_string()))
+                .and_then(|d| d.validate().map(|()| d));
+            let delivery = match parsed {
+                Ok(d) => d,
+                Err(error) => {
+                    report.failures.push(RecordFailure {
+                        key: format!("deliveries[{i}]"),
+                        error,
+                    });
+                    continue;
+                }
+            };
+            if self
+                .store()
+                .get_record(&delivery.id.to_string())
+                .await?
+                .is_some()
+            {
+                report.unchanged += 1;
+            } else {
+                self.record_delivery(&delivery).await?;
+                report.imported += 1;
             }
         }
         Ok(report)

@@ -92,6 +92,41 @@ impl Namespace {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The reserved namespace of delivery records ([`crate::delivery`]).
+    pub fn deliveries() -> Self {
+        Namespace(DELIVERIES.to_owned())
+    }
+
+    /// Which kind of entry a namespace holds. Namespaces starting with `selfos.` are reserved
+    /// for SelfOS's own record kinds; an answer is never filed under one
+    /// ([`AnswerRecord::validate`]).
+    pub fn kind(&self) -> EntryKind {
+        match self.0.as_str() {
+            DELIVERIES => EntryKind::Delivery,
+            s if s.starts_with(RESERVED_PREFIX) => EntryKind::Reserved,
+            _ => EntryKind::Answer,
+        }
+    }
+}
+
+/// The prefix of namespaces reserved for SelfOS's own record kinds.
+pub const RESERVED_PREFIX: &str = "selfos.";
+/// The namespace delivery records are filed under.
+pub const DELIVERIES: &str = "selfos.delivery";
+
+/// The kinds of entry a vault syncs. The kind follows from the namespace, and the namespace
+/// picks the envelope's purpose label (`crypto::envelope::RecordAad`), so an entry of one
+/// kind never opens as another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EntryKind {
+    /// A captured answer, filed under its agent's namespace.
+    Answer,
+    /// What an agent was given ([`crate::delivery`]).
+    Delivery,
+    /// A `selfos.` namespace this build does not know (a later version's kind). Such an
+    /// entry cannot be opened here; it is refused like a damaged one, never guessed at.
+    Reserved,
 }
 
 impl fmt::Debug for Namespace {
@@ -271,6 +306,15 @@ pub struct AnswerRecord {
 impl AnswerRecord {
     /// Checks invariants the type system does not: ids, answer shape, lengths.
     pub fn validate(&self) -> Result<(), VaultError> {
+        if self.namespace.kind() != EntryKind::Answer {
+            return Err(VaultError::invalid(
+                "namespace",
+                format!(
+                    "`{}`: namespaces starting with `{RESERVED_PREFIX}` are reserved for SelfOS",
+                    self.namespace
+                ),
+            ));
+        }
         if self.prompt_id.is_empty() || self.prompt_id.len() > 128 {
             return Err(VaultError::invalid(
                 "prompt id",

@@ -5,10 +5,11 @@ use crate::crypto::envelope::{self, Envelope, LegacyRecordAad, RecordAad, Record
 use crate::crypto::kdf::{KdfParams, Passphrase};
 use crate::crypto::keys::{AuthSecret, VaultKey};
 use crate::crypto::random;
+use crate::delivery::{decode_delivery, encode_delivery, DeliveryRecord};
 use crate::error::{StoreError, VaultError};
 use crate::header::VaultHeader;
 use crate::hlc::{Hlc, HlcClock};
-use crate::record::{decode_record, encode_record, AnswerRecord, RecordId};
+use crate::record::{decode_record, encode_record, AnswerRecord, EntryKind, RecordId};
 use crate::store::{
     Batch, Current, PendingChange, StoredRecord, VaultStore, META_CLOCK, META_DEVICE, META_HEADER,
 };
@@ -54,8 +55,18 @@ pub struct Vault<S: VaultStore> {
 /// (with its own error), so one damaged entry never costs the others.
 #[derive(Debug, Default)]
 pub struct Listing {
+    /// The answers, oldest first.
     pub records: Vec<AnswerRecord>,
+    /// What each agent was given ([`crate::delivery`]), oldest first.
+    pub deliveries: Vec<DeliveryRecord>,
     pub failures: Vec<RecordFailure>,
+}
+
+/// A live entry, opened: one of the kinds a vault syncs ([`EntryKind`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Opened {
+    Answer(AnswerRecord),
+    Delivery(DeliveryRecord),
 }
 
 #[derive(Debug)]
@@ -242,6 +253,34 @@ impl<S: VaultStore> Vault<S> {
         Ok(change)
     }
 
+    /// Writes a delivery record (what an agent was given): sealed under the delivery purpose
+    /// in the reserved namespace, version 1, synced like an answer. Deliveries are never
+    /// edited; [`Vault::delete`] removes one like any entry.
+    pub async fn record_delivery(
+        &mut self,
+        delivery: &DeliveryRecord,
+    ) -> Result<PendingChange, VaultError> {
+        delivery.validate()?;
+        let namespace = crate::record::Namespace::deliveries();
+        let hlc = self.clock().await?.tick(now_ms());
+        let aad = RecordAad::new(&namespace, &delivery.id, 1, &hlc, RecordState::Live);
+        let sealed = envelope::seal_record(&self.key, &aad, &encode_delivery(delivery))?;
+        let (mut batch, change) = commit_batch(
+            StoredRecord {
+                id: delivery.id,
+                namespace,
+                version: 1,
+                hlc,
+                deleted: false,
+                envelope: Some(sealed.into_bytes()),
+            },
+            0,
+        );
+        batch.insert_only = true;
+        self.store.write(batch).await?;
+        Ok(change)
+    }
+
     /// Writes (inserts or replaces) a record. Returns its queued change.
     pub async fn put(&mut self, record: &AnswerRecord) -> Result<PendingChange, VaultError> {
         record.validate()?;
@@ -319,7 +358,7 @@ impl<S: VaultStore> Vault<S> {
             .await
     }
 
-    /// Reads one record; `None` if absent or deleted.
+    /// Reads one answer; `None` if absent, deleted or not an answer.
     pub async fn get(&self, id: &RecordId) -> Result<Option<AnswerRecord>, VaultError> {
         let key = id.to_string();
         match self.store.get_record(&key).await? {
@@ -331,11 +370,24 @@ impl<S: VaultStore> Vault<S> {
         }
     }
 
-    /// Decrypts a stored entry; `None` for a tombstone. A format-2 tombstone is checked
-    /// against the key like a record; a format-1 tombstone (no envelope) proves nothing and
-    /// reads as deleted here, on the device that holds it: [`Vault::apply_remote`] never
-    /// takes one from outside.
+    /// Decrypts a stored answer; `None` for a tombstone. An entry of another kind (a
+    /// delivery) is [`VaultError::MalformedRecord`] here: open it with [`Vault::open_entry`].
     pub fn open(&self, stored: &StoredRecord) -> Result<Option<AnswerRecord>, VaultError> {
+        match self.open_entry(stored)? {
+            None => Ok(None),
+            Some(Opened::Answer(record)) => Ok(Some(record)),
+            Some(Opened::Delivery(_)) => Err(VaultError::MalformedRecord(
+                "this entry is a delivery record, not an answer".into(),
+            )),
+        }
+    }
+
+    /// Decrypts a stored entry of any kind; `None` for a tombstone. A format-2 tombstone is
+    /// checked against the key like a record; a format-1 tombstone (no envelope) proves
+    /// nothing and reads as deleted here, on the device that holds it:
+    /// [`Vault::apply_remote`] never takes one from outside. The kind follows from the
+    /// namespace, which also picks the envelope's purpose: a delivery opens only as one.
+    pub fn open_entry(&self, stored: &StoredRecord) -> Result<Option<Opened>, VaultError> {
         stored.check().map_err(|reason| StoreError::Corrupt {
             key: stored.key(),
             reason,
@@ -344,7 +396,19 @@ impl<S: VaultStore> Vault<S> {
             return Ok(None);
         };
         let envelope = Envelope::parse(bytes.clone())?;
+        let kind = stored.namespace.kind();
+        if kind == EntryKind::Reserved {
+            return Err(VaultError::MalformedRecord(format!(
+                "namespace `{}` is a kind of entry this version of SelfOS does not know: update SelfOS to read it",
+                stored.namespace
+            )));
+        }
         let plaintext = if envelope.version() == envelope::VERSION {
+            if kind != EntryKind::Answer {
+                return Err(VaultError::MalformedRecord(
+                    "a delivery is never in format 1".into(),
+                ));
+            }
             // Format 1: live records only (`check` refused a format-1 envelope marked deleted).
             let aad = LegacyRecordAad::new(&stored.namespace, &stored.id, stored.version);
             envelope::open_legacy_record(&self.key, &aad, &envelope)?
@@ -368,13 +432,20 @@ impl<S: VaultStore> Vault<S> {
             }
             plaintext
         };
+        let differs =
+            || VaultError::MalformedRecord("sealed identity differs from the entry's".into());
+        if kind == EntryKind::Delivery {
+            let delivery = decode_delivery(&plaintext)?;
+            if delivery.id != stored.id {
+                return Err(differs());
+            }
+            return Ok(Some(Opened::Delivery(delivery)));
+        }
         let record = decode_record(&plaintext)?;
         if record.id != stored.id || record.namespace != stored.namespace {
-            return Err(VaultError::MalformedRecord(
-                "sealed identity differs from the entry's".into(),
-            ));
+            return Err(differs());
         }
-        Ok(Some(record))
+        Ok(Some(Opened::Answer(record)))
     }
 
     /// The entry in format 2, sealed again with the same identity, version and clock: a
@@ -385,8 +456,9 @@ impl<S: VaultStore> Vault<S> {
         if stored.is_authenticated_format() {
             return Ok(stored.clone());
         }
-        let plaintext = match self.open(stored)? {
-            Some(record) => encode_record(&record),
+        let plaintext = match self.open_entry(stored)? {
+            Some(Opened::Answer(record)) => encode_record(&record),
+            Some(Opened::Delivery(delivery)) => encode_delivery(&delivery),
             None => Vec::new(),
         };
         let state = RecordState::of_deleted(stored.deleted);
@@ -458,9 +530,11 @@ impl<S: VaultStore> Vault<S> {
 
     fn open_all(&self, entries: Vec<StoredRecord>, mut failures: Vec<RecordFailure>) -> Listing {
         let mut records = Vec::with_capacity(entries.len());
+        let mut deliveries = Vec::new();
         for stored in entries {
-            match self.open(&stored) {
-                Ok(Some(r)) => records.push(r),
+            match self.open_entry(&stored) {
+                Ok(Some(Opened::Answer(r))) => records.push(r),
+                Ok(Some(Opened::Delivery(d))) => deliveries.push(d),
                 Ok(None) => {}
                 Err(error) => failures.push(RecordFailure {
                     key: stored.key(),
@@ -473,7 +547,16 @@ impl<S: VaultStore> Vault<S> {
                 .cmp(&b.captured_at_ms)
                 .then(a.id.cmp(&b.id))
         });
-        Listing { records, failures }
+        crate::sort::sort_by(&mut deliveries, |a, b| {
+            a.delivered_at_ms
+                .cmp(&b.delivered_at_ms)
+                .then(a.id.cmp(&b.id))
+        });
+        Listing {
+            records,
+            deliveries,
+            failures,
+        }
     }
 
     /// Changes not yet acknowledged by the sync server, oldest first.

@@ -162,6 +162,7 @@ fn fixed_snapshots() -> Vec<u8> {
         strengths: [("style.length=short".to_string(), 0.75)]
             .into_iter()
             .collect(),
+        method: None,
     }];
     serde_json::to_vec(&snapshots).unwrap()
 }
@@ -438,8 +439,26 @@ fn tombstone_id() -> RecordId {
     RecordId::from_bytes(pattern(0x50))
 }
 
-/// Format 2: the same three records sealed with their clock and state, and one tombstone,
-/// under the vault of the format-1 vectors (same passphrase, header and vault key).
+/// The delivery of the format-2 vectors: ChatGPT was given two facts by insertion.
+fn fixed_delivery() -> crate::delivery::DeliveryRecord {
+    let text = "Context about me, to keep in mind in this chat:\nI prefer short answers.";
+    crate::delivery::DeliveryRecord {
+        id: RecordId::from_bytes(pattern(0x60)),
+        agent: Namespace::new("chatgpt").unwrap(),
+        method: crate::delivery::DeliveryMethod::Inserted,
+        delivered_at_ms: 1_763_900_000_100,
+        field: None,
+        digest: crate::delivery::digest(text),
+        chars: text.encode_utf16().count() as u32,
+        nodes: [("style.length=short".to_string(), 0.75)]
+            .into_iter()
+            .collect(),
+    }
+}
+
+/// Format 2: the same three records sealed with their clock and state, one tombstone and one
+/// delivery record, under the vault of the format-1 vectors (same passphrase, header and
+/// vault key).
 fn build_vectors_v2() -> (Value, Value) {
     let (_, backup_v1) = build_vectors();
     let vault_key = VaultKey::from_bytes(pattern(0x40));
@@ -466,13 +485,21 @@ fn build_vectors_v2() -> (Value, Value) {
         Vec::new(),
         RecordState::Tombstone,
     ));
+    let delivery = fixed_delivery();
+    entries.push((
+        Namespace::deliveries(),
+        delivery.id,
+        1,
+        crate::delivery::encode_delivery(&delivery),
+        RecordState::Live,
+    ));
     for (i, (ns, id, version, plaintext, state)) in entries.into_iter().enumerate() {
         let hlc = v2_clock(i as u64);
         let aad = RecordAad::new(&ns, &id, version, &hlc, state);
         let (salt, nonce) = ([0x20 + i as u8; 32], [0xd0 + i as u8; 12]);
         let env = seal_with(
             vault_key.expose(),
-            Purpose::Record,
+            aad.purpose(),
             aad.as_bytes(),
             &plaintext,
             &salt,
@@ -484,7 +511,8 @@ fn build_vectors_v2() -> (Value, Value) {
             "hlc": hlc.to_string(), "deleted": deleted,
             "plaintext": String::from_utf8(plaintext).unwrap(),
             "key_salt": hex::encode(salt), "nonce": hex::encode(nonce),
-            "content_key": hex::encode(*content_key(vault_key.expose(), &salt, Purpose::Record)),
+            "purpose": String::from_utf8_lossy(aad.purpose().label()),
+            "content_key": hex::encode(*content_key(vault_key.expose(), &salt, aad.purpose())),
             "aad": hex::encode(aad.as_bytes()), "envelope": hex::encode(env.as_bytes()),
         }));
         stored.push(StoredRecord {
@@ -497,7 +525,7 @@ fn build_vectors_v2() -> (Value, Value) {
         });
     }
     let vectors = json!({
-        "description": "SelfOS vault format v2 test vectors (records and tombstones; the key hierarchy, key wrap and content are format v1's, in selfos-v1.json); see docs/FORMAT.md. All byte strings are hex.",
+        "description": "SelfOS vault format v2 test vectors (records, tombstones and a delivery record; the key hierarchy, key wrap and content are format v1's, in selfos-v1.json); see docs/FORMAT.md. All byte strings are hex.",
         "vault_key": hex::encode(vault_key.expose()),
         "records": record_vectors,
     });
@@ -514,7 +542,8 @@ fn selfos_v2_vectors_and_sample_backup() {
     check_file("selfos-v2.json", &vectors);
     check_file("backup-v2.json", &backup);
 
-    // The sample backup restores with the passphrase: three records and one tombstone.
+    // The sample backup restores with the passphrase: three records, one tombstone and one
+    // delivery.
     let bytes = serde_json::to_vec(&backup).unwrap();
     let (vault, report) = run(Vault::restore_backup(
         MemoryStore::new(),
@@ -522,8 +551,23 @@ fn selfos_v2_vectors_and_sample_backup() {
         &Passphrase::new(PASSPHRASE),
     ))
     .unwrap();
-    assert_eq!((report.imported, report.failures.len()), (4, 0));
-    assert_eq!(run(vault.list()).unwrap().records, fixed_records());
+    assert_eq!((report.imported, report.failures.len()), (5, 0));
+    let listing = run(vault.list()).unwrap();
+    assert_eq!(listing.records, fixed_records());
+    assert_eq!(listing.deliveries, vec![fixed_delivery()]);
+    // The delivery opens only as a delivery: moved into an answer namespace it is refused.
+    let (entries, _) = run(vault.stored_entries()).unwrap();
+    let d = entries
+        .iter()
+        .find(|e| e.id == fixed_delivery().id)
+        .unwrap();
+    let mut moved = d.clone();
+    moved.namespace = Namespace::new("chatgpt").unwrap();
+    assert_eq!(
+        vault.open(&moved).err(),
+        Some(crate::VaultError::Crypto(crate::CryptoError::Tampered))
+    );
+    assert!(vault.open(d).is_err(), "a delivery is not an answer");
     let (entries, _) = run(vault.stored_entries()).unwrap();
     let tomb = entries.iter().find(|e| e.id == tombstone_id()).unwrap();
     assert!(tomb.deleted && tomb.is_authenticated_format());

@@ -281,7 +281,10 @@ fn alignment_differs_by_agent_and_tracks_staleness() {
     assert!(c.staleness.abs() < 1e-12, "{}", c.staleness);
     assert_eq!(k.staleness, 1.0);
     assert_eq!(k.alignment, 0.0);
-    assert!(c.alignment > 0.0 && (c.alignment - c.knowledge).abs() < 1e-12);
+    // Just given all of its instructions: aligned, whatever it could not know yet.
+    assert!((c.alignment - 1.0).abs() < 1e-9, "{}", c.alignment);
+    assert!(c.knowledge < 1.0);
+    assert_eq!((c.deliveries, k.deliveries), (1, 0));
     // New answers after the export make chatgpt's instructions stale.
     for d in 4..7 {
         push(
@@ -295,12 +298,14 @@ fn alignment_differs_by_agent_and_tracks_staleness() {
         );
     }
     let later = KnowledgeGraph::build(lib, &records, T0 + 7 * DAY);
-    let c2 = later.agent_alignment(lib, "chatgpt", Some(&snapshot));
+    let c2 = later.agent_alignment(lib, "chatgpt", std::slice::from_ref(&snapshot));
     assert!(
         c2.staleness > 0.05 && c2.staleness < 1.0,
         "{}",
         c2.staleness
     );
+    // New facts it was never given lower its alignment.
+    assert!(c2.alignment < c.alignment - 0.05, "{}", c2.alignment);
     assert!(c2
         .stale_nodes
         .iter()
@@ -309,7 +314,7 @@ fn alignment_differs_by_agent_and_tracks_staleness() {
     let before = KnowledgeGraph::build_as_of(lib, &records, T0 + DAY);
     assert_eq!(
         before
-            .agent_alignment(lib, "chatgpt", Some(&snapshot))
+            .agent_alignment(lib, "chatgpt", std::slice::from_ref(&snapshot))
             .last_export_ms,
         None
     );
@@ -318,6 +323,7 @@ fn alignment_differs_by_agent_and_tracks_staleness() {
         agent: "gemini".into(),
         exported_at_ms: T0,
         strengths: BTreeMap::new(),
+        method: None,
     };
     assert!(kg
         .alignment(lib, &[gem])
@@ -676,7 +682,7 @@ fn an_empty_vault_gives_an_empty_but_valid_profile() {
         kg.alignment(lib, &[]).is_empty(),
         "no agent seen, no snapshot"
     );
-    let gpt = kg.agent_alignment(lib, "chatgpt", None);
+    let gpt = kg.agent_alignment(lib, "chatgpt", &[]);
     assert_eq!(
         (gpt.coverage, gpt.staleness, gpt.alignment),
         (0.0, 0.0, 0.0)

@@ -126,6 +126,7 @@ mod tests {
             agent: agent.into(),
             exported_at_ms: at,
             strengths: [("tone=plain".to_string(), 0.7)].into_iter().collect(),
+            method: None,
         }
     }
 

@@ -35,7 +35,7 @@ use crate::crypto::keys::{KeyEncryptionKey, VaultKey, KEY_LEN};
 use crate::crypto::random;
 use crate::error::CryptoError;
 use crate::hlc::Hlc;
-use crate::record::{Namespace, RecordId};
+use crate::record::{EntryKind, Namespace, RecordId};
 
 /// Envelope format 1: content, the wrapped vault key, and records written before format 2.
 pub const VERSION: u8 = 1;
@@ -57,6 +57,9 @@ pub enum Purpose {
     /// An answer record or a tombstone (format 2), bound to its namespace, id, version,
     /// clock and state ([`RecordAad`]).
     Record,
+    /// A delivery record or its tombstone ([`crate::delivery`]): same associated data as
+    /// [`Purpose::Record`] under its own label, chosen by the reserved namespace.
+    Delivery,
     /// An answer record of format 1, bound to its namespace, id and version only
     /// ([`LegacyRecordAad`]). Opened, never sealed by the vault.
     LegacyRecord,
@@ -70,6 +73,7 @@ impl Purpose {
     pub fn label(self) -> &'static [u8] {
         match self {
             Purpose::Record => b"selfos/v2/record",
+            Purpose::Delivery => b"selfos/v2/delivery",
             Purpose::LegacyRecord => b"selfos/v1/record",
             Purpose::VaultKeyWrap => b"selfos/v1/vault-key",
             Purpose::Content => b"selfos/v1/content",
@@ -79,9 +83,19 @@ impl Purpose {
     /// The envelope format version this purpose seals with: the envelope's first byte and
     /// the byte after the label's 0x00 in the associated data. An envelope of another
     /// version never opens for this purpose.
+    /// The purpose a format-2 entry of this namespace is sealed for: its kind's label
+    /// ([`EntryKind`]). A reserved namespace this build does not know gets the answer label,
+    /// under which a later version's entry of another kind never opens.
+    pub fn for_namespace(namespace: &Namespace) -> Self {
+        match namespace.kind() {
+            EntryKind::Delivery => Purpose::Delivery,
+            EntryKind::Answer | EntryKind::Reserved => Purpose::Record,
+        }
+    }
+
     pub fn envelope_version(self) -> u8 {
         match self {
-            Purpose::Record => RECORD_VERSION,
+            Purpose::Record | Purpose::Delivery => RECORD_VERSION,
             Purpose::LegacyRecord | Purpose::VaultKeyWrap | Purpose::Content => VERSION,
         }
     }
@@ -136,9 +150,10 @@ impl RecordState {
 /// Associated data for one sealed record or tombstone (format 2). Built from the entry's
 /// identity, never from caller-chosen bytes, so the same identity is demanded again to open
 /// it: the clock is in it because sync orders changes by the clock, and a clock the vault
-/// key does not vouch for could be re-stamped by the server to make an old version win.
+/// key does not vouch for could be re-stamped by the server to make an old version win. The
+/// purpose (answer or delivery) follows from the namespace ([`Purpose::for_namespace`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RecordAad(Vec<u8>);
+pub struct RecordAad(Vec<u8>, Purpose);
 
 impl RecordAad {
     pub fn new(
@@ -148,13 +163,18 @@ impl RecordAad {
         hlc: &Hlc,
         state: RecordState,
     ) -> Self {
-        let mut a = prefix(Purpose::Record);
+        let purpose = Purpose::for_namespace(namespace);
+        let mut a = prefix(purpose);
         push_identity(&mut a, namespace, id, version);
         a.extend_from_slice(&hlc.wall_ms.to_be_bytes());
         a.extend_from_slice(&hlc.counter.to_be_bytes());
         a.extend_from_slice(&hlc.node.to_be_bytes());
         a.push(state.byte());
-        RecordAad(a)
+        RecordAad(a, purpose)
+    }
+
+    pub fn purpose(&self) -> Purpose {
+        self.1
     }
 
     pub fn as_bytes(&self) -> &[u8] {
@@ -375,7 +395,7 @@ pub fn seal_record(
     aad: &RecordAad,
     plaintext: &[u8],
 ) -> Result<Envelope, CryptoError> {
-    seal(key.expose(), Purpose::Record, aad.as_bytes(), plaintext)
+    seal(key.expose(), aad.purpose(), aad.as_bytes(), plaintext)
 }
 
 /// Opens a record sealed by [`seal_record`] for the same identity, clock and state. A
@@ -385,7 +405,7 @@ pub fn open_record(
     aad: &RecordAad,
     envelope: &Envelope,
 ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-    open(key.expose(), Purpose::Record, aad.as_bytes(), envelope)
+    open(key.expose(), aad.purpose(), aad.as_bytes(), envelope)
 }
 
 /// Opens a format-1 record (written before format 2) for the same namespace, id and version.
@@ -553,6 +573,40 @@ mod tests {
         assert_ne!(
             *content_key(&root, &salt, Purpose::Content),
             *content_key(&root, &salt, Purpose::Record)
+        );
+    }
+
+    /// A delivery is sealed under its own label: the same plaintext and identity moved to an
+    /// answer namespace (or back) never opens, and the two labels derive different keys.
+    #[test]
+    fn a_delivery_never_opens_as_an_answer() {
+        let id = RecordId::from_bytes([7; 16]);
+        let deliveries = Namespace::deliveries();
+        let answers = Namespace::new("chatgpt").unwrap();
+        let d_aad = RecordAad::new(&deliveries, &id, 1, &hlc(5), RecordState::Live);
+        assert_eq!(d_aad.purpose(), Purpose::Delivery);
+        assert!(d_aad.as_bytes().starts_with(b"selfos/v2/delivery\x00\x02"));
+        let env = seal_record(&key(), &d_aad, b"{}").unwrap();
+        assert_eq!(&*open_record(&key(), &d_aad, &env).unwrap(), b"{}");
+        let a_aad = RecordAad::new(&answers, &id, 1, &hlc(5), RecordState::Live);
+        assert_eq!(a_aad.purpose(), Purpose::Record);
+        assert_eq!(
+            open_record(&key(), &a_aad, &env).err(),
+            Some(CryptoError::Tampered)
+        );
+        let answer = seal_record(&key(), &a_aad, b"{}").unwrap();
+        assert_eq!(
+            open_record(&key(), &d_aad, &answer).err(),
+            Some(CryptoError::Tampered)
+        );
+        // An unknown reserved kind gets the answer label: a later build's entry of another
+        // kind never opens here.
+        let future = Namespace::new("selfos.future").unwrap();
+        assert_eq!(Purpose::for_namespace(&future), Purpose::Record);
+        let root = [0x42; KEY_LEN];
+        assert_ne!(
+            *content_key(&root, &[7; KEY_SALT_LEN], Purpose::Delivery),
+            *content_key(&root, &[7; KEY_SALT_LEN], Purpose::Record)
         );
     }
 

@@ -1,5 +1,6 @@
-//! Alignment per agent: how much of the profile an agent can know, how sure it is, and how
-//! far the agent's last exported instructions lag behind the profile now.
+//! Alignment per agent: how much of what the profile says now the agent was actually given
+//! (deliveries, [`crate::delivery`]), how much of the profile it could know, how sure it is,
+//! and how far what it was last given lags behind the profile now.
 //!
 //! An agent's *view* of the profile is every shared facet plus the per-agent facets kept for
 //! that agent. Per facet `f` in the view, `L_f` is the strength of its leading value (0 when
@@ -13,6 +14,13 @@ use serde::{Deserialize, Serialize};
 use super::model::KnowledgeGraph;
 use super::strength::leader;
 use crate::cards::library::Library;
+use crate::delivery::DeliveryMethod;
+
+/// The per-agent meta facet where the user rates how well the agent understands them: shown
+/// beside alignment as the user's own view, never told to any agent.
+pub const SELF_RATING_FACET: &str = "agent.understands";
+
+const DAY_MS: f64 = 86_400_000.0;
 
 /// A facet is "known" (and a node may go into instructions) from this leader strength on:
 /// about one fresh answer that nothing contradicts.
@@ -20,15 +28,41 @@ pub const KNOWN: f64 = 0.3;
 /// At most this many free-text nodes per open facet go into instructions.
 pub const MAX_TEXTS_PER_FACET: usize = 3;
 
-/// What an agent was told: the node strengths in the instructions exported to it. Made by
-/// [`crate::graph::export::instructions::AgentInstructions::snapshot`]; the web app keeps
-/// it (in the vault) and hands it back to compute staleness.
+/// What an agent was told at one moment: the node strengths in what it was given. Made from
+/// a delivery record ([`crate::delivery::DeliveryRecord::snapshot`]) or from instructions
+/// ([`crate::graph::export::instructions::AgentInstructions::snapshot`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InstructionSnapshot {
     pub agent: String,
     pub exported_at_ms: u64,
     /// Node id -> strength at export, for the nodes the instructions included.
     pub strengths: BTreeMap<String, f64>,
+    /// How it was given; none for the web app's local export snapshots of earlier
+    /// versions, which count as downloaded instructions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<DeliveryMethod>,
+}
+
+impl InstructionSnapshot {
+    /// How much of what was given the agent still knows after `elapsed_ms`: the forgetting
+    /// curve `R = (1 + t / 9S)^-1` with the method's stability `S` (docs/METRICS.md).
+    pub fn retention(&self, elapsed_ms: u64) -> f64 {
+        let s = self
+            .method
+            .unwrap_or(DeliveryMethod::Downloaded)
+            .stability_days();
+        let days = elapsed_ms as f64 / DAY_MS;
+        1.0 / (1.0 + days / (9.0 * s))
+    }
+}
+
+/// The user's own rating of how well an agent understands them (the self-rating card).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SelfRating {
+    /// The value's id (`low`, `medium`, `high`).
+    pub value: String,
+    pub label: String,
+    pub strength: f64,
 }
 
 /// Coverage of one dimension in an agent's view.
@@ -80,8 +114,18 @@ pub struct AgentAlignment {
     pub last_export_ms: Option<u64>,
     /// The nodes that moved most since the last export (at most 10).
     pub stale_nodes: Vec<StaleNode>,
-    /// `knowledge × (1 - staleness)`: how well this agent, as instructed, knows the user.
+    /// How many times the profile was given to this agent (up to the graph's moment).
+    pub deliveries: u32,
+    /// How it was given last.
+    pub last_delivery_method: Option<DeliveryMethod>,
+    /// Share of what the profile would tell this agent now that it was actually given:
+    /// `Σ w_f · c_f / Σ w_f` over the facts of the agent's block now, `w_f` the fact's
+    /// strength (its evidence), `c_f` the best delivery of that fact, faded by the time since
+    /// ([`InstructionSnapshot::retention`]) and by how much weaker it was then. 0 before any
+    /// delivery, about 1 right after a full one, lower as the profile moves on.
     pub alignment: f64,
+    /// The user's own view (the self-rating card), if answered for this agent.
+    pub self_rating: Option<SelfRating>,
 }
 
 impl KnowledgeGraph {
@@ -163,16 +207,22 @@ impl KnowledgeGraph {
             .collect()
     }
 
-    /// Alignment of one agent. `snapshot`: the newest instructions exported to it (ignored
-    /// if exported after the graph's moment, so history stays truthful).
+    /// Alignment of one agent. `given`: what it was given (deliveries and exports; those
+    /// of other agents, and those after the graph's moment, are ignored, so history stays
+    /// truthful).
     pub fn agent_alignment(
         &self,
         lib: &Library,
         agent: &str,
-        snapshot: Option<&InstructionSnapshot>,
+        given: &[InstructionSnapshot],
     ) -> AgentAlignment {
         let a = self.agent_index(agent);
-        let snapshot = snapshot.filter(|s| s.exported_at_ms <= self.as_of_ms && s.agent == agent);
+        let given: Vec<&InstructionSnapshot> = given
+            .iter()
+            .filter(|s| s.exported_at_ms <= self.as_of_ms && s.agent == agent)
+            .collect();
+        let snapshot = given.iter().copied().max_by_key(|s| s.exported_at_ms);
+        let mut self_rating = None;
         let view = self.view_groups(lib, a);
         let mut dims: BTreeMap<&str, (u32, u32, f64)> = BTreeMap::new();
         let (mut weighted_known, mut weighted_strength, mut total_priority) = (0.0, 0.0, 0.0);
@@ -181,6 +231,18 @@ impl KnowledgeGraph {
         for &(f, g) in &view {
             let facet = &lib.facets[f];
             let lead = g.and_then(|g| leader(self, g));
+            if facet.id == SELF_RATING_FACET {
+                self_rating = lead.map(|n| {
+                    let node = &self.graph[n];
+                    // `agent.understands=high@chatgpt` -> `high`.
+                    let value = node.id.split_once('=').map_or("", |(_, v)| v);
+                    SelfRating {
+                        value: value.split('@').next().unwrap_or(value).to_owned(),
+                        label: node.label.clone(),
+                        strength: node.metrics.strength,
+                    }
+                });
+            }
             let l = lead.map_or(0.0, |n| self.graph[n].metrics.strength);
             let is_known = l >= KNOWN;
             let d = dims.entry(facet.dimension.as_str()).or_default();
@@ -221,6 +283,7 @@ impl KnowledgeGraph {
             .collect();
         let now = self.exportable_strengths(lib, agent);
         let (staleness, stale_nodes) = staleness(self, &now, snapshot);
+        let alignment = delivered_share(&now, &given, self.as_of_ms);
         let knowledge = ratio(weighted_strength, total_priority);
         let activity = a.map(|a| self.agent_activity[usize::from(a)]);
         AgentAlignment {
@@ -235,12 +298,15 @@ impl KnowledgeGraph {
             staleness,
             last_export_ms: snapshot.map(|s| s.exported_at_ms),
             stale_nodes,
-            alignment: knowledge * (1.0 - staleness),
+            deliveries: u32::try_from(given.len()).unwrap_or(u32::MAX),
+            last_delivery_method: snapshot.map(|s| s.method.unwrap_or(DeliveryMethod::Downloaded)),
+            alignment,
+            self_rating,
         }
     }
 
-    /// Alignment of every agent seen in the records or in `snapshots` (for each agent the
-    /// newest snapshot not later than the graph's moment counts).
+    /// Alignment of every agent seen in the records or in `snapshots` (everything given to
+    /// each agent up to the graph's moment counts).
     pub fn alignment(
         &self,
         lib: &Library,
@@ -256,13 +322,7 @@ impl KnowledgeGraph {
         agents.extend(extra.into_iter().map(str::to_owned));
         agents
             .iter()
-            .map(|agent| {
-                let snap = snapshots
-                    .iter()
-                    .filter(|s| &s.agent == agent && s.exported_at_ms <= self.as_of_ms)
-                    .max_by_key(|s| s.exported_at_ms);
-                self.agent_alignment(lib, agent, snap)
-            })
+            .map(|agent| self.agent_alignment(lib, agent, snapshots))
             .collect()
     }
 }
@@ -273,6 +333,29 @@ fn ratio(a: f64, b: f64) -> f64 {
     } else {
         0.0
     }
+}
+
+/// `Σ_f w_f · c_f / Σ_f w_f` over the facts `f` the agent would be told now (`now`: node ->
+/// strength `w_f`), with `c_f = max` over what was given holding `f` of
+/// `retention(t) · min(1, s_then / w_f)`.
+fn delivered_share(now: &BTreeMap<String, f64>, given: &[&InstructionSnapshot], at_ms: u64) -> f64 {
+    let (mut got, mut total) = (0.0, 0.0);
+    for (node, &w) in now {
+        if w <= 0.0 {
+            continue;
+        }
+        total += w;
+        let credit = given
+            .iter()
+            .filter_map(|s| {
+                let then = s.strengths.get(node)?.clamp(0.0, 1.0);
+                let kept = s.retention(at_ms.saturating_sub(s.exported_at_ms));
+                Some(kept * (then / w).min(1.0))
+            })
+            .fold(0.0, f64::max);
+        got += w * credit;
+    }
+    ratio(got, total)
 }
 
 /// `Σ |now - exported| / Σ max(now, exported)` over the union of nodes.

@@ -29,7 +29,7 @@ pub mod rank;
 pub mod strength;
 pub mod synthetic;
 
-pub use alignment::{AgentAlignment, DimensionCoverage, InstructionSnapshot};
+pub use alignment::{AgentAlignment, DimensionCoverage, InstructionSnapshot, SelfRating};
 pub use build::BuildOptions;
 pub use contradictions::{ContestedValue, Contradiction};
 pub use model::{

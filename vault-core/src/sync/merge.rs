@@ -131,7 +131,7 @@ impl<S: VaultStore> Vault<S> {
                     });
                     continue;
                 }
-                if let Err(error) = self.open(&entry) {
+                if let Err(error) = self.open_entry(&entry) {
                     report.refused.push(RecordFailure {
                         key: entry.key(),
                         error,

@@ -47,6 +47,7 @@ impl AgentInstructions {
             agent: self.agent.clone(),
             exported_at_ms: self.generated_at_ms,
             strengths: self.included.clone(),
+            method: Some(crate::delivery::DeliveryMethod::Downloaded),
         }
     }
 
