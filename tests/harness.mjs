@@ -110,3 +110,18 @@ export function suite() {
     },
   };
 }
+
+/** Saves answers as the card frame does (the same `save` request, through `send`), to give
+ * the profile known facts for `agent`: brief answers, a neutral tone, an expert programmer in
+ * technology, a goal for the week, and the meta card (never told to an agent). */
+export async function seedProfileWith(send, agent, origin) {
+  const cards = [['style.length.quick-question', 1, 'brief'], ['style.tone.which-tone', 1, 'neutral'],
+    ['expertise.programming.level', 2, 'expert'], ['work.field.which', 2, 'technology'],
+    ['agent.understands.first-time', 1, 'high']];
+  const save = (card_id, card_version, card_type, answer) => send({ type: 'save', card_id, card_version, card_type, answer,
+    agent, origin, answer_latency_ms: 1500, wait_duration_ms: 6000 });
+  for (const [card, version, option] of cards) {
+    for (let i = 0; i < 2; i++) check((await save(card, version, 'choice', { kind: 'choice', option })).ok, `saved ${card}`);
+  }
+  for (let i = 0; i < 2; i++) check((await save('goals.this-week.what', 1, 'short_text', { kind: 'short_text', text: 'ship the zqvault release' })).ok, 'saved a free-text answer');
+}

@@ -39,6 +39,9 @@ pub struct Observation {
     pub retry: u32,
     /// `location.pathname`: a change is an SPA navigation.
     pub path: String,
+    /// The composer is there and holds nothing (a new chat, with no answers, starts so).
+    #[serde(default)]
+    pub empty: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

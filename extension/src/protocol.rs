@@ -82,10 +82,36 @@ pub enum Request {
         #[serde(default)]
         budget: Option<u32>,
     },
-    /// Popup: delete these answers (a fact's supporting records) from the vault.
+    /// Popup: delete these answers (a fact's supporting records) from the vault. Frame: the
+    /// delivery record of a new chat's context that the user removed at once.
     Forget {
         records: Vec<String>,
     },
+    /// Frame: the context block for `agent` went into the chat (`copied`: onto the clipboard,
+    /// because the chat box refused it). The background keeps a delivery record, sealed and
+    /// synced, so alignment counts it on every device. Answers the characters delivered.
+    Delivered {
+        agent: String,
+        copied: bool,
+        /// Inserted by itself into a new chat, under the user's standing consent.
+        #[serde(default)]
+        auto: bool,
+    },
+    /// Frame: a new chat with an empty composer opened. Answers the block to start it with,
+    /// or null: only when the user gave this agent standing consent, the site is on, no
+    /// global pause holds and the vault is unlocked.
+    NewChatContext {
+        agent: String,
+        origin: String,
+    },
+    /// Popup and options: give or withdraw the standing consent for `agent`'s new chats.
+    SetNewChatContext {
+        agent: String,
+        on: bool,
+    },
+    /// Popup and tests: what each agent was given (this device's and synced delivery
+    /// records), newest first.
+    Deliveries,
 }
 
 /// How long the block inserted into a chat may be, in characters: enough for a dozen or two
@@ -227,6 +253,11 @@ pub enum ToFrame {
     Visibility { visible: bool },
     /// The user asked to insert the context into the chat (control, shortcut or popup).
     Insert,
+    /// The content script put the block it was given into the chat box (`copied`: onto the
+    /// clipboard instead, because the chat box refused it).
+    Inserted { copied: bool },
+    /// The user removed a new chat's context with Esc (it never reached the agent).
+    Removed,
 }
 
 /// Background -> every open extension page: a change of state the pages follow (a card frame
@@ -253,8 +284,13 @@ pub enum ToPage {
     /// Show (or hide) the "insert my context" control by the composer: on while the vault is
     /// unlocked on a site that is on.
     Control { on: bool },
-    /// Insert this text into the composer at the caret, as if typed; never send it.
-    Insert { text: String },
+    /// Insert this text into the composer at the caret, as if typed; never send it. `auto`:
+    /// a new chat's start (standing consent): marked, and Esc removes it.
+    Insert {
+        text: String,
+        #[serde(default)]
+        auto: bool,
+    },
     /// Tell the user something by the composer (why nothing was inserted).
     Notice { message: String },
 }

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use vault_core::cards::belief::Belief;
 use vault_core::cards::builtin as builtin_cards;
 use vault_core::cards::scheduler::{Decision, Moment, Scheduler, Strategy, WaitHistory};
+use vault_core::delivery::{DeliveryMethod, DeliveryRecord};
 use vault_core::graph::context::{self, ContextBlock, ContextError};
 use vault_core::graph::KnowledgeGraph;
 use vault_core::sync::{Account, AccountError, Session, Transport};
@@ -246,6 +247,34 @@ impl<P: Platform> Service<P> {
             Request::SyncNow => json(self.sync_now().await?),
             Request::Context { agent, budget } => json(self.context(&agent, budget).await?),
             Request::Forget { records } => json(self.forget(&records).await?),
+            Request::Delivered {
+                agent,
+                copied,
+                auto,
+            } => {
+                let method = match (auto, copied) {
+                    (_, true) => DeliveryMethod::Copied,
+                    (true, false) => DeliveryMethod::AutoInserted,
+                    (false, false) => DeliveryMethod::Inserted,
+                };
+                json(self.delivered(&agent, method).await?)
+            }
+            Request::NewChatContext { agent, origin } => {
+                json(self.new_chat_context(&agent, &origin).await)
+            }
+            Request::SetNewChatContext { agent, on } => {
+                let mut s = self.settings().await;
+                s.new_chat_context.retain(|a| *a != agent);
+                if on {
+                    s.new_chat_context.push(agent);
+                }
+                json(self.set_settings(s).await?)
+            }
+            Request::Deliveries => {
+                let mut list = self.vault().await?.list().await?.deliveries;
+                list.sort_by(|a, b| b.delivered_at_ms.cmp(&a.delivered_at_ms));
+                json(list)
+            }
         }
     }
 
@@ -674,6 +703,37 @@ impl<P: Platform> Service<P> {
             };
             Failure::new(code, e.to_string())
         })
+    }
+
+    /// Keeps the record of a block handed to `agent` (the block as the one writer writes it
+    /// now: the same the frame was just given), and syncs it soon. Returns the record's id
+    /// (a new chat's context that the user removes at once is deleted again by it).
+    async fn delivered(&mut self, agent: &str, method: DeliveryMethod) -> Result<String> {
+        let block = self.context(agent, None).await?;
+        let record = DeliveryRecord::of_block(&block, method, self.platform.now_ms(), None)?;
+        self.vault().await?.record_delivery(&record).await?;
+        if self.settings().await.server_url.is_some() {
+            self.platform.schedule_sync(SyncSchedule::Soon);
+        }
+        Ok(record.id.to_string())
+    }
+
+    /// The block a new chat on `origin` starts with, if the user consented for `agent` and
+    /// nothing stops it: the site off or paused, a global pause, a locked vault, nothing known.
+    async fn new_chat_context(&mut self, agent: &str, origin: &str) -> Option<ContextBlock> {
+        let s = self.settings().await;
+        let now = self.platform.now_ms();
+        if !s.new_chat_context.iter().any(|a| a == agent)
+            || s.paused_until_ms.is_some_and(|t| t > now)
+        {
+            return None;
+        }
+        let site = self.site(origin).await?;
+        if !site.enabled || site.adapter.id != agent {
+            return None;
+        }
+        // Never unlocks: a locked vault (no session key) starts no chat with context.
+        self.context(agent, None).await.ok()
     }
 
     /// Deletes answers (tombstones that sync); returns how many were deleted.

@@ -29,6 +29,9 @@ pub struct Settings {
     pub username: Option<String>,
     /// Where "Open dashboard" goes (the server serves the web app at `/`).
     pub dashboard_url: Option<String>,
+    /// Agents (site ids) whose new chats start with the user's context: the user's standing
+    /// consent, given per agent in the popup or options; empty (off everywhere) by default.
+    pub new_chat_context: Vec<String>,
 }
 
 impl Default for Settings {
@@ -44,6 +47,7 @@ impl Default for Settings {
             server_url: None,
             username: None,
             dashboard_url: None,
+            new_chat_context: Vec::new(),
         }
     }
 }
@@ -77,6 +81,16 @@ impl Settings {
         }
         for site in &self.custom_sites {
             site.validate().map_err(|e| SettingsError(e.to_string()))?;
+        }
+        if self.new_chat_context.len() > 64
+            || self
+                .new_chat_context
+                .iter()
+                .any(|a| vault_core::Namespace::new(a).is_err())
+        {
+            return bad(
+                "New-chat context takes at most 64 agents, each a site id such as chatgpt.",
+            );
         }
         Ok(())
     }

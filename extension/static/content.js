@@ -37,6 +37,7 @@
   const count = (list, vis) => each(list, (els) => [...els].filter((e) => !vis || seen(e)).length);
   const any = (list, vis) => count(list, vis) > 0;
   const last = (list) => each(list, (els) => els[els.length - 1]);
+  let b;
   const read = () => {
     lastRun = performance.now();
     timer = 0;
@@ -44,7 +45,7 @@
     const a = each(sel.answer, (els) => [els.length, els.length ? els[els.length - 1].textContent.length : 0]);
     const o = {
       type: 'obs', t: lastRun, stop: any(sel.stop, 1), busy: any(sel.busy), answers: a[0], len: a[1],
-      error: count(sel.error, 1), retry: count(sel.retry, 1), path: location.pathname,
+      error: count(sel.error, 1), retry: count(sel.retry, 1), path: location.pathname, empty: !!(b = box()) && !val(b).trim(),
     };
     const key = JSON.stringify({ ...o, t: 0 });
     if (key !== sent) { sent = key; port.postMessage(o); }
@@ -109,7 +110,10 @@
     port.postMessage({ type: 'insert' });
   };
   const val = (e) => e.value ?? e.innerText;
-  const insert = async (text) => {
+  // A new chat started with the user's context (standing consent): Esc removes it, any other
+  // key keeps it.
+  let armed = null;
+  const insert = async (text, auto) => {
     const el = target && target.isConnected ? target : box();
     if (!el) return say('SelfOS found no chat box here: click into it, then try again.');
     tip.textContent = '';
@@ -123,10 +127,16 @@
     }
     if (!done) document.execCommand('insertText', false, text);
     const tail = text.slice(text.lastIndexOf('\n') + 1);
+    // The frame keeps a delivery record of what reached the chat (or the clipboard).
+    const delivered = (copied) => port && port.postMessage({ type: 'inserted', copied });
     setTimeout(async () => {
-      if (val(el).includes(tail)) return;
+      if (val(el).includes(tail)) {
+        if (auto) { armed = el; say('SelfOS started this chat with your context. Esc removes it.'); }
+        return delivered(false);
+      }
       try {
         await navigator.clipboard.writeText(text);
+        delivered(true);
         say('This chat box refused the text, so SelfOS put your context on the clipboard: paste it with Ctrl+V (⌘V on a Mac).');
       } catch (_) {
         say('This chat box refused the text and the clipboard is blocked: open the SelfOS popup to see your context.');
@@ -155,7 +165,7 @@
       show(Math.max(40, Math.min(m.height, innerHeight - 2 * GAP)));
     } else if (m.type === 'hide') hide();
     else if (m.type === 'control') { ctlOn = !!m.on; dock(); }
-    else if (m.type === 'insert' && typeof m.text === 'string') insert(m.text);
+    else if (m.type === 'insert' && typeof m.text === 'string') insert(m.text, m.auto);
     else if (m.type === 'notice' && typeof m.message === 'string') say(m.message);
   };
   // The frame says when its listener is up (module start-up outlives the load event); the
@@ -181,6 +191,16 @@
       e.preventDefault();
       e.stopPropagation();
       ask();
+    } else if (armed) {
+      if (e.key === 'Escape' && document.activeElement === armed) {
+        e.preventDefault();
+        e.stopPropagation();
+        if (armed.select) armed.select(); else getSelection().selectAllChildren(armed);
+        document.execCommand('delete');
+        port.postMessage({ type: 'removed' });
+        say('Removed.');
+      }
+      armed = null;
     }
   }, true);
   document.addEventListener('visibilitychange', () => port && port.postMessage({ type: 'visibility', visible: !document.hidden }));

@@ -566,3 +566,140 @@ fn the_context_block_tells_what_is_known_and_forgets_on_request() {
     call(&mut s, Request::Lock).unwrap();
     assert_eq!(context(&mut s).unwrap_err(), "locked");
 }
+
+/// Standing consent: off by default; on for one agent, a new chat there gets the block, and
+/// only there; pausing the site, a global pause or locking stops it. Deliveries are kept with
+/// their method, and one the user removed at once is deleted again.
+#[test]
+fn new_chats_start_with_context_only_with_consent_and_deliveries_are_kept() {
+    let fake = Fake::new();
+    let mut s = Service::new(&fake);
+    create(&mut s);
+    answer_brief(&mut s);
+    let new_chat = |s: &mut Service<&Fake>, agent: &str, origin: &str| {
+        call(
+            s,
+            Request::NewChatContext {
+                agent: agent.into(),
+                origin: origin.into(),
+            },
+        )
+        .unwrap()
+    };
+    let consent = |s: &mut Service<&Fake>, agent: &str, on: bool| {
+        call(
+            s,
+            Request::SetNewChatContext {
+                agent: agent.into(),
+                on,
+            },
+        )
+        .unwrap()
+    };
+    assert!(
+        new_chat(&mut s, "chatgpt", "https://chatgpt.com").is_null(),
+        "off by default"
+    );
+    consent(&mut s, "chatgpt", true);
+    let block = new_chat(&mut s, "chatgpt", "https://chatgpt.com");
+    assert!(block["text"]
+        .as_str()
+        .unwrap()
+        .contains("I prefer brief answers."));
+    // Consent is per agent, and the origin must be that agent's site.
+    assert!(new_chat(&mut s, "claude", "https://claude.ai").is_null());
+    assert!(new_chat(&mut s, "chatgpt", "https://claude.ai").is_null());
+    call(
+        &mut s,
+        Request::PauseSite {
+            id: "chatgpt".into(),
+            paused: true,
+        },
+    )
+    .unwrap();
+    assert!(
+        new_chat(&mut s, "chatgpt", "https://chatgpt.com").is_null(),
+        "site paused"
+    );
+    call(
+        &mut s,
+        Request::PauseSite {
+            id: "chatgpt".into(),
+            paused: false,
+        },
+    )
+    .unwrap();
+    let mut settings: Settings =
+        serde_json::from_value(call(&mut s, Request::GetSettings).unwrap()).unwrap();
+    settings.paused_until_ms = Some(fake.now.get() + 60_000);
+    call(
+        &mut s,
+        Request::SetSettings {
+            settings: settings.clone(),
+        },
+    )
+    .unwrap();
+    assert!(
+        new_chat(&mut s, "chatgpt", "https://chatgpt.com").is_null(),
+        "paused"
+    );
+    settings.paused_until_ms = None;
+    call(&mut s, Request::SetSettings { settings }).unwrap();
+    assert!(!new_chat(&mut s, "chatgpt", "https://chatgpt.com").is_null());
+
+    // Deliveries: inserted, auto-inserted (then removed with Esc), copied.
+    let deliver = |s: &mut Service<&Fake>, copied: bool, auto: bool| {
+        call(
+            s,
+            Request::Delivered {
+                agent: "chatgpt".into(),
+                copied,
+                auto,
+            },
+        )
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_owned()
+    };
+    deliver(&mut s, false, false);
+    fake.now.set(fake.now.get() + 1);
+    let auto = deliver(&mut s, false, true);
+    fake.now.set(fake.now.get() + 1);
+    deliver(&mut s, true, false);
+    let list = call(&mut s, Request::Deliveries).unwrap();
+    let methods: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["method"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        methods,
+        ["copied", "auto_inserted", "inserted"],
+        "newest first"
+    );
+    assert_eq!(list[0]["nodes"].as_object().unwrap().len(), 1);
+    call(
+        &mut s,
+        Request::Forget {
+            records: vec![auto],
+        },
+    )
+    .unwrap();
+    let list = call(&mut s, Request::Deliveries).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 2, "the removed one is gone");
+    assert_eq!(status(&mut s).records, 1, "answers untouched");
+
+    call(&mut s, Request::Lock).unwrap();
+    assert!(
+        new_chat(&mut s, "chatgpt", "https://chatgpt.com").is_null(),
+        "locked"
+    );
+    consent(&mut s, "chatgpt", false);
+    unlock(&mut s);
+    assert!(
+        new_chat(&mut s, "chatgpt", "https://chatgpt.com").is_null(),
+        "withdrawn"
+    );
+}

@@ -10,7 +10,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { check, freePort, out, selfosBin, sleep, startSelfos, suite, until } from '../harness.mjs';
+import { check, freePort, out, seedProfileWith, selfosBin, sleep, startSelfos, suite, until } from '../harness.mjs';
 import { SITES, UNSUPPORTED, launchExtension } from './driver.mjs';
 
 const bench = process.argv.includes('--bench');
@@ -56,18 +56,7 @@ async function notice(page) {
 }
 const editorText = (page) => page.evaluate(() => window.fixture.editor.text());
 const COMPOSER = { prosemirror: '#dock .ProseMirror', quill: '#dock .ql-editor', lexical: '#ask-input', textarea: '#dock textarea' };
-/** Saves answers as the card frame does (the same request), to give the profile known facts. */
-async function seedProfile(agent, origin) {
-  const cards = [['style.length.quick-question', 1, 'brief'], ['style.tone.which-tone', 1, 'neutral'],
-    ['expertise.programming.level', 2, 'expert'], ['work.field.which', 2, 'technology'],
-    ['agent.understands.first-time', 1, 'high']];
-  const save = (card_id, card_version, card_type, answer) => send({ type: 'save', card_id, card_version, card_type, answer,
-    agent, origin, answer_latency_ms: 1500, wait_duration_ms: 6000 });
-  for (const [card, version, option] of cards) {
-    for (let i = 0; i < 2; i++) check((await save(card, version, 'choice', { kind: 'choice', option })).ok, `saved ${card}`);
-  }
-  for (let i = 0; i < 2; i++) check((await save('goals.this-week.what', 1, 'short_text', { kind: 'short_text', text: 'ship the zqvault release' })).ok, 'saved a free-text answer');
-}
+const seedProfile = (agent, origin) => seedProfileWith(send, agent, origin);
 
 // ---- tests ---------------------------------------------------------------------------------
 async function e2e() {
@@ -201,6 +190,12 @@ async function e2e() {
       await page.click('#dock button >> nth=0');
       const sent = await page.evaluate(() => window.fixture.editor.sent);
       check(sent.length === 1 && sent[0].includes(block.facts[0].sentence) && sent[0].includes(last), `the site's own send reads the inserted text: ${JSON.stringify(sent)}`);
+      // The vault keeps what this agent was given: a delivery record, sealed and synced.
+      const given = await until('the delivery record', async () => {
+        const r = await send({ type: 'deliveries' });
+        return r.ok && r.data.find((d) => d.agent === agent && d.method === 'inserted' && d.chars === block.text.length) || false;
+      }, 3000);
+      check(block.facts.every((f) => f.node in given.nodes), `the record names every fact given: ${JSON.stringify(given.nodes)}`);
       await page.evaluate(() => { window.fixture.editor.sent.length = 0; window.fixture.editor.clear(); });
     });
   }
@@ -219,6 +214,10 @@ async function e2e() {
     const clip = await page.evaluate(() => navigator.clipboard.readText());
     check(clip === block.text, `the context is on the clipboard: ${JSON.stringify(clip.slice(0, 60))}`);
     check((await editorText(page)) === '', 'nothing in the refused editor');
+    await until('a delivery record says the text was copied', async () => {
+      const r = await send({ type: 'deliveries' });
+      return r.ok && r.data[0] && r.data[0].agent === 'poe' && r.data[0].method === 'copied';
+    }, 3000);
     await page.evaluate(() => { document.querySelector('#dock textarea').readOnly = false; });
   });
 
@@ -243,6 +242,49 @@ async function e2e() {
     const after = (await send({ type: 'context', agent: 'claude' })).data;
     check(!after.text.includes(victim), `a deleted fact is never inserted again: ${after.text}`);
     await page.evaluate(() => window.fixture.editor.clear());
+  });
+
+  await test('standing consent: a new ChatGPT chat starts with the context, marked, Esc removes it; off, paused or locked it does not', async () => {
+    // Off by default: a new chat (an SPA navigation to an empty one) stays empty.
+    const page = pages[0];
+    await page.bringToFront();
+    await page.evaluate(() => window.fixture.editor.clear());
+    await page.evaluate(() => window.fixture.navigate('/c/consent-off', 0));
+    await sleep(800);
+    check((await editorText(page)).trim() === '', 'no consent: nothing inserted');
+    // The popup's switch for this agent gives the consent.
+    await popup.reload();
+    await popup.waitForSelector('#new-chat-context', { timeout: 8000 });
+    check(!(await popup.isChecked('#new-chat-context')), 'off by default in the popup');
+    await popup.click('#new-chat-context');
+    await until('the consent saved', async () => (await send({ type: 'get_settings' })).data.new_chat_context.includes('chatgpt'), 3000);
+    const block = (await send({ type: 'context', agent: 'chatgpt' })).data;
+    const last = block.facts[block.facts.length - 1].sentence;
+    await page.bringToFront();
+    await page.evaluate(() => window.fixture.navigate('/c/consent-on', 0));
+    await until('the context in the new chat', async () => (await editorText(page)).includes(last), 4000);
+    await until('the mark', async () => /started this chat with your context. Esc removes it/.test(await notice(page)), 3000);
+    check((await page.evaluate(() => window.fixture.editor.sent.length)) === 0, 'nothing sent');
+    await page.screenshot({ path: join(out, 'new-chat-context.png') });
+    const auto = await until('the auto-inserted delivery', async () => {
+      const r = await send({ type: 'deliveries' });
+      return r.ok && r.data.find((d) => d.agent === 'chatgpt' && d.method === 'auto_inserted') || false;
+    }, 3000);
+    // Once per chat: the same chat does not get it again.
+    await page.evaluate(() => window.fixture.navigate('/c/consent-on', 0));
+    await sleep(600);
+    check((await editorText(page)).split(last).length === 2, 'inserted once');
+    // Esc removes it from the site's own editor, and the delivery with it.
+    await page.keyboard.press('Escape');
+    await until('the composer empty again', async () => (await editorText(page)).trim() === '', 3000);
+    await until('the delivery withdrawn', async () => !(await send({ type: 'deliveries' })).data.some((d) => d.id === auto.id), 3000);
+    // Paused site: nothing.
+    await send({ type: 'pause_site', id: 'chatgpt', paused: true });
+    await page.evaluate(() => window.fixture.navigate('/c/consent-paused', 0));
+    await sleep(800);
+    check((await editorText(page)).trim() === '', 'paused: nothing inserted');
+    await send({ type: 'pause_site', id: 'chatgpt', paused: false });
+    await send({ type: 'set_new_chat_context', agent: 'chatgpt', on: false });
   });
 
   await test('a failed generation closes the card; an error banner, a retry control, a vanished stop', async () => {

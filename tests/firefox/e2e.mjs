@@ -15,7 +15,7 @@ import { createServer } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { check, freePort, out, root, selfosBin, sleep, startSelfos, suite, until } from '../harness.mjs';
+import { check, freePort, out, root, seedProfileWith, selfosBin, sleep, startSelfos, suite, until } from '../harness.mjs';
 import { readVaultInPage } from '../extension/driver.mjs';
 import { webapp } from '../webapp/driver.mjs';
 import { serveFixtures } from '../extension/fixtures/server.mjs';
@@ -203,6 +203,31 @@ try {
     check(!dump.text.includes(question.slice(0, 24)), `the question "${question}" is not stored in clear`);
     const leaked = cardQuestions().filter((q) => dump.text.includes(q));
     check(leaked.length === 0, `questions stored in clear: ${leaked.join(' | ')}`);
+  });
+
+  await test('Firefox: Alt+Shift+I puts my context into the real ProseMirror at the caret; with consent a new chat starts with it', async () => {
+    await seedProfileWith(send, 'chatgpt', 'https://chatgpt.com');
+    const block = (await send({ type: 'context', agent: 'chatgpt' })).data;
+    const last = block.facts[block.facts.length - 1].sentence;
+    const text = () => b.run(() => window.fixture.editor.text());
+    await b.switchTo(sites['chatgpt.com']);
+    await until('the last generation to end', async () => !(await running()), 8000);
+    await b.run(() => window.fixture.editor.clear());
+    await b.click('#dock .ProseMirror');
+    await b.keys(['\uE00A', '\uE008', 'I']); // Alt+Shift+I
+    await until('the context in the editor', async () => (await text()).includes(last), 5000, 100);
+    check(await b.run(() => window.fixture.editor.canSend()), "the site's send button enables");
+    check((await b.run(() => window.fixture.editor.sent.length)) === 0, 'nothing sent');
+    await until('the delivery record', async () => (await send({ type: 'deliveries' })).data.some((d) => d.agent === 'chatgpt' && d.method === 'inserted'), 3000, 100);
+    // Standing consent: a new chat starts with the context, once.
+    await send({ type: 'set_new_chat_context', agent: 'chatgpt', on: true });
+    await b.switchTo(sites['chatgpt.com']);
+    await b.run(() => { window.fixture.editor.clear(); window.fixture.navigate('/c/firefox-new', 0); });
+    await until('the new chat starts with the context', async () => (await text()).includes(last), 5000, 100);
+    await shot('firefox-new-chat-context.png');
+    await send({ type: 'set_new_chat_context', agent: 'chatgpt', on: false });
+    await b.switchTo(sites['chatgpt.com']);
+    await b.run(() => window.fixture.editor.clear());
   });
 
   await test("Firefox: a page with `default-src 'self'; frame-src 'none'; script-src 'self'` still gets its card", async () => {

@@ -114,6 +114,29 @@ async function loop() {
     await go(app, 'overview');
     await untilText(app, '#stat-answers .value', new RegExp(`^\\s*${ANSWERS}\\b`), 20000);
   });
+
+  await test('context inserted in the chat is a delivery: after a sync the web app counts it in ChatGPT\'s alignment', async () => {
+    const card = '#alignment .agent[data-agent=chatgpt]';
+    const shown = async () => parseFloat(await app.textContent(`${card} .big`));
+    check((await shown()) === 0, `nothing given to ChatGPT yet: ${await shown()}%`);
+    const block = await ext.send({ type: 'context', agent: 'chatgpt' });
+    check(block.ok && block.data.facts.length > 0, `the extension has something to tell ChatGPT: ${JSON.stringify(block)}`);
+    const site = ext.ctx.pages().find((p) => p.url().startsWith('https://chatgpt.com'));
+    await site.bringToFront();
+    await site.click('#prompt-textarea');
+    await site.keyboard.press('Alt+Shift+KeyI');
+    await until('the delivery record in the extension', async () => {
+      const r = await ext.send({ type: 'deliveries' });
+      return r.ok && r.data.some((d) => d.agent === 'chatgpt' && d.method === 'inserted');
+    }, 5000);
+    const synced = await ext.send({ type: 'sync_now' });
+    check(synced.ok, `extension sync: ${JSON.stringify(synced)}`);
+    await app.bringToFront();
+    await app.click('#sync-status');
+    await untilText(app, `${card} .delivery`, /1 delivery · last inserted into a chat/, 20000);
+    check((await shown()) > 0, `ChatGPT's alignment rose to ${await shown()}%`);
+    await app.screenshot({ path: join(out, 'product-alignment.png'), fullPage: true });
+  });
 }
 
 try {

@@ -66,9 +66,13 @@ async function endToEnd() {
   const live = exportJson(base, 'demo', DEMO_PASS).records;
   check(live.length > 100, `demo gave ${live.length} records`);
 
-  const ctx = await newContext(base);
+  // Clipboard permissions for the overview's "Copy for <agent>" delivery.
+  const ctx = await newContext(base, { permissions: ['clipboard-read', 'clipboard-write'] });
   let page;
   let deleted;
+  /** Alignment per agent, in percent, as the overview shows it. */
+  const alignmentOf = async (p) => Object.fromEntries(await p.$$eval('#alignment .agent[data-agent]',
+    (els) => els.map((e) => [e.dataset.agent, parseFloat(e.querySelector('.big').textContent)])));
 
   await test('a wrong passphrase shows a clear error and opens nothing', async () => {
     page = await openApp(ctx, base);
@@ -96,6 +100,11 @@ async function endToEnd() {
     check(agents.length >= 3, `alignment for each agent: ${agents}`);
     const knowledge = await page.$$eval('#alignment .agent .metric .num', (els) => els.map((e) => parseFloat(e.textContent)));
     check(knowledge.some((v) => v > 0), `some knowledge and coverage is non-zero: ${knowledge}`);
+    // Alignment is what each agent was actually given: nothing yet.
+    const aligned = await alignmentOf(page);
+    check(Object.values(aligned).every((v) => v === 0), `alignment is 0 before any delivery: ${JSON.stringify(aligned)}`);
+    check(/never given your profile yet/.test(await page.textContent('#alignment .agent[data-agent=chatgpt] .delivery')),
+      'the card says ChatGPT was never given the profile');
     check((await page.$$('#coverage tbody tr')).length >= 8, 'coverage rows per dimension');
     check((await page.$$('#strongest li')).length >= 5 && (await page.$$('#weakest li')).length >= 1, 'strongest and weakest lists');
     check(/new answers?\./.test(await page.textContent('#changes')), 'what changed');
@@ -304,7 +313,21 @@ async function endToEnd() {
     // After an instructions export, the overview measures staleness from it.
     await go(page, 'overview');
     check(/since your last export/.test(await page.textContent('#changes')), 'changes since the export');
-    check(/exported just now/.test(await page.textContent('#alignment')), 'alignment knows the export');
+    const card = await page.textContent('#alignment .agent[data-agent=chatgpt]');
+    check(/\d+ deliver(y|ies) · last downloaded as instructions just now/.test(card), `ChatGPT's card knows the download: ${card}`);
+    const aligned = await alignmentOf(page);
+    check(aligned.chatgpt >= 90, `a full download makes ChatGPT's alignment ${aligned.chatgpt}% (>= 90%)`);
+  });
+
+  await test('copy for an agent: the instructions are on the clipboard and the delivery counts', async () => {
+    await go(page, 'overview');
+    await page.click('#alignment [data-deliver=claude]');
+    await untilText(page, '#alignment .agent[data-agent=claude] .delivery', /2 deliveries · last copied just now/, 15000);
+    const copied = await page.evaluate(() => navigator.clipboard.readText());
+    check(/# Claude: custom instructions/.test(copied), `the clipboard holds Claude's instructions: ${copied.slice(0, 80)}`);
+    // Instructions carry what fits their fields: a little of the profile may be left out.
+    check((await alignmentOf(page)).claude >= 80, "Claude's alignment after the copy");
+    await page.locator('#alignment .agent[data-agent=claude]').screenshot({ path: join(out, 'webapp-alignment-card.png') });
   });
 
   await test('settings: devices, passphrase change here and on the server', async () => {
@@ -349,6 +372,11 @@ async function endToEnd() {
     check(!(await p2.$(`tr[data-record="${deleted}"]`)), 'the deleted answer is gone');
     await p2.fill('#data-search', deleted);
     await until('the search to find nothing', async () => /^0 of/.test(await p2.textContent('#data-count')));
+    // The deliveries made in the first browser synced: the overview here counts them.
+    await go(p2, 'overview');
+    const card = await p2.textContent('#alignment .agent[data-agent=claude] .delivery');
+    check(/2 deliveries · last copied/.test(card), `deliveries reached the second browser: ${card}`);
+    check((await alignmentOf(p2)).chatgpt > 0, 'alignment on the second browser counts the synced deliveries');
     check(p2.errors.length === 0, `page errors: ${p2.errors}`);
     await other.close();
   });

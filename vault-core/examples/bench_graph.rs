@@ -31,6 +31,41 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
+/// Alignment (docs/METRICS.md: the delivered share) of ChatGPT over 10,000 answers: before
+/// any delivery, right after its full instructions were downloaded, and a week later with the
+/// last tenth of the answers arriving after the delivery. In percent.
+fn delivered_share(
+    lib: &vault_core::cards::Library,
+    records: &[vault_core::AnswerRecord],
+) -> (f64, f64, f64) {
+    let split = records.len() * 9 / 10;
+    let at = records[split.saturating_sub(1)].captured_at_ms + 1;
+    let kg = KnowledgeGraph::build(lib, &records[..split], at);
+    let chatgpt = |kg: &KnowledgeGraph, given: &[_]| {
+        kg.alignment(lib, given)
+            .into_iter()
+            .find(|a| a.agent == "chatgpt")
+            .map_or(0.0, |a| a.alignment * 100.0)
+    };
+    let before = chatgpt(&kg, &[]);
+    let given: Vec<_> = vault_core::graph::export::instructions::for_all(&kg, lib)
+        .into_iter()
+        .filter(|a| a.agent == "chatgpt")
+        .map(|a| a.snapshot())
+        .collect();
+    let after = chatgpt(&kg, &given);
+    let week = 7 * DAY_MS;
+    let later_kg = KnowledgeGraph::build(
+        lib,
+        records,
+        records
+            .last()
+            .map_or(at, |r| r.captured_at_ms)
+            .max(at + week),
+    );
+    (before, after, chatgpt(&later_kg, &given))
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let out = args.next();
@@ -93,6 +128,12 @@ fn main() {
             std::process::exit(1);
         }
     }
+    let (before, after, later) = delivered_share(lib, &records[..records.len().min(10_000)]);
+    println!(
+        "BENCH_JSON {{\"alignment_before_delivery_pct\": {before:.2}, \
+         \"alignment_after_delivery_pct\": {after:.2}, \
+         \"alignment_week_later_pct\": {later:.2}}}"
+    );
     let s = kg.stats();
     println!(
         "BENCH_JSON {{\"graph_build_native_ms\": {:.3}, \"graph_build_only_native_ms\": {:.3}, \

@@ -54,6 +54,7 @@ fn Options() -> impl IntoView {
             <p class="note" role="status" id="note">{move || note.get()}</p>
             {move || settings.get().map(|s| view! {
                 <Timing s=s.clone() save=save/>
+                <NewChats s=s.clone() save=save/>
                 <Sites s=s.clone() note=note reload=load/>
                 <Account s=s note=note reload=load/>
             })}
@@ -128,6 +129,41 @@ fn Timing(s: Settings, save: impl Fn(Settings) + Copy + 'static) -> impl IntoVie
                 " "
                 <button on:click=move |_| apply3(Some(None))>"Resume"</button>
             </p>
+        </section>
+    }
+}
+
+/// Standing consent per agent: its new chats start with the user's context (off by default).
+#[component]
+fn NewChats(s: Settings, save: impl Fn(Settings) + Copy + 'static) -> impl IntoView {
+    let agents = crate::sites::builtin()
+        .into_iter()
+        .chain(s.custom_sites.iter().cloned())
+        .map(|site| {
+            let on = s.new_chat_context.contains(&site.id);
+            let (id, base) = (site.id.clone(), s.clone());
+            view! {
+                <li>
+                    <label>
+                        <input type="checkbox" data-agent=site.id.clone() checked=on on:change=move |e| {
+                            let mut next = base.clone();
+                            next.new_chat_context.retain(|a| *a != id);
+                            if event_target_checked(&e) {
+                                next.new_chat_context.push(id.clone());
+                            }
+                            save(next);
+                        }/>
+                        {site.name}
+                    </label>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <section id="new-chats">
+            <h2>"Start new chats with my context"</h2>
+            <p>"For the assistants ticked here, a new chat with an empty message box gets what SelfOS knows about you once, marked; Esc removes it, and nothing is sent until you press send. Pausing a site or locking the vault stops it."</p>
+            <ul class="sites">{agents}</ul>
         </section>
     }
 }

@@ -159,6 +159,41 @@ fn Unlocked(
     }
 }
 
+/// The standing consent for this agent: new chats start with the user's context (off by
+/// default; pausing the site or locking the vault stops it).
+#[component]
+fn NewChatConsent(agent: String, name: String) -> impl IntoView {
+    let on = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    {
+        let agent = agent.clone();
+        spawn_local(async move {
+            let s: Settings = call(&Request::GetSettings).await.unwrap_or_default();
+            on.set(s.new_chat_context.contains(&agent));
+        });
+    }
+    let toggle = move |e| {
+        let want = event_target_checked(&e);
+        let agent = agent.clone();
+        spawn_local(async move {
+            match call::<serde_json::Value>(&Request::SetNewChatContext { agent, on: want }).await {
+                Ok(_) => {
+                    on.set(want);
+                    error.set(None);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <label class="consent" title="Each new chat with an empty message box gets your context once, marked; Esc removes it. You still press send.">
+            <input id="new-chat-context" type="checkbox" prop:checked=move || on.get() on:change=toggle/>
+            {format!("Start new {name} chats with my context")}
+        </label>
+        <p class="note" role="status">{move || error.get()}</p>
+    }
+}
+
 fn sync_line(account: Option<&str>, s: &SyncState) -> String {
     match (account, &s.last_error, s.last_ok_ms) {
         (None, _, _) => format!(
@@ -256,6 +291,7 @@ fn Known() -> impl IntoView {
                             <p class="muted">{format!("{} more did not fit.", counted(more, "fact", "facts"))}</p>
                         </Show>
                         <button id="insert" on:click=insert>"Insert into this chat"</button>
+                        <NewChatConsent agent=b.agent.clone() name=b.name.clone()/>
                     }.into_any()
                 }
             }}

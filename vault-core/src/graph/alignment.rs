@@ -236,9 +236,17 @@ impl KnowledgeGraph {
                     let node = &self.graph[n];
                     // `agent.understands=high@chatgpt` -> `high`.
                     let value = node.id.split_once('=').map_or("", |(_, v)| v);
+                    let value = value.split('@').next().unwrap_or(value);
+                    // The value's own label ("Very well"), not the node's (which names
+                    // the question and the agent).
+                    let label = facet
+                        .values
+                        .iter()
+                        .find(|v| v.id == value)
+                        .map_or_else(|| value.to_owned(), |v| v.label.clone());
                     SelfRating {
-                        value: value.split('@').next().unwrap_or(value).to_owned(),
-                        label: node.label.clone(),
+                        value: value.to_owned(),
+                        label,
                         strength: node.metrics.strength,
                     }
                 });

@@ -111,6 +111,16 @@ pub fn download(bytes: &[u8], name: &str, mime: &str) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Puts `text` on the clipboard. Fails (and the caller records nothing) when the browser
+/// refuses: no user gesture, or a page that is not focused.
+pub async fn copy_text(text: &str) -> Result<(), AppError> {
+    let promise = window()?.navigator().clipboard().write_text(text);
+    wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .map(|_| ())
+        .map_err(|e| err("copying to the clipboard", e))
+}
+
 /// Reads a picked file's bytes.
 pub async fn read_file(file: &web_sys::File) -> Result<Vec<u8>, AppError> {
     let buf = wasm_bindgen_futures::JsFuture::from(file.array_buffer())

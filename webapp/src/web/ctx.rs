@@ -57,6 +57,19 @@ impl Ctx {
         ))));
     }
 
+    /// Installs a new profile built from `records` and what each agent was given.
+    pub fn set_profile(
+        &self,
+        records: Vec<vault_core::AnswerRecord>,
+        given: Vec<vault_core::graph::InstructionSnapshot>,
+    ) {
+        self.profile.set(Some(Arc::new(Profile::build(
+            records,
+            browser::now_ms(),
+            given,
+        ))));
+    }
+
     /// One sync round in the background; the header shows how it went.
     pub fn sync_soon(&self) {
         let ctx = *self;
@@ -79,8 +92,8 @@ impl Ctx {
                             )
                         )));
                     }
-                    if let Some(records) = done.records {
-                        ctx.set_records(records);
+                    if let Some((records, given)) = done.records {
+                        ctx.set_profile(records, given);
                     }
                     ctx.sync.set(SyncState {
                         busy: false,

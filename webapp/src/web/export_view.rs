@@ -11,6 +11,7 @@ use super::ctx::{ctx, Ctx};
 use super::session;
 use crate::exports;
 use crate::text::{count, counted, date};
+use vault_core::delivery::DeliveryMethod;
 use vault_core::graph::export::ExportFormat;
 
 #[derive(Clone, Copy)]
@@ -59,10 +60,14 @@ async fn export(ctx: Ctx, progress: Progress, kind: ExportFormat, agent: Option<
                     progress
                         .at(0.7, "Remembering what each agent was told…")
                         .await;
-                    let snaps = agents.iter().map(|a| a.snapshot()).collect();
-                    let all = session::add_snapshots(snaps).await?;
+                    let given = agents
+                        .iter()
+                        .map(|a| a.delivery(DeliveryMethod::Downloaded))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    let all = session::record_deliveries(given).await?;
                     let next = p.with_snapshots(all, browser::now_ms());
                     ctx.profile.set(Some(Arc::new(next)));
+                    ctx.sync_soon();
                 }
                 bytes
             }

@@ -1,12 +1,17 @@
 //! The overview: headline figures, answers over time, coverage by dimension, alignment per
 //! agent, strongest and weakest nodes, and what changed since the last export.
 
+use std::sync::Arc;
+
 use leptos::prelude::*;
+use leptos::task::spawn_local;
+use vault_core::delivery::DeliveryMethod;
 use vault_core::graph::{AgentAlignment, Changes, NodeSummary};
 
 use super::browser;
 use super::charts::BarChart;
 use super::ctx::{ctx, Ctx};
+use super::session;
 use crate::charts::moving_average;
 use crate::profile::{Profile, Since};
 use crate::routes::View;
@@ -30,7 +35,7 @@ pub fn Overview() -> impl IntoView {
                 {stats(&p)}
                 {activity(&p)}
                 <div class="two">
-                    {alignment(&p)}
+                    {alignment(ctx, &p)}
                     {coverage(&p)}
                 </div>
                 <div class="two">
@@ -97,36 +102,99 @@ fn metric(label: &'static str, v: f64, title: &'static str) -> impl IntoView {
     }
 }
 
-fn agent_card(a: &AgentAlignment) -> impl IntoView {
+/// One line on what the agent was given: how often, how last, and when.
+fn delivery_line(a: &AgentAlignment, now: u64) -> String {
+    match (a.last_export_ms, a.last_delivery_method) {
+        (Some(t), Some(method)) => format!(
+            "{} · last {} {}",
+            counted(a.deliveries as usize, "delivery", "deliveries"),
+            method.describe(),
+            ago(t, now)
+        ),
+        (Some(t), None) => format!("instructions exported {}", ago(t, now)),
+        _ => "never given your profile yet".into(),
+    }
+}
+
+/// Copies this agent's instructions now and records the delivery (synced), so alignment
+/// counts it on every device.
+fn deliver_now(ctx: Ctx, agent: String) {
+    spawn_local(async move {
+        let outcome = async {
+            let p = ctx.profile.get_untracked().ok_or(crate::AppError::Locked)?;
+            let mut all = crate::exports::instructions(&p.graph);
+            all.retain(|x| x.agent == agent);
+            let Some(instructions) = all.first() else {
+                return Err(crate::AppError::Invalid(format!(
+                    "nothing to tell {} yet",
+                    agent_name(&agent)
+                )));
+            };
+            browser::copy_text(&instructions.to_text()).await?;
+            let delivery = instructions.delivery(DeliveryMethod::Copied)?;
+            let given = session::record_deliveries(vec![delivery]).await?;
+            ctx.profile
+                .set(Some(Arc::new(p.with_snapshots(given, browser::now_ms()))));
+            ctx.sync_soon();
+            Ok::<String, crate::AppError>(format!(
+                "Copied {}'s instructions: paste them into its {}.",
+                agent_name(&agent),
+                instructions.settings
+            ))
+        }
+        .await;
+        ctx.note.set(Some(match outcome {
+            Ok(msg) => msg,
+            Err(e) => e.to_string(),
+        }));
+    });
+}
+
+fn agent_card(ctx: Ctx, a: &AgentAlignment) -> impl IntoView {
     let now = browser::now_ms();
-    let export = match a.last_export_ms {
-        Some(t) => format!("instructions exported {}", ago(t, now)),
-        None => "no instructions exported yet".into(),
-    };
+    let agent = a.agent.clone();
+    let rating = a.self_rating.as_ref().map(|r| {
+        view! {
+            <p class="small self-rating" title="Your answer to the card \"How well does this assistant understand you?\"">
+                {format!("You say it understands you: {}", r.label.to_lowercase())}
+            </p>
+        }
+    });
     view! {
         <article class="agent" data-agent=a.agent.clone()>
             <header>
                 <h3>{agent_name(&a.agent)}</h3>
-                <span class="big" title="knowledge × (1 − staleness)">{pct(a.alignment)}</span>
+                <span class="big" title="Share of your current profile this agent was actually given">{pct(a.alignment)}</span>
             </header>
-            {metric("Knowledge", a.knowledge, "How much of the profile is known, priority-weighted (alignment before staleness)")}
+            <p class="small explain">{format!(
+                "{} of what {} would be told about you now was actually given to it; it fades as time passes and your answers change.",
+                pct(a.alignment),
+                agent_name(&a.agent)
+            )}</p>
+            {rating}
+            {metric("Knowledge", a.knowledge, "How much of the profile is known, priority-weighted")}
             {metric("Coverage", a.coverage, "Share of the profile's facets this agent's instructions can state (priority-weighted)")}
             {metric("Consistency", a.consistency, "Share of answers that agree with each facet's leading value")}
             {metric("Confidence", a.confidence, "Mean strength of the facets that are known")}
             {metric("Staleness", a.staleness, "How much of what it would be told now differs from what it was told")}
-            <p class="muted small">{format!("{} here · {export}", counted(a.answers as usize, "answer", "answers"))}</p>
-            {a.last_export_ms.is_none().then(|| view! { <p class="small hint-export">"Alignment stays at 0% until this agent gets your instructions: see Export."</p> })}
+            <p class="muted small delivery">{format!("{} here · {}", counted(a.answers as usize, "answer", "answers"), delivery_line(a, now))}</p>
+            <p class="actions">
+                <button class="deliver" data-deliver=a.agent.clone() on:click=move |_| deliver_now(ctx, agent.clone())>
+                    {format!("Copy for {}", agent_name(&a.agent))}
+                </button>
+                <button class="link" on:click=move |_| ctx.go(View::Export)>"Other ways…"</button>
+            </p>
         </article>
     }
 }
 
-fn alignment(p: &Profile) -> impl IntoView {
+fn alignment(ctx: Ctx, p: &Profile) -> impl IntoView {
     view! {
         <section class="panel" id="alignment">
             <h2>"Alignment per agent"</h2>
-            <p class="muted small">"How well each assistant, as you last instructed it, knows you (docs/METRICS.md)."</p>
+            <p class="muted small">"How much of your profile each assistant was actually given: in the chat, in its settings, over MCP or as downloaded instructions (docs/METRICS.md)."</p>
             <div class="agents">
-                {p.alignment.iter().map(agent_card).collect_view()}
+                {p.alignment.iter().map(|a| agent_card(ctx, a)).collect_view()}
             </div>
             {p.alignment.is_empty().then(|| view! { <p class="muted">"No agent yet: answers arrive from the extension."</p> })}
         </section>

@@ -6,9 +6,10 @@
 use std::rc::Rc;
 
 use futures::lock::Mutex;
+use vault_core::delivery::DeliveryRecord;
 use vault_core::graph::InstructionSnapshot;
 use vault_core::store::indexeddb::IndexedDbStore;
-use vault_core::store::{Batch, META_HEADER};
+use vault_core::store::META_HEADER;
 use vault_core::sync::client::Device;
 use vault_core::sync::transport::FetchTransport;
 use vault_core::sync::{Account, AccountError, Keep, SyncError, SyncReport};
@@ -27,7 +28,25 @@ const DEVICE: &str = "SelfOS web app";
 struct Core {
     vault: Vault<IndexedDbStore>,
     account: Account<FetchTransport>,
+    /// Exports this browser remembered before delivery records existed (kept on the device).
     snapshots: Vec<InstructionSnapshot>,
+    /// What each agent was given, from the vault's delivery records (synced).
+    delivered: Vec<InstructionSnapshot>,
+}
+
+impl Core {
+    /// Everything alignment measures against: the synced deliveries and the older local
+    /// export snapshots.
+    fn given(&self) -> Vec<InstructionSnapshot> {
+        let mut all = self.delivered.clone();
+        all.extend(self.snapshots.iter().cloned());
+        all
+    }
+
+    /// Remembers the deliveries of a fresh listing.
+    fn take_deliveries(&mut self, listing: &vault_core::vault::Listing) {
+        self.delivered = listing.deliveries.iter().map(|d| d.snapshot()).collect();
+    }
 }
 
 thread_local! {
@@ -108,7 +127,8 @@ pub async fn unlock(username: &str, passphrase: &str) -> Result<Unlocked, AppErr
     let mut c = Core {
         vault,
         account,
-        snapshots: snapshots.clone(),
+        snapshots,
+        delivered: Vec::new(),
     };
     if joined {
         // Nothing to show before the first pull.
@@ -118,6 +138,8 @@ pub async fn unlock(username: &str, passphrase: &str) -> Result<Unlocked, AppErr
         Some(listing) => listing,
         None => c.vault.list().await?,
     };
+    c.take_deliveries(&listing);
+    let snapshots = c.given();
     *guard = Some(c);
     Ok(Unlocked {
         username: username.to_owned(),
@@ -136,8 +158,9 @@ async fn round(c: &mut Core) -> Result<SyncReport, AppError> {
 /// What a sync round changed.
 pub struct Synced {
     pub report: SyncReport,
-    /// The records again, when the round brought remote changes.
-    pub records: Option<Vec<AnswerRecord>>,
+    /// The records and what each agent was given, again, when the round brought remote
+    /// changes.
+    pub records: Option<(Vec<AnswerRecord>, Vec<InstructionSnapshot>)>,
     pub pending: usize,
 }
 
@@ -154,7 +177,9 @@ pub async fn sync_now() -> Result<Synced, AppError> {
     with_core(async |c| {
         let report = round(c).await?;
         let records = if report.applied > 0 || report.conflicts > 0 {
-            Some(c.vault.list().await?.records)
+            let listing = c.vault.list().await?;
+            c.take_deliveries(&listing);
+            Some((listing.records, c.given()))
         } else {
             None
         };
@@ -239,22 +264,17 @@ pub async fn import_backup(bytes: Vec<u8>, passphrase: &str) -> Result<Imported,
     .await
 }
 
-/// Keeps new instruction snapshots (sealed); returns the full list.
-pub async fn add_snapshots(
-    new: Vec<InstructionSnapshot>,
+/// Keeps what was just given to agents as delivery records (sealed, synced to every device
+/// on the next round); returns everything alignment measures against.
+pub async fn record_deliveries(
+    new: Vec<DeliveryRecord>,
 ) -> Result<Vec<InstructionSnapshot>, AppError> {
     with_core(async |c| {
-        let all = snapshots::merge(&c.snapshots, &new);
-        let sealed = snapshots::seal(c.vault.session_key(), &all)?;
-        c.vault
-            .store()
-            .write(Batch {
-                meta: vec![(snapshots::META_KEY.into(), sealed)],
-                ..Batch::default()
-            })
-            .await?;
-        c.snapshots = all.clone();
-        Ok(all)
+        for d in &new {
+            c.vault.record_delivery(d).await?;
+            c.delivered.push(d.snapshot());
+        }
+        Ok(c.given())
     })
     .await
 }

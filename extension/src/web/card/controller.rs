@@ -111,6 +111,9 @@ pub(super) fn follow_height(ui: Ui) {
 pub(super) fn on_page_message(msg: ToFrame) {
     match msg {
         ToFrame::Obs(o) => {
+            if o.empty && o.answers == 0 && !o.stop && !o.busy {
+                new_chat(&o.path);
+            }
             let event = frame(|f| match f.detector.as_mut() {
                 Some(d) => d.observe(Observation { t: now_ms(), ..o }),
                 None => {
@@ -133,6 +136,24 @@ pub(super) fn on_page_message(msg: ToFrame) {
         }
         ToFrame::Visibility { .. } => {}
         ToFrame::Insert => spawn_local(insert_context()),
+        ToFrame::Inserted { copied } => spawn_local(async move {
+            let (agent, auto) = frame(|f| (f.agent.clone(), std::mem::take(&mut f.auto_inserting)));
+            // A failure here loses only the count, never the user's text: it is in the chat.
+            let id: Result<String, String> = call(&Request::Delivered {
+                agent,
+                copied,
+                auto,
+            })
+            .await;
+            frame(|f| f.auto_delivery = id.ok().filter(|_| auto));
+        }),
+        ToFrame::Removed => {
+            if let Some(id) = frame(|f| f.auto_delivery.take()) {
+                spawn_local(async move {
+                    let _: Result<u32, String> = call(&Request::Forget { records: vec![id] }).await;
+                });
+            }
+        }
     }
 }
 
@@ -150,8 +171,39 @@ async fn insert_context() {
     })
     .await;
     post(&match block {
-        Ok(b) => ToPage::Insert { text: b.text },
+        Ok(b) => ToPage::Insert {
+            text: b.text,
+            auto: false,
+        },
         Err(message) => ToPage::Notice { message },
+    });
+}
+
+/// A new chat with an empty composer: once per chat (path) in this tab, the background is
+/// asked whether it starts with the user's context (standing consent for this agent, site on,
+/// vault unlocked); if so, the block goes in, marked, for the user to keep or remove.
+fn new_chat(path: &str) {
+    let first = frame(|f| {
+        let fresh = f.sensing && !f.agent.is_empty() && !f.new_chats.iter().any(|p| p == path);
+        if fresh {
+            f.new_chats.push(path.to_owned());
+        }
+        fresh
+    });
+    if !first {
+        return;
+    }
+    spawn_local(async move {
+        let (agent, origin) = frame(|f| (f.agent.clone(), f.origin.clone()));
+        let block: Result<Option<ContextBlock>, String> =
+            call(&Request::NewChatContext { agent, origin }).await;
+        if let Ok(Some(b)) = block {
+            frame(|f| f.auto_inserting = true);
+            post(&ToPage::Insert {
+                text: b.text,
+                auto: true,
+            });
+        }
     });
 }
 

@@ -39,6 +39,12 @@ struct Frame {
     wait_started: Option<f64>,
     /// The card is waiting for the user's minimum wait.
     pending_show: bool,
+    /// Chats (paths) this tab already offered to start with the user's context.
+    new_chats: Vec<String>,
+    /// The insertion under way started a new chat by itself (standing consent).
+    auto_inserting: bool,
+    /// The delivery record of that insertion, deleted again if the user removes it.
+    auto_delivery: Option<String>,
 }
 
 thread_local! {

@@ -51,6 +51,22 @@ impl AgentInstructions {
         }
     }
 
+    /// The delivery record of handing these instructions over (`method`: downloaded,
+    /// copied or filled into the settings), to be kept with [`crate::Vault::record_delivery`].
+    pub fn delivery(
+        &self,
+        method: crate::delivery::DeliveryMethod,
+    ) -> Result<crate::delivery::DeliveryRecord, crate::VaultError> {
+        crate::delivery::DeliveryRecord::of_text(
+            &self.agent,
+            &self.to_text(),
+            self.included.clone(),
+            method,
+            self.generated_at_ms,
+            None,
+        )
+    }
+
     /// Plain text with a heading per field, as `selfos export --format instructions` writes.
     pub fn to_text(&self) -> String {
         let mut out = format!(
