@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::crypto::kdf::Passphrase;
 use crate::error::{StoreError, VaultError};
 use crate::header::VaultHeader;
-use crate::record::{AnswerRecord, SCHEMA_VERSION};
+use crate::record::{AnswerRecord, RecordId, SCHEMA_VERSION};
 use crate::store::{StoredRecord, VaultStore};
 use crate::time::now_ms;
 use crate::vault::{RecordFailure, Vault};
@@ -171,12 +171,7 @@ impl<S: VaultStore> Vault<S> {
         };
         report.failures.extend(listing.failures);
         for record in &listing.records {
-            if self
-                .store()
-                .get_record(&record.id.to_string())
-                .await?
-                .is_some()
-            {
+            if self.holds(&record.id).await? {
                 report.unchanged += 1;
             } else {
                 self.insert(record).await?;
@@ -186,12 +181,7 @@ impl<S: VaultStore> Vault<S> {
         // What each agent was given comes along too, so alignment stays the same after a
         // move to a new vault.
         for delivery in &listing.deliveries {
-            if self
-                .store()
-                .get_record(&delivery.id.to_string())
-                .await?
-                .is_some()
-            {
+            if self.holds(&delivery.id).await? {
                 report.unchanged += 1;
             } else {
                 self.record_delivery(delivery).await?;
@@ -199,6 +189,11 @@ impl<S: VaultStore> Vault<S> {
             }
         }
         Ok(report)
+    }
+
+    /// Whether this vault holds an entry (live or deleted) with this id.
+    async fn holds(&self, id: &RecordId) -> Result<bool, VaultError> {
+        Ok(self.store().get_record(&id.to_string()).await?.is_some())
     }
 
     /// Every live record in plaintext JSON.
@@ -287,12 +282,7 @@ impl<S: VaultStore> Vault<S> {
                     continue;
                 }
             };
-            if self
-                .store()
-                .get_record(&delivery.id.to_string())
-                .await?
-                .is_some()
-            {
+            if self.holds(&delivery.id).await? {
                 report.unchanged += 1;
             } else {
                 self.record_delivery(&delivery).await?;

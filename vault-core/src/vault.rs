@@ -234,23 +234,8 @@ impl<S: VaultStore> Vault<S> {
     /// can collide). Use [`Vault::put`] to edit.
     pub async fn insert(&mut self, record: &AnswerRecord) -> Result<PendingChange, VaultError> {
         record.validate()?;
-        let hlc = self.clock().await?.tick(now_ms());
-        let aad = RecordAad::new(&record.namespace, &record.id, 1, &hlc, RecordState::Live);
-        let sealed = envelope::seal_record(&self.key, &aad, &encode_record(record))?;
-        let (mut batch, change) = commit_batch(
-            StoredRecord {
-                id: record.id,
-                namespace: record.namespace.clone(),
-                version: 1,
-                hlc,
-                deleted: false,
-                envelope: Some(sealed.into_bytes()),
-            },
-            0,
-        );
-        batch.insert_only = true;
-        self.store.write(batch).await?;
-        Ok(change)
+        self.insert_sealed(&record.id, &record.namespace, &encode_record(record))
+            .await
     }
 
     /// Writes a delivery record (what an agent was given): sealed under the delivery purpose
@@ -262,13 +247,25 @@ impl<S: VaultStore> Vault<S> {
     ) -> Result<PendingChange, VaultError> {
         delivery.validate()?;
         let namespace = crate::record::Namespace::deliveries();
+        self.insert_sealed(&delivery.id, &namespace, &encode_delivery(delivery))
+            .await
+    }
+
+    /// Seals `plaintext` as version 1 of a new entry (the purpose follows from the namespace)
+    /// and writes it without reading first.
+    async fn insert_sealed(
+        &mut self,
+        id: &RecordId,
+        namespace: &crate::record::Namespace,
+        plaintext: &[u8],
+    ) -> Result<PendingChange, VaultError> {
         let hlc = self.clock().await?.tick(now_ms());
-        let aad = RecordAad::new(&namespace, &delivery.id, 1, &hlc, RecordState::Live);
-        let sealed = envelope::seal_record(&self.key, &aad, &encode_delivery(delivery))?;
+        let aad = RecordAad::new(namespace, id, 1, &hlc, RecordState::Live);
+        let sealed = envelope::seal_record(&self.key, &aad, plaintext)?;
         let (mut batch, change) = commit_batch(
             StoredRecord {
-                id: delivery.id,
-                namespace,
+                id: *id,
+                namespace: namespace.clone(),
                 version: 1,
                 hlc,
                 deleted: false,
