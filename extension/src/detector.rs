@@ -200,7 +200,7 @@ impl Detector {
                 if grew {
                     *last_growth = t;
                 }
-                let answered = o.answers != *answers || o.len != *len;
+                let answered = text_arrived(&o, *answers, *len);
                 if error_appeared {
                     Some(self.end(Event::Failed {
                         reason: Failure::Error,
@@ -247,7 +247,7 @@ impl Detector {
                 if t - gone < self.tuning.stop_gone_ms {
                     return None;
                 }
-                let answered = self.last.answers != *answers || self.last.len != *len;
+                let answered = text_arrived(&self.last, *answers, *len);
                 Some(if answered {
                     self.finish(t)
                 } else {
@@ -279,6 +279,15 @@ impl Detector {
         };
         e
     }
+}
+
+/// Whether answer *text* arrived since the wait began (`answers`, `len`: the count and the
+/// last answer's length then). A new answer element alone is not an answer: ChatGPT and Claude
+/// insert the assistant's container empty as generation starts, and on a failure it stays
+/// empty (or holds only the error), so counting elements would take every failure for a
+/// normal finish.
+fn text_arrived(o: &Observation, answers: u32, len: u32) -> bool {
+    o.len > 0 && (o.answers != answers || o.len != len)
 }
 
 fn waiting(signal: Signal, before: &Observation, t: f64) -> State {
@@ -428,6 +437,61 @@ mod tests {
                 })
             );
         }
+    }
+
+    /// ChatGPT and Claude insert the assistant's container empty when generation starts; on a
+    /// failure it stays empty. An empty container is no answer: a retry control, or the stop
+    /// control vanishing, is still a failure; text in it is an answer.
+    #[test]
+    fn an_empty_answer_container_is_no_answer() {
+        let empty = |t, stop, retry| Observation {
+            stop,
+            retry,
+            answers: 1,
+            len: 0,
+            ..obs(t)
+        };
+        // Retry control after an empty container.
+        let mut d = page();
+        assert!(d.observe(empty(1_000.0, true, 0)).is_some());
+        assert_eq!(
+            d.observe(empty(1_500.0, false, 1)),
+            Some(Event::Failed {
+                reason: Failure::Retry
+            })
+        );
+        // The stop control vanishing with the container still empty.
+        let mut d = page();
+        d.observe(Observation {
+            stop: true,
+            ..obs(1_000.0)
+        });
+        assert_eq!(d.observe(empty(1_200.0, true, 0)), None);
+        let e = d.observe(empty(1_400.0, false, 0));
+        assert_eq!(
+            e.or_else(|| d.tick(3_000.0)),
+            Some(Event::Failed {
+                reason: Failure::NoAnswer
+            })
+        );
+        // Text in the container: a normal finish.
+        let mut d = page();
+        d.observe(empty(1_000.0, true, 0));
+        d.observe(Observation {
+            stop: true,
+            answers: 1,
+            len: 40,
+            ..obs(1_300.0)
+        });
+        let e = d.observe(Observation {
+            answers: 1,
+            len: 40,
+            ..obs(1_400.0)
+        });
+        assert!(matches!(
+            e.or_else(|| d.tick(3_000.0)),
+            Some(Event::Finished { .. })
+        ));
     }
 
     #[test]

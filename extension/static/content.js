@@ -71,6 +71,8 @@
     const fits = (b, strict) => b.t >= 0 && b.b <= vh && !hits(b, composer) && !(strict && hits(b, answer));
     const { l: left, t: top } = cands.find((b) => fits(b, 1)) || cands.find((b) => fits(b, 0)) || cands[1];
     place(`top:${top}px;left:${left}px;height:${h}px`);
+    // Where focus goes back when the card closes, whether it was answered by keyboard or mouse.
+    if (!shown) before = document.activeElement;
     shown = true;
     dock();
   };

@@ -205,6 +205,19 @@ try {
     check(leaked.length === 0, `questions stored in clear: ${leaked.join(' | ')}`);
   });
 
+  // Each site inserts the assistant's empty container first, as the real ones do: only answer
+  // text counts as an answer, so every failure is told apart from a normal finish.
+  for (const host of ['chatgpt.com', 'claude.ai', 'gemini.google.com']) {
+    await test(`Firefox, ${host}: a failed generation ends as a failure: an error banner, a retry control, a vanished stop`, async () => {
+      for (const [fail, why] of [['error', 'failed:error'], ['retry', 'failed:retry'], ['vanish', 'failed:no_answer']]) {
+        await cardDuringGeneration(sites[host], { ms: 2500, fail });
+        await until('the generation to fail', async () => !(await running()), 6000, 50);
+        await until(`the card to close on failure (${fail})`, async () => !(await overlayVisible()), 2500, 50);
+        await until(`the end taken for ${why}`, async () => (await inCardFrame(() => document.documentElement.dataset.ended)) === why, 2000, 50);
+      }
+    });
+  }
+
   await test('Firefox: Alt+Shift+I puts my context into the real ProseMirror at the caret; with consent a new chat starts with it', async () => {
     await seedProfileWith(send, 'chatgpt', 'https://chatgpt.com');
     const block = (await send({ type: 'context', agent: 'chatgpt' })).data;

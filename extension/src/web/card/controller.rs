@@ -12,7 +12,7 @@ use super::port::{post, post_height};
 use super::view::focus_first;
 use super::{frame, ui, Ui};
 use crate::card::{current_answer, save_request, Timing};
-use crate::detector::{Detector, Event, Observation, Tuning};
+use crate::detector::{Detector, Event, Failure, Observation, Tuning};
 use crate::protocol::{Announcement, NextCard, Request, SiteConfig, ToFrame, ToPage};
 use crate::web::chrome::call;
 use crate::web::ui::now_ms;
@@ -241,6 +241,8 @@ fn on_event(e: Event) {
             }
         }
         Event::Finished { generation_ms } => {
+            // How the last generation ended, for the tests and for a curious user's devtools.
+            mark_attr("data-ended", "finished");
             let agent = frame(|f| {
                 f.wait_started = None;
                 f.pending_show = false;
@@ -257,7 +259,15 @@ fn on_event(e: Event) {
                 hide(ui);
             }
         }
-        Event::Failed { .. } => {
+        Event::Failed { reason } => {
+            mark_attr(
+                "data-ended",
+                match reason {
+                    Failure::Error => "failed:error",
+                    Failure::Retry => "failed:retry",
+                    Failure::NoAnswer => "failed:no_answer",
+                },
+            );
             frame(|f| {
                 f.wait_started = None;
                 f.pending_show = false;
