@@ -133,6 +133,16 @@ async function e2e() {
     await until('the control back', () => controlShown(page), 2000);
   });
 
+  await test('Open dashboard without a sync account opens Options to set one up, not a browser error page', async () => {
+    await popup.reload();
+    await popup.waitForSelector('#dashboard', { timeout: 8000 });
+    const [opened] = await Promise.all([ctx.waitForEvent('page'), popup.click('#dashboard')]);
+    await opened.waitForLoadState();
+    check(/\/options\.html$/.test(opened.url()), `the dashboard button opened ${opened.url()}`);
+    await opened.waitForSelector('h1');
+    await opened.close();
+  });
+
   await test('an answer reaches the vault, encrypted', async () => {
     const page = pages[0];
     const before = await status();

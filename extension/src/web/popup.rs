@@ -148,10 +148,14 @@ fn Unlocked(
         <Known/>
         <details><summary>"Sites"</summary><ul class="sites">{sites}</ul></details>
         <div class="row">
-            <button id="dashboard" on:click=move |_| spawn_local(async {
+            <button id="dashboard" title="The dashboard is served by your sync server: without an account, Options explains how to set one up" on:click=move |_| spawn_local(async {
                 let s: Settings = call(&Request::GetSettings).await.unwrap_or_default();
-                let url = s.dashboard_url.or(s.server_url).unwrap_or_else(|| "http://127.0.0.1:8787".into());
-                open_tab(&url).await;
+                // Without a server there is no dashboard to open (a guessed address would
+                // show a browser error page): Options has the sync account to set up.
+                match s.dashboard_url.or(s.server_url) {
+                    Some(url) => open_tab(&url).await,
+                    None => open_options_page().await,
+                }
             })>"Open dashboard"</button>
             <button on:click=move |_| spawn_local(open_options_page())>"Options"</button>
             <button id="lock" on:click=move |_| act(Request::Lock)>"Lock"</button>
@@ -201,7 +205,13 @@ fn sync_line(account: Option<&str>, s: &SyncState) -> String {
             s.pending
         ),
         (Some(a), Some(e), _) => format!("{a}: {e} · {} waiting", s.pending),
-        (Some(a), None, Some(t)) => format!("{a}: synced {} · {} waiting", ago(t), s.pending),
+        // "Synced" only when nothing waits: answers still queued are not on the server yet.
+        (Some(a), None, Some(t)) if s.pending == 0 => format!("{a}: synced {} · 0 waiting", ago(t)),
+        (Some(a), None, Some(t)) => format!(
+            "{a}: {} waiting to sync · last synced {}",
+            s.pending,
+            ago(t)
+        ),
         (Some(a), None, None) => format!("{a}: not synced yet · {} waiting", s.pending),
     }
 }
