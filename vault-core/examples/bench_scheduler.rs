@@ -3,7 +3,13 @@
 //! facets, adaptive scheduler against random card choice, same users, same run.
 
 use vault_core::cards::scheduler::Strategy;
-use vault_core::cards::simulation::{answers_to_target, target_facets, SimConfig, Target};
+use vault_core::cards::simulation::{
+    answers_to_target, first_dimensions, target_facets, SimConfig, Target,
+};
+
+/// Dimensions whose answers change the very next AI answer: how long, in what tone and
+/// format, and how to take feedback. A new user's first cards should come from these.
+const ANSWER_SHAPING: &[&str] = &["answer_style", "feedback"];
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
@@ -43,6 +49,15 @@ fn main() {
     let (all_a, _) = run(Strategy::Adaptive, Target::AllFacets);
     let (all_r, _) = run(Strategy::Random, Target::AllFacets);
     let (all_a, all_r) = (median(all_a), median(all_r));
+    let first: Vec<String> = (0..users)
+        .flat_map(|seed| first_dimensions(lib, Strategy::Adaptive, 1_000 + seed, &cfg, 10))
+        .collect();
+    let shaping = first
+        .iter()
+        .filter(|d| ANSWER_SHAPING.contains(&d.as_str()))
+        .count() as f64
+        / first.len().max(1) as f64;
+    println!("BENCH_JSON {{\"sched_first10_answer_style_share\": {shaping:.3}}}");
     println!(
         "BENCH_JSON {{\"prompt_cards\": {}, \"prompt_dimensions\": {}, \"prompt_facets_top\": {}, \"prompt_facets_all\": {}, \
          \"sched_users\": {users}, \"sched_answers_adaptive\": {a}, \"sched_answers_random\": {r}, \

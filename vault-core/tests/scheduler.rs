@@ -454,3 +454,38 @@ fn every_builtin_option_maps_to_the_graph() {
         }
     }
 }
+
+/// The cold start: a new user's first ten cards come from the dimensions that change the
+/// very next AI answer (the library's `first` dimensions: answer style and feedback), not
+/// from skill ratings; after it, the other dimensions get their turn.
+#[test]
+fn a_new_users_first_cards_shape_the_next_answer() {
+    use vault_core::cards::scheduler::COLD_START_CARDS;
+    use vault_core::cards::simulation::first_dimensions;
+    let lib = vault_core::cards::builtin();
+    let cfg = SimConfig::default();
+    let first: Vec<&str> = lib
+        .dimensions
+        .iter()
+        .filter(|d| lib.facets.iter().any(|f| f.dimension == d.id && f.first))
+        .map(|d| d.id.as_str())
+        .collect();
+    assert_eq!(first, ["answer_style", "feedback"]);
+    for seed in 0..4u64 {
+        let dims = first_dimensions(lib, Strategy::Adaptive, seed, &cfg, 30);
+        let early = dims[..COLD_START_CARDS]
+            .iter()
+            .filter(|d| first.contains(&d.as_str()))
+            .count();
+        assert!(
+            early * 10 >= COLD_START_CARDS * 6,
+            "user {seed}: {early} of the first {COLD_START_CARDS} cards shape answers: {dims:?}"
+        );
+        assert!(
+            dims[COLD_START_CARDS..]
+                .iter()
+                .any(|d| !first.contains(&d.as_str())),
+            "user {seed}: other dimensions after the cold start: {dims:?}"
+        );
+    }
+}

@@ -17,6 +17,8 @@ const TARGETS: &[(&str, f64, &str)] = &[
     ("vault_write_vs_bare_put_ratio", 1.5, "lower"),
     ("unlock_vs_webcrypto_ratio", 1.1, "lower"),
     ("sched_adaptive_vs_random_ratio", 0.5, "lower"),
+    // A new user's first 10 cards: the share about answer style and feedback.
+    ("sched_first10_answer_style_share", 0.6, "higher"),
     ("sync_ingest_vs_raw_sqlite_ratio", 0.5, "higher"),
     ("sync_pull_p95_ms_at_1m", 5.0, "lower"),
     ("load_p99_ms", 50.0, "lower"),

@@ -77,6 +77,9 @@ pub struct Facet {
     /// Filled in on load: the dimension's priority.
     #[serde(skip)]
     pub priority: f64,
+    /// Filled in on load: the dimension is asked first (its `first` flag).
+    #[serde(skip)]
+    pub first: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -122,6 +125,10 @@ struct DimensionFile {
     /// The scheduler weighs information by it; "top dimensions" have priority >= 2.
     #[serde(default = "default_priority")]
     priority: f64,
+    /// Answers here change the very next AI answer (length, tone, format, feedback): a new
+    /// user's first cards come from such dimensions ([`super::scheduler`]'s cold start).
+    #[serde(default)]
+    first: bool,
     facets: Vec<Facet>,
     cards: Vec<Card>,
 }
@@ -257,6 +264,7 @@ impl Library {
             for mut facet in file.facets {
                 facet.dimension = file.dimension.clone();
                 facet.priority = file.priority;
+                facet.first = file.first;
                 let err = |m: String| format!("{name}: facet `{}`: {m}", facet.id);
                 if !valid_id(&facet.id) {
                     errors.push(err("id must be lowercase a-z 0-9 . _ -".into()));

@@ -16,6 +16,10 @@ use super::library::{Card, CardContext, Facet, Library};
 use crate::record::{Answer, AnswerRecord};
 
 const MINUTE_MS: u64 = 60_000;
+/// Cards (answered, skipped or dismissed) before the cold start ends.
+pub const COLD_START_CARDS: usize = 10;
+/// How much more a `first` dimension's card weighs during the cold start.
+const COLD_START_BOOST: f64 = 4.0;
 const DAY_MS: u64 = 86_400_000;
 
 /// The user's limits, from the extension's settings.
@@ -306,6 +310,9 @@ fn next_card(ctx: &Scheduler<'_>, moment: &Moment<'_>, strategy: Strategy, seed:
         return Decision::Skip(NoCard::NoTimeLeft);
     }
 
+    // Cold start: a new user's first cards come from the dimensions that change the very
+    // next AI answer (the library's `first` dimensions), skill ratings later.
+    let cold_start = history.len() < COLD_START_CARDS;
     let mut best: Option<(f64, &Card, f64)> = None;
     for card in &lib.cards {
         let topic = match card.context {
@@ -355,7 +362,12 @@ fn next_card(ctx: &Scheduler<'_>, moment: &Moment<'_>, strategy: Strategy, seed:
         let jitter = (splitmix(seed ^ hash_str(&card.id)) >> 11) as f64 / (1u64 << 53) as f64;
         let score = match strategy {
             Strategy::Adaptive => {
-                gain * facet.priority * contradiction * fit * (1.0 + 1e-6 * jitter)
+                let first = if cold_start && facet.first {
+                    COLD_START_BOOST
+                } else {
+                    1.0
+                };
+                gain * facet.priority * first * contradiction * fit * (1.0 + 1e-6 * jitter)
             }
             Strategy::Random => jitter,
         };

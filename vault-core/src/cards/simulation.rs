@@ -81,8 +81,51 @@ pub fn answers_to_target(
     user_seed: u64,
     cfg: &SimConfig,
 ) -> Option<usize> {
-    let mut rng = Rng(user_seed);
     let targets = target_facets(lib, target);
+    simulate(lib, strategy, user_seed, cfg, |_, history, truth| {
+        let belief =
+            Belief::from_history(lib, history, history.last().map_or(0, |r| r.captured_at_ms));
+        let correct = targets
+            .iter()
+            .filter(|&&f| {
+                let key = Belief::key(lib, f, "chatgpt");
+                belief.get(&key).is_some_and(|b| b.answers > 0)
+                    && belief.best_value(lib, &key).map(|(i, _)| i) == Some(truth[f])
+            })
+            .count();
+        correct as f64 >= cfg.target_accuracy * targets.len() as f64
+    })
+}
+
+/// The dimensions of the first `n` cards a new user is shown (what the cold start asks first).
+pub fn first_dimensions(
+    lib: &Library,
+    strategy: Strategy,
+    user_seed: u64,
+    cfg: &SimConfig,
+    n: usize,
+) -> Vec<String> {
+    let mut dims = Vec::new();
+    simulate(lib, strategy, user_seed, cfg, |card, _, _| {
+        if let Some(pos) = lib.facet_position(&card.facet) {
+            dims.push(lib.facets[pos].dimension.clone());
+        }
+        dims.len() >= n
+    });
+    dims
+}
+
+/// One synthetic user answering the cards the scheduler shows, until `done(card, history,
+/// truth)` says so after an answer; returns the answers given then (`None`: never done
+/// within the limit).
+fn simulate(
+    lib: &Library,
+    strategy: Strategy,
+    user_seed: u64,
+    cfg: &SimConfig,
+    mut done: impl FnMut(&super::library::Card, &[AnswerRecord], &[usize]) -> bool,
+) -> Option<usize> {
+    let mut rng = Rng(user_seed);
     let all = target_facets(lib, Target::AllFacets);
     let mut truth: Vec<usize> = lib
         .facets
@@ -158,16 +201,7 @@ pub fn answers_to_target(
             wait_duration_ms: 3_000,
             flags: RecordFlags::default(),
         });
-        let belief = Belief::from_history(lib, &history, now);
-        let correct = targets
-            .iter()
-            .filter(|&&f| {
-                let key = Belief::key(lib, f, "chatgpt");
-                belief.get(&key).is_some_and(|b| b.answers > 0)
-                    && belief.best_value(lib, &key).map(|(i, _)| i) == Some(truth[f])
-            })
-            .count();
-        if correct as f64 >= cfg.target_accuracy * targets.len() as f64 {
+        if done(card, &history, &truth) {
             return Some(answers);
         }
     }
