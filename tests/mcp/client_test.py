@@ -292,6 +292,36 @@ def print_config(server: SyncServer, pass_file: pathlib.Path) -> None:
           r.stdout.startswith(f"claude mcp add selfos -- {SELFOS} mcp --server {server.url}"), r.stdout)
 
 
+async def backup_checks(server: SyncServer, pass_file: pathlib.Path, tmp: pathlib.Path) -> None:
+    """`--backup FILE`: the same tools on an encrypted backup, without any server."""
+    backup = tmp / "backup.json"
+    r = selfos("export", "--server", server.url, "--user", USER, "--passphrase-file", str(pass_file),
+               "--format", "backup", "--out", str(backup))
+    if not check("backup exported", r.returncode == 0, r.stderr):
+        return
+    bad = tmp / "wrong-pass"
+    r = subprocess.run([str(SELFOS), "mcp", "--backup", str(backup), "--passphrase-file", str(bad)],
+                       input="", capture_output=True, text=True, timeout=60)
+    check("--backup with a wrong passphrase: non-zero exit, stderr says so, stdout empty",
+          r.returncode != 0 and "passphrase" in r.stderr and r.stdout == "", r.stderr)
+    server.stop()  # a backup needs no server
+    try:
+        p = StdioServerParameters(command=str(SELFOS),
+                                  args=["mcp", "--backup", str(backup), "--passphrase-file", str(pass_file)])
+        async with stdio_client(p) as (read, write):
+            async with ClientSession(read, write, client_info=Implementation(name="Cursor", version="1")) as session:
+                await session.initialize()
+                r = await session.call_tool("get_profile", {})
+                check("--backup: get_profile serves the backup's profile (generic agent `mcp` for Cursor)",
+                      not r.is_error and r.structured_content["agent"] == "mcp"
+                      and text_of(r).startswith("Context about me"), text_of(r)[:200])
+                r = await session.call_tool("propose_fact", {"statement": "I use Cursor at work."})
+                check("--backup: propose_fact is kept in memory and says so",
+                      not r.is_error and "in memory" in text_of(r), text_of(r))
+    finally:
+        server.start()
+
+
 async def main() -> int:
     tmp = pathlib.Path(tempfile.mkdtemp(prefix="selfos-mcp-test-"))
     server = SyncServer(tmp / "server-data")
@@ -305,6 +335,7 @@ async def main() -> int:
         wrong_passphrase(server, tmp)
         print_config(server, pass_file)
         await asyncio.wait_for(session_checks(server, pass_file, tmp), timeout=90)
+        await asyncio.wait_for(backup_checks(server, pass_file, tmp), timeout=60)
     finally:
         server.stop()
         shutil.rmtree(tmp, ignore_errors=True)

@@ -28,6 +28,9 @@ pub const DEVICE: &str = "selfos mcp";
 /// model to read, bounded so a one-letter query does not dump the whole graph.
 pub const MAX_HITS: usize = 50;
 
+/// The least strength a `search_profile` hit has.
+pub const MIN_HIT_STRENGTH: f64 = 0.05;
+
 /// The opened vault and what is derived from it.
 pub struct Profile {
     vault: Vault<MemoryStore>,
@@ -192,14 +195,20 @@ impl Profile {
     }
 
     /// The facts whose label, dimension, id or told sentence contains `query` (ignoring
-    /// case), strongest first, at most [`MAX_HITS`].
+    /// case), strongest first, at most [`MAX_HITS`], none weaker than [`MIN_HIT_STRENGTH`].
     pub fn search(&self, query: &str) -> Vec<Hit> {
         let lib = vault_core::cards::builtin();
         let q = query.trim().to_lowercase();
         let mut hits: Vec<Hit> = self
             .graph
             .nodes()
-            .filter(|n| !n.is_dimension() && n.evidence_count() > 0)
+            // A value the user's answers speak against (strength ~0) is not a fact about
+            // them: leave it out rather than let a model read it as one.
+            .filter(|n| {
+                !n.is_dimension()
+                    && n.evidence_count() > 0
+                    && n.metrics.strength >= MIN_HIT_STRENGTH
+            })
             .filter_map(|n| {
                 let sentence = context::sentence_for(&self.graph, lib, &n.id);
                 let matches = n.label.to_lowercase().contains(&q)
