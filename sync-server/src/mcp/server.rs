@@ -404,3 +404,38 @@ impl ServerHandler for SelfosMcp {
         Ok(ReadResourceResult::new(vec![ResourceContents::text(text, uri)]).into())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clients_map_to_their_agent_or_the_generic_one() {
+        assert_eq!(agent_for_client("claude-ai"), "claude");
+        assert_eq!(agent_for_client("Claude Code"), "claude");
+        assert_eq!(agent_for_client("openai-codex"), "chatgpt");
+        assert_eq!(agent_for_client("gemini-cli"), "gemini");
+        assert_eq!(agent_for_client("Cursor"), GENERIC_AGENT);
+        assert_eq!(agent_for_client(""), GENERIC_AGENT);
+    }
+
+    #[test]
+    fn a_stale_profile_says_since_when() {
+        let stale = Freshness::Stale {
+            since_ms: 1_763_900_000_000 + 3_600_000,
+            why: "cannot connect".into(),
+        };
+        let w = stale.warning().unwrap();
+        assert!(w.contains("unreachable (cannot connect)"), "{w}");
+        assert!(
+            w.contains(&super::super::profile::hh_mm(1_763_903_600_000)),
+            "{w}"
+        );
+        assert_eq!(Freshness::Fresh.warning(), None);
+        assert_eq!(super::super::profile::hh_mm(0), "00:00");
+        assert_eq!(
+            super::super::profile::hh_mm(13 * 3_600_000 + 5 * 60_000),
+            "13:05"
+        );
+    }
+}

@@ -168,3 +168,38 @@ pub fn all() -> Vec<Tool> {
         ),
     ]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(v: serde_json::Value) -> Option<JsonObject> {
+        v.as_object().cloned()
+    }
+
+    #[test]
+    fn arguments_outside_the_schema_are_invalid_params() {
+        let e = parse::<GetProfile>(GET_PROFILE, args(json!({"max_chars": "lots"}))).unwrap_err();
+        assert_eq!(e.code, rmcp::model::ErrorCode::INVALID_PARAMS);
+        assert!(parse::<SearchProfile>(SEARCH_PROFILE, None).is_err());
+        assert!(
+            parse::<SearchProfile>(SEARCH_PROFILE, args(json!({"query": "x", "y": 1}))).is_err()
+        );
+        let ok: GetProfile = parse(GET_PROFILE, None).unwrap();
+        assert_eq!(ok.budget().unwrap(), DEFAULT_MAX_CHARS);
+        let big: GetProfile = parse(GET_PROFILE, args(json!({"max_chars": 100_001}))).unwrap();
+        assert!(big.budget().is_err());
+        let blank: SearchProfile = parse(SEARCH_PROFILE, args(json!({"query": "  "}))).unwrap();
+        assert!(blank.check().is_err());
+    }
+
+    #[test]
+    fn every_tool_has_an_object_schema_and_hints() {
+        for t in all() {
+            assert_eq!(t.input_schema["type"], "object", "{}", t.name);
+            let a = t.annotations.expect("annotations");
+            assert_eq!(a.read_only_hint, Some(t.name != PROPOSE_FACT));
+            assert_eq!(a.destructive_hint, Some(false));
+        }
+    }
+}
