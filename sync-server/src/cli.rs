@@ -38,10 +38,12 @@ pub enum Command {
     Import(ImportArgs),
     /// Fill an account with realistic sample answers (created if missing)
     Demo(DemoArgs),
+    /// Serve the profile to desktop and coding agents (Model Context Protocol over stdio)
+    Mcp(crate::mcp::McpArgs),
 }
 
 /// Where the account is and how to open it.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct RemoteArgs {
     /// The sync server's base URL, e.g. http://127.0.0.1:8787
     #[arg(long, value_name = "URL")]
@@ -134,7 +136,9 @@ impl From<vault_core::VaultError> for CliError {
     }
 }
 
-fn read_passphrase(path: &Path) -> Result<Passphrase, CliError> {
+/// Reads a passphrase file (one line; a trailing newline is not part of it). Shared by
+/// every subcommand that opens a vault, `selfos mcp` included.
+pub(crate) fn read_passphrase(path: &Path) -> Result<Passphrase, CliError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("reading the passphrase file {}: {e}", path.display()))?;
     let pass = text.trim_end_matches(['\n', '\r']);
@@ -152,8 +156,17 @@ fn account(server: &str, user: &str, device: &str) -> Result<Account<BlockingTra
 fn open_remote(
     remote: &RemoteArgs,
 ) -> Result<(Vault<MemoryStore>, Account<BlockingTransport>), CliError> {
+    open_remote_as(remote, "selfos command line")
+}
+
+/// [`open_remote`] under another device name (`selfos mcp` signs in as its own device, so
+/// the account's device list tells the two apart).
+pub(crate) fn open_remote_as(
+    remote: &RemoteArgs,
+    device: &str,
+) -> Result<(Vault<MemoryStore>, Account<BlockingTransport>), CliError> {
     let pass = read_passphrase(&remote.passphrase_file)?;
-    let mut account = account(&remote.server, &remote.user, "selfos command line")?;
+    let mut account = account(&remote.server, &remote.user, device)?;
     let mut vault = block_on(account.join(MemoryStore::new(), &pass))?;
     let report = block_on(account.sync(&mut vault))?;
     if report.refused > 0 {

@@ -12,6 +12,7 @@ mod extract;
 pub mod http_client;
 pub mod limits;
 mod listen;
+pub mod mcp;
 pub mod memory;
 pub mod metrics;
 mod openapi;

@@ -11,16 +11,29 @@ use sync_server::cli::{Cli, CliError, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // `selfos mcp` speaks the protocol on stdout: its logs go to stderr, warnings only
+    // unless RUST_LOG says otherwise (rmcp logs every refused request as a warning; the
+    // client already got it as an error response).
+    let mcp = matches!(cli.command, Command::Mcp(_));
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| if mcp { "warn,rmcp=error" } else { "info" }.into()),
         )
+        .with_writer(move || -> Box<dyn std::io::Write> {
+            if mcp {
+                Box::new(std::io::stderr())
+            } else {
+                Box::new(std::io::stdout())
+            }
+        })
         .init();
     let (name, outcome) = match &cli.command {
         Command::Serve(args) => return serve(args),
         Command::Export(args) => ("export", sync_server::cli::export(args)),
         Command::Import(args) => ("import", sync_server::cli::import(args)),
         Command::Demo(args) => ("demo", sync_server::cli::demo(args)),
+        Command::Mcp(args) => ("mcp", sync_server::mcp::run(args)),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

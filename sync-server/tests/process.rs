@@ -896,8 +896,9 @@ fn import_restores_an_encrypted_backup_with_every_check() {
         String::from_utf8_lossy(&out.stderr),
     );
     assert!(out.status.success(), "{stderr}");
+    // Three answers, the delivery record and the proposal record of the sample backup.
     assert!(
-        stdout.contains("imported 3 new, 0 unchanged, 1 skipped"),
+        stdout.contains("imported 5 new, 0 unchanged, 1 skipped"),
         "{stdout}"
     );
     assert!(
@@ -940,6 +941,7 @@ fn import_restores_an_encrypted_backup_with_every_check() {
     let exported: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&export).unwrap()).unwrap();
     assert_eq!(exported["records"].as_array().unwrap().len(), 5);
+    assert_eq!(exported["proposals"].as_array().unwrap().len(), 1);
 
     server.kill().unwrap();
     server.wait().unwrap();

@@ -69,10 +69,17 @@ def parse_hlc(hlc: str) -> bytes:
     return struct.pack(">QIQ", int(wall), int(counter, 16), int(node, 16))
 
 
+# FORMAT.md §4.3 and §4.4: the reserved namespaces of SelfOS's own record kinds, each sealed
+# under its own label.
+RESERVED = {"selfos.delivery": b"selfos/v2/delivery", "selfos.proposal": b"selfos/v2/proposal"}
+KIND_NAMESPACE = {"delivery": "selfos.delivery", "proposal": "selfos.proposal"}
+
+
 def record_label(namespace: str) -> bytes:
-    """FORMAT.md §4.3: the reserved namespace `selfos.delivery` seals delivery records under
-    their own label; every other namespace (answers) under the record label."""
-    return b"selfos/v2/delivery" if namespace == "selfos.delivery" else b"selfos/v2/record"
+    """FORMAT.md §4.3/§4.4: `selfos.delivery` seals delivery records and `selfos.proposal`
+    proposal records under their own labels; every other namespace (answers) under the record
+    label."""
+    return RESERVED.get(namespace, b"selfos/v2/record")
 
 
 def record_aad_v2(namespace: str, record_id: str, version: int, hlc: str, deleted: bool) -> bytes:
@@ -103,8 +110,9 @@ def open_entry(entry: dict, vault_key: bytes):
         aad = record_aad(entry["namespace"], entry["id"], entry["version"])
         plain = open_envelope(vault_key, b"selfos/v1/record", aad, env, 1)
     record = json.loads(plain)
-    # A delivery names its agent, not a namespace: its entry's namespace is the reserved one.
-    sealed_ns = "selfos.delivery" if record.get("kind") == "delivery" else record.get("namespace")
+    # A delivery or proposal names its agent, not a namespace: its entry's namespace is the
+    # reserved one of its kind.
+    sealed_ns = KIND_NAMESPACE.get(record.get("kind"), record.get("namespace"))
     if bytes.fromhex(record["id"]) != bytes.fromhex(entry["id"]) or sealed_ns != entry["namespace"]:
         raise ValueError("sealed identity differs from the entry's")
     return record
@@ -124,18 +132,19 @@ def check_vectors_v2(v: dict, check, fails) -> None:
     """Format 2 (selfos-v2.json): records and tombstones with their clock and state."""
     x = bytes.fromhex
     vault_key = x(v["vault_key"])
-    ok, tombstones, deliveries = True, 0, 0
+    ok, tombstones, deliveries, proposals = True, 0, 0, 0
     for r in v["records"]:
         label = record_label(r["namespace"])
         ok &= r["purpose"] == label.decode()
         deliveries += label == b"selfos/v2/delivery"
+        proposals += label == b"selfos/v2/proposal"
         aad = record_aad_v2(r["namespace"], r["record_id"], r["version"], r["hlc"], r["deleted"])
         env = x(r["envelope"])
         ok &= aad.hex() == r["aad"] and hkdf_sha256(vault_key, x(r["key_salt"]), label).hex() == r["content_key"]
         ok &= env[0] == 2 and open_envelope(vault_key, label, aad, env, 2).decode() == r["plaintext"]
-        # A delivery never opens as an answer, nor an answer as a delivery.
-        other = b"selfos/v2/record" if label == b"selfos/v2/delivery" else b"selfos/v2/delivery"
-        ok &= fails(lambda: open_envelope(vault_key, other, other + aad[len(label):], env, 2))
+        # No kind opens as another: answer, delivery, proposal.
+        for other in {b"selfos/v2/record", *RESERVED.values()} - {label}:
+            ok &= fails(lambda: open_envelope(vault_key, other, other + aad[len(label):], env, 2))
         tombstones += r["deleted"]
         # The clock and the state are authenticated.
         restamped = record_aad_v2(r["namespace"], r["record_id"], r["version"],
@@ -144,8 +153,9 @@ def check_vectors_v2(v: dict, check, fails) -> None:
         ok &= fails(lambda: open_envelope(vault_key, label, restamped, env, 2))
         ok &= fails(lambda: open_envelope(vault_key, label, flipped, env, 2))
         ok &= fails(lambda: open_envelope(vault_key, b"selfos/v1/record", record_aad(r["namespace"], r["record_id"], r["version"]), env, 1))
-    check(f"vectors v2: {len(v['records'])} entries ({tombstones} tombstones, {deliveries} deliveries), "
-          "clock, state and kind bound", ok and tombstones > 0 and deliveries > 0)
+    check(f"vectors v2: {len(v['records'])} entries ({tombstones} tombstones, {deliveries} deliveries, "
+          f"{proposals} proposals), clock, state and kind bound",
+          ok and tombstones > 0 and deliveries > 0 and proposals > 0)
 
 
 def check_vectors(v: dict, check, fails) -> None:
@@ -198,15 +208,21 @@ def unlock(header: dict, passphrase: bytes) -> bytes:
 
 
 def decrypt_records(backup: dict, vault_key: bytes, kind: str = "answers") -> dict:
-    """The live answers (or, with kind="deliveries", the delivery records) by id."""
+    """The live answers (or, with kind="delivery" or "proposal", the records of that kind)
+    by id."""
+    namespace = KIND_NAMESPACE.get(kind)
     out = {}
     for entry in backup["records"]:
         plain = open_entry(entry, vault_key)
-        if plain is None or (entry["namespace"] == "selfos.delivery") != (kind == "deliveries"):
+        if plain is None:
+            continue
+        if namespace is None and entry["namespace"] in RESERVED:
+            continue
+        if namespace is not None and entry["namespace"] != namespace:
             continue
         plain.pop("schema")
-        if kind == "deliveries" and plain.pop("kind") != "delivery":
-            raise ValueError("a delivery entry holds another kind of record")
+        if namespace is not None and plain.pop("kind") != kind:
+            raise ValueError(f"a {kind} entry holds another kind of record")
         out[plain["id"]] = plain
     return out
 
@@ -236,10 +252,14 @@ def main() -> int:
     records = decrypt_records(backup, vault_key)
     expected = {r["id"]: r for r in export["records"]}
     check(f"{len(records)} records decrypt and equal SelfOS's plaintext export", records == expected)
-    deliveries = decrypt_records(backup, vault_key, "deliveries")
+    deliveries = decrypt_records(backup, vault_key, "delivery")
     expected_deliveries = {d["id"]: d for d in export.get("deliveries", [])}
     check(f"{len(deliveries)} delivery records decrypt and equal the export's deliveries",
           deliveries == expected_deliveries)
+    proposals = decrypt_records(backup, vault_key, "proposal")
+    expected_proposals = {p["id"]: p for p in export.get("proposals", [])}
+    check(f"{len(proposals)} proposal records decrypt and equal the export's proposals",
+          len(proposals) > 0 and proposals == expected_proposals)
     deleted = [e for e in backup["records"] if e["deleted"]]
     check(f"{len(deleted)} tombstones are sealed under the vault key and absent from the export",
           len(deleted) > 0 and all(open_entry(e, vault_key) is None and e["id"] not in expected for e in deleted))

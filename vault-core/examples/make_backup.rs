@@ -92,6 +92,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         None,
     )?;
     run(vault.record_delivery(&delivery))?;
+    // A proposal record (what an agent proposes), sealed under its own label.
+    let proposal = vault_core::proposal::ProposalRecord::new(
+        "claude",
+        "I write Rust for embedded devices ✓.",
+        Some("work".into()),
+        Some("Said so while debugging a driver.".into()),
+        1_763_800_200_000,
+    )?;
+    run(vault.record_proposal(&proposal))?;
     let (backup, _) = run(vault.export_backup())?;
     let (export, _) = run(vault.export_json())?;
     std::fs::write(backup_path, backup)?;

@@ -43,6 +43,9 @@ struct ExportFile {
     /// What each agent was given (docs/FORMAT.md §4.3); absent when nothing was delivered.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     deliveries: Vec<crate::delivery::DeliveryRecord>,
+    /// What agents proposed (docs/FORMAT.md §4.4); absent when nothing was proposed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    proposals: Vec<crate::proposal::ProposalRecord>,
 }
 
 /// What an import did.
@@ -188,6 +191,15 @@ impl<S: VaultStore> Vault<S> {
                 report.imported += 1;
             }
         }
+        // So are the agents' proposals, decided or not.
+        for proposal in &listing.proposals {
+            if self.holds(&proposal.id).await? {
+                report.unchanged += 1;
+            } else {
+                self.record_proposal(proposal).await?;
+                report.imported += 1;
+            }
+        }
         Ok(report)
     }
 
@@ -206,6 +218,7 @@ impl<S: VaultStore> Vault<S> {
             exported_at_ms: now_ms(),
             records: listing.records,
             deliveries: listing.deliveries,
+            proposals: listing.proposals,
         };
         Ok((
             serde_json::to_vec_pretty(&file).expect("export serializes"),
@@ -286,6 +299,28 @@ impl<S: VaultStore> Vault<S> {
                 report.unchanged += 1;
             } else {
                 self.record_delivery(&delivery).await?;
+                report.imported += 1;
+            }
+        }
+        let proposals = value.get("proposals").and_then(|v| v.as_array());
+        for (i, item) in proposals.into_iter().flatten().enumerate() {
+            let parsed = serde_json::from_value::<crate::proposal::ProposalRecord>(item.clone())
+                .map_err(|e| VaultError::MalformedRecord(e.to_string()))
+                .and_then(|p| p.validate().map(|()| p));
+            let proposal = match parsed {
+                Ok(p) => p,
+                Err(error) => {
+                    report.failures.push(RecordFailure {
+                        key: format!("proposals[{i}]"),
+                        error,
+                    });
+                    continue;
+                }
+            };
+            if self.holds(&proposal.id).await? {
+                report.unchanged += 1;
+            } else {
+                self.record_proposal(&proposal).await?;
                 report.imported += 1;
             }
         }

@@ -22,6 +22,7 @@ pub mod graph;
 pub mod header;
 pub mod hlc;
 mod join;
+pub mod proposal;
 pub mod record;
 pub mod sort;
 pub mod store;

@@ -98,12 +98,18 @@ impl Namespace {
         Namespace(DELIVERIES.to_owned())
     }
 
+    /// The reserved namespace of proposal records ([`crate::proposal`]).
+    pub fn proposals() -> Self {
+        Namespace(PROPOSALS.to_owned())
+    }
+
     /// Which kind of entry a namespace holds. Namespaces starting with `selfos.` are reserved
     /// for SelfOS's own record kinds; an answer is never filed under one
     /// ([`AnswerRecord::validate`]).
     pub fn kind(&self) -> EntryKind {
         match self.0.as_str() {
             DELIVERIES => EntryKind::Delivery,
+            PROPOSALS => EntryKind::Proposal,
             s if s.starts_with(RESERVED_PREFIX) => EntryKind::Reserved,
             _ => EntryKind::Answer,
         }
@@ -114,6 +120,8 @@ impl Namespace {
 pub const RESERVED_PREFIX: &str = "selfos.";
 /// The namespace delivery records are filed under.
 pub const DELIVERIES: &str = "selfos.delivery";
+/// The namespace proposal records are filed under.
+pub const PROPOSALS: &str = "selfos.proposal";
 
 /// The kinds of entry a vault syncs. The kind follows from the namespace, and the namespace
 /// picks the envelope's purpose label (`crypto::envelope::RecordAad`), so an entry of one
@@ -124,6 +132,8 @@ pub enum EntryKind {
     Answer,
     /// What an agent was given ([`crate::delivery`]).
     Delivery,
+    /// What an agent proposes to add to the profile ([`crate::proposal`]).
+    Proposal,
     /// A `selfos.` namespace this build does not know (a later version's kind). Such an
     /// entry cannot be opened here; it is refused like a damaged one, never guessed at.
     Reserved,

@@ -9,6 +9,7 @@ use crate::delivery::{decode_delivery, encode_delivery, DeliveryRecord};
 use crate::error::{StoreError, VaultError};
 use crate::header::VaultHeader;
 use crate::hlc::{Hlc, HlcClock};
+use crate::proposal::{decode_proposal, encode_proposal, ProposalRecord};
 use crate::record::{decode_record, encode_record, AnswerRecord, EntryKind, RecordId};
 use crate::store::{
     Batch, Current, PendingChange, StoredRecord, VaultStore, META_CLOCK, META_DEVICE, META_HEADER,
@@ -59,6 +60,8 @@ pub struct Listing {
     pub records: Vec<AnswerRecord>,
     /// What each agent was given ([`crate::delivery`]), oldest first.
     pub deliveries: Vec<DeliveryRecord>,
+    /// What agents proposed to add to the profile ([`crate::proposal`]), oldest first.
+    pub proposals: Vec<ProposalRecord>,
     pub failures: Vec<RecordFailure>,
 }
 
@@ -67,6 +70,7 @@ pub struct Listing {
 pub enum Opened {
     Answer(AnswerRecord),
     Delivery(DeliveryRecord),
+    Proposal(ProposalRecord),
 }
 
 #[derive(Debug)]
@@ -278,6 +282,19 @@ impl<S: VaultStore> Vault<S> {
         Ok(change)
     }
 
+    /// Writes a proposal record (what an agent proposes to add to the profile): sealed under
+    /// the proposal purpose in the reserved namespace, version 1, synced like an answer.
+    /// The user's decision is a later version of the same entry.
+    pub async fn record_proposal(
+        &mut self,
+        proposal: &ProposalRecord,
+    ) -> Result<PendingChange, VaultError> {
+        proposal.validate()?;
+        let namespace = crate::record::Namespace::proposals();
+        self.insert_sealed(&proposal.id, &namespace, &encode_proposal(proposal))
+            .await
+    }
+
     /// Writes (inserts or replaces) a record. Returns its queued change.
     pub async fn put(&mut self, record: &AnswerRecord) -> Result<PendingChange, VaultError> {
         record.validate()?;
@@ -376,6 +393,9 @@ impl<S: VaultStore> Vault<S> {
             Some(Opened::Delivery(_)) => Err(VaultError::MalformedRecord(
                 "this entry is a delivery record, not an answer".into(),
             )),
+            Some(Opened::Proposal(_)) => Err(VaultError::MalformedRecord(
+                "this entry is a proposal record, not an answer".into(),
+            )),
         }
     }
 
@@ -403,7 +423,7 @@ impl<S: VaultStore> Vault<S> {
         let plaintext = if envelope.version() == envelope::VERSION {
             if kind != EntryKind::Answer {
                 return Err(VaultError::MalformedRecord(
-                    "a delivery is never in format 1".into(),
+                    "a delivery or proposal is never in format 1".into(),
                 ));
             }
             // Format 1: live records only (`check` refused a format-1 envelope marked deleted).
@@ -438,6 +458,13 @@ impl<S: VaultStore> Vault<S> {
             }
             return Ok(Some(Opened::Delivery(delivery)));
         }
+        if kind == EntryKind::Proposal {
+            let proposal = decode_proposal(&plaintext)?;
+            if proposal.id != stored.id {
+                return Err(differs());
+            }
+            return Ok(Some(Opened::Proposal(proposal)));
+        }
         let record = decode_record(&plaintext)?;
         if record.id != stored.id || record.namespace != stored.namespace {
             return Err(differs());
@@ -456,6 +483,7 @@ impl<S: VaultStore> Vault<S> {
         let plaintext = match self.open_entry(stored)? {
             Some(Opened::Answer(record)) => encode_record(&record),
             Some(Opened::Delivery(delivery)) => encode_delivery(&delivery),
+            Some(Opened::Proposal(proposal)) => encode_proposal(&proposal),
             None => Vec::new(),
         };
         let state = RecordState::of_deleted(stored.deleted);
@@ -528,10 +556,12 @@ impl<S: VaultStore> Vault<S> {
     fn open_all(&self, entries: Vec<StoredRecord>, mut failures: Vec<RecordFailure>) -> Listing {
         let mut records = Vec::with_capacity(entries.len());
         let mut deliveries = Vec::new();
+        let mut proposals = Vec::new();
         for stored in entries {
             match self.open_entry(&stored) {
                 Ok(Some(Opened::Answer(r))) => records.push(r),
                 Ok(Some(Opened::Delivery(d))) => deliveries.push(d),
+                Ok(Some(Opened::Proposal(p))) => proposals.push(p),
                 Ok(None) => {}
                 Err(error) => failures.push(RecordFailure {
                     key: stored.key(),
@@ -549,9 +579,15 @@ impl<S: VaultStore> Vault<S> {
                 .cmp(&b.delivered_at_ms)
                 .then(a.id.cmp(&b.id))
         });
+        crate::sort::sort_by(&mut proposals, |a, b| {
+            a.proposed_at_ms
+                .cmp(&b.proposed_at_ms)
+                .then(a.id.cmp(&b.id))
+        });
         Listing {
             records,
             deliveries,
+            proposals,
             failures,
         }
     }

@@ -456,8 +456,21 @@ fn fixed_delivery() -> crate::delivery::DeliveryRecord {
     }
 }
 
-/// Format 2: the same three records sealed with their clock and state, one tombstone and one
-/// delivery record, under the vault of the format-1 vectors (same passphrase, header and
+/// The proposal of the format-2 vectors: Claude proposes a fact, pending the user's decision.
+fn fixed_proposal() -> crate::proposal::ProposalRecord {
+    crate::proposal::ProposalRecord {
+        id: RecordId::from_bytes(pattern(0x70)),
+        agent: Namespace::new("claude").unwrap(),
+        statement: "I write Rust for embedded devices ✓.".into(),
+        dimension: Some("work".into()),
+        reason: Some("Said so while debugging a driver.".into()),
+        proposed_at_ms: 1_763_900_000_200,
+        status: crate::proposal::ProposalStatus::Pending,
+    }
+}
+
+/// Format 2: the same three records sealed with their clock and state, one tombstone, one
+/// delivery record and one proposal record, under the vault of the format-1 vectors (same passphrase, header and
 /// vault key).
 fn build_vectors_v2() -> (Value, Value) {
     let (_, backup_v1) = build_vectors();
@@ -493,6 +506,14 @@ fn build_vectors_v2() -> (Value, Value) {
         crate::delivery::encode_delivery(&delivery),
         RecordState::Live,
     ));
+    let proposal = fixed_proposal();
+    entries.push((
+        Namespace::proposals(),
+        proposal.id,
+        1,
+        crate::proposal::encode_proposal(&proposal),
+        RecordState::Live,
+    ));
     for (i, (ns, id, version, plaintext, state)) in entries.into_iter().enumerate() {
         let hlc = v2_clock(i as u64);
         let aad = RecordAad::new(&ns, &id, version, &hlc, state);
@@ -525,7 +546,7 @@ fn build_vectors_v2() -> (Value, Value) {
         });
     }
     let vectors = json!({
-        "description": "SelfOS vault format v2 test vectors (records, tombstones and a delivery record; the key hierarchy, key wrap and content are format v1's, in selfos-v1.json); see docs/FORMAT.md. All byte strings are hex.",
+        "description": "SelfOS vault format v2 test vectors (records, tombstones, a delivery record and a proposal record; the key hierarchy, key wrap and content are format v1's, in selfos-v1.json); see docs/FORMAT.md. All byte strings are hex.",
         "vault_key": hex::encode(vault_key.expose()),
         "records": record_vectors,
     });
@@ -551,10 +572,11 @@ fn selfos_v2_vectors_and_sample_backup() {
         &Passphrase::new(PASSPHRASE),
     ))
     .unwrap();
-    assert_eq!((report.imported, report.failures.len()), (5, 0));
+    assert_eq!((report.imported, report.failures.len()), (6, 0));
     let listing = run(vault.list()).unwrap();
     assert_eq!(listing.records, fixed_records());
     assert_eq!(listing.deliveries, vec![fixed_delivery()]);
+    assert_eq!(listing.proposals, vec![fixed_proposal()]);
     // The delivery opens only as a delivery: moved into an answer namespace it is refused.
     let (entries, _) = run(vault.stored_entries()).unwrap();
     let d = entries
@@ -568,6 +590,17 @@ fn selfos_v2_vectors_and_sample_backup() {
         Some(crate::VaultError::Crypto(crate::CryptoError::Tampered))
     );
     assert!(vault.open(d).is_err(), "a delivery is not an answer");
+    // So does the proposal: moved into the deliveries' namespace or an answer's, refused.
+    let p = entries
+        .iter()
+        .find(|e| e.id == fixed_proposal().id)
+        .unwrap();
+    for ns in [Namespace::deliveries(), Namespace::new("claude").unwrap()] {
+        let mut moved = p.clone();
+        moved.namespace = ns;
+        assert!(vault.open_entry(&moved).is_err());
+    }
+    assert!(vault.open(p).is_err(), "a proposal is not an answer");
     let (entries, _) = run(vault.stored_entries()).unwrap();
     let tomb = entries.iter().find(|e| e.id == tombstone_id()).unwrap();
     assert!(tomb.deleted && tomb.is_authenticated_format());

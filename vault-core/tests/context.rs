@@ -289,3 +289,38 @@ fn nothing_known_and_bad_agents_say_what_to_do() {
         Err(ContextError::BadAgent(_))
     ));
 }
+
+/// `block_on_topic` (`selfos mcp`'s `get_profile(topic)`): the same writer, narrowed to the
+/// facts about a topic; no topic is exactly `block`, and a topic nothing matches is
+/// "nothing known", never an empty block.
+#[test]
+fn a_topic_narrows_the_block() {
+    let lib = builtin();
+    let records = synthetic::answers(lib, 5_000, T0, 7);
+    let kg = KnowledgeGraph::build(lib, &records, now(&records));
+    let all = context::block(&kg, lib, "claude", 4_000).unwrap();
+    assert_eq!(
+        context::block_on_topic(&kg, lib, "claude", 4_000, None).unwrap(),
+        all
+    );
+    assert_eq!(
+        context::block_on_topic(&kg, lib, "claude", 4_000, Some("  ")).unwrap(),
+        all
+    );
+    let dim = kg.node(&all.facts[0].node).unwrap().dimension.clone();
+    let narrow =
+        context::block_on_topic(&kg, lib, "claude", 4_000, Some(&dim.to_uppercase())).unwrap();
+    assert!(!narrow.facts.is_empty() && narrow.facts.len() < all.facts.len());
+    for f in &narrow.facts {
+        let n = kg.node(&f.node).unwrap();
+        assert!(
+            n.dimension == dim || f.node.contains(&dim) || f.sentence.to_lowercase().contains(&dim),
+            "{} is not about {dim}",
+            f.node
+        );
+    }
+    assert!(matches!(
+        context::block_on_topic(&kg, lib, "claude", 4_000, Some("zzqqxx")),
+        Err(ContextError::NothingKnown(_))
+    ));
+}

@@ -28,6 +28,10 @@ const TARGETS: &[(&str, f64, &str)] = &[
     ("host_page_bytes_gz", 4096.0, "lower"),
     ("card_latency_p95_ms", 100.0, "lower"),
     ("insert_context_ms_p95", 50.0, "lower"),
+    // `selfos mcp` on a 10,000-answer account: a get_profile round trip after start-up, and
+    // start-up (spawn to first answer) against one unlock plus one full pull.
+    ("mcp_get_profile_ms_p95", 20.0, "lower"),
+    ("mcp_start_vs_unlock_plus_pull_ratio", 1.0, "lower"),
     ("prompt_dimensions", 10.0, "higher"),
     ("graph_build_native_ms", 100.0, "lower"),
     // Alignment is the delivered share: about all of it right after a full delivery.
@@ -101,6 +105,14 @@ pub fn bench() -> Result<()> {
     suite(
         "server crowd: 500 logins at once, then 500 clients in a closed loop",
         native_example("sync-server", "bench_crowd"),
+        &mut report,
+    )?;
+    step("build the server (release, for selfos mcp)", || {
+        cmd::cargo(&["build", "--release", "-p", "sync-server"])
+    })?;
+    suite(
+        "selfos mcp: start-up and get_profile on a 10,000-answer account",
+        native_example("sync-server", "bench_mcp"),
         &mut report,
     )?;
     graph_suites(&mut report)?;

@@ -24,7 +24,7 @@ usage: cargo xtask <command>
   run     install what is missing, build everything, start the product on its embedded defaults
   test    install what is missing and run every test (native, and wasm in headless Chromium)
           `test --only a,b` runs only those suites: lint, native, wasm, extension, webapp,
-          firefox, product, independent (for a quick loop; CI runs them all)
+          firefox, product, independent, mcp (for a quick loop; CI runs them all)
   dist    build the release artifacts into dist/ (`dist webapp`, `dist extension`: only that part)
   bench   run the benchmarks; writes target/bench/report.json and report.md
   setup   only install what the other commands need";
@@ -225,6 +225,15 @@ fn test(extra: &[String]) -> Result<()> {
             independent_format_check,
         )?;
     }
+    if only.has("mcp") {
+        step("build the server (selfos mcp)", || {
+            cmd::cargo(&["build", "-p", "sync-server"])
+        })?;
+        step(
+            "selfos mcp driven by the official MCP Python SDK (stdio, a real sync server)",
+            mcp_client_test,
+        )?;
+    }
     println!("\nall test suites passed");
     Ok(())
 }
@@ -234,7 +243,7 @@ fn test(extra: &[String]) -> Result<()> {
 struct Only(Option<Vec<String>>);
 
 impl Only {
-    const SUITES: [&'static str; 8] = [
+    const SUITES: [&'static str; 9] = [
         "lint",
         "native",
         "wasm",
@@ -243,6 +252,7 @@ impl Only {
         "firefox",
         "product",
         "independent",
+        "mcp",
     ];
 
     fn parse(args: &[String]) -> Result<Self> {
@@ -321,6 +331,22 @@ fn independent_format_check() -> Result<()> {
             .args([&paths[0], &paths[2], &paths[1]])
             .arg(root().join("vault-core/tests/vectors/selfos-v1.json"))
             .arg(root().join("vault-core/tests/vectors/selfos-v2.json")),
+    )
+}
+
+/// `tests/mcp/client_test.py`: the official MCP Python SDK as the client of `selfos mcp`,
+/// against a throwaway sync server it starts (about 20 s; the script bounds itself to 90 s
+/// of MCP session). Writes the transcript README quotes to target/mcp/transcript.txt.
+fn mcp_client_test() -> Result<()> {
+    let dir = root().join("target/mcp");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    cmd::status(
+        std::process::Command::new("python3")
+            .arg(root().join("tests/mcp/client_test.py"))
+            .arg(root().join("target/debug/selfos"))
+            .arg("--transcript")
+            .arg(dir.join("transcript.txt"))
+            .env("PYTHONPATH", tools::python_mcp_dir()),
     )
 }
 

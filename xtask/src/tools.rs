@@ -138,6 +138,10 @@ impl Toolchain {
             step("Python `cryptography` (independent format check)", || {
                 ensure_python(PYTHON_TEST)
             })?;
+            step(
+                "Python MCP SDK (`mcp` from PyPI, into .tools/python-mcp; the MCP client test)",
+                ensure_python_mcp,
+            )?;
         }
         if need.python_bench {
             step(
@@ -304,6 +308,47 @@ const PYTHON_BENCH: PythonPackages = &[
     ("numpy", "numpy"),
     ("scipy", "scipy"),
 ];
+
+/// The official MCP Python SDK, the real client `tests/mcp/client_test.py` drives
+/// `selfos mcp` with. Pinned: its API moves between major versions.
+const PYTHON_MCP: &str = "mcp==2.3.0";
+
+/// Where the MCP SDK is installed (`pip install --target`): the test runs with it on
+/// `PYTHONPATH`, so the system's Python packages are left as they are.
+pub fn python_mcp_dir() -> PathBuf {
+    tools_dir().join("python-mcp")
+}
+
+fn ensure_python_mcp() -> Result<()> {
+    let dir = python_mcp_dir();
+    let version = PYTHON_MCP.trim_start_matches("mcp==");
+    let probe_code = "import importlib.metadata as m; print(m.version('mcp'))";
+    let have = Command::new("python3")
+        .args(["-c", probe_code])
+        .env("PYTHONPATH", &dir)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
+    if have.as_deref() == Some(version) {
+        println!("mcp {version} present");
+        return Ok(());
+    }
+    cmd::status(
+        Command::new("python3")
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--upgrade",
+                "--target",
+            ])
+            .arg(&dir)
+            .arg(PYTHON_MCP),
+    )
+}
 
 /// Installs (with pip, from the package registry) whichever of `packages` Python cannot import.
 fn ensure_python(packages: PythonPackages) -> Result<()> {

@@ -60,6 +60,9 @@ pub enum Purpose {
     /// A delivery record or its tombstone ([`crate::delivery`]): same associated data as
     /// [`Purpose::Record`] under its own label, chosen by the reserved namespace.
     Delivery,
+    /// A proposal record or its tombstone ([`crate::proposal`]): same associated data as
+    /// [`Purpose::Record`] under its own label, chosen by the reserved namespace.
+    Proposal,
     /// An answer record of format 1, bound to its namespace, id and version only
     /// ([`LegacyRecordAad`]). Opened, never sealed by the vault.
     LegacyRecord,
@@ -74,6 +77,7 @@ impl Purpose {
         match self {
             Purpose::Record => b"selfos/v2/record",
             Purpose::Delivery => b"selfos/v2/delivery",
+            Purpose::Proposal => b"selfos/v2/proposal",
             Purpose::LegacyRecord => b"selfos/v1/record",
             Purpose::VaultKeyWrap => b"selfos/v1/vault-key",
             Purpose::Content => b"selfos/v1/content",
@@ -89,13 +93,14 @@ impl Purpose {
     pub fn for_namespace(namespace: &Namespace) -> Self {
         match namespace.kind() {
             EntryKind::Delivery => Purpose::Delivery,
+            EntryKind::Proposal => Purpose::Proposal,
             EntryKind::Answer | EntryKind::Reserved => Purpose::Record,
         }
     }
 
     pub fn envelope_version(self) -> u8 {
         match self {
-            Purpose::Record | Purpose::Delivery => RECORD_VERSION,
+            Purpose::Record | Purpose::Delivery | Purpose::Proposal => RECORD_VERSION,
             Purpose::LegacyRecord | Purpose::VaultKeyWrap | Purpose::Content => VERSION,
         }
     }

@@ -231,7 +231,31 @@ pub fn block(
     agent: &str,
     budget: usize,
 ) -> Result<ContextBlock, ContextError> {
-    let facts = facts(kg, lib, agent)?;
+    block_on_topic(kg, lib, agent, budget, None)
+}
+
+/// [`block`], keeping only the facts about `topic` when one is given: a fact is about it when
+/// its dimension, its node id or its sentence contains the topic, ignoring case (`selfos
+/// mcp`'s `get_profile(topic)`, so a coding agent can ask for "work" only). Same order and
+/// budget rules as [`block`]; a topic nothing matches is [`ContextError::NothingKnown`].
+pub fn block_on_topic(
+    kg: &KnowledgeGraph,
+    lib: &Library,
+    agent: &str,
+    budget: usize,
+    topic: Option<&str>,
+) -> Result<ContextBlock, ContextError> {
+    let mut facts = facts(kg, lib, agent)?;
+    if let Some(topic) = topic.map(str::trim).filter(|t| !t.is_empty()) {
+        let topic = topic.to_lowercase();
+        facts.retain(|f| {
+            f.sentence.to_lowercase().contains(&topic)
+                || f.node.to_lowercase().contains(&topic)
+                || kg
+                    .node(&f.node)
+                    .is_some_and(|n| n.dimension.to_lowercase().contains(&topic))
+        });
+    }
     let name = display_name(agent);
     if facts.is_empty() {
         return Err(ContextError::NothingKnown(name));
