@@ -294,7 +294,7 @@ impl<P: Platform> Service<P> {
             }
             Request::Deliveries => {
                 let mut list = self.vault().await?.list().await?.deliveries;
-                list.sort_by(|a, b| b.delivered_at_ms.cmp(&a.delivered_at_ms));
+                list.sort_by_key(|d| std::cmp::Reverse(d.delivered_at_ms));
                 json(list)
             }
         }
