@@ -257,12 +257,15 @@ async function e2e() {
     const href = await popup.getAttribute('#settings-link', 'href');
     check(href === 'https://claude.ai/settings/general', `the link opens Claude's settings: ${href}`);
     check((await popup.getAttribute('#settings-link', 'target')) === '_blank', 'in a new tab');
-    // The clipboard needs the popup's page focused and allowed, as a click in the real popup is.
-    await ctx.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: `chrome-extension://${extId}` });
+    // Writing needs the popup focused, as it is when the user clicks in the real popup.
     await popup.bringToFront();
     await popup.click('#settings-fields li[data-field] .copy-field');
     await until('the copy noted', async () => /Copied/.test(await popup.textContent('#settings-fields .note')), 4000);
-    const clip = await popup.evaluate(() => navigator.clipboard.readText());
+    // Reading back: from a page allowed to read the clipboard (granted in the clipboard test above).
+    const reader = pages[SITES.indexOf('poe.com')];
+    await ctx.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: 'https://poe.com' });
+    await reader.bringToFront();
+    const clip = await reader.evaluate(() => navigator.clipboard.readText());
     const field = expected.fields[0];
     check(clip === field.text && clip.length <= field.limit, `the field's text, within ${field.limit}: ${clip.length}`);
     const d = await until('the field delivery', async () => {
