@@ -90,12 +90,24 @@ pub enum Request {
     /// Frame: the context block for `agent` went into the chat (`copied`: onto the clipboard,
     /// because the chat box refused it). The background keeps a delivery record, sealed and
     /// synced, so alignment counts it on every device. Answers the characters delivered.
+    ///
+    /// Popup: with `field` (a settings field's title, from [`Request::Instructions`]), that
+    /// one field was copied (`copied`) or filled into the agent's settings page; the record
+    /// carries that field's text and facts only.
     Delivered {
         agent: String,
         copied: bool,
         /// Inserted by itself into a new chat, under the user's standing consent.
         #[serde(default)]
         auto: bool,
+        #[serde(default)]
+        field: Option<String>,
+    },
+    /// Popup: `agent`'s own settings fields, each cut to its limit, and the link that opens
+    /// them (`vault_core::graph::export::instructions`, as the web app's export shows them).
+    /// Fails with code `nothing_known` when the profile holds nothing for the agent.
+    Instructions {
+        agent: String,
     },
     /// Frame: a new chat with an empty composer opened. Answers the block to start it with,
     /// or null: only when the user gave this agent standing consent, the site is on, no

@@ -16,6 +16,7 @@ use vault_core::cards::builtin as builtin_cards;
 use vault_core::cards::scheduler::{Decision, Moment, Scheduler, Strategy, WaitHistory};
 use vault_core::delivery::{DeliveryMethod, DeliveryRecord};
 use vault_core::graph::context::{self, ContextBlock, ContextError};
+use vault_core::graph::export::instructions::{self, AgentInstructions};
 use vault_core::graph::KnowledgeGraph;
 use vault_core::sync::{Account, AccountError, Session, Transport};
 use vault_core::{
@@ -251,6 +252,26 @@ impl<P: Platform> Service<P> {
                 agent,
                 copied,
                 auto,
+                field: Some(field),
+            } => {
+                if auto {
+                    return Err(Failure::new(
+                        "invalid",
+                        "a settings field is never filled by itself",
+                    ));
+                }
+                let method = if copied {
+                    DeliveryMethod::Copied
+                } else {
+                    DeliveryMethod::Filled
+                };
+                json(self.field_delivered(&agent, &field, method).await?)
+            }
+            Request::Delivered {
+                agent,
+                copied,
+                auto,
+                field: None,
             } => {
                 let method = match (auto, copied) {
                     (_, true) => DeliveryMethod::Copied,
@@ -259,6 +280,7 @@ impl<P: Platform> Service<P> {
                 };
                 json(self.delivered(&agent, method).await?)
             }
+            Request::Instructions { agent } => json(self.instructions(&agent).await?),
             Request::NewChatContext { agent, origin } => {
                 json(self.new_chat_context(&agent, &origin).await)
             }
@@ -272,7 +294,7 @@ impl<P: Platform> Service<P> {
             }
             Request::Deliveries => {
                 let mut list = self.vault().await?.list().await?.deliveries;
-                list.sort_by(|a, b| b.delivered_at_ms.cmp(&a.delivered_at_ms));
+                list.sort_by_key(|d| std::cmp::Reverse(d.delivered_at_ms));
                 json(list)
             }
         }
@@ -711,6 +733,44 @@ impl<P: Platform> Service<P> {
     async fn delivered(&mut self, agent: &str, method: DeliveryMethod) -> Result<String> {
         let block = self.context(agent, None).await?;
         let record = DeliveryRecord::of_block(&block, method, self.platform.now_ms(), None)?;
+        self.vault().await?.record_delivery(&record).await?;
+        if self.settings().await.server_url.is_some() {
+            self.platform.schedule_sync(SyncSchedule::Soon);
+        }
+        Ok(record.id.to_string())
+    }
+
+    /// `agent`'s settings fields as the one writer fills them now (the same the web app's
+    /// export shows), with the link that opens them.
+    async fn instructions(&mut self, agent: &str) -> Result<AgentInstructions> {
+        self.vault().await?;
+        let lib = builtin_cards();
+        let kg = KnowledgeGraph::build(lib, &self.history, self.platform.now_ms());
+        let a = instructions::for_agent(&kg, lib, agent)
+            .map_err(|e| Failure::new("invalid", e.to_string()))?;
+        if a.included.is_empty() {
+            return Err(Failure::new(
+                "nothing_known",
+                format!("SelfOS knows nothing to tell {} yet.", a.name),
+            ));
+        }
+        Ok(a)
+    }
+
+    /// Keeps the record of one settings field handed to `agent` (copied from the popup or
+    /// filled into the settings page): that field's text and facts as the writer fills it
+    /// now, which is what the popup showed unless an answer arrived in between. An unknown
+    /// field is refused, not recorded.
+    async fn field_delivered(
+        &mut self,
+        agent: &str,
+        field: &str,
+        method: DeliveryMethod,
+    ) -> Result<String> {
+        let record = self
+            .instructions(agent)
+            .await?
+            .field_delivery(field, method)?;
         self.vault().await?.record_delivery(&record).await?;
         if self.settings().await.server_url.is_some() {
             self.platform.schedule_sync(SyncSchedule::Soon);

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use selfos_extension::protocol::{Announcement, Request, SaveAnswer, Status, VaultState};
 use selfos_extension::service::{Area, Platform, Service, SyncSchedule};
 use selfos_extension::settings::Settings;
+use vault_core::graph::export::AgentInstructions;
 use vault_core::store::block_on as run;
 use vault_core::sync::{HttpRequest, HttpResponse, Transport};
 use vault_core::{Answer, CardType, MemoryStore};
@@ -655,6 +656,7 @@ fn new_chats_start_with_context_only_with_consent_and_deliveries_are_kept() {
                 agent: "chatgpt".into(),
                 copied,
                 auto,
+                field: None,
             },
         )
         .unwrap()
@@ -701,5 +703,94 @@ fn new_chats_start_with_context_only_with_consent_and_deliveries_are_kept() {
     assert!(
         new_chat(&mut s, "chatgpt", "https://chatgpt.com").is_null(),
         "withdrawn"
+    );
+}
+
+/// The popup's "Settings": an agent's own fields cut to their limits with the link that opens
+/// them; copying one field keeps a delivery of that field alone (its title, its text's
+/// length and facts); an unknown field, an automatic fill or a locked vault record nothing.
+#[test]
+fn settings_fields_come_with_their_link_and_a_copied_field_is_its_own_delivery() {
+    let fake = Fake::new();
+    let mut s = Service::new(&fake);
+    create(&mut s);
+    let instructions = |s: &mut Service<&Fake>, agent: &str| {
+        call(
+            s,
+            Request::Instructions {
+                agent: agent.into(),
+            },
+        )
+    };
+    assert_eq!(
+        instructions(&mut s, "chatgpt").unwrap_err(),
+        "nothing_known"
+    );
+    answer_brief(&mut s);
+    let a: AgentInstructions = serde_json::from_value(instructions(&mut s, "chatgpt").unwrap())
+        .expect("the popup reads the reply as AgentInstructions");
+    assert_eq!(
+        a.settings_url.as_deref(),
+        Some("https://chatgpt.com/#settings/Personalization")
+    );
+    assert_eq!(a.fields.len(), 2);
+    let respond = &a.fields[1];
+    assert_eq!(respond.title, "How would you like ChatGPT to respond?");
+    assert!(respond.text.contains("I prefer brief answers."));
+    assert!(respond.length <= respond.limit && respond.limit == 1_500);
+    assert!(a.fields[0].text.is_empty(), "nothing about the user yet");
+    assert_eq!(
+        instructions(&mut s, "Not An Agent!").unwrap_err(),
+        "invalid"
+    );
+
+    let field = |s: &mut Service<&Fake>, title: &str, copied: bool, auto: bool| {
+        call(
+            s,
+            Request::Delivered {
+                agent: "chatgpt".into(),
+                copied,
+                auto,
+                field: Some(title.into()),
+            },
+        )
+    };
+    field(&mut s, &respond.title, true, false).unwrap();
+    assert_eq!(
+        field(&mut s, "No such field", true, false).unwrap_err(),
+        "invalid"
+    );
+    assert_eq!(
+        field(&mut s, &respond.title, false, true).unwrap_err(),
+        "invalid"
+    );
+    let list = call(&mut s, Request::Deliveries).unwrap();
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 1, "only the good request is recorded");
+    assert_eq!(list[0]["method"], "copied");
+    assert_eq!(list[0]["field"], respond.title.as_str());
+    assert_eq!(list[0]["chars"], respond.length);
+    assert_eq!(
+        list[0]["digest"],
+        vault_core::delivery::digest(&respond.text).as_str()
+    );
+    assert_eq!(
+        list[0]["nodes"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect::<Vec<_>>(),
+        respond.nodes.keys().collect::<Vec<_>>()
+    );
+    // The message as the popup sends it (older senders omit `field`).
+    let old: Request =
+        serde_json::from_str(r#"{"type":"delivered","agent":"chatgpt","copied":true}"#).unwrap();
+    assert!(matches!(old, Request::Delivered { field: None, .. }));
+
+    call(&mut s, Request::Lock).unwrap();
+    assert_eq!(instructions(&mut s, "chatgpt").unwrap_err(), "locked");
+    assert_eq!(
+        field(&mut s, &respond.title, true, false).unwrap_err(),
+        "locked"
     );
 }

@@ -317,7 +317,7 @@ fn demo_export_and_import_through_a_running_server() {
         .values()
         .any(|n| n["metadata"]["supports"].as_u64() > Some(0)));
     let instructions = String::from_utf8(export("instructions")).unwrap();
-    for agent in ["# ChatGPT", "# Claude", "# Gemini"] {
+    for agent in ["# ChatGPT", "# Claude", "# Gemini", "# Perplexity"] {
         assert!(instructions.contains(agent), "{agent}: {instructions}");
     }
     let mut fields = 0;
@@ -332,7 +332,10 @@ fn demo_export_and_import_through_a_running_server() {
         assert!(len > 0 && len <= limit, "{line}");
         fields += 1;
     }
-    assert_eq!(fields, 4, "ChatGPT's two fields, Claude's and Gemini's one");
+    assert_eq!(
+        fields, 5,
+        "ChatGPT's two fields, Claude's, Gemini's and Perplexity's one"
+    );
     let one = dir.join("chatgpt.txt");
     export_to("instructions", &one, &["--agent", "chatgpt"]);
     let one = std::fs::read_to_string(one).unwrap();

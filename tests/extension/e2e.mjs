@@ -258,6 +258,38 @@ async function e2e() {
     await page.evaluate(() => window.fixture.editor.clear());
   });
 
+  await test("popup settings: the agent's own fields with a Copy each and the link to its settings page", async () => {
+    const page = pages[SITES.indexOf('claude.ai')];
+    await page.bringToFront();
+    await popup.reload();
+    await popup.waitForSelector('#settings-fields', { timeout: 8000 });
+    await popup.click('#settings-fields summary');
+    await popup.waitForSelector('#settings-fields li[data-field] .copy-field', { timeout: 8000 });
+    const expected = (await send({ type: 'instructions', agent: 'claude' })).data;
+    const titles = await popup.$$eval('#settings-fields li[data-field]', (l) => l.map((x) => x.dataset.field));
+    check(JSON.stringify(titles) === JSON.stringify(expected.fields.map((f) => f.title)), `Claude's own fields: ${JSON.stringify(titles)}`);
+    const href = await popup.getAttribute('#settings-link', 'href');
+    check(href === 'https://claude.ai/settings/general', `the link opens Claude's settings: ${href}`);
+    check((await popup.getAttribute('#settings-link', 'target')) === '_blank', 'in a new tab');
+    // Writing needs the popup focused, as it is when the user clicks in the real popup.
+    await popup.bringToFront();
+    await popup.click('#settings-fields li[data-field] .copy-field');
+    await until('the copy noted', async () => /Copied/.test(await popup.textContent('#settings-fields .note')), 4000);
+    // Reading back: from a page allowed to read the clipboard (granted in the clipboard test above).
+    const reader = pages[SITES.indexOf('poe.com')];
+    await ctx.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: 'https://poe.com' });
+    await reader.bringToFront();
+    const clip = await reader.evaluate(() => navigator.clipboard.readText());
+    const field = expected.fields[0];
+    check(clip === field.text && clip.length <= field.limit, `the field's text, within ${field.limit}: ${clip.length}`);
+    const d = await until('the field delivery', async () => {
+      const r = await send({ type: 'deliveries' });
+      return r.ok && r.data.find((x) => x.agent === 'claude' && x.field === field.title) || false;
+    }, 3000);
+    check(d.method === 'copied' && d.chars === field.length, `recorded as that field copied: ${d.method}, ${d.chars}`);
+    await popup.screenshot({ path: join(out, 'popup-settings.png'), fullPage: true });
+  });
+
   await test('standing consent: a new ChatGPT chat starts with the context, marked, Esc removes it; off, paused or locked it does not', async () => {
     // Off by default: a new chat (an SPA navigation to an empty one) stays empty.
     const page = pages[0];

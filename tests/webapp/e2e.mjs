@@ -330,6 +330,31 @@ async function endToEnd() {
     await page.locator('#alignment .agent[data-agent=claude]').screenshot({ path: join(out, 'webapp-alignment-card.png') });
   });
 
+  await test("settings fields: one field copied within its limit, and the agent's settings link", async () => {
+    await go(page, 'export');
+    const card = '#export .instr[data-agent=chatgpt]';
+    await page.waitForSelector(`${card} .field .copy-field`);
+    const fields = page.locator(`${card} .field`);
+    check((await fields.count()) === 2, "ChatGPT shows its two settings fields");
+    const field = fields.nth(1);
+    check((await field.getAttribute('data-field')) === 'How would you like ChatGPT to respond?', 'the second field is how to respond');
+    await field.locator('.copy-field').click();
+    await untilText(page, `${card} .copy-status`, /Copied [\d,]+ characters/, 15000);
+    const copied = await page.evaluate(() => navigator.clipboard.readText());
+    const shown = await field.locator('pre').textContent();
+    check(copied.length > 0 && copied === shown, `the clipboard holds exactly that field's text (${copied.length} characters)`);
+    const [, limit] = (await field.locator('.field-head .small').textContent()).match(/\/ ([\d,]+) characters/) || [];
+    check(Number(limit.replace(/\D/g, '')) === 1500 && copied.length <= 1500, `within the field's limit: ${copied.length} of ${limit}`);
+    check(!/^#|Paste into/m.test(copied), 'no headings or notes: only what goes into the field');
+    const link = page.locator(`${card} [data-settings-link=chatgpt]`);
+    check((await link.getAttribute('href')) === 'https://chatgpt.com/#settings/Personalization', 'link opens ChatGPT personalization');
+    check((await link.getAttribute('target')) === '_blank' && /noopener/.test(await link.getAttribute('rel')), 'in a new tab, without opener');
+    check(/Open ChatGPT settings/.test(await link.textContent()), 'the link says where it goes');
+    // The copy is a delivery of that field: ChatGPT's card says so.
+    await go(page, 'overview');
+    await untilText(page, '#alignment .agent[data-agent=chatgpt] .delivery', /last copied just now/, 15000);
+  });
+
   await test('settings: devices, passphrase change here and on the server', async () => {
     await go(page, 'settings');
     await page.waitForSelector('#devices li');

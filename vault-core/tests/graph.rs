@@ -495,7 +495,7 @@ fn instructions_fit_every_agent_and_put_strongest_first() {
     let kg = KnowledgeGraph::build(lib, &records, now);
     let all = instructions::for_all(&kg, lib);
     let names: Vec<&str> = all.iter().map(|a| a.agent.as_str()).collect();
-    assert_eq!(names, ["chatgpt", "claude", "gemini"]);
+    assert_eq!(names, ["chatgpt", "claude", "gemini", "perplexity"]);
     for a in &all {
         let spec = agents::profile(&a.agent);
         assert_eq!(a.fields.len(), spec.fields.len());
@@ -577,10 +577,64 @@ fn instructions_fit_every_agent_and_put_strongest_first() {
     let text = instructions::to_text(&all);
     assert!(text.contains("# ChatGPT: custom instructions") && text.contains("# Claude"));
     assert!(instructions::for_agent(&kg, lib, "Not An Agent!").is_err());
-    // Any site namespace gets the default single field.
+    // Any site namespace gets the default single field, and no settings link.
     let other = instructions::for_agent(&kg, lib, "site:example.org").unwrap();
     assert_eq!(other.fields.len(), 1);
     assert!(other.fields[0].length <= agents::DEFAULT_PROFILE.fields[0].limit);
+    assert_eq!(other.settings_url, None);
+    // Every table agent links its settings over HTTPS on its own site.
+    for a in &all {
+        let url = a.settings_url.as_deref().unwrap();
+        let site = match a.agent.as_str() {
+            "chatgpt" => "https://chatgpt.com/",
+            "claude" => "https://claude.ai/",
+            "gemini" => "https://gemini.google.com/",
+            _ => "https://www.perplexity.ai/",
+        };
+        assert!(url.starts_with(site), "{}: {url}", a.agent);
+    }
+    // The fields split what is included between them: each node in exactly one field.
+    for a in &all {
+        let mut union = BTreeMap::new();
+        for f in &a.fields {
+            for (id, s) in &f.nodes {
+                assert!(union.insert(id.clone(), *s).is_none(), "{id} in two fields");
+            }
+        }
+        assert_eq!(union, a.included, "{}", a.agent);
+    }
+    // One field's delivery carries that field's text and nodes only, and names the field.
+    let second = &chatgpt.fields[1];
+    let d = chatgpt
+        .field_delivery(&second.title, vault_core::delivery::DeliveryMethod::Copied)
+        .unwrap();
+    assert_eq!(d.field.as_deref(), Some(second.title.as_str()));
+    assert_eq!(d.nodes, second.nodes);
+    assert_eq!(d.chars as usize, second.length);
+    assert_eq!(d.digest, vault_core::delivery::digest(&second.text));
+    assert!(chatgpt
+        .field_delivery(
+            "No such field",
+            vault_core::delivery::DeliveryMethod::Copied
+        )
+        .is_err());
+    // The popup receives instructions as JSON from the background: texts, titles, limits,
+    // link and nodes survive (strengths to within JSON's float parsing, a last-digit drift).
+    let json = serde_json::to_string(chatgpt).unwrap();
+    let back: instructions::AgentInstructions = serde_json::from_str(&json).unwrap();
+    assert_eq!(back.settings_url, chatgpt.settings_url);
+    for (b, f) in back.fields.iter().zip(&chatgpt.fields) {
+        assert_eq!(
+            (&b.title, &b.text, b.limit, b.length),
+            (&f.title, &f.text, f.limit, f.length)
+        );
+        assert!(b.nodes.keys().eq(f.nodes.keys()));
+        assert!(b
+            .nodes
+            .values()
+            .zip(f.nodes.values())
+            .all(|(x, y)| (x - y).abs() < 1e-12));
+    }
 }
 
 #[test]

@@ -11,6 +11,7 @@ use super::ui::ago;
 use crate::protocol::{Request, SiteConfig, Status, SyncState, VaultState};
 use crate::settings::Settings;
 use vault_core::graph::context::ContextBlock;
+use vault_core::graph::export::AgentInstructions;
 
 /// Entry point of `popup.html`.
 #[wasm_bindgen]
@@ -302,10 +303,102 @@ fn Known() -> impl IntoView {
                         </Show>
                         <button id="insert" on:click=insert>"Insert into this chat"</button>
                         <NewChatConsent agent=b.agent.clone() name=b.name.clone()/>
+                        <SettingsFields agent=b.agent.clone()/>
                     }.into_any()
                 }
             }}
             <p class="note" role="status">{move || note.get()}</p>
         </section>
     }
+}
+
+/// "Settings": the agent's own personalization fields, each cut to its limit with a Copy
+/// button, and the link that opens that settings page. Loaded when opened, so the popup does
+/// not build the instructions for users who never look. A copy is recorded as a delivery of
+/// that one field (the background rebuilds the field to record exactly its facts).
+#[component]
+fn SettingsFields(agent: String) -> impl IntoView {
+    let fields = RwSignal::new(None::<Result<AgentInstructions, String>>);
+    let note = RwSignal::new(None::<String>);
+    let load = {
+        let agent = agent.clone();
+        move |e: leptos::ev::Event| {
+            let open = event_target::<web_sys::HtmlDetailsElement>(&e).open();
+            if !open || fields.with_untracked(Option::is_some) {
+                return;
+            }
+            let agent = agent.clone();
+            spawn_local(async move {
+                fields.set(Some(call(&Request::Instructions { agent }).await));
+            });
+        }
+    };
+    let copy = move |a: AgentInstructions, title: String| {
+        spawn_local(async move {
+            let Some(field) = a.fields.iter().find(|f| f.title == title) else {
+                return;
+            };
+            let outcome = async {
+                copy_text(&field.text).await?;
+                call::<String>(&Request::Delivered {
+                    agent: a.agent.clone(),
+                    copied: true,
+                    auto: false,
+                    field: Some(title.clone()),
+                })
+                .await
+            }
+            .await;
+            note.set(Some(match outcome {
+                Ok(_) => format!("Copied. Paste it into {}'s \"{title}\".", a.name),
+                Err(e) => e,
+            }));
+        })
+    };
+    view! {
+        <details id="settings-fields" on:toggle=load>
+            <summary>"Settings"</summary>
+            {move || match fields.get() {
+                None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+                Some(Err(e)) => view! { <p class="muted">{e}</p> }.into_any(),
+                Some(Ok(a)) => {
+                    let link = a.settings_url.clone().map(|url| view! {
+                        <a id="settings-link" href=url target="_blank" rel="noopener">{format!("Open {} settings", a.name)}</a>
+                    });
+                    let items = a.fields.iter().map(|f| {
+                        let (a, title) = (a.clone(), f.title.clone());
+                        view! {
+                            <li data-field=f.title.clone()>
+                                <span class="field-title">{f.title.clone()}</span>
+                                <span class="muted">{format!(" {} / {}", f.length, f.limit)}</span>
+                                <button class="copy-field" disabled=f.text.is_empty()
+                                    on:click=move |_| copy(a.clone(), title.clone())>"Copy"</button>
+                            </li>
+                        }
+                    }).collect_view();
+                    view! {
+                        <p class="muted">{format!("Paste into {}.", a.settings)} " " {link}</p>
+                        <ul class="fields">{items}</ul>
+                    }.into_any()
+                }
+            }}
+            <p class="note" role="status">{move || note.get()}</p>
+        </details>
+    }
+}
+
+/// Puts `text` on the clipboard (the popup has the user's click, which the browser requires).
+async fn copy_text(text: &str) -> Result<(), String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let promise = window.navigator().clipboard().write_text(text);
+    wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .map(|_| ())
+        .map_err(|e| {
+            format!(
+                "Copying failed: {}",
+                e.as_string()
+                    .unwrap_or_else(|| "the browser refused".into())
+            )
+        })
 }

@@ -12,6 +12,7 @@ use super::session;
 use crate::exports;
 use crate::text::{count, counted, date};
 use vault_core::delivery::DeliveryMethod;
+use vault_core::graph::export::instructions::AgentInstructions;
 use vault_core::graph::export::ExportFormat;
 
 #[derive(Clone, Copy)]
@@ -90,6 +91,42 @@ async fn export(ctx: Ctx, progress: Progress, kind: ExportFormat, agent: Option<
     browser::mark("export", kind.id());
 }
 
+/// Copies one settings field's text (already cut to that field's limit) and records a
+/// delivery of that field only, so alignment counts exactly what can reach the agent's field.
+/// The instructions are the ones on screen, so the clipboard holds what the user read.
+fn copy_field(
+    ctx: Ctx,
+    a: Arc<AgentInstructions>,
+    title: String,
+    status: RwSignal<Option<String>>,
+) {
+    spawn_local(async move {
+        let outcome = async {
+            let p = ctx.profile.get_untracked().ok_or(crate::AppError::Locked)?;
+            let field = a.fields.iter().find(|f| f.title == title).ok_or_else(|| {
+                crate::AppError::Invalid(format!("{} has no field `{title}`", a.name))
+            })?;
+            browser::copy_text(&field.text).await?;
+            let delivery = a.field_delivery(&title, DeliveryMethod::Copied)?;
+            let given = session::record_deliveries(vec![delivery]).await?;
+            ctx.profile
+                .set(Some(Arc::new(p.with_snapshots(given, browser::now_ms()))));
+            ctx.sync_soon();
+            Ok::<String, crate::AppError>(format!(
+                "Copied {} characters: paste them into {}'s \"{title}\".",
+                count(field.length),
+                a.name
+            ))
+        }
+        .await;
+        status.set(Some(match outcome {
+            Ok(msg) => msg,
+            Err(e) => e.to_string(),
+        }));
+        browser::mark("copy-field", &a.agent);
+    });
+}
+
 #[component]
 pub fn ExportView() -> impl IntoView {
     let ctx = ctx();
@@ -110,21 +147,36 @@ pub fn ExportView() -> impl IntoView {
         let all = exports::instructions(&p.graph);
         Some(all.into_iter().map(|a| {
             let agent = a.agent.clone();
+            let status = RwSignal::new(None::<String>);
+            let a = Arc::new(a);
+            let link = a.settings_url.clone().map(|url| view! {
+                <a class="settings-link small" data-settings-link=a.agent.clone() href=url target="_blank" rel="noopener">
+                    {format!("Open {} settings", a.name)}
+                </a>
+            });
+            let fields = a.fields.iter().map(|f| {
+                let (shared, title) = (Arc::clone(&a), f.title.clone());
+                view! {
+                    <div class="field" data-field=f.title.clone()>
+                        <div class="field-head"><strong>{f.title.clone()}</strong>
+                            <span class="muted small" class:warn={f.length * 10 > f.limit * 9}>{format!("{} / {} characters", count(f.length), count(f.limit))}</span>
+                            <button class="ghost small copy-field" disabled=f.text.is_empty()
+                                title="Copy this field's text, cut to its limit"
+                                on:click=move |_| copy_field(ctx, Arc::clone(&shared), title.clone(), status)>"Copy"</button>
+                        </div>
+                        <pre>{f.text.clone()}</pre>
+                    </div>
+                }
+            }).collect_view();
             view! {
                 <article class="instr" data-agent=a.agent.clone()>
                     <header>
                         <h3>{a.name.clone()}</h3>
                         <button class="ghost small" data-export-agent=a.agent.clone() on:click=move |_| start(ExportFormat::Instructions, Some(agent.clone()))>"Download"</button>
                     </header>
-                    <p class="muted small">{format!("Paste into {} · {} facts", a.settings, a.included.len())}</p>
-                    {a.fields.into_iter().map(|f| view! {
-                        <div class="field">
-                            <div class="field-head"><strong>{f.title}</strong>
-                                <span class="muted small" class:warn={f.length * 10 > f.limit * 9}>{format!("{} / {} characters", count(f.length), count(f.limit))}</span>
-                            </div>
-                            <pre>{f.text}</pre>
-                        </div>
-                    }).collect_view()}
+                    <p class="muted small">{format!("Paste into {} · {} facts", a.settings, a.included.len())} " " {link}</p>
+                    {fields}
+                    <p class="muted small copy-status" aria-live="polite">{move || status.get()}</p>
                 </article>
             }
         }).collect_view())

@@ -143,6 +143,7 @@ pub(super) fn on_page_message(msg: ToFrame) {
                 agent,
                 copied,
                 auto,
+                field: None,
             })
             .await;
             frame(|f| f.auto_delivery = id.ok().filter(|_| auto));

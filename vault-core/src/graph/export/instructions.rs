@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::agents::{field_len, profile, Section};
 use crate::agents::display_name;
@@ -16,7 +16,7 @@ use crate::graph::context::{self, ContextError};
 use crate::graph::model::KnowledgeGraph;
 use crate::graph::GraphError;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InstructionField {
     pub title: String,
     /// Maximum length (UTF-16 code units).
@@ -24,14 +24,22 @@ pub struct InstructionField {
     pub text: String,
     /// The text's length in the same units; never above `limit`.
     pub length: usize,
+    /// Node id -> strength of the nodes this field's text carries: what the agent is told
+    /// when the user copies or fills this one field (a per-field delivery).
+    #[serde(default)]
+    pub nodes: BTreeMap<String, f64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AgentInstructions {
     pub agent: String,
     pub name: String,
     /// Where to paste the fields.
     pub settings: String,
+    /// The address that opens the agent's settings, when known (see
+    /// [`super::agents::AgentProfile::settings_url`]).
+    #[serde(default)]
+    pub settings_url: Option<String>,
     pub generated_at_ms: u64,
     pub fields: Vec<InstructionField>,
     /// Node id -> strength of every node the fields carry.
@@ -64,6 +72,34 @@ impl AgentInstructions {
             method,
             self.generated_at_ms,
             None,
+        )
+    }
+
+    /// The delivery record of handing over one field (its title, as the settings name it):
+    /// only that field's text and nodes, so copying the second field alone does not count as
+    /// delivering the first. An unknown title is an error, not an empty delivery.
+    pub fn field_delivery(
+        &self,
+        title: &str,
+        method: crate::delivery::DeliveryMethod,
+    ) -> Result<crate::delivery::DeliveryRecord, crate::VaultError> {
+        let field = self
+            .fields
+            .iter()
+            .find(|f| f.title == title)
+            .ok_or_else(|| {
+                crate::VaultError::invalid(
+                    "delivery field",
+                    format!("{} has no settings field `{title}`", self.name),
+                )
+            })?;
+        crate::delivery::DeliveryRecord::of_text(
+            &self.agent,
+            &field.text,
+            field.nodes.clone(),
+            method,
+            self.generated_at_ms,
+            Some(field.title.clone()),
         )
     }
 
@@ -127,14 +163,17 @@ pub fn for_agent(
         .iter()
         .map(|spec| {
             let (text, taken) = context::pack(&facts, spec.limit, spec.section, None, &mut placed);
-            for i in taken {
-                included.insert(facts[i].node.clone(), facts[i].strength);
-            }
+            let nodes: BTreeMap<String, f64> = taken
+                .into_iter()
+                .map(|i| (facts[i].node.clone(), facts[i].strength))
+                .collect();
+            included.extend(nodes.clone());
             InstructionField {
                 title: spec.title.to_owned(),
                 limit: spec.limit,
                 length: field_len(&text),
                 text,
+                nodes,
             }
         })
         .collect();
@@ -148,6 +187,7 @@ pub fn for_agent(
         agent: agent.to_owned(),
         name: display_name(agent),
         settings: p.settings.to_owned(),
+        settings_url: p.settings_url.map(str::to_owned),
         generated_at_ms: kg.as_of_ms,
         fields,
         included,
