@@ -321,12 +321,15 @@ async function endToEnd() {
 
   await test('copy for an agent: the instructions are on the clipboard and the delivery counts', async () => {
     await go(page, 'overview');
+    const before = (await alignmentOf(page)).claude;
     await page.click('#alignment [data-deliver=claude]');
     await untilText(page, '#alignment .agent[data-agent=claude] .delivery', /2 deliveries · last copied just now/, 15000);
     const copied = await page.evaluate(() => navigator.clipboard.readText());
     check(/# Claude: custom instructions/.test(copied), `the clipboard holds Claude's instructions: ${copied.slice(0, 80)}`);
-    // Instructions carry what fits their fields: a little of the profile may be left out.
-    check((await alignmentOf(page)).claude >= 80, "Claude's alignment after the copy");
+    // Instructions carry what fits their fields (part of the profile may be left out): a fresh
+    // copy gives Claude at least what the download gave it.
+    const after = (await alignmentOf(page)).claude;
+    check(after > 0 && after >= before, `Claude's alignment after the copy: ${before}% -> ${after}%`);
     await page.locator('#alignment .agent[data-agent=claude]').screenshot({ path: join(out, 'webapp-alignment-card.png') });
   });
 
@@ -343,7 +346,7 @@ async function endToEnd() {
     const copied = await page.evaluate(() => navigator.clipboard.readText());
     const shown = await field.locator('pre').textContent();
     check(copied.length > 0 && copied === shown, `the clipboard holds exactly that field's text (${copied.length} characters)`);
-    const [, limit] = (await field.locator('.field-head .small').textContent()).match(/\/ ([\d,]+) characters/) || [];
+    const [, limit] = (await field.locator('.field-head span.small').textContent()).match(/\/ ([\d,]+) characters/) || [];
     check(Number(limit.replace(/\D/g, '')) === 1500 && copied.length <= 1500, `within the field's limit: ${copied.length} of ${limit}`);
     check(!/^#|Paste into/m.test(copied), 'no headings or notes: only what goes into the field');
     const link = page.locator(`${card} [data-settings-link=chatgpt]`);

@@ -98,7 +98,7 @@ fn copy_field(
     ctx: Ctx,
     a: Arc<AgentInstructions>,
     title: String,
-    status: RwSignal<Option<String>>,
+    status: RwSignal<Option<(String, String)>>,
 ) {
     spawn_local(async move {
         let outcome = async {
@@ -119,10 +119,11 @@ fn copy_field(
             ))
         }
         .await;
-        status.set(Some(match outcome {
+        let msg = match outcome {
             Ok(msg) => msg,
             Err(e) => e.to_string(),
-        }));
+        };
+        status.set(Some((a.agent.clone(), msg)));
         browser::mark("copy-field", &a.agent);
     });
 }
@@ -142,12 +143,15 @@ pub fn ExportView() -> impl IntoView {
         }
         spawn_local(export(ctx, progress, kind, agent));
     };
+    // Outside the list: a copy records a delivery, which rebuilds the profile and so this
+    // list, and the message must outlive that.
+    let copied = RwSignal::new(None::<(String, String)>);
     let instructions = move || {
         let p = ctx.profile.get()?;
         let all = exports::instructions(&p.graph);
         Some(all.into_iter().map(|a| {
             let agent = a.agent.clone();
-            let status = RwSignal::new(None::<String>);
+            let status = copied;
             let a = Arc::new(a);
             let link = a.settings_url.clone().map(|url| view! {
                 <a class="settings-link small" data-settings-link=a.agent.clone() href=url target="_blank" rel="noopener">
@@ -176,7 +180,10 @@ pub fn ExportView() -> impl IntoView {
                     </header>
                     <p class="muted small">{format!("Paste into {} · {} facts", a.settings, a.included.len())} " " {link}</p>
                     {fields}
-                    <p class="muted small copy-status" aria-live="polite">{move || status.get()}</p>
+                    <p class="muted small copy-status" aria-live="polite">{
+                        let here = a.agent.clone();
+                        move || copied.get().filter(|(who, _)| *who == here).map(|(_, msg)| msg)
+                    }</p>
                 </article>
             }
         }).collect_view())
