@@ -16,7 +16,6 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::error::VaultError;
@@ -221,48 +220,14 @@ pub fn digest(text: &str) -> String {
     s
 }
 
-#[derive(Serialize)]
-struct Versioned<'a> {
-    schema: u16,
-    kind: &'static str,
-    #[serde(flatten)]
-    record: &'a DeliveryRecord,
-}
-
 /// The plaintext that gets sealed: JSON with `schema` and `kind: "delivery"`.
 pub fn encode_delivery(record: &DeliveryRecord) -> Vec<u8> {
-    serde_json::to_vec(&Versioned {
-        schema: DELIVERY_SCHEMA,
-        kind: "delivery",
-        record,
-    })
-    .expect("DeliveryRecord always serializes")
+    crate::own_kind::encode("delivery", DELIVERY_SCHEMA, record)
 }
 
 /// Decodes a delivery's plaintext; refuses another kind, a newer schema or a broken one.
 pub fn decode_delivery(bytes: &[u8]) -> Result<DeliveryRecord, VaultError> {
-    let mut value: Value =
-        serde_json::from_slice(bytes).map_err(|e| VaultError::MalformedRecord(e.to_string()))?;
-    let obj = value
-        .as_object_mut()
-        .ok_or_else(|| VaultError::MalformedRecord("a delivery is a JSON object".into()))?;
-    if obj.remove("kind").as_ref().and_then(Value::as_str) != Some("delivery") {
-        return Err(VaultError::MalformedRecord(
-            "not a delivery (`kind` is not \"delivery\")".into(),
-        ));
-    }
-    let schema = obj
-        .remove("schema")
-        .and_then(|v| v.as_u64())
-        .ok_or_else(|| VaultError::MalformedRecord("missing `schema` number".into()))?;
-    if schema != u64::from(DELIVERY_SCHEMA) {
-        return Err(VaultError::UnknownSchemaVersion {
-            found: u16::try_from(schema).unwrap_or(u16::MAX),
-            supported: DELIVERY_SCHEMA,
-        });
-    }
-    let record: DeliveryRecord =
-        serde_json::from_value(value).map_err(|e| VaultError::MalformedRecord(e.to_string()))?;
+    let record: DeliveryRecord = crate::own_kind::decode(bytes, "delivery", DELIVERY_SCHEMA)?;
     record.validate()?;
     Ok(record)
 }
@@ -270,6 +235,7 @@ pub fn decode_delivery(bytes: &[u8]) -> Result<DeliveryRecord, VaultError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
 
     fn sample() -> DeliveryRecord {
         DeliveryRecord::of_text(

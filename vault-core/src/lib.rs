@@ -22,6 +22,7 @@ pub mod graph;
 pub mod header;
 pub mod hlc;
 mod join;
+mod own_kind;
 pub mod proposal;
 pub mod record;
 pub mod sort;

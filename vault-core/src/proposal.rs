@@ -10,7 +10,6 @@
 //! plaintext; the server sees only that the entry is a proposal.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use crate::error::VaultError;
 use crate::record::{EntryKind, Namespace, RecordId};
@@ -124,48 +123,14 @@ impl ProposalRecord {
     }
 }
 
-#[derive(Serialize)]
-struct Versioned<'a> {
-    schema: u16,
-    kind: &'static str,
-    #[serde(flatten)]
-    record: &'a ProposalRecord,
-}
-
 /// The plaintext that gets sealed: JSON with `schema` and `kind: "proposal"`.
 pub fn encode_proposal(record: &ProposalRecord) -> Vec<u8> {
-    serde_json::to_vec(&Versioned {
-        schema: PROPOSAL_SCHEMA,
-        kind: "proposal",
-        record,
-    })
-    .expect("ProposalRecord always serializes")
+    crate::own_kind::encode("proposal", PROPOSAL_SCHEMA, record)
 }
 
 /// Decodes a proposal's plaintext; refuses another kind, a newer schema or a broken one.
 pub fn decode_proposal(bytes: &[u8]) -> Result<ProposalRecord, VaultError> {
-    let mut value: Value =
-        serde_json::from_slice(bytes).map_err(|e| VaultError::MalformedRecord(e.to_string()))?;
-    let obj = value
-        .as_object_mut()
-        .ok_or_else(|| VaultError::MalformedRecord("a proposal is a JSON object".into()))?;
-    if obj.remove("kind").as_ref().and_then(Value::as_str) != Some("proposal") {
-        return Err(VaultError::MalformedRecord(
-            "not a proposal (`kind` is not \"proposal\")".into(),
-        ));
-    }
-    let schema = obj
-        .remove("schema")
-        .and_then(|v| v.as_u64())
-        .ok_or_else(|| VaultError::MalformedRecord("missing `schema` number".into()))?;
-    if schema != u64::from(PROPOSAL_SCHEMA) {
-        return Err(VaultError::UnknownSchemaVersion {
-            found: u16::try_from(schema).unwrap_or(u16::MAX),
-            supported: PROPOSAL_SCHEMA,
-        });
-    }
-    let record: ProposalRecord =
-        serde_json::from_value(value).map_err(|e| VaultError::MalformedRecord(e.to_string()))?;
+    let record: ProposalRecord = crate::own_kind::decode(bytes, "proposal", PROPOSAL_SCHEMA)?;
     record.validate()?;
     Ok(record)
 }
@@ -173,6 +138,7 @@ pub fn decode_proposal(bytes: &[u8]) -> Result<ProposalRecord, VaultError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
 
     fn sample() -> ProposalRecord {
         ProposalRecord::new(
