@@ -42,6 +42,10 @@ pub struct Observation {
     /// The composer is there and holds nothing (a new chat, with no answers, starts so).
     #[serde(default)]
     pub empty: bool,
+    /// Which answer selector matched (its index in the list the sensor was given), if any:
+    /// past the site's own selectors means only a generic guess still finds the answers.
+    #[serde(default)]
+    pub ai: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,9 +69,18 @@ pub enum Failure {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
-    Started { signal: Signal },
-    Finished { generation_ms: f64 },
-    Failed { reason: Failure },
+    Started {
+        signal: Signal,
+    },
+    /// `signal`: how the wait was read in the end (control if the site's control showed at
+    /// any point of it), for the site's health record.
+    Finished {
+        generation_ms: f64,
+        signal: Signal,
+    },
+    Failed {
+        reason: Failure,
+    },
 }
 
 /// Timings, tunable per test; the defaults are the product's.
@@ -151,7 +164,13 @@ impl Detector {
         let t = o.t;
         let generating = o.stop || o.busy;
         let grew = o.answers != self.last.answers || o.len > self.last.len;
-        let navigated = o.path != self.last.path;
+        // A new chat gets its own address as its first answer starts (ChatGPT: `/` becomes
+        // `/c/<id>`, DeepSeek: `/a/chat/s/<id>`). That is the same conversation, not a
+        // navigation: nothing was re-rendered, the one answer being written goes on. Taking it
+        // for one would restart (or end) a growth wait halfway through a short answer.
+        let addressed = self.last.answers <= 1
+            && (self.last.answers..=self.last.answers + 1).contains(&o.answers);
+        let navigated = o.path != self.last.path && !addressed;
         let retry_appeared = o.retry > self.last.retry;
         let error_appeared = o.error > self.last.error;
         if navigated {
@@ -263,12 +282,15 @@ impl Detector {
     }
 
     fn finish(&mut self, t: f64) -> Event {
-        let started = match self.state {
-            State::Waiting { started, .. } => started,
-            State::Idle { .. } => t,
+        let (started, signal) = match self.state {
+            State::Waiting {
+                started, signal, ..
+            } => (started, signal),
+            State::Idle { .. } => (t, Signal::Control),
         };
         self.end(Event::Finished {
             generation_ms: (t - started).max(0.0),
+            signal,
         })
     }
 
@@ -370,7 +392,8 @@ mod tests {
         assert_eq!(
             d.tick(5_400.0),
             Some(Event::Finished {
-                generation_ms: 3_400.0
+                generation_ms: 3_400.0,
+                signal: Signal::Control,
             })
         );
         assert!(!d.is_waiting());
@@ -624,5 +647,81 @@ mod tests {
         });
         assert_eq!(e, None);
         assert!(d.is_waiting());
+    }
+
+    /// A new chat gets its own address as its first answer starts: on the growth fallback the
+    /// wait neither restarts nor ends there, and the finish says it was read by growth.
+    #[test]
+    fn a_new_chat_getting_its_address_keeps_a_growth_wait() {
+        let mut d = page();
+        let mut t = 4_000.0;
+        let mut started = None;
+        for i in 1..=30u32 {
+            t += 100.0;
+            // The address changes 200 ms into the answer, before growth alone started a wait.
+            let path = if i >= 3 { "/a/chat/s/1f0c" } else { "/" };
+            let e = d.observe(Observation {
+                answers: 1,
+                len: i * 20,
+                path: path.into(),
+                ..obs(t)
+            });
+            if let Some(e) = e {
+                assert!(
+                    started.is_none(),
+                    "one start, no finish while growing: {e:?}"
+                );
+                started = Some((e, t));
+            }
+        }
+        let (e, at) = started.expect("growth starts a wait across the new address");
+        assert_eq!(
+            e,
+            Event::Started {
+                signal: Signal::Growth
+            }
+        );
+        assert!(
+            at <= 4_500.0,
+            "started at {at}, not 3 s after the address changed"
+        );
+        assert!(d.is_waiting());
+        assert_eq!(
+            d.tick(t + 2_600.0),
+            Some(Event::Finished {
+                generation_ms: t + 2_600.0 - at,
+                signal: Signal::Growth,
+            })
+        );
+    }
+
+    /// Going to another conversation (its history renders) is still a navigation: a growth
+    /// wait ends there.
+    #[test]
+    fn going_to_another_conversation_ends_a_growth_wait() {
+        let mut d = page();
+        let mut t = 4_000.0;
+        for i in 1..=6u32 {
+            t += 100.0;
+            d.observe(Observation {
+                answers: 1,
+                len: i * 20,
+                ..obs(t)
+            });
+        }
+        assert!(d.is_waiting());
+        let e = d.observe(Observation {
+            answers: 6,
+            len: 900,
+            path: "/c/old".into(),
+            ..obs(t + 100.0)
+        });
+        assert!(matches!(
+            e,
+            Some(Event::Finished {
+                signal: Signal::Growth,
+                ..
+            })
+        ));
     }
 }

@@ -5,6 +5,7 @@
 //!
 //! - [`sites`]: site adapters (data in `assets/sites/`).
 //! - [`detector`]: the wait-state machine (started / finished / failed).
+//! - [`health`]: per-site health (how well each adapter still reads its site), local only.
 //! - [`card`]: what the card frame decides (the answer it holds, keys, the save request).
 //! - [`protocol`]: every message between the parts, validated by parsing.
 //! - [`settings`]: the user's caps, timing, pauses, sites and account.
@@ -14,6 +15,7 @@
 
 pub mod card;
 pub mod detector;
+pub mod health;
 pub mod protocol;
 pub mod service;
 pub mod settings;

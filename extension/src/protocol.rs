@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
 use vault_core::cards::library::{CardOption, Scale};
 use vault_core::{Answer, CardType};
 
-use crate::detector::Observation;
+use crate::detector::{Observation, Signal};
+use crate::health::Verdict;
 use crate::settings::Settings;
 use crate::sites::{Selectors, SiteAdapter};
 
@@ -40,11 +41,19 @@ pub enum Request {
     },
     /// Frame: an answer (or a skip, dismissal, or an input kept after an AI failure).
     Save(SaveAnswer),
-    /// Frame: a generation finished after `ms` (the scheduler learns typical wait times).
+    /// Frame: a generation finished after `ms` (the scheduler learns typical wait times), read
+    /// by `signal`, the answer found by the site's own selectors or not (`own_answers`): a
+    /// sample for the site's health record ([`crate::health`]).
     Generated {
         agent: String,
         ms: f64,
+        #[serde(default)]
+        signal: Option<Signal>,
+        #[serde(default)]
+        own_answers: Option<bool>,
     },
+    /// Popup and options: how well SelfOS reads each site lately ([`SiteHealthView`]).
+    SiteHealth,
     GetSettings,
     SetSettings {
         settings: Settings,
@@ -124,6 +133,55 @@ pub enum Request {
     /// Popup and tests: what each agent was given (this device's and synced delivery
     /// records), newest first.
     Deliveries,
+    /// Frame: the user removed the context a new chat started with (Esc): its delivery record
+    /// goes. Only a delivery record: the frame can delete nothing else.
+    Withdraw {
+        delivery: String,
+    },
+}
+
+/// Which of the extension's own pages sent a request. The background grants each page only
+/// what it needs: the card frame is embedded in AI sites' pages (in Firefox it even runs in
+/// the page's process), so it may ask for what a card needs and nothing more (no unlock,
+/// settings, sign-in, sync, deletes of answers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Page {
+    Card,
+    Popup,
+    Options,
+}
+
+impl Page {
+    /// The page at this extension URL path (`/card.html`), if it is one of ours.
+    pub fn from_path(path: &str) -> Option<Page> {
+        match path {
+            "/card.html" => Some(Page::Card),
+            "/popup.html" => Some(Page::Popup),
+            "/options.html" => Some(Page::Options),
+            _ => None,
+        }
+    }
+}
+
+impl Request {
+    /// Whether `page` may send this request.
+    pub fn allowed_from(&self, page: Page) -> bool {
+        match page {
+            Page::Popup | Page::Options => true,
+            Page::Card => matches!(
+                self,
+                Request::Status
+                    | Request::Site { .. }
+                    | Request::NextCard { .. }
+                    | Request::Save(_)
+                    | Request::Generated { .. }
+                    | Request::Context { .. }
+                    | Request::Delivered { field: None, .. }
+                    | Request::NewChatContext { .. }
+                    | Request::Withdraw { .. }
+            ),
+        }
+    }
 }
 
 /// How long the block inserted into a chat may be, in characters: enough for a dozen or two
@@ -188,6 +246,21 @@ pub struct SiteStatus {
     pub name: String,
     pub paused: bool,
     pub custom: bool,
+}
+
+/// One site's health, as the popup and the options page show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SiteHealthView {
+    pub id: String,
+    pub name: String,
+    pub verdict: Verdict,
+    /// What the user reads when the site is not read well.
+    pub message: Option<String>,
+    /// Generations kept, and how many of them were read by the site's control.
+    pub samples: u32,
+    pub by_control: u32,
+    /// The user has their own selectors for this site.
+    pub overridden: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

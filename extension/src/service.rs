@@ -24,9 +24,11 @@ use vault_core::{
     RecordId, Vault, VaultError, VaultKey, VaultStore,
 };
 
+use crate::detector::Signal;
+use crate::health::{self, HealthBook, Sample};
 use crate::protocol::{
-    Announcement, CardOffer, NextCard, Reply, Request, SaveAnswer, SiteConfig, SiteStatus, Status,
-    SyncState, VaultState, CONTEXT_BUDGET,
+    Announcement, CardOffer, NextCard, Page, Reply, Request, SaveAnswer, SiteConfig,
+    SiteHealthView, SiteStatus, Status, SyncState, VaultState, CONTEXT_BUDGET,
 };
 use crate::settings::Settings;
 use crate::sites::{self, SiteAdapter};
@@ -76,6 +78,8 @@ pub enum SyncSchedule {
 
 const KEY_SETTINGS: &str = "settings";
 const KEY_WAITS: &str = "waits";
+/// Per-site health samples ([`crate::health`]): local only, never synced.
+const KEY_HEALTH: &str = "site_health";
 const KEY_VAULT_KEY: &str = "vault_key";
 const KEY_SESSION: &str = "sync_session";
 /// The sync server secret (derived from the passphrase at unlock), so a restarted background
@@ -161,6 +165,18 @@ impl<P: Platform> Service<P> {
         &self.platform
     }
 
+    /// Handles one request from `page`: refused unless that page may send it
+    /// ([`Request::allowed_from`]).
+    pub async fn handle_from(&mut self, page: Page, request: Request) -> Reply {
+        if !request.allowed_from(page) {
+            return Reply::err(
+                "forbidden",
+                "The card may not ask for that: use the SelfOS toolbar button or Options.",
+            );
+        }
+        self.handle(request).await
+    }
+
     /// Handles one request; every failure becomes a [`Reply`] with a code and a message.
     pub async fn handle(&mut self, request: Request) -> Reply {
         let touches_vault = !matches!(
@@ -195,7 +211,13 @@ impl<P: Platform> Service<P> {
             Request::Site { origin } => json(self.site(&origin).await),
             Request::NextCard { agent, origin } => json(self.next_card(&agent, &origin).await?),
             Request::Save(answer) => json(self.save(answer).await?),
-            Request::Generated { agent, ms } => json(self.generated(&agent, ms).await?),
+            Request::Generated {
+                agent,
+                ms,
+                signal,
+                own_answers,
+            } => json(self.generated(&agent, ms, signal, own_answers).await?),
+            Request::SiteHealth => json(self.site_health().await),
             Request::GetSettings => json(self.settings().await),
             Request::SetSettings { settings } => json(self.set_settings(settings).await?),
             Request::AddSite {
@@ -291,6 +313,22 @@ impl<P: Platform> Service<P> {
                     s.new_chat_context.push(agent);
                 }
                 json(self.set_settings(s).await?)
+            }
+            Request::Withdraw { delivery } => {
+                let vault = self.vault().await?;
+                let ours = vault
+                    .list()
+                    .await?
+                    .deliveries
+                    .iter()
+                    .any(|d| d.id.to_string() == delivery);
+                if !ours {
+                    return Err(Failure::new(
+                        "invalid",
+                        format!("`{delivery}` is not a delivery record"),
+                    ));
+                }
+                json(self.forget(&[delivery]).await?)
             }
             Request::Deliveries => {
                 let mut list = self.vault().await?.list().await?.deliveries;
@@ -443,7 +481,7 @@ impl<P: Platform> Service<P> {
 
     async fn site(&mut self, origin: &str) -> Option<SiteConfig> {
         let settings = self.settings().await;
-        let adapter = sites::for_origin(&settings.custom_sites, origin)?;
+        let adapter = sites::for_origin(&settings.custom_sites, &settings.site_overrides, origin)?;
         Some(SiteConfig {
             enabled: !settings.paused_sites.contains(&adapter.id),
             adapter,
@@ -452,7 +490,9 @@ impl<P: Platform> Service<P> {
 
     async fn next_card(&mut self, agent: &str, origin: &str) -> Result<NextCard> {
         let settings = self.settings().await;
-        let Some(site) = sites::for_origin(&settings.custom_sites, origin) else {
+        let Some(site) =
+            sites::for_origin(&settings.custom_sites, &settings.site_overrides, origin)
+        else {
             return Ok(NextCard::None {
                 reason: "not a supported site".into(),
             });
@@ -544,12 +584,63 @@ impl<P: Platform> Service<P> {
         Ok(id)
     }
 
-    async fn generated(&mut self, agent: &str, ms: f64) -> Result<()> {
+    async fn generated(
+        &mut self,
+        agent: &str,
+        ms: f64,
+        signal: Option<Signal>,
+        own_answers: Option<bool>,
+    ) -> Result<()> {
         let mut waits = self.waits().await;
         waits
             .record(agent, ms / 1000.0)
             .map_err(|e| Failure::new("invalid", e.to_string()))?;
-        self.save_json(Area::Local, KEY_WAITS, &waits).await
+        self.save_json(Area::Local, KEY_WAITS, &waits).await?;
+        let Some(signal) = signal else {
+            return Ok(());
+        };
+        // Only sites SelfOS runs on get a record: the id comes from a page message.
+        let settings = self.settings().await;
+        let known = sites::builtin()
+            .iter()
+            .chain(&settings.custom_sites)
+            .any(|a| a.id == agent);
+        if !known {
+            return Err(Failure::new(
+                "invalid",
+                format!("`{agent}` is not a site SelfOS runs on"),
+            ));
+        }
+        let mut book: HealthBook = self.load_json(Area::Local, KEY_HEALTH).await;
+        book.entry(agent.to_owned()).or_default().record(Sample {
+            at_ms: self.platform.now_ms(),
+            control: signal == Signal::Control,
+            own_answers: own_answers.unwrap_or(true),
+        });
+        self.save_json(Area::Local, KEY_HEALTH, &book).await
+    }
+
+    /// Every site SelfOS runs on, with how well it was read lately (local samples only).
+    async fn site_health(&self) -> Vec<SiteHealthView> {
+        let settings = self.settings().await;
+        let book: HealthBook = self.load_json(Area::Local, KEY_HEALTH).await;
+        sites::builtin()
+            .into_iter()
+            .chain(settings.custom_sites.iter().cloned())
+            .map(|site| {
+                let h = book.get(&site.id).cloned().unwrap_or_default();
+                let verdict = h.verdict();
+                SiteHealthView {
+                    message: health::message(verdict, &site.name),
+                    samples: h.recent.len() as u32,
+                    by_control: h.by_control() as u32,
+                    overridden: settings.site_overrides.contains_key(&site.id),
+                    verdict,
+                    id: site.id,
+                    name: site.name,
+                }
+            })
+            .collect()
     }
 
     /// Per-agent generation times, persisted so the scheduler's time budget survives restarts.

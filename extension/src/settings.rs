@@ -4,7 +4,9 @@
 use serde::{Deserialize, Serialize};
 use vault_core::cards::scheduler::Limits;
 
-use crate::sites::SiteAdapter;
+use std::collections::BTreeMap;
+
+use crate::sites::{Selectors, SiteAdapter};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -32,6 +34,10 @@ pub struct Settings {
     /// Agents (site ids) whose new chats start with the user's context: the user's standing
     /// consent, given per agent in the popup or options; empty (off everywhere) by default.
     pub new_chat_context: Vec<String>,
+    /// The user's own selectors for a site (built-in or their own), by site id, tried before
+    /// the adapter's: the fix for a site that changed its markup, without waiting for an
+    /// update (options → Site health).
+    pub site_overrides: BTreeMap<String, Selectors>,
 }
 
 impl Default for Settings {
@@ -48,6 +54,7 @@ impl Default for Settings {
             username: None,
             dashboard_url: None,
             new_chat_context: Vec::new(),
+            site_overrides: BTreeMap::new(),
         }
     }
 }
@@ -91,6 +98,15 @@ impl Settings {
             return bad(
                 "New-chat context takes at most 64 agents, each a site id such as chatgpt.",
             );
+        }
+        if self.site_overrides.len() > 64 {
+            return bad("Selector overrides are kept for at most 64 sites.");
+        }
+        for (id, own) in &self.site_overrides {
+            if vault_core::Namespace::new(id).is_err() {
+                return bad("A selector override needs a site id such as deepseek.");
+            }
+            own.validate_override().map_err(SettingsError)?;
         }
         Ok(())
     }

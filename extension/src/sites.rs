@@ -9,6 +9,8 @@
 //! The built-in adapters and their agents' names come from vault-core's one agents table
 //! ([`vault_core::agents`]), which the web app and the exports read too.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 /// Selectors the content-script sensor evaluates; every list is tried in order.
@@ -48,7 +50,62 @@ pub const GENERIC_ANSWER: &[&str] = &[
     "article",
 ];
 
+/// At most this many selectors per signal in a user's override.
+pub const MAX_OVERRIDE_SELECTORS: usize = 8;
+
 impl Selectors {
+    /// Every list, with its name as the options page shows it.
+    pub fn lists(&self) -> [(&'static str, &Vec<String>); 6] {
+        [
+            ("stop", &self.stop),
+            ("busy", &self.busy),
+            ("answer", &self.answer),
+            ("error", &self.error),
+            ("retry", &self.retry),
+            ("composer", &self.composer),
+        ]
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lists().iter().all(|(_, l)| l.is_empty())
+    }
+
+    /// Checks a user's override (what the options page can check natively; the page also
+    /// parses each one as CSS before saving): bounded lists of non-empty, bounded selectors.
+    pub fn validate_override(&self) -> Result<(), String> {
+        for (name, list) in self.lists() {
+            if list.len() > MAX_OVERRIDE_SELECTORS {
+                return Err(format!(
+                    "At most {MAX_OVERRIDE_SELECTORS} {name} selectors; keep the ones that match."
+                ));
+            }
+            if let Some(bad) = list.iter().find(|s| s.trim().is_empty() || s.len() > 300) {
+                return Err(format!(
+                    "The {name} selector `{bad}` is empty or longer than 300 characters."
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// These selectors with the user's `own` tried first, list by list: the user's fix for a
+    /// site that changed wins, and the built-in variants stay behind it as a fallback.
+    pub fn overridden_by(&self, own: &Selectors) -> Selectors {
+        let join = |mine: &Vec<String>, theirs: &Vec<String>| {
+            let mut all = mine.clone();
+            all.extend(theirs.iter().filter(|s| !mine.contains(s)).cloned());
+            all
+        };
+        Selectors {
+            stop: join(&own.stop, &self.stop),
+            busy: join(&own.busy, &self.busy),
+            answer: join(&own.answer, &self.answer),
+            error: join(&own.error, &self.error),
+            retry: join(&own.retry, &self.retry),
+            composer: join(&own.composer, &self.composer),
+        }
+    }
+
     /// What the host-page sensor watches: these selectors, then the generic answer
     /// candidates. The sensor reads the first answer selector that matches anything, so the
     /// generic ones only count when the site's own match nothing (a redesign, a user's site).
@@ -77,6 +134,10 @@ pub struct SiteAdapter {
     pub matches: Vec<String>,
     #[serde(flatten)]
     pub selectors: Selectors,
+    /// Where the selectors come from: the public descriptions of the real site's markup they
+    /// were checked against (JSON has no comments; this is the adapter file's citation).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -104,11 +165,11 @@ impl SiteAdapter {
         {
             return bad(&format!("match pattern `{m}` must be https://HOST/*"));
         }
-        let s = &self.selectors;
-        let all = [&s.stop, &s.busy, &s.answer, &s.error, &s.retry, &s.composer];
-        if let Some(sel) = all
-            .iter()
-            .flat_map(|l| l.iter())
+        if let Some(sel) = self
+            .selectors
+            .lists()
+            .into_iter()
+            .flat_map(|(_, l)| l.iter())
             .find(|sel| sel.trim().is_empty() || sel.len() > 300)
         {
             return bad(&format!("selector `{sel}` is empty or too long"));
@@ -141,6 +202,7 @@ impl SiteAdapter {
             },
             matches: vec![format!("{}/*", origin.as_str())],
             selectors,
+            sources: Vec::new(),
         };
         adapter.validate()?;
         Ok(adapter)
@@ -161,12 +223,21 @@ pub fn builtin() -> Vec<SiteAdapter> {
         .collect()
 }
 
-/// The adapter for a page origin: built-in first, then the user's own sites.
-pub fn for_origin(custom: &[SiteAdapter], origin: &str) -> Option<SiteAdapter> {
-    builtin()
+/// The adapter for a page origin: built-in first, then the user's own sites, with the user's
+/// selector overrides for that site (keyed by site id) tried first.
+pub fn for_origin(
+    custom: &[SiteAdapter],
+    overrides: &BTreeMap<String, Selectors>,
+    origin: &str,
+) -> Option<SiteAdapter> {
+    let mut adapter = builtin()
         .into_iter()
         .find(|a| a.covers(origin))
-        .or_else(|| custom.iter().find(|a| a.covers(origin)).cloned())
+        .or_else(|| custom.iter().find(|a| a.covers(origin)).cloned())?;
+    if let Some(own) = overrides.get(&adapter.id) {
+        adapter.selectors = adapter.selectors.overridden_by(own);
+    }
+    Some(adapter)
 }
 
 /// Every match pattern of the built-in adapters (the manifest's host access).
@@ -200,7 +271,7 @@ mod tests {
 
     #[test]
     fn sensor_falls_back_to_generic_answers_after_the_sites_own() {
-        let chatgpt = for_origin(&[], "https://chatgpt.com").unwrap();
+        let chatgpt = for_origin(&[], &BTreeMap::new(), "https://chatgpt.com").unwrap();
         let sensed = chatgpt.selectors.for_sensor();
         assert_eq!(sensed.answer[..2], chatgpt.selectors.answer[..]);
         let extra = GENERIC_ANSWER
@@ -219,19 +290,26 @@ mod tests {
     #[test]
     fn origins_find_their_adapter() {
         assert_eq!(
-            for_origin(&[], "https://chatgpt.com").unwrap().id,
+            for_origin(&[], &BTreeMap::new(), "https://chatgpt.com")
+                .unwrap()
+                .id,
             "chatgpt"
         );
-        assert_eq!(for_origin(&[], "https://claude.ai").unwrap().id, "claude");
-        let le_chat = for_origin(&[], "https://chat.mistral.ai").unwrap();
+        assert_eq!(
+            for_origin(&[], &BTreeMap::new(), "https://claude.ai")
+                .unwrap()
+                .id,
+            "claude"
+        );
+        let le_chat = for_origin(&[], &BTreeMap::new(), "https://chat.mistral.ai").unwrap();
         assert_eq!(le_chat.name, "Le Chat", "named from the agents table");
-        assert!(for_origin(&[], "https://example.com").is_none());
+        assert!(for_origin(&[], &BTreeMap::new(), "https://example.com").is_none());
         let mine =
             SiteAdapter::custom("https://chat.example.org", "", Selectors::default()).unwrap();
         assert_eq!(mine.id, "site:chat.example.org");
         let custom = [mine];
         assert_eq!(
-            for_origin(&custom, "https://chat.example.org")
+            for_origin(&custom, &BTreeMap::new(), "https://chat.example.org")
                 .unwrap()
                 .name,
             "chat.example.org"
@@ -246,5 +324,31 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn a_users_override_is_tried_first_and_bounded() {
+        let own = Selectors {
+            stop: vec!["button.my-stop".into()],
+            ..Selectors::default()
+        };
+        let overrides = BTreeMap::from([("deepseek".to_owned(), own.clone())]);
+        let plain = for_origin(&[], &BTreeMap::new(), "https://chat.deepseek.com").unwrap();
+        let fixed = for_origin(&[], &overrides, "https://chat.deepseek.com").unwrap();
+        assert_eq!(fixed.id, "deepseek");
+        assert_eq!(fixed.selectors.stop[0], "button.my-stop");
+        assert_eq!(fixed.selectors.stop[1..], plain.selectors.stop[..]);
+        assert_eq!(fixed.selectors.answer, plain.selectors.answer);
+        own.validate_override().unwrap();
+        let too_many = Selectors {
+            answer: vec!["p".into(); MAX_OVERRIDE_SELECTORS + 1],
+            ..Selectors::default()
+        };
+        assert!(too_many.validate_override().is_err());
+        let blank = Selectors {
+            retry: vec!["  ".into()],
+            ..Selectors::default()
+        };
+        assert!(blank.validate_override().is_err());
     }
 }

@@ -18,9 +18,20 @@ const trusted = (sender) => {
 
 chrome.runtime.onMessage.addListener((message, sender, reply) => {
   if (!trusted(sender)) return false;
-  serial(() => handle_message(message)).then(reply, (e) =>
+  // The page's path tells the background what it may ask for (the card frame: only a card's
+  // requests).
+  serial(() => handle_message(message, new URL(sender.url).pathname)).then(reply, (e) =>
     reply({ ok: false, error: { code: 'internal', message: `SelfOS failed: ${e}` } }));
   return true;
 });
 
 chrome.alarms.onAlarm.addListener((alarm) => { serial(() => on_alarm(alarm.name)); });
+
+// A captured answer syncs within seconds, not at the next alarm (browsers fire alarms no
+// sooner than 30 s out): the background calls this when it schedules a sync soon; the alarm
+// stays as the fallback if the worker is stopped first. Repeated captures push it back.
+let soon = 0;
+globalThis.selfosSyncSoon = () => {
+  clearTimeout(soon);
+  soon = setTimeout(() => serial(() => on_alarm('sync-soon')), 2000);
+};

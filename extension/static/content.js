@@ -27,8 +27,8 @@
 
   let sel = null, port = null, sent = '', obs = null, timer = 0, lastRun = 0, shown = false, before = null, docked = 0, dockTimer = 0;
   const each = (list, f) => {
-    for (const s of list || []) {
-      try { const els = document.querySelectorAll(s); if (els.length) return f(els); } catch (_) { /* a bad user selector */ }
+    for (const [i, s] of (list || []).entries()) {
+      try { const els = document.querySelectorAll(s); if (els.length) return f(els, i); } catch (_) { /* a bad user selector */ }
     }
     return f([]);
   };
@@ -42,10 +42,11 @@
     lastRun = performance.now();
     timer = 0;
     if (!sel || !port) return;
-    const a = each(sel.answer, (els) => [els.length, els.length ? els[els.length - 1].textContent.length : 0]);
+    // Which answer selector matched (`ai`): past the site's own, only a generic guess did.
+    const a = each(sel.answer, (els, i) => [els.length, els.length ? els[els.length - 1].textContent.length : 0, i]);
     const o = {
       type: 'obs', t: lastRun, stop: any(sel.stop, 1), busy: any(sel.busy), answers: a[0], len: a[1],
-      error: count(sel.error, 1), retry: count(sel.retry, 1), path: location.pathname, empty: !!(b = box()) && !val(b).trim(),
+      error: count(sel.error, 1), retry: count(sel.retry, 1), path: location.pathname, empty: !!(b = box()) && !val(b).trim(), ai: a[2],
     };
     const key = JSON.stringify({ ...o, t: 0 });
     if (key !== sent) { sent = key; port.postMessage(o); }
@@ -170,17 +171,26 @@
     else if (m.type === 'insert' && typeof m.text === 'string') insert(m.text, m.auto);
     else if (m.type === 'notice' && typeof m.message === 'string') say(m.message);
   };
-  // The frame says when its listener is up (module start-up outlives the load event); the
-  // private port goes to that frame only, at the extension's origin, with the nonce.
+  // The private port goes to the frame only, at the extension's origin, with the nonce.
+  const give = (origin) => {
+    const ch = new MessageChannel();
+    ch.port1.onmessage = (e) => { if (!port) { port = ch.port1; port.onmessage = onFrame; onFrame(e); } };
+    frame.contentWindow.postMessage({ selfos: nonce }, origin, [ch.port2]);
+  };
+  // Firefox: the frame's listener comes up after its module starts, so the port is offered at
+  // the extension's origin until the frame speaks on one; the frame posts nothing to the
+  // page's window, which would show the page the extension's per-install origin.
+  let tries = 0;
+  const offer = setInterval(() => {
+    if (port || !frame.contentWindow || ++tries > 600) return clearInterval(offer);
+    give(new URL(url).origin);
+  }, 100);
+  // Chrome serves the dynamic-URL frame at an origin of its own choosing: the frame says when
+  // it listens (to this page's origin only) and the port goes to the origin it speaks from,
+  // provided it is an extension's.
   addEventListener('message', (e) => {
     if (port || e.source !== frame.contentWindow || !e.data || e.data.selfos !== 'ready') return;
-    // Chrome serves a dynamic-URL frame at the extension's own origin: answer to the origin
-    // the frame speaks from, provided it is an extension's.
-    if (!/^(chrome|moz)-extension:\/\//.test(e.origin)) return;
-    const ch = new MessageChannel();
-    port = ch.port1;
-    port.onmessage = onFrame;
-    frame.contentWindow.postMessage({ selfos: nonce }, e.origin, [ch.port2]);
+    if (/^chrome-extension:\/\//.test(e.origin)) give(e.origin);
   });
   addEventListener('keydown', (e) => {
     if (shown && e.altKey && e.shiftKey && e.code === 'KeyS') {

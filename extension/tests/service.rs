@@ -4,7 +4,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
-use selfos_extension::protocol::{Announcement, Request, SaveAnswer, Status, VaultState};
+use selfos_extension::protocol::{Announcement, Page, Request, SaveAnswer, Status, VaultState};
 use selfos_extension::service::{Area, Platform, Service, SyncSchedule};
 use selfos_extension::settings::Settings;
 use vault_core::graph::export::AgentInstructions;
@@ -464,6 +464,8 @@ fn generation_times_are_kept_in_the_shared_wait_history() {
             Request::Generated {
                 agent: "chatgpt".into(),
                 ms,
+                signal: None,
+                own_answers: None,
             },
         )
     };
@@ -475,6 +477,171 @@ fn generation_times_are_kept_in_the_shared_wait_history() {
     assert_eq!(generated(&mut s, 4_000_000.0), Err("invalid".into()));
     assert_eq!(generated(&mut s, -1.0), Err("invalid".into()));
     assert_eq!(stored().per_agent["chatgpt"], kept, "nothing stored");
+}
+
+/// Each finished generation leaves a local health sample for its site; two in a row read by
+/// text growth only make the site's health say so, in plain words, and a user's selector
+/// override for the site is what the adapter then tries first.
+#[test]
+fn site_health_follows_how_generations_were_read() {
+    use selfos_extension::detector::Signal;
+    use selfos_extension::health::Verdict;
+    use selfos_extension::protocol::{SiteConfig, SiteHealthView};
+    let fake = Fake::new();
+    let mut s = Service::new(&fake);
+    let generated = |s: &mut Service<&Fake>, agent: &str, signal, own| {
+        call(
+            s,
+            Request::Generated {
+                agent: agent.into(),
+                ms: 3_000.0,
+                signal: Some(signal),
+                own_answers: Some(own),
+            },
+        )
+    };
+    let health = |s: &mut Service<&Fake>, id: &str| -> SiteHealthView {
+        let all: Vec<SiteHealthView> =
+            serde_json::from_value(call(s, Request::SiteHealth).unwrap()).unwrap();
+        all.into_iter().find(|h| h.id == id).unwrap()
+    };
+    assert_eq!(health(&mut s, "gemini").verdict, Verdict::Unknown);
+    generated(&mut s, "gemini", Signal::Control, true).unwrap();
+    generated(&mut s, "gemini", Signal::Growth, true).unwrap();
+    assert_eq!(health(&mut s, "gemini").verdict, Verdict::Good);
+    generated(&mut s, "gemini", Signal::Growth, true).unwrap();
+    let h = health(&mut s, "gemini");
+    assert_eq!(
+        (h.verdict, h.samples, h.by_control),
+        (Verdict::GrowthOnly, 3, 1)
+    );
+    assert_eq!(
+        h.message.as_deref(),
+        Some("SelfOS reads Gemini by text growth only: cards may come late and close a few seconds after the answer ends.")
+    );
+    assert_eq!(
+        health(&mut s, "claude").verdict,
+        Verdict::Unknown,
+        "per site"
+    );
+    assert!(
+        !fake.session.borrow().contains_key("site_health"),
+        "kept in local storage, with the settings, never with the key"
+    );
+    assert_eq!(
+        generated(&mut s, "not-a-site", Signal::Growth, true),
+        Err("invalid".into())
+    );
+
+    // The user's own stop selector for Gemini: validated, then tried first.
+    let mut settings: Settings =
+        serde_json::from_value(call(&mut s, Request::GetSettings).unwrap()).unwrap();
+    settings.site_overrides.insert(
+        "gemini".into(),
+        selfos_extension::sites::Selectors {
+            stop: vec!["button.stop-now".into()],
+            ..Default::default()
+        },
+    );
+    call(
+        &mut s,
+        Request::SetSettings {
+            settings: settings.clone(),
+        },
+    )
+    .unwrap();
+    let site: Option<SiteConfig> = serde_json::from_value(
+        call(
+            &mut s,
+            Request::Site {
+                origin: "https://gemini.google.com".into(),
+            },
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(site.unwrap().adapter.selectors.stop[0], "button.stop-now");
+    assert!(health(&mut s, "gemini").overridden);
+    settings
+        .site_overrides
+        .get_mut("gemini")
+        .unwrap()
+        .stop
+        .push(" ".into());
+    assert_eq!(
+        call(&mut s, Request::SetSettings { settings }),
+        Err("invalid".into()),
+        "a blank selector is refused"
+    );
+}
+
+/// The card frame, embedded in AI sites' pages, gets only what a card needs: no unlock,
+/// settings, account, sync, answer deletes or settings-field deliveries. The popup and the
+/// options page may ask for everything.
+#[test]
+fn the_card_frame_may_ask_only_for_what_a_card_needs() {
+    let fake = Fake::new();
+    let mut s = Service::new(&fake);
+    create(&mut s);
+    let code = |s: &mut Service<&Fake>, page, r| {
+        let reply = run(s.handle_from(page, r));
+        reply.error.map(|e| e.code)
+    };
+    let refused = [
+        Request::Unlock {
+            passphrase: PASS.into(),
+        },
+        Request::Lock,
+        Request::GetSettings,
+        Request::SetSettings {
+            settings: Settings::default(),
+        },
+        Request::SignOut,
+        Request::SyncNow,
+        Request::Forget { records: vec![] },
+        Request::Deliveries,
+        Request::Instructions {
+            agent: "chatgpt".into(),
+        },
+        Request::SiteHealth,
+        Request::Delivered {
+            agent: "chatgpt".into(),
+            copied: true,
+            auto: false,
+            field: Some("About you".into()),
+        },
+    ];
+    for r in refused {
+        assert_eq!(
+            code(&mut s, Page::Card, r.clone()).as_deref(),
+            Some("forbidden"),
+            "{r:?}"
+        );
+        assert_ne!(
+            code(&mut s, Page::Popup, r.clone()).as_deref(),
+            Some("forbidden"),
+            "{r:?}"
+        );
+    }
+    assert_eq!(
+        status(&mut s).vault,
+        VaultState::Unlocked,
+        "nothing locked it"
+    );
+    for r in [
+        Request::Status,
+        Request::Site {
+            origin: "https://chatgpt.com".into(),
+        },
+        Request::NextCard {
+            agent: "chatgpt".into(),
+            origin: "https://chatgpt.com".into(),
+        },
+    ] {
+        assert_eq!(code(&mut s, Page::Card, r.clone()), None, "{r:?}");
+    }
+    assert_eq!(Page::from_path("/card.html"), Some(Page::Card));
+    assert_eq!(Page::from_path("/elsewhere.html"), None);
 }
 
 /// Saves a real answer for `style.length` (brief) on chatgpt.
@@ -682,16 +849,26 @@ fn new_chats_start_with_context_only_with_consent_and_deliveries_are_kept() {
         "newest first"
     );
     assert_eq!(list[0]["nodes"].as_object().unwrap().len(), 1);
-    call(
-        &mut s,
-        Request::Forget {
-            records: vec![auto],
-        },
-    )
-    .unwrap();
+    // The card frame withdraws the auto-inserted one (the user pressed Esc), as the frame can:
+    // only a delivery record, never an answer.
+    let answer = answer_brief(&mut s);
+    let from_card = |s: &mut Service<&Fake>, r| {
+        let reply = run(s.handle_from(Page::Card, r));
+        if reply.ok {
+            Ok(())
+        } else {
+            Err(reply.error.map(|e| e.code).unwrap_or_default())
+        }
+    };
+    assert_eq!(
+        from_card(&mut s, Request::Withdraw { delivery: answer }),
+        Err("invalid".into()),
+        "an answer is no delivery"
+    );
+    from_card(&mut s, Request::Withdraw { delivery: auto }).unwrap();
     let list = call(&mut s, Request::Deliveries).unwrap();
     assert_eq!(list.as_array().unwrap().len(), 2, "the removed one is gone");
-    assert_eq!(status(&mut s).records, 1, "answers untouched");
+    assert_eq!(status(&mut s).records, 2, "answers untouched");
 
     call(&mut s, Request::Lock).unwrap();
     assert!(

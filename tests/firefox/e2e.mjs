@@ -207,8 +207,11 @@ try {
 
   // Each site inserts the assistant's empty container first, as the real ones do: only answer
   // text counts as an answer, so every failure is told apart from a normal finish.
-  for (const host of ['chatgpt.com', 'claude.ai', 'gemini.google.com']) {
+  // Every site's fixture, like the Chromium suite: the first three are open already.
+  for (const host of ['chatgpt.com', 'claude.ai', 'gemini.google.com', 'www.perplexity.ai',
+    'copilot.microsoft.com', 'chat.mistral.ai', 'chat.deepseek.com', 'poe.com']) {
     await test(`Firefox, ${host}: a failed generation ends as a failure: an error banner, a retry control, a vanished stop`, async () => {
+      sites[host] ||= await openSite(host);
       for (const [fail, why] of [['error', 'failed:error'], ['retry', 'failed:retry'], ['vanish', 'failed:no_answer']]) {
         await cardDuringGeneration(sites[host], { ms: 2500, fail });
         await until('the generation to fail', async () => !(await running()), 6000, 50);

@@ -7,9 +7,10 @@ use std::cell::RefCell;
 use vault_core::store::indexeddb::IndexedDbStore;
 use vault_core::sync::transport::FetchTransport;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 use super::chrome;
-use crate::protocol::{Announcement, Reply, Request};
+use crate::protocol::{Announcement, Page, Reply, Request};
 use crate::service::{Area, Platform, Service, SyncSchedule};
 
 /// The IndexedDB database of the extension's vault (extension origin, never a web page's).
@@ -50,8 +51,17 @@ impl Platform for WebPlatform {
             SyncSchedule::Periodic => {
                 chrome::set_alarm("sync", Some(1.0), Some(SYNC_EVERY_MINUTES))
             }
-            // Browsers fire alarms no sooner than 30 s out.
-            SyncSchedule::Soon => chrome::set_alarm("sync-soon", Some(0.5), None),
+            // Browsers fire alarms no sooner than 30 s out: `background.js` also runs the
+            // round 2 s from now (debounced); the alarm is the fallback if the worker stops.
+            SyncSchedule::Soon => {
+                chrome::set_alarm("sync-soon", Some(0.5), None);
+                let hook = js_sys::Reflect::get(&js_sys::global(), &"selfosSyncSoon".into())
+                    .ok()
+                    .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+                if let Some(f) = hook {
+                    let _ = f.call0(&JsValue::NULL);
+                }
+            }
             SyncSchedule::Off => {
                 chrome::set_alarm("sync", None, None);
                 chrome::set_alarm("sync-soon", None, None);
@@ -76,12 +86,16 @@ async fn with_service<T>(f: impl AsyncFnOnce(&mut Service<WebPlatform>) -> T) ->
     Some(out)
 }
 
-/// One message from an extension page. The shape is checked here: anything that is not a
-/// [`Request`] gets an `invalid_message` error and changes nothing.
+/// One message from the extension page at `path` (`/card.html`, from the sender's URL). The
+/// shape is checked here: anything that is not a [`Request`] gets an `invalid_message` error
+/// and changes nothing; a request that page may not send gets `forbidden`.
 #[wasm_bindgen]
-pub async fn handle_message(message: JsValue) -> JsValue {
+pub async fn handle_message(message: JsValue, path: String) -> JsValue {
+    let Some(page) = Page::from_path(&path) else {
+        return super::ui::to_js(&Reply::err("forbidden", "not a SelfOS page"));
+    };
     let reply = match serde_wasm_bindgen::from_value::<Request>(message) {
-        Ok(request) => with_service(async |s| s.handle(request).await)
+        Ok(request) => with_service(async |s| s.handle_from(page, request).await)
             .await
             .unwrap_or_else(|| Reply::err("busy", "try again")),
         Err(e) => Reply::err(

@@ -6,9 +6,10 @@ use leptos::task::spawn_local;
 use wasm_bindgen::prelude::*;
 
 use super::chrome::{call, register_site_script, request_origin};
-use crate::protocol::Request;
+use super::ui::copy_text;
+use crate::protocol::{Request, SiteHealthView};
 use crate::settings::Settings;
-use crate::sites::{Selectors, SiteAdapter};
+use crate::sites::{self, Selectors, SiteAdapter};
 
 /// Entry point of `options.html`.
 #[wasm_bindgen]
@@ -55,6 +56,7 @@ fn Options() -> impl IntoView {
             {move || settings.get().map(|s| view! {
                 <Timing s=s.clone() save=save/>
                 <NewChats s=s.clone() save=save/>
+                <Health s=s.clone() save=save note=note/>
                 <Sites s=s.clone() note=note reload=load/>
                 <Account s=s note=note reload=load/>
             })}
@@ -166,6 +168,162 @@ fn NewChats(s: Settings, save: impl Fn(Settings) + Copy + 'static) -> impl IntoV
             <ul class="sites">{agents}</ul>
         </section>
     }
+}
+
+/// Site health: how well SelfOS read each site lately (local samples only), and the user's
+/// own selectors for a site that changed its markup, tried before the built-in ones, with a
+/// report (selectors and counts, no page content) to copy and send.
+#[component]
+fn Health(
+    s: Settings,
+    save: impl Fn(Settings) + Copy + 'static,
+    note: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let views = RwSignal::new(Vec::<SiteHealthView>::new());
+    spawn_local(async move {
+        views.set(call(&Request::SiteHealth).await.unwrap_or_default());
+    });
+    let items = sites::builtin()
+        .into_iter()
+        .chain(s.custom_sites.iter().cloned())
+        .map(|site| {
+            let own = s.site_overrides.get(&site.id).cloned().unwrap_or_default();
+            view! { <SiteHealthItem site=site own=own s=s.clone() views=views save=save note=note/> }
+        })
+        .collect_view();
+    view! {
+        <section id="health" class="health">
+            <h2>"Site health"</h2>
+            <p>"How SelfOS read each site lately. Sites change their pages; when a site's stop button or answers are no longer found, cards come late. This record stays on this device."</p>
+            <ul>{items}</ul>
+        </section>
+    }
+}
+
+#[component]
+fn SiteHealthItem(
+    site: SiteAdapter,
+    own: Selectors,
+    s: Settings,
+    views: RwSignal<Vec<SiteHealthView>>,
+    save: impl Fn(Settings) + Copy + 'static,
+    note: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let id = site.id.clone();
+    let fields = own
+        .lists()
+        .map(|(name, list)| (name, RwSignal::new(list.join("\n"))));
+    let line = {
+        let id = id.clone();
+        move || {
+            views.with(|all| match all.iter().find(|h| h.id == id) {
+                None => String::new(),
+                Some(h) if h.samples == 0 => "No generation seen yet.".into(),
+                Some(h) => h.message.clone().unwrap_or_else(|| {
+                    format!(
+                        "Read well: {} of the last {} generations by its stop control.",
+                        h.by_control, h.samples
+                    )
+                }),
+            })
+        }
+    };
+    let apply = {
+        let (id, base) = (id.clone(), s.clone());
+        move |reset: bool| {
+            let get = |i: usize| lines(&fields[i].1.get_untracked());
+            let own = Selectors {
+                stop: get(0),
+                busy: get(1),
+                answer: get(2),
+                error: get(3),
+                retry: get(4),
+                composer: get(5),
+            };
+            if let Err(e) = own.validate_override().and_then(|()| css_parses(&own)) {
+                return note.set(Some(e));
+            }
+            let mut next = base.clone();
+            if reset || own.is_empty() {
+                next.site_overrides.remove(&id);
+            } else {
+                next.site_overrides.insert(id.clone(), own);
+            }
+            save(next);
+        }
+    };
+    let apply2 = apply.clone();
+    let report = {
+        let (site, own) = (site.clone(), own.clone());
+        move |_| {
+            let health = views.with_untracked(|all| all.iter().find(|h| h.id == site.id).cloned());
+            let text = serde_json::to_string_pretty(&serde_json::json!({
+                "site": site.id,
+                "matches": site.matches,
+                "selfos": env!("CARGO_PKG_VERSION"),
+                "health": health,
+                "selectors_in_use": site.selectors.overridden_by(&own),
+            }))
+            .unwrap_or_default();
+            spawn_local(async move {
+                note.set(Some(match copy_text(&text).await {
+                    Ok(()) => "Report copied: the site's selectors and how they did, nothing from your chats. Paste it into a report to the SelfOS project.".into(),
+                    Err(e) => e,
+                }));
+            });
+        }
+    };
+    let builtin = site.selectors.clone();
+    let inputs = fields
+        .iter()
+        .map(|(name, sig)| {
+            let sig = *sig;
+            let hint = builtin
+                .lists()
+                .into_iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, l)| l.join("\n"))
+                .unwrap_or_default();
+            view! {
+                <label>{format!("{name} (one per line)")}
+                    <textarea data-list=*name placeholder=hint prop:value=move || sig.get()
+                        on:input=move |e| sig.set(event_target_value(&e))></textarea>
+                </label>
+            }
+        })
+        .collect_view();
+    let overridden = !own.is_empty();
+    view! {
+        <li id=format!("health-{id}") data-site=id.clone()>
+            <strong>{site.name.clone()}</strong>
+            {overridden.then_some(" · your selectors first")}
+            <p class="status">{line}</p>
+            <details open=overridden>
+                <summary>"Edit selectors"</summary>
+                <p class="muted">"Yours are tried before the built-in ones (shown greyed). Leave all empty to use only the built-in ones."</p>
+                <div class="overrides">{inputs}</div>
+                <p class="row">
+                    <button class="save-selectors" type="button" on:click=move |_| apply(false)>"Save selectors"</button>
+                    <button type="button" on:click=move |_| apply2(true)>"Use built-in only"</button>
+                    <button class="report" type="button" on:click=report>"Copy a report"</button>
+                </p>
+            </details>
+        </li>
+    }
+}
+
+/// Every selector parses as CSS (the browser's own parser): a typo is refused here, with the
+/// selector named, rather than silently matching nothing on the site.
+fn css_parses(own: &Selectors) -> Result<(), String> {
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+        return Ok(());
+    };
+    for (name, list) in own.lists() {
+        if let Some(bad) = list.iter().find(|s| doc.query_selector(s).is_err()) {
+            return Err(format!("The {name} selector `{bad}` is not valid CSS."));
+        }
+    }
+    Ok(())
 }
 
 #[component]

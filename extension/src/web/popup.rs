@@ -7,8 +7,8 @@ use vault_core::text::counted;
 use wasm_bindgen::prelude::*;
 
 use super::chrome::{ask_tab, call, open_options_page, open_tab, popup_in_tab, target_tab};
-use super::ui::ago;
-use crate::protocol::{Request, SiteConfig, Status, SyncState, VaultState};
+use super::ui::{ago, copy_text};
+use crate::protocol::{Request, SiteConfig, SiteHealthView, Status, SyncState, VaultState};
 use crate::settings::Settings;
 use vault_core::graph::context::ContextBlock;
 use vault_core::graph::export::AgentInstructions;
@@ -146,6 +146,7 @@ fn Unlocked(
                 <button on:click=move |_| act(Request::SyncNow)>"Sync now"</button>
             </Show>
         </section>
+        <SiteHealthLine/>
         <Known/>
         <details><summary>"Sites"</summary><ul class="sites">{sites}</ul></details>
         <div class="row">
@@ -223,6 +224,31 @@ async fn chat_tab() -> Option<(i32, String)> {
     let origin = ask_tab(tab, "origin").await?.as_string()?;
     let site: Option<SiteConfig> = call(&Request::Site { origin }).await.ok()?;
     Some((tab, site?.adapter.id))
+}
+
+/// How well SelfOS reads this tab's site lately, when not well: the plain-language reason
+/// cards may come late, and the way to fix the site's selectors or report them (Options).
+#[component]
+fn SiteHealthLine() -> impl IntoView {
+    let health = RwSignal::new(None::<SiteHealthView>);
+    spawn_local(async move {
+        let Some((_, agent)) = chat_tab().await else {
+            return;
+        };
+        let all: Vec<SiteHealthView> = call(&Request::SiteHealth).await.unwrap_or_default();
+        health.set(
+            all.into_iter()
+                .find(|h| h.id == agent && h.message.is_some()),
+        );
+    });
+    view! {
+        {move || health.get().map(|h| view! {
+            <p id="site-health" class="warn" role="status">
+                {h.message.unwrap_or_default()} " "
+                <a href=format!("options.html#health-{}", h.id) target="_blank">"Fix or report"</a>
+            </p>
+        })}
+    }
 }
 
 /// "What I know about you": the facts the context block for this tab's agent carries (exactly
@@ -385,20 +411,4 @@ fn SettingsFields(agent: String) -> impl IntoView {
             <p class="note" role="status">{move || note.get()}</p>
         </details>
     }
-}
-
-/// Puts `text` on the clipboard (the popup has the user's click, which the browser requires).
-async fn copy_text(text: &str) -> Result<(), String> {
-    let window = web_sys::window().ok_or("no window")?;
-    let promise = window.navigator().clipboard().write_text(text);
-    wasm_bindgen_futures::JsFuture::from(promise)
-        .await
-        .map(|_| ())
-        .map_err(|e| {
-            format!(
-                "Copying failed: {}",
-                e.as_string()
-                    .unwrap_or_else(|| "the browser refused".into())
-            )
-        })
 }

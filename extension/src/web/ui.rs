@@ -21,3 +21,19 @@ pub fn now_ms() -> f64 {
 pub fn ago(t_ms: u64) -> String {
     vault_core::text::ago(t_ms, js_sys::Date::now() as u64)
 }
+
+/// Puts `text` on the clipboard (called from the user's click, which the browser requires).
+pub async fn copy_text(text: &str) -> Result<(), String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let promise = window.navigator().clipboard().write_text(text);
+    wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .map(|_| ())
+        .map_err(|e| {
+            format!(
+                "Copying failed: {}",
+                e.as_string()
+                    .unwrap_or_else(|| "the browser refused".into())
+            )
+        })
+}

@@ -12,7 +12,8 @@ use super::port::{post, post_height};
 use super::view::focus_first;
 use super::{frame, ui, Ui};
 use crate::card::{current_answer, save_request, Timing};
-use crate::detector::{Detector, Event, Failure, Observation, Tuning};
+use crate::detector::{Detector, Event, Failure, Observation, Signal, Tuning};
+use crate::health::own_answers;
 use crate::protocol::{Announcement, NextCard, Request, SiteConfig, ToFrame, ToPage};
 use crate::web::chrome::call;
 use crate::web::ui::now_ms;
@@ -32,7 +33,10 @@ pub(super) fn start(origin: String) {
             .filter(|s| s.enabled)
             .map(|s| s.adapter.selectors.for_sensor());
         if let Some(site) = &site {
-            frame(|f| f.agent = site.adapter.id.clone());
+            frame(|f| {
+                f.agent = site.adapter.id.clone();
+                f.own_answer_selectors = site.adapter.selectors.answer.len();
+            });
         }
         let on = selectors.is_some();
         frame(|f| f.sensing = on);
@@ -114,14 +118,17 @@ pub(super) fn on_page_message(msg: ToFrame) {
             if o.empty && o.answers == 0 && !o.stop && !o.busy {
                 new_chat(&o.path);
             }
-            let event = frame(|f| match f.detector.as_mut() {
-                Some(d) => d.observe(Observation { t: now_ms(), ..o }),
-                None => {
-                    f.detector = Some(Detector::new(
-                        Tuning::default(),
-                        Observation { t: now_ms(), ..o },
-                    ));
-                    None
+            let event = frame(|f| {
+                if o.ai.is_some() {
+                    f.answer_selector = o.ai;
+                }
+                let o = Observation { t: now_ms(), ..o };
+                match f.detector.as_mut() {
+                    Some(d) => d.observe(o),
+                    None => {
+                        f.detector = Some(Detector::new(Tuning::default(), o));
+                        None
+                    }
                 }
             });
             if let Some(e) = event {
@@ -151,7 +158,7 @@ pub(super) fn on_page_message(msg: ToFrame) {
         ToFrame::Removed => {
             if let Some(id) = frame(|f| f.auto_delivery.take()) {
                 spawn_local(async move {
-                    let _: Result<u32, String> = call(&Request::Forget { records: vec![id] }).await;
+                    let _: Result<u32, String> = call(&Request::Withdraw { delivery: id }).await;
                 });
             }
         }
@@ -219,7 +226,8 @@ fn on_event(e: Event) {
         },
     );
     match e {
-        Event::Started { .. } => {
+        Event::Started { signal } => {
+            mark_attr("data-signal", signal_name(signal));
             frame(|f| f.wait_started = Some(now_ms()));
             let delay = ui.offer.get_untracked().map(|o| o.delay_ms);
             match delay {
@@ -241,18 +249,26 @@ fn on_event(e: Event) {
                 None => {}
             }
         }
-        Event::Finished { generation_ms } => {
-            // How the last generation ended, for the tests and for a curious user's devtools.
+        Event::Finished {
+            generation_ms,
+            signal,
+        } => {
+            // How the last generation ended and was read, for the tests and for a curious
+            // user's devtools.
             mark_attr("data-ended", "finished");
-            let agent = frame(|f| {
+            mark_attr("data-signal", signal_name(signal));
+            let (agent, own_answers) = frame(|f| {
                 f.wait_started = None;
                 f.pending_show = false;
-                f.agent.clone()
+                let own = own_answers(f.answer_selector, f.own_answer_selectors);
+                (f.agent.clone(), own)
             });
             spawn_local(async move {
                 let _: Result<(), String> = call(&Request::Generated {
                     agent,
                     ms: generation_ms,
+                    signal: Some(signal),
+                    own_answers: Some(own_answers),
                 })
                 .await;
             });
@@ -282,6 +298,13 @@ fn on_event(e: Event) {
                 }
             }
         }
+    }
+}
+
+fn signal_name(signal: Signal) -> &'static str {
+    match signal {
+        Signal::Control => "control",
+        Signal::Growth => "growth",
     }
 }
 

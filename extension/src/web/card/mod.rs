@@ -45,6 +45,11 @@ struct Frame {
     auto_inserting: bool,
     /// The delivery record of that insertion, deleted again if the user removes it.
     auto_delivery: Option<String>,
+    /// How many of the sensor's answer selectors are the site's own (the rest are generic
+    /// guesses), and which one matched last: the site's health record says whether its own
+    /// still find the answers.
+    own_answer_selectors: usize,
+    answer_selector: Option<u32>,
 }
 
 thread_local! {

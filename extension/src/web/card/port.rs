@@ -40,6 +40,7 @@ fn fragment() -> (String, String) {
 /// that carries the nonce from this frame's URL. Everything else is ignored.
 pub(super) fn accept_port() {
     let (nonce, origin) = fragment();
+    let embedder = origin.clone();
     let Some(window) = web_sys::window() else {
         return;
     };
@@ -60,11 +61,19 @@ pub(super) fn accept_port() {
     });
     let _ = window.add_event_listener_with_callback("message", handler.as_ref().unchecked_ref());
     handler.forget();
-    // Listening now: ask the content script for the port. Nothing secret in this message.
-    if let Ok(Some(parent)) = window.parent() {
-        let ready = js_sys::Object::new();
-        let _ = js_sys::Reflect::set(&ready, &"selfos".into(), &"ready".into());
-        let _ = parent.post_message(&ready, "*");
+    // Firefox: the content script offers the port at this frame's origin until the frame
+    // speaks on it, and nothing is posted to the page's window (that would hand the page the
+    // extension's per-install origin, a stable fingerprint). Chrome serves this dynamic-URL
+    // frame at an origin the content script cannot know in advance: there the frame says it
+    // listens, to the embedding page's origin only (Chrome's extension id is the same on
+    // every install).
+    let own = window.location().protocol().unwrap_or_default();
+    if own == "chrome-extension:" && !embedder.is_empty() {
+        if let Ok(Some(parent)) = window.parent() {
+            let ready = js_sys::Object::new();
+            let _ = js_sys::Reflect::set(&ready, &"selfos".into(), &"ready".into());
+            let _ = parent.post_message(&ready, &embedder);
+        }
     }
 }
 
