@@ -611,14 +611,9 @@ fn the_card_frame_may_ask_only_for_what_a_card_needs() {
             field: Some("About you".into()),
         },
     ];
-    for r in refused {
+    for r in &refused {
         assert_eq!(
             code(&mut s, Page::Card, r.clone()).as_deref(),
-            Some("forbidden"),
-            "{r:?}"
-        );
-        assert_ne!(
-            code(&mut s, Page::Popup, r.clone()).as_deref(),
             Some("forbidden"),
             "{r:?}"
         );
@@ -639,6 +634,14 @@ fn the_card_frame_may_ask_only_for_what_a_card_needs() {
         },
     ] {
         assert_eq!(code(&mut s, Page::Card, r.clone()), None, "{r:?}");
+    }
+    // The popup may send every one of them.
+    for r in refused {
+        assert_ne!(
+            code(&mut s, Page::Popup, r.clone()).as_deref(),
+            Some("forbidden"),
+            "{r:?}"
+        );
     }
     assert_eq!(Page::from_path("/card.html"), Some(Page::Card));
     assert_eq!(Page::from_path("/elsewhere.html"), None);
