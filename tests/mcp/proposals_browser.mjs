@@ -32,8 +32,8 @@ try {
   await ctx.route('**/*', (route) => (route.request().url().startsWith(base) ? route.continue() : route.abort()));
   const page = await openApp(ctx, base);
   await signIn(page, user, pass);
-  // The first sync after sign-in has run (a decision made during it would wait for the next).
-  await page.waitForSelector('html[data-sync=ok]', { timeout: 60000 });
+  // No sync round in flight (a first sign-in has just pulled; a returning one syncs now).
+  await until('no sync round in flight', async () => !/Syncing/.test(await page.textContent('#sync-status')), 60000);
   const badge = Number((await page.textContent('#proposals-count')) || '0');
   check('the nav badge counts the pending proposals', badge >= 2 && await page.isVisible('#proposals-count'), `badge ${badge}`);
 
@@ -49,14 +49,17 @@ try {
     await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1));
   await page.screenshot({ path: join(out, 'mcp-proposals-pending.png'), fullPage: true });
 
-  // Edit, then accept the user's words.
-  await acc.locator('[data-edit]').click();
-  await acc.locator('textarea[data-edit-text]').fill(plan.accept.edited);
+  // Edit, then accept the user's words (by id from here: the statement gives way to the field).
+  const accepting = page.locator(`#proposals-pending [data-proposal="${await acc.getAttribute('data-proposal')}"]`);
+  await accepting.locator('[data-edit]').click();
+  await accepting.locator('textarea[data-edit-text]').fill(plan.accept.edited);
   const syncedAt = await page.getAttribute('html', 'data-sync-at');
-  await acc.locator('[data-accept]').click();
+  await accepting.locator('[data-accept]').click();
   await until('the accepted proposal to move to the history',
     async () => await page.locator('#proposals-history [data-status=accepted]', { hasText: plan.accept.statement }).count() === 1, 15000);
-  check('accepting moves it to the decided list, as accepted', true);
+  const history = await page.locator('#proposals-history [data-status=accepted]', { hasText: plan.accept.statement }).textContent();
+  check('accepting moves it to the decided list, as accepted, with the words it was added in',
+    history.includes(plan.accept.edited), history);
   await rej.locator('[data-reject]').click();
   await until('the rejected proposal to move to the history',
     async () => await page.locator('#proposals-history [data-status=rejected]', { hasText: plan.reject.statement }).count() === 1, 15000);
