@@ -238,6 +238,10 @@ pub struct Status {
     pub sync: SyncState,
     pub sites: Vec<SiteStatus>,
     pub paused_until_ms: Option<u64>,
+    /// Proposals from AI agents (`selfos mcp`) waiting for the user in the web app's
+    /// Proposals view (as of the last sync or unlock).
+    #[serde(default)]
+    pub proposals_pending: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

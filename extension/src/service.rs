@@ -150,6 +150,8 @@ pub struct Service<P: Platform> {
     vault: Option<Vault<P::Store>>,
     /// Every decrypted answer, kept while unlocked (the scheduler reads it on every card).
     history: Vec<AnswerRecord>,
+    /// Proposals from AI agents (`selfos mcp`) waiting for the user's decision in the web app.
+    proposals_pending: u32,
 }
 
 impl<P: Platform> Service<P> {
@@ -158,6 +160,7 @@ impl<P: Platform> Service<P> {
             platform,
             vault: None,
             history: Vec::new(),
+            proposals_pending: 0,
         }
     }
 
@@ -348,7 +351,8 @@ impl<P: Platform> Service<P> {
             let key = VaultKey::from_dangerous_bytes(&bytes).map_err(|_| Failure::locked())?;
             let store = self.platform.open_store().await.map_err(storage)?;
             let vault = Vault::resume(store, key).await?;
-            self.history = vault.list().await?.records;
+            let listing = vault.list().await?;
+            self.remember(listing);
             self.vault = Some(vault);
         }
         self.vault.as_mut().ok_or_else(Failure::locked)
@@ -411,7 +415,16 @@ impl<P: Platform> Service<P> {
             sync,
             sites,
             paused_until_ms: settings.paused_until_ms.filter(|t| *t > now),
+            proposals_pending: self.proposals_pending,
         })
+    }
+
+    /// Keeps what a fresh listing of the vault says: the answers, and how many proposals wait.
+    fn remember(&mut self, listing: vault_core::vault::Listing) {
+        self.proposals_pending =
+            u32::try_from(vault_core::proposal::pending_count(&listing.proposals))
+                .unwrap_or(u32::MAX);
+        self.history = listing.records;
     }
 
     fn day_of(&self, t_ms: u64) -> i64 {
@@ -451,7 +464,8 @@ impl<P: Platform> Service<P> {
             .save(Area::Session, KEY_VAULT_KEY, Some(key))
             .await
             .map_err(storage)?;
-        self.history = vault.list().await?.records;
+        let listing = vault.list().await?;
+        self.remember(listing);
         self.vault = Some(vault);
         if self.settings().await.server_url.is_some() {
             self.platform.schedule_sync(SyncSchedule::Periodic);
@@ -474,6 +488,7 @@ impl<P: Platform> Service<P> {
         self.platform.schedule_sync(SyncSchedule::Off);
         self.vault = None;
         self.history.clear();
+        self.proposals_pending = 0;
         // Cards fetched while unlocked must not show now: a locked vault shows no cards.
         self.platform.announce(Announcement::VaultLocked);
         self.vault_state().await
@@ -798,7 +813,8 @@ impl<P: Platform> Service<P> {
         self.keep_account(&account).await?;
         report?;
         let vault = self.vault().await?;
-        self.history = vault.list().await?.records;
+        let listing = vault.list().await?;
+        self.remember(listing);
         Ok(())
     }
 
@@ -905,7 +921,8 @@ impl<P: Platform> Service<P> {
                 Err(e) => return Err(e.into()),
             }
         }
-        self.history = vault.list().await?.records;
+        let listing = vault.list().await?;
+        self.remember(listing);
         if deleted > 0 && self.settings().await.server_url.is_some() {
             self.platform.schedule_sync(SyncSchedule::Soon);
         }

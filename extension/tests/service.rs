@@ -974,3 +974,34 @@ fn settings_fields_come_with_their_link_and_a_copied_field_is_its_own_delivery()
         "locked"
     );
 }
+
+/// The popup's line about proposals: how many wait for the user, counted from the vault at
+/// unlock (and after every sync), none once locked.
+#[test]
+fn status_counts_the_proposals_waiting_for_the_user() {
+    use vault_core::proposal::{Decision, ProposalRecord};
+    let fake = Fake::new();
+    let mut s = Service::new(&fake);
+    create(&mut s);
+    assert_eq!(status(&mut s).proposals_pending, 0);
+    call(&mut s, Request::Lock).unwrap();
+    // Two agents' proposals arrive (as a sync would bring them); the user rejected one.
+    let pass = vault_core::Passphrase::new(PASS);
+    let (mut vault, _) = run(vault_core::Vault::unlock(fake.store.clone(), &pass)).unwrap();
+    let mut ids = Vec::new();
+    for statement in ["I write Rust.", "I live in Lisbon.", "I run on Sundays."] {
+        let p = ProposalRecord::new("claude", statement, None, None, 1).unwrap();
+        run(vault.record_proposal(&p)).unwrap();
+        ids.push(p.id);
+    }
+    run(vault.decide_proposal(&ids[0], Decision::Reject)).unwrap();
+    drop(vault);
+    unlock(&mut s);
+    assert_eq!(status(&mut s).proposals_pending, 2);
+    call(&mut s, Request::Lock).unwrap();
+    assert_eq!(
+        status(&mut s).proposals_pending,
+        0,
+        "a locked vault tells nothing"
+    );
+}

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """`selfos mcp` tested with the official MCP Python SDK (`mcp` from PyPI) as the client.
 
-usage: client_test.py <path to the selfos binary> [--transcript FILE]
+usage: client_test.py <path to the selfos binary> [--transcript FILE] [--browser]
+                      [--inspector NODE LAUNCHER]
 
 Starts a throwaway sync server on SQLite, fills a demo account (`selfos demo`), spawns
 `selfos mcp` over stdio with the SDK's stdio_client and checks: the tools, their schemas and
@@ -10,6 +11,11 @@ annotations; get_profile and search_profile against the account's own graph (rea
 files never hold the statement: a canary) and listed when the vault is opened again
 (`selfos export --format json`); and the bad cases: wrong passphrase, unknown tool,
 malformed arguments, an oversized statement, the sync server killed mid-session and back.
+With --browser (the server then serves the web app, SELFOS_WEBAPP), the user decides in a real
+browser (tests/mcp/proposals_browser.mjs, headless Chromium): one proposal accepted with an
+edit, which get_profile then tells; one rejected, which propose_fact then refuses to store again.
+With --inspector, the MCP Inspector's command-line mode (a second, independent client) reads
+the server entry `--print-config claude-desktop` prints, lists the tools and calls them.
 Every check prints one `ok`/`FAIL` line; the exit status is the number of failures (capped).
 """
 
@@ -32,6 +38,12 @@ from mcp.types import Implementation
 
 SELFOS = pathlib.Path(sys.argv[1]).resolve()
 TRANSCRIPT = None
+BROWSER = "--browser" in sys.argv
+INSPECTOR = None
+if "--inspector" in sys.argv:
+    i = sys.argv.index("--inspector")
+    INSPECTOR = (sys.argv[i + 1], sys.argv[i + 2])
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 if "--transcript" in sys.argv:
     TRANSCRIPT = pathlib.Path(sys.argv[sys.argv.index("--transcript") + 1])
 PASSPHRASE = "mcp test passphrase, long enough"
@@ -131,6 +143,10 @@ def graph(server: SyncServer, pass_file: pathlib.Path, tmp: pathlib.Path) -> dic
 async def session_checks(server: SyncServer, pass_file: pathlib.Path, tmp: pathlib.Path) -> None:
     nodes = graph(server, pass_file, tmp)
     canary = f"I keep a canary named {secrets.token_hex(8)} in my desk drawer."
+    token = secrets.token_hex(6)
+    accept = f"I grow {token} tomatoes on my balcony."
+    edited = f"I grow {token} tomatoes and basil on my balcony."
+    reject = f"I dislike {token}-style jazz."
     async with stdio_client(params(server, pass_file)) as (read, write):
         async with ClientSession(read, write, client_info=Implementation(name="claude-code", version="1.0")) as session:
             init = await session.initialize()
@@ -211,6 +227,17 @@ async def session_checks(server: SyncServer, pass_file: pathlib.Path, tmp: pathl
             proposal_id = (r.structured_content or {}).get("id")
             check("propose_fact: stored and synced", not r.is_error and r.structured_content.get("synced") is True,
                   text_of(r))
+            # Two more for the user to decide (in the browser, with --browser).
+            for st, why in ((accept, "They mentioned the harvest."), (reject, "A guess from one remark.")):
+                r = await session.call_tool("propose_fact", {"statement": st, "reason": why})
+                check(f"propose_fact: {st[:30]}... stored", not r.is_error and r.structured_content.get("synced") is True,
+                      text_of(r))
+            r = await session.call_tool("propose_fact", {"statement": "  " + accept.upper()})
+            log(f"call_tool('propose_fact', {{'statement': {accept.upper()!r}}})  # again", r)
+            s = r.structured_content or {}
+            check("propose_fact: the same statement again (case and spaces aside) is not stored twice",
+                  not r.is_error and s.get("duplicate") is True and s.get("status") == "pending"
+                  and "already waiting" in text_of(r), text_of(r))
 
             # bad input: protocol-level errors, the session goes on
             await expect_protocol_error(session, "delete_everything", {}, "unknown tool: protocol error", "unknown tool")
@@ -239,7 +266,16 @@ async def session_checks(server: SyncServer, pass_file: pathlib.Path, tmp: pathl
             log("call_tool('get_profile', {})  # sync server back", r)
             check("server back: the next call recovers", not r.is_error and "unreachable" not in text_of(r))
 
+            if BROWSER:
+                await decide_in_browser(session, server, pass_file, tmp, accept, edited, reject)
+
+    # The accepted answer and the proposals are sealed too: the server holds no statement.
+    leaked = [p.name for p in server.data.rglob("*") if p.is_file() and token.encode() in p.read_bytes()]
+    check("canary: the server's database holds neither the proposals nor the accepted answer in plaintext",
+          not leaked, str(leaked))
+
     # The proposal is sealed on the server: no file of the server's data holds the statement.
+    # (The SQLite files, the write-ahead log included.)
     marker = canary.split()[-5].encode()
     leaked = [p.name for p in server.data.rglob("*") if p.is_file() and marker in p.read_bytes()]
     check("canary: the server's database never holds the proposal's plaintext", not leaked, str(leaked))
@@ -257,6 +293,48 @@ async def session_checks(server: SyncServer, pass_file: pathlib.Path, tmp: pathl
     check("every call that returned profile content left a delivery record (method mcp)",
           len(mcp_deliveries) >= 8 and {d["agent"] for d in mcp_deliveries} >= {"claude", "gemini"},
           str(len(mcp_deliveries)))
+
+
+async def decide_in_browser(session: ClientSession, server: SyncServer, pass_file: pathlib.Path,
+                            tmp: pathlib.Path, accept: str, edited: str, reject: str) -> None:
+    """The user accepts one proposal (with an edit) and rejects another in the web app."""
+    plan = tmp / "plan.json"
+    plan.write_text(json.dumps({"agent_name": "Claude",
+                                "accept": {"statement": accept, "reason": "They mentioned the harvest.",
+                                           "edited": edited},
+                                "reject": {"statement": reject}}))
+    r = await asyncio.to_thread(
+        subprocess.run, ["node", str(ROOT / "tests/mcp/proposals_browser.mjs"), server.url, USER,
+                         str(pass_file), str(plan)],
+        capture_output=True, text=True, timeout=240)
+    global passed, failed
+    for line in r.stdout.splitlines():
+        if line.startswith(("ok ", "FAIL")):
+            print(line, flush=True)
+            passed, failed = passed + line.startswith("ok "), failed + line.startswith("FAIL")
+    check("browser: the Proposals steps finished", r.returncode == 0, r.stderr[-2000:])
+
+    # get_profile pulls (--pull-every 0): the user's words are in the profile, the agent's not.
+    deadline, text = time.monotonic() + 30, ""
+    while time.monotonic() < deadline:
+        r = await session.call_tool("get_profile", {"max_chars": 100000})
+        text = text_of(r)
+        if edited in text:
+            break
+        await asyncio.sleep(0.5)
+    log("call_tool('get_profile', {'max_chars': 100000})  # after the user accepted an edited proposal", r)
+    check("get_profile: the accepted statement, in the user's words, is part of the profile",
+          edited in text and accept not in text, text[-400:])
+    r = await session.call_tool("search_profile", {"query": "basil"})
+    hits = (r.structured_content or {}).get("facts", [])
+    check("search_profile: the accepted statement is a fact of the graph",
+          any(h.get("sentence") == edited for h in hits), str(hits)[:300])
+    r = await session.call_tool("propose_fact", {"statement": reject})
+    log(f"call_tool('propose_fact', {{'statement': {reject!r}}})  # after the user rejected it", r)
+    s = r.structured_content or {}
+    check("propose_fact: a statement the user rejected is answered 'already rejected' and not stored",
+          not r.is_error and s.get("duplicate") is True and s.get("status") == "rejected"
+          and "already rejected by the user" in text_of(r), text_of(r))
 
 
 def wrong_passphrase(server: SyncServer, tmp: pathlib.Path) -> None:
@@ -290,6 +368,48 @@ def print_config(server: SyncServer, pass_file: pathlib.Path) -> None:
     r = selfos(*base, "claude-code")
     check("--print-config claude-code: the `claude mcp add` command",
           r.stdout.startswith(f"claude mcp add selfos -- {SELFOS} mcp --server {server.url}"), r.stdout)
+
+
+def inspector_checks(server: SyncServer, pass_file: pathlib.Path, tmp: pathlib.Path) -> None:
+    """The MCP Inspector's CLI (`--cli`) as a second client, configured by the very snippet
+    `--print-config claude-desktop` prints (an `mcpServers` file)."""
+    node, launcher = INSPECTOR
+    r = selfos("mcp", "--server", server.url, "--user", USER, "--passphrase-file", str(pass_file),
+               "--pull-every", "0", "--print-config", "claude-desktop")
+    config = tmp / "claude_desktop_config.json"
+    config.write_text(r.stdout)
+    base = [node, launcher, "--cli", "--config", str(config), "--server", "selfos"]
+
+    def inspect(*args: str) -> tuple[subprocess.CompletedProcess, dict]:
+        r = subprocess.run([*base, *args], capture_output=True, text=True, timeout=120,
+                           env=dict(os.environ, HOME=str(tmp), MCP_INSPECTOR_SECRET_STORE="memory"))
+        try:
+            return r, json.loads(r.stdout)
+        except ValueError:
+            return r, {}
+
+    r, out = inspect("--method", "tools/list")
+    transcript.append(f"$ mcp-inspector --cli --config claude_desktop_config.json --server selfos --method tools/list\n"
+                      + json.dumps([t.get("name") for t in out.get("tools", [])]))
+    names = [t.get("name") for t in out.get("tools", [])]
+    check("inspector: tools/list gives the three tools, with their schemas",
+          r.returncode == 0 and names == ["get_profile", "search_profile", "propose_fact"]
+          and all(t["inputSchema"]["type"] == "object" for t in out["tools"]), f"exit {r.returncode}: {r.stdout[:300]} {r.stderr[-300:]}")
+    r, out = inspect("--method", "tools/call", "--tool-name", "get_profile", "--tool-arg", "max_chars=400")
+    text = "".join(c.get("text", "") for c in out.get("content", []))
+    transcript.append("$ mcp-inspector --cli ... --method tools/call --tool-name get_profile --tool-arg max_chars=400\n"
+                      + text)
+    check("inspector: tools/call get_profile gives the context block within max_chars",
+          r.returncode == 0 and not out.get("isError") and text.startswith("Context about me")
+          and len(text) <= 400 and out.get("structuredContent", {}).get("facts"), f"exit {r.returncode}: {r.stdout[:300]} {r.stderr[-300:]}")
+    r, out = inspect("--method", "tools/call", "--tool-name", "search_profile", "--tool-arg", "query=feedback")
+    hits = out.get("structuredContent", {}).get("facts", [])
+    check("inspector: tools/call search_profile finds facts with strength and evidence",
+          r.returncode == 0 and hits and all("strength" in h and "evidence" in h for h in hits),
+          f"exit {r.returncode}: {r.stdout[:300]} {r.stderr[-300:]}")
+    r, out = inspect("--method", "tools/call", "--tool-name", "no_such_tool")
+    check("inspector: an unknown tool is an error it reports (non-zero exit, tool_not_found)",
+          r.returncode != 0 and "not found" in (r.stdout + r.stderr), f"exit {r.returncode}: {r.stdout[:300]} {r.stderr[-300:]}")
 
 
 async def backup_checks(server: SyncServer, pass_file: pathlib.Path, tmp: pathlib.Path) -> None:
@@ -334,7 +454,9 @@ async def main() -> int:
             return 1
         wrong_passphrase(server, tmp)
         print_config(server, pass_file)
-        await asyncio.wait_for(session_checks(server, pass_file, tmp), timeout=90)
+        await asyncio.wait_for(session_checks(server, pass_file, tmp), timeout=300 if BROWSER else 90)
+        if INSPECTOR:
+            await asyncio.to_thread(inspector_checks, server, pass_file, tmp)
         await asyncio.wait_for(backup_checks(server, pass_file, tmp), timeout=60)
     finally:
         server.stop()

@@ -10,9 +10,15 @@
 //! plaintext; the server sees only that the entry is a proposal.
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::error::VaultError;
-use crate::record::{EntryKind, Namespace, RecordId};
+use crate::record::{Answer, AnswerRecord, CardType, EntryKind, Namespace, RecordFlags, RecordId};
+
+/// The card an accepted proposal is filed under: a `short_text` card with the `proposal`
+/// context (never shown), on the open facet `work.learned` whose sentence is the statement
+/// itself, so the answer enters the graph and the context block like any free-text answer.
+pub const PROPOSAL_CARD: &str = "work.learned.proposal";
 
 /// The plaintext schema proposals are written in.
 pub const PROPOSAL_SCHEMA: u16 = 1;
@@ -35,6 +41,15 @@ pub enum ProposalStatus {
     Accepted,
     /// The user rejected it; kept so the same proposal is not asked again.
     Rejected,
+}
+
+/// What the user decided about a pending proposal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Add it to the profile: the agent's statement, or the user's edit of it (`Some`).
+    Accept { edited: Option<String> },
+    /// Keep it out of the profile; the same statement from the same agent is not asked again.
+    Reject,
 }
 
 /// One proposal, as the user's devices see it after decryption.
@@ -123,6 +138,125 @@ impl ProposalRecord {
     }
 }
 
+impl ProposalRecord {
+    /// The id of the answer an acceptance writes: the first 16 bytes of
+    /// SHA-256(`"selfos/v2/proposal-answer"` || proposal id), so two devices accepting the
+    /// same proposal write one answer (two versions of it), never two, and the answer can be
+    /// traced back to its proposal without a field in the proposal's plaintext.
+    pub fn answer_id(&self) -> RecordId {
+        let mut h = Sha256::new();
+        h.update(b"selfos/v2/proposal-answer");
+        h.update(self.id.as_bytes());
+        let digest = h.finalize();
+        let mut id = [0u8; 16];
+        id.copy_from_slice(&digest[..16]);
+        RecordId::from_bytes(id)
+    }
+
+    /// The proposal as decided (`status` accepted or rejected), and for an acceptance the
+    /// answer to write: the statement (or `edited`, trimmed) as a free-text answer on
+    /// [`PROPOSAL_CARD`], filed under the proposing agent's namespace, captured at `now_ms`.
+    /// Refuses a proposal already decided and an empty or over-long edit.
+    pub fn decide(
+        &self,
+        decision: Decision,
+        now_ms: u64,
+    ) -> Result<(ProposalRecord, Option<AnswerRecord>), VaultError> {
+        if self.status != ProposalStatus::Pending {
+            return Err(VaultError::invalid(
+                "proposal",
+                format!(
+                    "it was already {}; a proposal is decided once",
+                    self.status.as_str()
+                ),
+            ));
+        }
+        let mut decided = self.clone();
+        let answer = match decision {
+            Decision::Reject => {
+                decided.status = ProposalStatus::Rejected;
+                None
+            }
+            Decision::Accept { edited } => {
+                decided.status = ProposalStatus::Accepted;
+                let text = edited.as_deref().unwrap_or(&self.statement).trim();
+                let len = text.chars().count();
+                if text.is_empty() || len > MAX_STATEMENT_CHARS {
+                    return Err(VaultError::invalid(
+                        "statement",
+                        format!(
+                            "{len} characters; write 1 to {MAX_STATEMENT_CHARS} before accepting"
+                        ),
+                    ));
+                }
+                let record = AnswerRecord {
+                    id: self.answer_id(),
+                    prompt_id: PROPOSAL_CARD.to_owned(),
+                    prompt_version: 1,
+                    card_type: CardType::ShortText,
+                    answer: Answer::ShortText {
+                        text: text.to_owned(),
+                    },
+                    namespace: self.agent.clone(),
+                    origin: None,
+                    page_context: None,
+                    captured_at_ms: now_ms,
+                    answer_latency_ms: 0,
+                    wait_duration_ms: 0,
+                    flags: RecordFlags::default(),
+                };
+                record.validate()?;
+                Some(record)
+            }
+        };
+        decided.validate()?;
+        Ok((decided, answer))
+    }
+}
+
+impl ProposalStatus {
+    /// The word FORMAT.md uses: `pending`, `accepted`, `rejected`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProposalStatus::Pending => "pending",
+            ProposalStatus::Accepted => "accepted",
+            ProposalStatus::Rejected => "rejected",
+        }
+    }
+}
+
+/// A statement compared the way a person would: whitespace collapsed, case ignored.
+fn same_statement(a: &str, b: &str) -> bool {
+    let norm = |s: &str| {
+        s.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase()
+    };
+    norm(a) == norm(b)
+}
+
+/// The proposal in `proposals` that already covers `statement` from `agent`: the same
+/// statement (whitespace and case aside) from the same agent, whatever its status. An agent
+/// proposing it again is told so (a rejected one is never asked again) and nothing is stored.
+pub fn already_proposed<'a>(
+    proposals: &'a [ProposalRecord],
+    agent: &str,
+    statement: &str,
+) -> Option<&'a ProposalRecord> {
+    proposals
+        .iter()
+        .find(|p| p.agent.as_str() == agent && same_statement(&p.statement, statement))
+}
+
+/// The proposals waiting for the user.
+pub fn pending_count(proposals: &[ProposalRecord]) -> usize {
+    proposals
+        .iter()
+        .filter(|p| p.status == ProposalStatus::Pending)
+        .count()
+}
+
 /// The plaintext that gets sealed: JSON with `schema` and `kind: "proposal"`.
 pub fn encode_proposal(record: &ProposalRecord) -> Vec<u8> {
     crate::own_kind::encode("proposal", PROPOSAL_SCHEMA, record)
@@ -160,6 +294,41 @@ mod tests {
         assert_eq!(v["schema"], 1);
         assert_eq!(v["status"], "pending");
         assert_eq!(decode_proposal(&bytes).unwrap(), p);
+    }
+
+    #[test]
+    fn accepted_proposals_are_filed_on_a_card_that_is_never_shown() {
+        let lib = crate::cards::builtin();
+        let card = lib
+            .card(PROPOSAL_CARD)
+            .expect("the proposal card is in the library");
+        assert_eq!(card.context, Some(crate::cards::CardContext::Proposal));
+        assert_eq!(card.kind, crate::cards::CardKind::ShortText);
+        let facet = lib.facet(&card.facet).unwrap();
+        assert!(facet.open && !facet.per_agent && !facet.meta);
+        assert_eq!(
+            facet.says.as_deref(),
+            Some("{text}"),
+            "the statement is told as approved"
+        );
+        assert!(lib.is_proposal_facet(&facet.id));
+        let (_, answer) = sample()
+            .decide(Decision::Accept { edited: None }, 5)
+            .unwrap();
+        let answer = answer.unwrap();
+        assert_eq!(answer.prompt_version, card.version);
+        answer.validate().unwrap();
+    }
+
+    #[test]
+    fn the_answer_id_follows_from_the_proposal_id() {
+        let mut p = sample();
+        p.id = RecordId::from_bytes([0x11; 16]);
+        let mut h = Sha256::new();
+        h.update(b"selfos/v2/proposal-answer");
+        h.update([0x11; 16]);
+        assert_eq!(p.answer_id().as_bytes()[..], h.finalize()[..16]);
+        assert_ne!(p.answer_id(), sample().answer_id());
     }
 
     #[test]

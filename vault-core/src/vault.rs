@@ -9,7 +9,7 @@ use crate::delivery::{decode_delivery, encode_delivery, DeliveryRecord};
 use crate::error::{StoreError, VaultError};
 use crate::header::VaultHeader;
 use crate::hlc::{Hlc, HlcClock};
-use crate::proposal::{decode_proposal, encode_proposal, ProposalRecord};
+use crate::proposal::{decode_proposal, encode_proposal, Decision, ProposalRecord};
 use crate::record::{decode_record, encode_record, AnswerRecord, EntryKind, RecordId};
 use crate::store::{
     Batch, Current, PendingChange, StoredRecord, VaultStore, META_CLOCK, META_DEVICE, META_HEADER,
@@ -298,26 +298,31 @@ impl<S: VaultStore> Vault<S> {
     /// Writes (inserts or replaces) a record. Returns its queued change.
     pub async fn put(&mut self, record: &AnswerRecord) -> Result<PendingChange, VaultError> {
         record.validate()?;
-        let plaintext = encode_record(record);
+        self.put_sealed(&record.id, &record.namespace, &encode_record(record))
+            .await
+    }
+
+    /// Seals `plaintext` as the next version of the entry `id` (version 1 if there is none)
+    /// and writes it. The purpose follows from the namespace.
+    async fn put_sealed(
+        &mut self,
+        id: &RecordId,
+        namespace: &crate::record::Namespace,
+        plaintext: &[u8],
+    ) -> Result<PendingChange, VaultError> {
         let hlc = self.clock().await?.tick(now_ms());
-        let key = &self.key;
+        let vault_key = &self.key;
         // Read the current version, seal and write in one transaction: sealing is synchronous,
         // so it may run inside it, and the version bump cannot race another writer.
         self.store
-            .update_record(&record.id.to_string(), |current| {
-                let (version, base) = versions(&record.id.to_string(), &current)?;
-                let aad = RecordAad::new(
-                    &record.namespace,
-                    &record.id,
-                    version,
-                    &hlc,
-                    RecordState::Live,
-                );
-                let sealed = envelope::seal_record(key, &aad, &plaintext)?;
+            .update_record(&id.to_string(), |current| {
+                let (version, base) = versions(&id.to_string(), &current)?;
+                let aad = RecordAad::new(namespace, id, version, &hlc, RecordState::Live);
+                let sealed = envelope::seal_record(vault_key, &aad, plaintext)?;
                 Ok(commit_batch(
                     StoredRecord {
-                        id: record.id,
-                        namespace: record.namespace.clone(),
+                        id: *id,
+                        namespace: namespace.clone(),
                         version,
                         hlc,
                         deleted: false,
@@ -327,6 +332,52 @@ impl<S: VaultStore> Vault<S> {
                 ))
             })
             .await
+    }
+
+    /// The proposal `id`, as it stands; `None` if there is none (or it was deleted).
+    pub async fn proposal(&self, id: &RecordId) -> Result<Option<ProposalRecord>, VaultError> {
+        let key = id.to_string();
+        let Some(bytes) = self.store.get_record(&key).await? else {
+            return Ok(None);
+        };
+        match self.open_entry(&StoredRecord::decode(&key, &bytes)?)? {
+            None => Ok(None),
+            Some(Opened::Proposal(p)) => Ok(Some(p)),
+            Some(_) => Err(VaultError::invalid(
+                "proposal",
+                format!("{id} is not a proposal"),
+            )),
+        }
+    }
+
+    /// The user's decision on a pending proposal ([`crate::proposal`]). Accepting writes the
+    /// statement (or the user's edit of it) as a free-text answer filed under the proposing
+    /// agent's namespace, with the id [`ProposalRecord::answer_id`], then version 2 of the
+    /// proposal with status `accepted`; rejecting writes only version 2 with status
+    /// `rejected`. Both sync like any change. Returns the proposal as decided and the answer
+    /// an acceptance wrote. A proposal already decided is refused
+    /// ([`VaultError::Invalid`] saying so), so a decision is made once.
+    pub async fn decide_proposal(
+        &mut self,
+        id: &RecordId,
+        decision: Decision,
+    ) -> Result<(ProposalRecord, Option<AnswerRecord>), VaultError> {
+        let proposal = self.proposal(id).await?.ok_or_else(|| {
+            VaultError::NotFound(format!("proposal {id} (it may have been deleted)"))
+        })?;
+        let (decided, answer) = proposal.decide(decision, now_ms())?;
+        if let Some(answer) = &answer {
+            // The answer first: if writing the decision then fails, deciding again writes the
+            // same answer id (a new version of it), never a second answer.
+            self.put(answer).await?;
+        }
+        self.put_sealed(
+            &decided.id,
+            &crate::record::Namespace::proposals(),
+            &encode_proposal(&decided),
+        )
+        .await?;
+        Ok((decided, answer))
     }
 
     /// Deletes a record: it becomes a tombstone that syncs the delete to every device. The

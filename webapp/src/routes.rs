@@ -8,16 +8,18 @@ pub enum View {
     Timeline,
     Data,
     Export,
+    Proposals,
     Settings,
 }
 
 impl View {
-    pub const ALL: [View; 6] = [
+    pub const ALL: [View; 7] = [
         View::Overview,
         View::Graph,
         View::Timeline,
         View::Data,
         View::Export,
+        View::Proposals,
         View::Settings,
     ];
 
@@ -29,6 +31,7 @@ impl View {
             View::Timeline => "timeline",
             View::Data => "data",
             View::Export => "export",
+            View::Proposals => "proposals",
             View::Settings => "settings",
         }
     }
@@ -40,6 +43,7 @@ impl View {
             View::Timeline => "Timeline",
             View::Data => "Data",
             View::Export => "Export",
+            View::Proposals => "Proposals",
             View::Settings => "Settings",
         }
     }

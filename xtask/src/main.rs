@@ -196,7 +196,8 @@ fn test(extra: &[String]) -> Result<()> {
             || cmd::status(&mut extension::e2e_cmd(&tc, false)),
         )?;
     }
-    if browser_suites[1..].iter().any(|s| only.has(s)) {
+    // The mcp suite's browser step decides proposals in the web app.
+    if browser_suites[1..].iter().any(|s| only.has(s)) || only.has("mcp") {
         step("build the web app (dist/webapp)", || {
             webapp::build(&tc).map(|_| ())
         })?;
@@ -230,8 +231,8 @@ fn test(extra: &[String]) -> Result<()> {
             cmd::cargo(&["build", "-p", "sync-server"])
         })?;
         step(
-            "selfos mcp driven by the official MCP Python SDK (stdio, a real sync server)",
-            mcp_client_test,
+            "selfos mcp driven by the official MCP Python SDK (stdio, a real sync server), proposals decided in the web app (headless Chromium)",
+            || mcp_client_test(&tc),
         )?;
     }
     println!("\nall test suites passed");
@@ -335,9 +336,11 @@ fn independent_format_check() -> Result<()> {
 }
 
 /// `tests/mcp/client_test.py`: the official MCP Python SDK as the client of `selfos mcp`,
-/// against a throwaway sync server it starts (about 20 s; the script bounds itself to 90 s
-/// of MCP session). Writes the transcript README quotes to target/mcp/transcript.txt.
-fn mcp_client_test() -> Result<()> {
+/// against a throwaway sync server it starts, which also serves dist/webapp: with
+/// `--browser` the user accepts and rejects proposals there (`tests/mcp/proposals_browser.mjs`,
+/// headless Chromium). About a minute; the script bounds its MCP session to 5 minutes.
+/// Writes the transcript README quotes to target/mcp/transcript.txt.
+fn mcp_client_test(tc: &tools::Toolchain) -> Result<()> {
     let dir = root().join("target/mcp");
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     cmd::status(
@@ -346,7 +349,17 @@ fn mcp_client_test() -> Result<()> {
             .arg(root().join("target/debug/selfos"))
             .arg("--transcript")
             .arg(dir.join("transcript.txt"))
-            .env("PYTHONPATH", tools::python_mcp_dir()),
+            .arg("--browser")
+            .args(tc.inspector.iter().flat_map(|(node, launcher)| {
+                [
+                    std::ffi::OsStr::new("--inspector"),
+                    node.as_os_str(),
+                    launcher.as_os_str(),
+                ]
+            }))
+            .env("PYTHONPATH", tools::python_mcp_dir())
+            .env("SELFOS_WEBAPP", webapp::dir())
+            .env("SELFOS_NODE_MODULES", &tc.node_modules),
     )
 }
 

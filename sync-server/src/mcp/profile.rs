@@ -8,7 +8,7 @@ use serde::Serialize;
 use vault_core::delivery::{DeliveryMethod, DeliveryRecord};
 use vault_core::graph::context::{self, ContextBlock, ContextError};
 use vault_core::graph::KnowledgeGraph;
-use vault_core::proposal::ProposalRecord;
+use vault_core::proposal::{already_proposed, ProposalRecord};
 use vault_core::store::block_on;
 use vault_core::sync::{Account, AccountError, SyncError};
 use vault_core::{AnswerRecord, MemoryStore, Vault};
@@ -37,6 +37,8 @@ pub struct Profile {
     /// `None` when serving a backup file.
     account: Option<Account<BlockingTransport>>,
     records: Vec<AnswerRecord>,
+    /// Every proposal, whatever its status: a statement already proposed is not stored again.
+    proposals: Vec<ProposalRecord>,
     graph: KnowledgeGraph,
     /// How old the last pull may be ([`PULL_EVERY`] unless `--pull-every` says otherwise).
     pull_every: Duration,
@@ -123,6 +125,7 @@ impl Profile {
             account,
             pull_every,
             records: Vec::new(),
+            proposals: Vec::new(),
             graph: KnowledgeGraph::build(vault_core::cards::builtin(), &[], now),
             pulled_at: Instant::now(),
             pulled_at_ms: now,
@@ -135,6 +138,7 @@ impl Profile {
     fn rebuild(&mut self) -> Result<(), CliError> {
         let listing = block_on(self.vault.list())?;
         self.records = listing.records;
+        self.proposals = listing.proposals;
         self.graph = KnowledgeGraph::build(
             vault_core::cards::builtin(),
             &self.records,
@@ -272,10 +276,23 @@ impl Profile {
         Ok(())
     }
 
-    /// Stores an agent's proposal, sealed, queued for the next push.
-    pub fn propose(&mut self, proposal: &ProposalRecord) -> Result<(), CliError> {
+    /// Stores an agent's proposal, sealed, queued for the next push; unless the same
+    /// statement from the same agent was proposed before (pending, accepted or rejected):
+    /// then nothing is stored and that earlier proposal is returned.
+    pub fn propose(
+        &mut self,
+        proposal: &ProposalRecord,
+    ) -> Result<Option<ProposalRecord>, CliError> {
+        if let Some(earlier) = already_proposed(
+            &self.proposals,
+            proposal.agent.as_str(),
+            &proposal.statement,
+        ) {
+            return Ok(Some(earlier.clone()));
+        }
         block_on(self.vault.record_proposal(proposal))?;
-        Ok(())
+        self.proposals.push(proposal.clone());
+        Ok(None)
     }
 
     /// When the profile served was last pulled (Unix ms; the opening time for a backup).

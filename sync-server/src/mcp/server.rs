@@ -18,7 +18,7 @@ use rmcp::{ErrorData as McpError, RoleServer, ServerHandler, ServiceExt};
 use serde_json::json;
 use vault_core::delivery::{DeliveryMethod, DeliveryRecord};
 use vault_core::graph::context::ContextError;
-use vault_core::proposal::{ProposalRecord, MAX_STATEMENT_CHARS};
+use vault_core::proposal::{ProposalRecord, ProposalStatus, MAX_STATEMENT_CHARS};
 use vault_core::record::EntryKind;
 use vault_core::Namespace;
 
@@ -243,7 +243,19 @@ impl SelfosMcp {
         .map_err(|e| McpError::invalid_params(format!("propose_fact: {e}"), None))?;
         self.with_profile(move |p| {
             let fresh = p.refresh();
-            p.propose(&proposal).map_err(internal)?;
+            if let Some(earlier) = p.propose(&proposal).map_err(internal)? {
+                let said = match earlier.status {
+                    ProposalStatus::Rejected => "It was already rejected by the user: do not propose it again.",
+                    ProposalStatus::Accepted => "The user already accepted it: it is part of the profile.",
+                    ProposalStatus::Pending => "It is already waiting for the user's decision.",
+                };
+                let structured = json!({"id": earlier.id.to_string(), "status": earlier.status.as_str(), "duplicate": true});
+                return Ok(with_freshness(
+                    &fresh,
+                    vec![format!("Not stored: you proposed this before. {said}")],
+                    structured,
+                ));
+            }
             let pushed = p.push();
             let structured = json!({"id": proposal.id.to_string(), "status": "pending", "synced": pushed.is_ok() });
             match (pushed, p.is_remote()) {

@@ -35,6 +35,10 @@ pub enum CardKind {
 pub enum CardContext {
     Topic,
     Agent,
+    /// Never shown: the card files what an AI agent proposed and the user accepted
+    /// (`selfos mcp`'s proposals, `vault_core::proposal`), so such an answer
+    /// enters the graph like any other free-text answer.
+    Proposal,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -372,6 +376,12 @@ impl Library {
             None if placeholder("{topic}") || placeholder("{agent}") => {
                 e.push("placeholder in a card without context".into())
             }
+            Some(CardContext::Proposal) if placeholder("{topic}") || placeholder("{agent}") => {
+                e.push("placeholder in a proposal card".into())
+            }
+            Some(CardContext::Proposal) if card.kind != CardKind::ShortText => {
+                e.push("a proposal card is a short_text card".into())
+            }
             _ => {}
         }
         let Some(facet) = self.facet(&card.facet) else {
@@ -438,6 +448,14 @@ impl Library {
 
     pub fn facet_position(&self, id: &str) -> Option<usize> {
         self.facet_index.get(id).copied()
+    }
+
+    /// Whether accepted proposals are filed under this facet (a card of it has the
+    /// `proposal` context).
+    pub fn is_proposal_facet(&self, facet: &str) -> bool {
+        self.cards
+            .iter()
+            .any(|c| c.facet == facet && c.context == Some(CardContext::Proposal))
     }
 
     pub fn card(&self, id: &str) -> Option<&Card> {

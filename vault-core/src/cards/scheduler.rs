@@ -320,6 +320,8 @@ fn next_card(ctx: &Scheduler<'_>, moment: &Moment<'_>, strategy: Strategy, seed:
                 Some(t) => Some(t),
                 None => continue,
             },
+            // Files accepted proposals; never asked.
+            Some(CardContext::Proposal) => continue,
             _ => None,
         };
         let Some(pos) = lib.facet_position(&card.facet) else {

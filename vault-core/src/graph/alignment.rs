@@ -27,6 +27,9 @@ const DAY_MS: f64 = 86_400_000.0;
 pub const KNOWN: f64 = 0.3;
 /// At most this many free-text nodes per open facet go into instructions.
 pub const MAX_TEXTS_PER_FACET: usize = 3;
+/// ... except on the facet accepted proposals are filed under (`work.learned`): each text
+/// there is a fact the user approved one by one, so more of them are told.
+pub const MAX_LEARNED_TEXTS: usize = 20;
 
 /// What an agent was told at one moment: the node strengths in what it was given. Made from
 /// a delivery record ([`crate::delivery::DeliveryRecord::snapshot`]) or from instructions
@@ -149,7 +152,7 @@ impl KnowledgeGraph {
 
     /// The nodes an agent's instructions carry, strongest first: per facet in its view, the
     /// leading value when it is known and not contested; for open facets, up to
-    /// [`MAX_TEXTS_PER_FACET`] known texts. Never a meta facet or a value whose sentence says
+    /// [`MAX_TEXTS_PER_FACET`] known texts ([`MAX_LEARNED_TEXTS`] for accepted proposals). Never a meta facet or a value whose sentence says
     /// nothing ([`crate::graph::context`]'s rules).
     pub(crate) fn instruction_nodes(&self, lib: &Library, agent: &str) -> Vec<NodeIndex> {
         let a = self.agent_index(agent);
@@ -177,7 +180,11 @@ impl KnowledgeGraph {
                     texts
                         .into_iter()
                         .filter(|&n| super::context::sentence(self, lib, n).is_some())
-                        .take(MAX_TEXTS_PER_FACET),
+                        .take(if lib.is_proposal_facet(&facet.id) {
+                            MAX_LEARNED_TEXTS
+                        } else {
+                            MAX_TEXTS_PER_FACET
+                        }),
                 );
             } else if let Some(n) = leader(self, g) {
                 let m = &self.graph[n].metrics;

@@ -5,7 +5,7 @@
 //! agents. A [`Pace`] says how often they answer. Same seed, same records (ids included).
 
 use crate::cards::answer::{from_pick, CardShape, Pick};
-use crate::cards::library::{CardKind, Library};
+use crate::cards::library::{CardContext, CardKind, Library};
 use crate::cards::scheduler::splitmix;
 use crate::record::{Answer, AnswerRecord, Namespace, RecordFlags, RecordId};
 
@@ -116,11 +116,25 @@ fn generate(
         .iter()
         .filter_map(|a| Namespace::new(*a).ok())
         .collect();
+    // The cards a user is asked (a proposal card files accepted proposals, never asked), and
+    // their facets.
+    let askable: Vec<usize> = (0..lib.cards.len())
+        .filter(|&i| lib.cards[i].context != Some(CardContext::Proposal))
+        .collect();
+    let askable_facet: std::collections::BTreeSet<usize> = askable
+        .iter()
+        .filter_map(|&i| lib.facet_position(&lib.cards[i].facet))
+        .collect();
     // Hidden profile: [facet][agent] -> preferred value index.
     let mut truth: Vec<[usize; 3]> = lib
         .facets
         .iter()
-        .map(|f| {
+        .enumerate()
+        .map(|(fi, f)| {
+            if !askable_facet.contains(&fi) {
+                // Never asked (a facet only accepted proposals fill): no hidden value.
+                return [0; 3];
+            }
             let v = rng.below(f.values.len());
             if f.per_agent {
                 [v, rng.below(f.values.len()), rng.below(f.values.len())]
@@ -136,7 +150,7 @@ fn generate(
         .collect();
     let mut out = Vec::new();
     let mut t = start_ms;
-    'sessions: while !lib.cards.is_empty() && !agents.is_empty() {
+    'sessions: while !askable.is_empty() && !agents.is_empty() {
         // A session: one agent, a few cards a few minutes apart.
         let ai = match rng.percent() {
             0..=49 => 0,
@@ -150,7 +164,7 @@ fn generate(
                 break 'sessions;
             }
             t = at;
-            let ci = rng.below(lib.cards.len());
+            let ci = askable[rng.below(askable.len())];
             let card = &lib.cards[ci];
             let Some(fi) = card_facet[ci] else { continue };
             let facet = &lib.facets[fi];

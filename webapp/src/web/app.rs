@@ -16,6 +16,7 @@ pub fn App() -> impl IntoView {
         username: RwSignal::new(String::new()),
         focus: RwSignal::new(None),
         note: RwSignal::new(None),
+        proposals: RwSignal::new(Vec::new()),
     };
     provide_context(ctx);
     let _ = window_event_listener(leptos::ev::popstate, move |_| {

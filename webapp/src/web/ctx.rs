@@ -20,6 +20,9 @@ pub struct SyncState {
     pub last_ok_ms: Option<u64>,
     pub error: Option<String>,
     pub pending: usize,
+    /// A round was asked for while one ran (a write just after another): run one more, so
+    /// the later write is not left waiting for the next timer.
+    pub again: bool,
 }
 
 /// Shared, copyable handles to the app's state.
@@ -33,6 +36,8 @@ pub struct Ctx {
     pub focus: RwSignal<Option<String>>,
     /// A short message for the status line.
     pub note: RwSignal<Option<String>>,
+    /// What AI agents proposed to add to the profile (`selfos mcp`), every status.
+    pub proposals: RwSignal<Vec<vault_core::proposal::ProposalRecord>>,
 }
 
 impl Ctx {
@@ -74,6 +79,7 @@ impl Ctx {
     pub fn sync_soon(&self) {
         let ctx = *self;
         if ctx.sync.get_untracked().busy {
+            ctx.sync.update(|s| s.again = true);
             return;
         }
         ctx.sync.update(|s| s.busy = true);
@@ -82,6 +88,7 @@ impl Ctx {
             let pending = session::pending().await.unwrap_or(0);
             match outcome {
                 Ok(done) => {
+                    let again = ctx.sync.with_untracked(|s| s.again);
                     if done.report.conflicts > 0 {
                         ctx.note.set(Some(format!(
                             "{}: two devices changed the same answer. Choose a side in Data.",
@@ -95,15 +102,24 @@ impl Ctx {
                     if let Some((records, given)) = done.records {
                         ctx.set_profile(records, given);
                     }
+                    if let Some(proposals) = done.proposals {
+                        ctx.proposals.set(proposals);
+                    }
                     ctx.sync.set(SyncState {
                         busy: false,
                         last_ok_ms: Some(browser::now_ms()),
                         error: None,
                         pending: done.pending,
+                        again: false,
                     });
+                    if again {
+                        ctx.sync_soon();
+                        return;
+                    }
                 }
                 Err(e) => ctx.sync.update(|s| {
                     s.busy = false;
+                    s.again = false;
                     s.error = Some(e.to_string());
                     s.pending = pending;
                 }),

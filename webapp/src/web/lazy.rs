@@ -13,7 +13,7 @@
 //!   its cache) asks for it as soon as the form shows; a first visit when the person starts
 //!   on the form ([`preload_vault`]). Either way it has usually arrived by the time they
 //!   submit.
-//! - `views`: the graph, timeline, data, export and settings views, fetched in the
+//! - `views`: the graph, timeline, data, export, proposals and settings views, fetched in the
 //!   background once the first view is on screen ([`prefetch`]), which also puts them in
 //!   the offline cache, or when one is opened, whichever comes first.
 //!
@@ -101,6 +101,7 @@ fn in_views_module(view: View) -> Result<Render, LoadFailed> {
         View::Timeline => || view! { <super::timeline::Timeline/> }.into_any(),
         View::Data => || view! { <super::data_view::DataView/> }.into_any(),
         View::Export => || view! { <super::export_view::ExportView/> }.into_any(),
+        View::Proposals => || view! { <super::proposals_view::ProposalsView/> }.into_any(),
         View::Settings => || view! { <super::settings_view::SettingsView/> }.into_any(),
     })
 }

@@ -10,6 +10,7 @@ mod export_view;
 mod graph;
 mod lazy;
 mod overview;
+mod proposals_view;
 mod session;
 mod settings_view;
 mod shell;

@@ -8,6 +8,7 @@ use std::rc::Rc;
 use futures::lock::Mutex;
 use vault_core::delivery::DeliveryRecord;
 use vault_core::graph::InstructionSnapshot;
+use vault_core::proposal::{Decision, ProposalRecord};
 use vault_core::store::indexeddb::IndexedDbStore;
 use vault_core::store::META_HEADER;
 use vault_core::sync::client::Device;
@@ -86,6 +87,8 @@ pub struct Unlocked {
     pub records: Vec<AnswerRecord>,
     pub damaged: usize,
     pub snapshots: Vec<InstructionSnapshot>,
+    /// What agents proposed (every status).
+    pub proposals: Vec<ProposalRecord>,
     /// Whether this was the first sign-in on this browser (the vault was just pulled).
     pub joined: bool,
 }
@@ -146,6 +149,7 @@ pub async fn unlock(username: &str, passphrase: &str) -> Result<Unlocked, AppErr
         records: listing.records,
         damaged: listing.failures.len(),
         snapshots,
+        proposals: listing.proposals,
         joined,
     })
 }
@@ -161,6 +165,8 @@ pub struct Synced {
     /// The records and what each agent was given, again, when the round brought remote
     /// changes.
     pub records: Option<(Vec<AnswerRecord>, Vec<InstructionSnapshot>)>,
+    /// The proposals again, when the round brought remote changes.
+    pub proposals: Option<Vec<ProposalRecord>>,
     pub pending: usize,
 }
 
@@ -176,17 +182,18 @@ async fn with_core<T>(
 pub async fn sync_now() -> Result<Synced, AppError> {
     with_core(async |c| {
         let report = round(c).await?;
-        let records = if report.applied > 0 || report.conflicts > 0 {
+        let (records, proposals) = if report.applied > 0 || report.conflicts > 0 {
             let listing = c.vault.list().await?;
             c.take_deliveries(&listing);
-            Some((listing.records, c.given()))
+            (Some((listing.records, c.given())), Some(listing.proposals))
         } else {
-            None
+            (None, None)
         };
         let pending = c.vault.pending_changes().await?.len();
         Ok(Synced {
             report,
             records,
+            proposals,
             pending,
         })
     })
@@ -209,6 +216,21 @@ pub async fn put(record: AnswerRecord) -> Result<(), AppError> {
     with_core(async |c| {
         c.vault.put(&record).await?;
         Ok(())
+    })
+    .await
+}
+
+/// Accepts (the statement, or the user's edit of it, becomes an answer) or rejects a
+/// proposal ([`Vault::decide_proposal`]); returns the answers and the proposals as they now
+/// stand. The change syncs with the next round.
+pub async fn decide(
+    id: RecordId,
+    decision: Decision,
+) -> Result<(Vec<AnswerRecord>, Vec<ProposalRecord>), AppError> {
+    with_core(async |c| {
+        c.vault.decide_proposal(&id, decision).await?;
+        let listing = c.vault.list().await?;
+        Ok((listing.records, listing.proposals))
     })
     .await
 }

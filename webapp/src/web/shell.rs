@@ -70,9 +70,30 @@ fn Nav() -> impl IntoView {
                     data-view=v.id()
                     aria-current=move || (ctx.view.get() == v).then_some("page")
                     on:click=move |e| { e.prevent_default(); ctx.go(v); }
-                >{v.label()}</a>
+                >
+                    {v.label()}
+                    {(v == View::Proposals).then(|| view! { <PendingBadge/> })}
+                </a>
             }).collect_view()}
         </nav>
+    }
+}
+
+/// The number of proposals waiting for the user, beside the Proposals link (hidden at 0).
+#[component]
+fn PendingBadge() -> impl IntoView {
+    let ctx = ctx();
+    let count = move || {
+        ctx.proposals
+            .with(|p| vault_core::proposal::pending_count(p))
+    };
+    view! {
+        <span
+            id="proposals-count"
+            class="badge"
+            hidden=move || count() == 0
+            aria-label=move || crate::text::counted(count(), "proposal waiting", "proposals waiting")
+        >{count}</span>
     }
 }
 

@@ -109,6 +109,7 @@ pub async fn open(ctx: Ctx, username: String, passphrase: String) -> Result<(), 
     let profile = Profile::build(done.records, browser::now_ms(), done.snapshots);
     browser::mark("built", "profile");
     ctx.username.set(done.username);
+    ctx.proposals.set(done.proposals);
     if done.damaged > 0 {
         ctx.note.set(Some(format!(
             "{} stored entries could not be opened (damaged) and are left out.",
