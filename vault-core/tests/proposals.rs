@@ -1,6 +1,7 @@
 //! Deciding a proposal (docs/FORMAT.md §4.4): accepting writes a free-text answer that enters
 //! the graph and the context block, tagged with the proposing agent; the decision is version
 //! 2 of the proposal and wins over version 1 when devices sync; rejecting keeps it rejected.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 
