@@ -10,7 +10,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { check, freePort, out, seedProfileWith, selfosBin, sleep, startSelfos, suite, until } from '../harness.mjs';
+import { callMcpTool, check, freePort, out, seedProfileWith, selfosBin, sleep, startSelfos, suite, until } from '../harness.mjs';
 import { SITES, UNSUPPORTED, launchExtension } from './driver.mjs';
 
 const bench = process.argv.includes('--bench');
@@ -609,6 +609,22 @@ async function e2e() {
       await popup.reload();
       await popup.waitForSelector('#today');
       await popup.screenshot({ path: join(out, 'popup-synced.png') });
+      // An agent proposes a fact through `selfos mcp`; after a sync the popup says one proposal
+      // waits and links to the web app's Proposals view on this server.
+      check(!(await popup.isVisible('#proposals-line')), 'no proposal line before any proposal');
+      const proposed = await callMcpTool({ server, user: 'e2e', passFile: pass, tool: 'propose_fact',
+        args: { statement: 'Prefers Rust for command-line tools', reason: 'Asked for Rust in three sessions' } });
+      check(proposed && !proposed.isError, `propose_fact: ${JSON.stringify(proposed)}`);
+      check((await send({ type: 'sync_now' })).ok, 'sync after the proposal');
+      check((await status()).proposals_pending === 1, `one proposal pending: ${JSON.stringify(await status())}`);
+      await popup.reload();
+      await popup.waitForSelector('#proposals-line');
+      const line = await popup.textContent('#proposals-line');
+      check(/^1 proposal from AI agents waiting for you/.test(line.trim()), `the popup's proposal line: ${line}`);
+      await popup.screenshot({ path: join(out, 'popup-proposal.png') });
+      const [review] = await Promise.all([ctx.waitForEvent('page'), popup.click('#proposals-link')]);
+      await until(`Review to open the Proposals view on the server (${server}/proposals)`, () => review.url() === `${server}/proposals`, 5000);
+      await review.close();
     } finally {
       await sync.stop().catch(() => {});
       await send({ type: 'sign_out' });

@@ -106,7 +106,13 @@ async function endToEnd() {
     check(/never given your profile yet/.test(await page.textContent('#alignment .agent[data-agent=chatgpt] .delivery')),
       'the card says ChatGPT was never given the profile');
     check((await page.$$('#coverage tbody tr')).length >= 8, 'coverage rows per dimension');
-    check((await page.$$('#strongest li')).length >= 5 && (await page.$$('#weakest li')).length >= 1, 'strongest and weakest lists');
+    const facts = await page.$$eval('#known-facts li', (l) => l.map((e) => [e.querySelector('.sentence').textContent.trim(), e.querySelector('.certainty').textContent.trim()]));
+    check(facts.length >= 3 && facts.every(([s, c]) => /[.!?]$/.test(s) && /sure/.test(c)),
+      `the overview opens with what it knows, in sentences, each with how sure: ${JSON.stringify(facts.slice(0, 4))}`);
+    const most = await page.$$eval('#most-certain li', (l) => l.map((e) => e.dataset.node));
+    const least = await page.$$eval('#least-certain li', (l) => l.map((e) => e.dataset.node));
+    check(most.length >= 5 && least.length >= 1 && most.every((n) => !least.includes(n)),
+      `most and least certain are two lists, no fact in both: ${most} / ${least}`);
     check(/new answers?\./.test(await page.textContent('#changes')), 'what changed');
     check(/Synced|Syncing/.test(await page.textContent('#sync-status')), 'sync state shown');
     await shot(page, 'overview');
@@ -158,6 +164,15 @@ async function endToEnd() {
     await page.waitForSelector('#node-details');
     const ev = (await page.$$('#evidence li')).length;
     check(ev > 0, 'the selected node lists its evidence');
+    // Details first in the side panel, the answers before the figures, the raw figures folded.
+    const order = await page.evaluate(() => {
+      const side = document.querySelector('.graph-side');
+      const at = (sel) => [...side.querySelectorAll('*')].indexOf(side.querySelector(sel));
+      return { details: at('#node-details'), search: at('#graph-search'), evidence: at('#evidence'), figures: at('.figures') };
+    });
+    check(order.details >= 0 && order.details < order.search && order.evidence < order.figures, `the selection's details lead: ${JSON.stringify(order)}`);
+    check(!(await page.isVisible('#node-details .figures')) && /sure/.test(await page.textContent('#node-details .sure')),
+      'how sure in words; the raw figures behind Details');
     await page.check('#local-graph');
     const local = await until('the local graph', async () => { const n = num(await page.getAttribute('canvas#graph', 'data-nodes')); return n < nodes && n; });
     await page.fill('#depth', '3');
@@ -470,6 +485,35 @@ async function endToEnd() {
     check(p2.errors.length === 0, `page errors: ${p2.errors}`);
     await other.close();
     await page.fill('#data-search', '');
+  });
+
+  await test('what SelfOS knows: sentences with how sure; Change opens the answer behind one; Forget removes it everywhere', async () => {
+    const made = cli(['demo', '--server', base, '--user', 'facts', '--answers', '40']);
+    check(/40 answers pushed/.test(made), made);
+    const c = await newContext(base);
+    const p = await openApp(c, base);
+    await signIn(p, 'facts', DEMO_PASS);
+    await p.waitForSelector('#known-facts li');
+    const facts = await p.$$eval('#known-facts li', (l) => l.map((e) => ({ node: e.dataset.node, sentence: e.querySelector('.sentence').textContent.trim() })));
+    check(facts.length >= 3, `at least three facts after 40 answers: ${JSON.stringify(facts)}`);
+    // Change: the Data view opens on the newest answer behind the fact.
+    await p.locator(`#known-facts li[data-node="${facts[0].node}"] [data-change]`).click();
+    await p.waitForSelector('html[data-view=data]');
+    const q = await p.inputValue('#data-search');
+    check(/^[0-9a-f]{32}$/.test(q), `the search holds that answer's id: ${q}`);
+    await until('that one answer listed', async () => (await p.$$('tr[data-record]')).length === 1);
+    check(await p.getAttribute('tr[data-record]', 'data-record') === q, 'the row is the answer behind the fact');
+    // Forget: two clicks; its answers go, here and on the server.
+    await go(p, 'overview');
+    const before = exportJson(base, 'facts', DEMO_PASS).records.length;
+    const item = p.locator(`#known-facts li[data-node="${facts[0].node}"]`);
+    await item.locator('[data-forget]').click();
+    await item.locator('[data-forget]', { hasText: 'Confirm' }).click();
+    await until('the fact to leave the list', async () => (await p.$$(`#known-facts li[data-node="${facts[0].node}"]`)).length === 0, 10000);
+    check((await p.textContent('#note')).includes(facts[0].sentence), 'the note says what was forgotten');
+    await until('the server to lose its answers', async () => exportJson(base, 'facts', DEMO_PASS).records.length < before, 20000, 500);
+    check(p.errors.length === 0, `page errors: ${p.errors}`);
+    await c.close();
   });
 
   await test('delete everything: a wrong passphrase deletes nothing; the right one removes the account', async () => {

@@ -334,13 +334,18 @@ impl<S: VaultStore> Vault<S> {
             .await
     }
 
-    /// The proposal `id`, as it stands; `None` if there is none (or it was deleted).
-    pub async fn proposal(&self, id: &RecordId) -> Result<Option<ProposalRecord>, VaultError> {
+    /// The entry `id` of whatever kind, opened; `None` if there is none (or it was deleted).
+    pub async fn entry(&self, id: &RecordId) -> Result<Option<Opened>, VaultError> {
         let key = id.to_string();
         let Some(bytes) = self.store.get_record(&key).await? else {
             return Ok(None);
         };
-        match self.open_entry(&StoredRecord::decode(&key, &bytes)?)? {
+        self.open_entry(&StoredRecord::decode(&key, &bytes)?)
+    }
+
+    /// The proposal `id`, as it stands; `None` if there is none (or it was deleted).
+    pub async fn proposal(&self, id: &RecordId) -> Result<Option<ProposalRecord>, VaultError> {
+        match self.entry(id).await? {
             None => Ok(None),
             Some(Opened::Proposal(p)) => Ok(Some(p)),
             Some(_) => Err(VaultError::invalid(

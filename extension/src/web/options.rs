@@ -138,9 +138,7 @@ fn Timing(s: Settings, save: impl Fn(Settings) + Copy + 'static) -> impl IntoVie
 /// Standing consent per agent: its new chats start with the user's context (off by default).
 #[component]
 fn NewChats(s: Settings, save: impl Fn(Settings) + Copy + 'static) -> impl IntoView {
-    let agents = crate::sites::builtin()
-        .into_iter()
-        .chain(s.custom_sites.iter().cloned())
+    let agents = crate::sites::all(&s.custom_sites)
         .map(|site| {
             let on = s.new_chat_context.contains(&site.id);
             let (id, base) = (site.id.clone(), s.clone());
@@ -183,9 +181,7 @@ fn Health(
     spawn_local(async move {
         views.set(call(&Request::SiteHealth).await.unwrap_or_default());
     });
-    let items = sites::builtin()
-        .into_iter()
-        .chain(s.custom_sites.iter().cloned())
+    let items = sites::all(&s.custom_sites)
         .map(|site| {
             let own = s.site_overrides.get(&site.id).cloned().unwrap_or_default();
             view! { <SiteHealthItem site=site own=own s=s.clone() views=views save=save note=note/> }

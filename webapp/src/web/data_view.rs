@@ -16,7 +16,8 @@ use crate::text::{agent_name, answer_text, count, counted, date_time, question_t
 pub fn DataView() -> impl IntoView {
     let ctx = ctx();
     browser::mark("view", "data");
-    let query = RwSignal::new(String::new());
+    // Opened from a fact on the overview: its newest answer, found.
+    let query = RwSignal::new(ctx.search.try_update_untracked(std::mem::take).unwrap_or_default());
     let page_no = RwSignal::new(0usize);
     let editing = RwSignal::new(None::<RecordId>);
     let confirming = RwSignal::new(None::<RecordId>);
