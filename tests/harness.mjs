@@ -2,7 +2,7 @@
 // tests/firefox): waiting, checking, a real `selfos serve` on a free port, and the pass/fail tally.
 // Nothing here knows the product; each suite's driver does.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -166,4 +166,22 @@ export async function callMcpTool({ server, user, passFile, tool, args, client =
     proc.stdin.end();
     proc.kill('SIGTERM');
   }
+}
+
+let axeSource;
+/**
+ * Runs axe-core (Deque's accessibility engine, from `.tools/node_modules`) in `target` (a
+ * page or a frame) and throws on any serious or critical violation, naming each rule, its
+ * help text and the first offending elements. `name` says which view was checked. The
+ * script is evaluated through the DevTools protocol, so a page's CSP does not stop it.
+ */
+export async function axeCheck(target, name) {
+  axeSource ??= readFileSync(join(modules, 'axe-core/axe.min.js'), 'utf8');
+  if (!(await target.evaluate(() => typeof window.axe === 'object'))) await target.evaluate(axeSource);
+  const violations = await target.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')})`);
+  });
+  if (violations.length) throw new Error(`accessibility (axe-core) in ${name}:\n  ${violations.join('\n  ')}`);
 }

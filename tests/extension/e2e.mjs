@@ -10,7 +10,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { callMcpTool, check, freePort, out, seedProfileWith, selfosBin, sleep, startSelfos, suite, until } from '../harness.mjs';
+import { axeCheck, callMcpTool, check, freePort, out, seedProfileWith, selfosBin, sleep, startSelfos, suite, until } from '../harness.mjs';
 import { SITES, UNSUPPORTED, launchExtension } from './driver.mjs';
 
 const bench = process.argv.includes('--bench');
@@ -77,6 +77,11 @@ async function e2e() {
     await popup.click('#unlock');
     await until('the wrong-passphrase message', async () => /passphrase/i.test(await popup.textContent('.err')), 20000);
     await popup.screenshot({ path: join(out, 'popup-wrong-passphrase.png') });
+    for (const scheme of ['light', 'dark']) {
+      await popup.emulateMedia({ colorScheme: scheme });
+      await axeCheck(popup, `the locked popup with its error (${scheme})`);
+    }
+    await popup.emulateMedia({ colorScheme: 'light' });
     await popup.fill('#passphrase', PASSPHRASE);
     await popup.click('#unlock');
     await popup.waitForSelector('#today', { timeout: 20000 });
@@ -105,6 +110,7 @@ async function e2e() {
       if (host === 'chatgpt.com') {
         await sleep(200); // the 120 ms fade-in
         await page.screenshot({ path: join(out, 'card-chatgpt.png') });
+        await axeCheck(cardFrame(page), 'the card');
       }
       const focus = await page.evaluate(() => document.activeElement?.tagName);
       check(focus !== 'SELFOS-OVERLAY', 'the card never takes focus by itself');
@@ -622,6 +628,7 @@ async function e2e() {
       const line = await popup.textContent('#proposals-line');
       check(/^1 proposal from AI agents waiting for you/.test(line.trim()), `the popup's proposal line: ${line}`);
       await popup.screenshot({ path: join(out, 'popup-proposal.png') });
+      await axeCheck(popup, 'the popup, signed in, a proposal waiting');
       const [review] = await Promise.all([ctx.waitForEvent('page'), popup.click('#proposals-link')]);
       await until(`Review to open the Proposals view on the server (${server}/proposals)`, () => review.url() === `${server}/proposals`, 5000);
       await review.close();
@@ -640,6 +647,13 @@ async function e2e() {
     await options.goto(`chrome-extension://${extId}/options.html`);
     await options.waitForSelector('#cap');
     await options.screenshot({ path: join(out, 'options.png'), fullPage: true });
+    for (const scheme of ['light', 'dark']) {
+      await options.emulateMedia({ colorScheme: scheme });
+      await axeCheck(options, `options (${scheme})`);
+      await popup.emulateMedia({ colorScheme: scheme });
+      await axeCheck(popup, `the popup (${scheme})`);
+    }
+    await popup.emulateMedia({ colorScheme: 'light' });
     await options.fill('#cap', '7');
     await options.click('#save-timing');
     await until('settings saved', async () => /saved/i.test(await options.textContent('#note')), 3000);

@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CHROME_ARGS, check, chromium, chromiumPath, out, selfosBin as selfos, sleep, startSelfos, suite, until, untilText } from '../harness.mjs';
+import { CHROME_ARGS, axeCheck, check, chromium, chromiumPath, out, selfosBin as selfos, sleep, startSelfos, suite, until, untilText } from '../harness.mjs';
 import { go, openApp, signIn, webapp } from './driver.mjs';
 
 const bench = process.argv.includes('--bench');
@@ -83,6 +83,7 @@ async function endToEnd() {
     const text = await page.textContent('#error');
     check(/wrong username or passphrase/i.test(text), `error says: ${text}`);
     check(!(await page.$('#overview')), 'the overview must not open');
+    await axeCheck(page, 'the unlock screen with its error');
   });
 
   await test('sign-in pulls the vault; the overview shows real figures', async () => {
@@ -116,6 +117,19 @@ async function endToEnd() {
     check(/new answers?\./.test(await page.textContent('#changes')), 'what changed');
     check(/Synced|Syncing/.test(await page.textContent('#sync-status')), 'sync state shown');
     await shot(page, 'overview');
+  });
+
+  await test('accessibility: every view passes axe-core (no serious or critical violation), light and dark', async () => {
+    for (const scheme of ['light', 'dark']) {
+      await page.emulateMedia({ colorScheme: scheme });
+      for (const view of ['overview', 'graph', 'timeline', 'data', 'export', 'proposals', 'settings']) {
+        await go(page, view);
+        if (view === 'timeline') await page.waitForSelector('#chart-strength', { timeout: 20000 });
+        await axeCheck(page, `${view} (${scheme})`);
+      }
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+    await go(page, 'overview');
   });
 
   await test('a module that cannot be downloaded: a clear message, nothing lost, and a retry that works', async () => {

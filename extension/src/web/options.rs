@@ -120,8 +120,8 @@ fn Timing(s: Settings, save: impl Fn(Settings) + Copy + 'static) -> impl IntoVie
                 <label for="quiet">"Quiet hours"</label>
                 <span>
                     <input id="quiet" type="checkbox" prop:checked=move || quiet.get() on:change=move |e| quiet.set(event_target_checked(&e))/>
-                    " from " <input class="hour" type="number" min="0" max="23" prop:value=move || from.get() on:input=move |e| from.set(event_target_value(&e))/>
-                    " to " <input class="hour" type="number" min="0" max="23" prop:value=move || to.get() on:input=move |e| to.set(event_target_value(&e))/>
+                    " from " <input id="quiet-from" class="hour" type="number" min="0" max="23" aria-label="Quiet hours start (hour, 0 to 23)" prop:value=move || from.get() on:input=move |e| from.set(event_target_value(&e))/>
+                    " to " <input id="quiet-to" class="hour" type="number" min="0" max="23" aria-label="Quiet hours end (hour, 0 to 23)" prop:value=move || to.get() on:input=move |e| to.set(event_target_value(&e))/>
                 </span>
                 <span></span><button id="save-timing" type="submit">"Save"</button>
             </form>
