@@ -270,6 +270,14 @@ async function endToEnd() {
     await row.locator('button.delete').click();
     await row.locator('button.delete', { hasText: 'Confirm' }).click();
     await page.waitForSelector(`tr[data-record="${deleted}"]`, { state: 'detached' });
+    // Focus goes to Undo (not to another answer's Delete); Undo brings the answer back.
+    await until('focus on Undo', async () => (await page.evaluate(() => document.activeElement?.id)) === 'undo-delete', 3000);
+    await page.keyboard.press('Enter');
+    await page.waitForSelector(`tr[data-record="${deleted}"]`);
+    check(!(await page.isVisible('#undo')), 'the undo offer is gone once used');
+    await row.locator('button.delete').click();
+    await row.locator('button.delete', { hasText: 'Confirm' }).click();
+    await page.waitForSelector(`tr[data-record="${deleted}"]`, { state: 'detached' });
     await page.fill('#data-search', deleted);
     await until('the search to find nothing', async () => /^0 of/.test(await page.textContent('#data-count')));
     await page.fill('#data-search', '');
@@ -445,6 +453,19 @@ async function endToEnd() {
     const overflow = await p3.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     check(overflow <= 1, `no sideways scrolling (${overflow}px too wide)`);
     await shot(p3, 'overview-phone-dark', false);
+    // Every view's name is in sight (none scrolled out of the nav).
+    const navOut = await p3.$$eval('.top nav a', (as) => as.filter((a) => { const r = a.getBoundingClientRect(); return r.right > innerWidth || r.left < 0 || r.width === 0; }).map((a) => a.textContent));
+    check(navOut.length === 0, `nav items out of sight at phone width: ${navOut}`);
+    // The chart's axis text is readable: at least 9 CSS pixels tall.
+    const tick = await p3.$eval('#chart-answers .tick', (t) => t.getBoundingClientRect().height);
+    check(tick >= 9, `chart labels ${tick.toFixed(1)} px tall`);
+    // Data: each answer's Edit and Delete on screen, no sideways scrolling.
+    await go(p3, 'data');
+    await p3.waitForSelector('tr[data-record] button.delete');
+    const off = await p3.$$eval('tr[data-record] button.delete', (bs) => bs.slice(0, 5).filter((b) => b.getBoundingClientRect().right > innerWidth).length);
+    check(off === 0, `${off} Delete buttons off screen`);
+    check(await p3.evaluate(() => document.documentElement.scrollWidth <= innerWidth + 1), 'no sideways scrolling in Data');
+    await p3.screenshot({ path: join(out, 'webapp-data-phone-dark.png') });
     await go(p3, 'graph');
     await until('the graph', async () => num(await p3.getAttribute('canvas#graph', 'data-nodes')) > 100);
     await sleep(1500);
