@@ -120,6 +120,31 @@ async function e2e() {
   }
 
 
+  await test("dark mode on a light site: no opaque box around the card, and it sits below a tall site header", async () => {
+    const page = pages[SITES.indexOf('claude.ai')];
+    await page.emulateMedia({ colorScheme: 'dark' });
+    // A taller, sticky header than the fixture's 48 px one.
+    await page.evaluate(() => { document.querySelector('header').style.cssText += ';position:sticky;top:0;height:84px;z-index:5'; });
+    try {
+      await nextCard(page);
+      await generate(page, { ms: 3000 });
+      await until('the card to show', () => overlayVisible(page), 3000);
+      await sleep(200); // the fade-in
+      const header = await page.evaluate(() => document.querySelector('header').getBoundingClientRect().bottom);
+      const box = await (await cardFrame(page).frameElement()).boundingBox();
+      check(box.y >= header, `the card (top ${box.y}) is below the header (bottom ${header})`);
+      // The frame's margin around the card shows the page, as the page beside the frame does.
+      const corner = await page.screenshot({ clip: { x: box.x + 1, y: box.y + 1, width: 3, height: 3 } });
+      const beside = await page.screenshot({ clip: { x: box.x - 12, y: box.y + 1, width: 3, height: 3 } });
+      await page.screenshot({ path: join(out, 'card-dark-on-light.png') });
+      check(corner.equals(beside), 'an opaque backdrop behind the card frame (dark card on a light page)');
+      await until('the generation to finish', async () => !(await running(page)), 6000);
+    } finally {
+      await page.emulateMedia({ colorScheme: 'light' });
+      await page.evaluate(() => { document.querySelector('header').style.cssText = ''; });
+    }
+  });
+
   await test('insert my context: the control shows by the composer; with nothing known it says so and inserts nothing', async () => {
     const page = pages[0];
     await page.bringToFront();
