@@ -59,6 +59,9 @@ async function loop() {
     const [opened] = await Promise.all([ext.ctx.waitForEvent('page'), ext.popup.click('#dashboard')]);
     await opened.waitForLoadState();
     check(opened.url().startsWith(server.base), `the dashboard is the sync server's web app: ${opened.url()}`);
+    // The web app already knows who is signing in: the extension passed the account's name.
+    await opened.waitForSelector('#username');
+    await until('the username filled in', async () => (await opened.inputValue('#username')) === USER, 10000);
     await opened.close();
     app = await openApp(ext.ctx, server.base);
     await signIn(app, USER, PASSPHRASE);

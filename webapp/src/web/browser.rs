@@ -68,6 +68,13 @@ pub fn push_path(path: &str) {
     }
 }
 
+/// The `user` query parameter of this page's address (the extension's "Open dashboard" adds
+/// the account name it knows), if it is a plausible username.
+pub fn user_in_address() -> Option<String> {
+    let search = web_sys::window()?.location().search().ok()?;
+    crate::routes::user_param(&search)
+}
+
 /// Moves keyboard focus to the element with `id`, if it is there.
 pub fn focus(id: &str) {
     if let Some(el) = web_sys::window()
