@@ -70,6 +70,7 @@ async function e2e() {
     await popup.fill('#confirm', PASSPHRASE);
     await popup.click('#unlock');
     await popup.waitForSelector('#today', { timeout: 20000 });
+    check(/^Next: ask ChatGPT, Claude or Gemini/.test(await popup.textContent('#next-step')), 'a new vault says what happens next');
     await popup.screenshot({ path: join(out, 'popup-unlocked.png') });
     await popup.click('#lock');
     await popup.waitForSelector('#passphrase');
@@ -198,6 +199,17 @@ async function e2e() {
     await until('the generation to finish', async () => !(await running(page)), 6000);
   });
 
+
+  await test('after the first answers, the popup points to sync and the dashboard; Set up sync opens Options with Create account first', async () => {
+    await popup.reload();
+    await popup.waitForSelector('#next-step');
+    check(/^Next: see what SelfOS has learned/.test(await popup.textContent('#next-step')), await popup.textContent('#next-step'));
+    const [options] = await Promise.all([ctx.waitForEvent('page'), popup.click('#next-sync')]);
+    await options.waitForSelector('#register');
+    const order = await options.$$eval('#register, #signin', (bs) => bs.map((b) => [b.id, b.classList.contains('primary')]));
+    check(order[0][0] === 'register' && order[0][1], `Create account comes first, as the primary action: ${JSON.stringify(order)}`);
+    await options.close();
+  });
 
   await test('the profile gets known facts (answers saved as the card saves them)', async () => {
     await seedProfile('chatgpt', 'https://chatgpt.com');

@@ -451,12 +451,13 @@ fn Account(
         });
     };
     let signed_in = s.username.clone();
+    let new_here = signed_in.is_none();
     view! {
         <section>
             <h2>"Sync account"</h2>
             <p>{match signed_in {
                 Some(u) => format!("Signed in as {u}. The server only ever sees ciphertext."),
-                None => "Sync your encrypted answers to the dashboard and your other devices. The server only ever sees ciphertext.".into(),
+                None => "New here? Create a sync account with your vault passphrase: your dashboard and other devices get your answers, and the server only ever sees ciphertext.".into(),
             }}</p>
             <form class="grid" on:submit=move |e| { e.prevent_default(); go(false); }>
                 <label for="server">"Server"</label>
@@ -467,14 +468,18 @@ fn Account(
                 <input id="pass" type="password" autocomplete="current-password" prop:value=move || pass.get() on:input=move |e| pass.set(event_target_value(&e))/>
                 <span></span>
                 <span>
-                    <button id="signin" type="submit">"Sign in"</button>
+                    // Without an account, creating one is the first path; signing in to an
+                    // account made elsewhere is the second.
+                    <button id="register" type="button" class:primary=new_here on:click=move |_| go(true)>"Create account"</button>
                     " "
-                    <button id="register" type="button" on:click=move |_| go(true)>"Create account"</button>
-                    " "
-                    <button type="button" on:click=move |_| spawn_local(async move {
-                        let _: Result<Settings, String> = call(&Request::SignOut).await;
-                        reload();
-                    })>"Sign out"</button>
+                    <button id="signin" type="submit" class:secondary=new_here>"Sign in"</button>
+                    {(!new_here).then(|| view! {
+                        " "
+                        <button type="button" on:click=move |_| spawn_local(async move {
+                            let _: Result<Settings, String> = call(&Request::SignOut).await;
+                            reload();
+                        })>"Sign out"</button>
+                    })}
                 </span>
             </form>
         </section>

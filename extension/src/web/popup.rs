@@ -137,7 +137,14 @@ fn Unlocked(
         .collect_view();
     let sync_text = sync_line(status.account.as_deref(), &status.sync);
     let account = status.account.clone();
+    let next = crate::guide::next_step(&status).map(|step| {
+        let sync = (step == crate::guide::NextStep::SyncAccount).then(|| {
+            view! { " " <button id="next-sync" on:click=move |_| spawn_local(open_options_page())>"Set up sync"</button> }
+        });
+        view! { <p id="next-step" class="next" role="status">{step.text()}{sync}</p> }
+    });
     view! {
+        {next}
         <section class="today" aria-label="Today">
             <strong id="today">{status.answered_today}</strong>
             {format!(" of {} cards today · {} in the vault", status.daily_cap, counted(status.records as usize, "answer", "answers"))}
