@@ -136,6 +136,24 @@ impl<S: VaultStore> Vault<S> {
         ))
     }
 
+    /// [`Vault::join`] with the master key the sign-in already derived under the header's
+    /// own KDF parameters ([`VaultHeader::unlock_with`]): one key derivation per sign-in,
+    /// not two.
+    pub async fn join_with(
+        store: S,
+        header: VaultHeader,
+        master: &crate::crypto::MasterKey,
+    ) -> Result<(Self, AuthSecret), VaultError> {
+        if store.get_meta(META_HEADER).await?.is_some() {
+            return Err(VaultError::VaultExists);
+        }
+        let unlocked = header.unlock_with(master)?;
+        Ok((
+            Self::install(store, header, unlocked.vault_key).await?,
+            unlocked.auth_secret,
+        ))
+    }
+
     /// Unlocks the vault in `store` with the passphrase.
     pub async fn unlock(
         store: S,
