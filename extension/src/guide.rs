@@ -69,6 +69,9 @@ mod tests {
             next_step(&status(VaultState::Unlocked, 2, None)),
             Some(NextStep::SyncAccount)
         );
-        assert_eq!(next_step(&status(VaultState::Unlocked, 2, Some("ada"))), None);
+        assert_eq!(
+            next_step(&status(VaultState::Unlocked, 2, Some("ada"))),
+            None
+        );
     }
 }

@@ -20,8 +20,8 @@ use vault_core::graph::export::instructions::{self, AgentInstructions};
 use vault_core::graph::KnowledgeGraph;
 use vault_core::sync::{Account, AccountError, Session, Transport};
 use vault_core::{
-    AnswerRecord, AuthSecret, CryptoError, KdfParams, Namespace, Origin, Passphrase, RecordFlags,
-    Opened, RecordId, Vault, VaultError, VaultKey, VaultStore,
+    AnswerRecord, AuthSecret, CryptoError, KdfParams, Namespace, Opened, Origin, Passphrase,
+    RecordFlags, RecordId, Vault, VaultError, VaultKey, VaultStore,
 };
 
 use crate::detector::Signal;

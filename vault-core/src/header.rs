@@ -204,7 +204,7 @@ mod tests {
         let elsewhere = block_on(kdf::derive_master_key(&pass, &other)).unwrap();
         assert!(matches!(
             header.unlock_with(&elsewhere),
-            Err(VaultError::WrongPassphrase)
+            Err(VaultError::Crypto(crate::CryptoError::WrongPassphrase))
         ));
     }
 

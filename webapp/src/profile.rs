@@ -194,7 +194,12 @@ mod tests {
         let m = moments(&records, now, 5);
         assert_eq!(m.len(), 5);
         assert_eq!(m[4], now);
-        let top: Vec<String> = p.overview.most_certain.iter().map(|n| n.id.clone()).collect();
+        let top: Vec<String> = p
+            .overview
+            .most_certain
+            .iter()
+            .map(|n| n.id.clone())
+            .collect();
         let h = strength_history(&records, &top, &m);
         assert_eq!(h.len(), top.len());
         assert!(h[0][4] > 0.0);

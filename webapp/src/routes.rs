@@ -95,7 +95,10 @@ mod tests {
     #[test]
     fn the_username_comes_from_the_address() {
         assert_eq!(user_param("?user=ada").as_deref(), Some("ada"));
-        assert_eq!(user_param("?x=1&user=ada%20l&y=2").as_deref(), Some("ada l"));
+        assert_eq!(
+            user_param("?x=1&user=ada%20l&y=2").as_deref(),
+            Some("ada l")
+        );
         assert_eq!(user_param("user=b%C3%A9a").as_deref(), Some("béa"));
         assert_eq!(user_param("?user="), None);
         assert_eq!(user_param("?user=%0A"), None);

@@ -16,9 +16,12 @@ pub fn answer_text(lib: &Library, r: &AnswerRecord) -> String {
     };
     match &r.answer {
         Answer::Choice { option } => label(option),
-        Answer::Scale { value, min, max } => {
-            scale_text(lib.card(&r.prompt_id).and_then(|c| c.scale.as_ref()), *value, *min, *max)
-        }
+        Answer::Scale { value, min, max } => scale_text(
+            lib.card(&r.prompt_id).and_then(|c| c.scale.as_ref()),
+            *value,
+            *min,
+            *max,
+        ),
         Answer::Pairwise { picked, over } => format!("{} over {}", label(picked), label(over)),
         Answer::ShortText { text } => format!("“{text}”"),
         Answer::YesNo { value } => if *value { "Yes" } else { "No" }.into(),
@@ -29,7 +32,12 @@ pub fn answer_text(lib: &Library, r: &AnswerRecord) -> String {
 
 /// A scale answer in words: the end it is at or leans to, then where on the scale
 /// ("Very helpful (7 of 7)", "Leaning to Very helpful (5 of 7)", "In between (4 of 7)").
-fn scale_text(scale: Option<&vault_core::cards::library::Scale>, value: i32, min: i32, max: i32) -> String {
+fn scale_text(
+    scale: Option<&vault_core::cards::library::Scale>,
+    value: i32,
+    min: i32,
+    max: i32,
+) -> String {
     let at = if min == 1 {
         format!("{value} of {max}")
     } else {
@@ -151,8 +159,14 @@ mod tests {
         };
         assert_eq!(scale_text(Some(&s), 7, 1, 7), "Very helpful (7 of 7)");
         assert_eq!(scale_text(Some(&s), 1, 1, 7), "Not helpful (1 of 7)");
-        assert_eq!(scale_text(Some(&s), 5, 1, 7), "Leaning to very helpful (5 of 7)");
-        assert_eq!(scale_text(Some(&s), 3, 1, 7), "Leaning to not helpful (3 of 7)");
+        assert_eq!(
+            scale_text(Some(&s), 5, 1, 7),
+            "Leaning to very helpful (5 of 7)"
+        );
+        assert_eq!(
+            scale_text(Some(&s), 3, 1, 7),
+            "Leaning to not helpful (3 of 7)"
+        );
         assert_eq!(scale_text(Some(&s), 4, 1, 7), "In between (4 of 7)");
         assert_eq!(scale_text(None, 2, 0, 4), "2 on 0 to 4");
     }

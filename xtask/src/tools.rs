@@ -125,11 +125,14 @@ impl Toolchain {
                 "geckodriver (cargo install, into .tools/)",
                 ensure_geckodriver,
             )?;
-            step("playwright-core, web-ext and axe-core (npm, into .tools/)", || {
-                ensure_npm(PLAYWRIGHT_NPM, "playwright-core/package.json")?;
-                ensure_npm(WEB_EXT_NPM, "web-ext/package.json")?;
-                ensure_npm(AXE_NPM, "axe-core/package.json")
-            })?;
+            step(
+                "playwright-core, web-ext and axe-core (npm, into .tools/)",
+                || {
+                    ensure_npm(PLAYWRIGHT_NPM, "playwright-core/package.json")?;
+                    ensure_npm(WEB_EXT_NPM, "web-ext/package.json")?;
+                    ensure_npm(AXE_NPM, "axe-core/package.json")
+                },
+            )?;
             step(
                 "editor libraries for the fixture pages (ProseMirror, Quill, Lexical; npm, into .tools/)",
                 || {

@@ -17,7 +17,11 @@ pub fn DataView() -> impl IntoView {
     let ctx = ctx();
     browser::mark("view", "data");
     // Opened from a fact on the overview: its newest answer, found.
-    let query = RwSignal::new(ctx.search.try_update_untracked(std::mem::take).unwrap_or_default());
+    let query = RwSignal::new(
+        ctx.search
+            .try_update_untracked(std::mem::take)
+            .unwrap_or_default(),
+    );
     let page_no = RwSignal::new(0usize);
     let editing = RwSignal::new(None::<RecordId>);
     let confirming = RwSignal::new(None::<RecordId>);

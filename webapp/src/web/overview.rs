@@ -159,6 +159,7 @@ fn FactItem(
             });
         }
     };
+    let danger = is_confirming.clone();
     let change = newest.map(|id| {
         view! {
             <button class="ghost small" data-change="" title="Open the newest answer behind it, to edit it"
@@ -174,7 +175,7 @@ fn FactItem(
             </span>
             <span class="actions">
                 {change}
-                <button class="ghost small" data-forget="" class:danger=is_confirming.clone()
+                <button class="ghost small" data-forget="" class:danger=danger
                     on:click=forget>
                     {move || if is_confirming() { "Confirm: forget it" } else { "Forget" }}
                 </button>

@@ -45,10 +45,7 @@ pub fn Timeline() -> impl IntoView {
                 .enumerate()
                 .map(|(i, ((_, label), values))| (label, PALETTE[i % PALETTE.len()], values))
                 .collect();
-            history.set(Some((
-                moment_labels(&at),
-                series,
-            )));
+            history.set(Some((moment_labels(&at), series)));
         });
     });
     move || {
