@@ -2,7 +2,7 @@
 // tests/firefox): waiting, checking, a real `selfos serve` on a free port, and the pass/fail tally.
 // Nothing here knows the product; each suite's driver does.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -124,4 +124,64 @@ export async function seedProfileWith(send, agent, origin) {
     for (let i = 0; i < 2; i++) check((await save(card, version, 'choice', { kind: 'choice', option })).ok, `saved ${card}`);
   }
   for (let i = 0; i < 2; i++) check((await save('goals.this-week.what', 1, 'short_text', { kind: 'short_text', text: 'ship the zqvault release' })).ok, 'saved a free-text answer');
+}
+
+/**
+ * Calls one tool of a real `selfos mcp` (the `selfos` under test, signed in to `server` as
+ * `user`) as an MCP client over stdio does: newline-delimited JSON-RPC, `initialize`, the
+ * `initialized` notification, then `tools/call`. Resolves with the call's result; rejects on a
+ * protocol error, an early exit (with what it printed on stderr) or after `timeout` ms. The
+ * MCP suite (tests/mcp) checks the protocol with the official SDKs; this is for the browser
+ * suites that need something an agent did, such as a proposal waiting for the user.
+ */
+export async function callMcpTool({ server, user, passFile, tool, args, client = 'claude-code', timeout = 30000 }) {
+  const proc = spawn(selfosBin, ['mcp', '--server', server, '--user', user, '--passphrase-file', passFile],
+    { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  proc.stderr.on('data', (d) => { stderr += d; });
+  const send = (m) => proc.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', ...m })}\n`);
+  try {
+    return await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`selfos mcp did not answer in ${timeout} ms: ${stderr}`)), timeout);
+      proc.once('exit', (code) => { clearTimeout(timer); reject(new Error(`selfos mcp exited (${code}): ${stderr}`)); });
+      let buffered = '';
+      proc.stdout.on('data', (d) => {
+        buffered += d;
+        let nl;
+        while ((nl = buffered.indexOf('\n')) >= 0) {
+          const line = buffered.slice(0, nl);
+          buffered = buffered.slice(nl + 1);
+          const msg = JSON.parse(line);
+          if (msg.error) { clearTimeout(timer); reject(new Error(`selfos mcp: ${JSON.stringify(msg.error)}`)); }
+          if (msg.id === 1) {
+            send({ method: 'notifications/initialized' });
+            send({ id: 2, method: 'tools/call', params: { name: tool, arguments: args } });
+          }
+          if (msg.id === 2) { clearTimeout(timer); resolve(msg.result); }
+        }
+      });
+      send({ id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: client, version: 'e2e' } } });
+    });
+  } finally {
+    proc.stdin.end();
+    proc.kill('SIGTERM');
+  }
+}
+
+let axeSource;
+/**
+ * Runs axe-core (Deque's accessibility engine, from `.tools/node_modules`) in `target` (a
+ * page or a frame) and throws on any serious or critical violation, naming each rule, its
+ * help text and the first offending elements. `name` says which view was checked. The
+ * script is evaluated through the DevTools protocol, so a page's CSP does not stop it.
+ */
+export async function axeCheck(target, name) {
+  axeSource ??= readFileSync(join(modules, 'axe-core/axe.min.js'), 'utf8');
+  if (!(await target.evaluate(() => typeof window.axe === 'object'))) await target.evaluate(axeSource);
+  const violations = await target.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')})`);
+  });
+  if (violations.length) throw new Error(`accessibility (axe-core) in ${name}:\n  ${violations.join('\n  ')}`);
 }

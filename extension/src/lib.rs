@@ -5,6 +5,7 @@
 //!
 //! - [`sites`]: site adapters (data in `assets/sites/`).
 //! - [`detector`]: the wait-state machine (started / finished / failed).
+//! - [`guide`]: what the popup says comes next while a new user sets up.
 //! - [`health`]: per-site health (how well each adapter still reads its site), local only.
 //! - [`card`]: what the card frame decides (the answer it holds, keys, the save request).
 //! - [`protocol`]: every message between the parts, validated by parsing.
@@ -15,6 +16,7 @@
 
 pub mod card;
 pub mod detector;
+pub mod guide;
 pub mod health;
 pub mod protocol;
 pub mod service;

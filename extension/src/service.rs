@@ -20,8 +20,8 @@ use vault_core::graph::export::instructions::{self, AgentInstructions};
 use vault_core::graph::KnowledgeGraph;
 use vault_core::sync::{Account, AccountError, Session, Transport};
 use vault_core::{
-    AnswerRecord, AuthSecret, CryptoError, KdfParams, Namespace, Origin, Passphrase, RecordFlags,
-    RecordId, Vault, VaultError, VaultKey, VaultStore,
+    AnswerRecord, AuthSecret, CryptoError, KdfParams, Namespace, Opened, Origin, Passphrase,
+    RecordFlags, RecordId, Vault, VaultError, VaultKey, VaultStore,
 };
 
 use crate::detector::Signal;
@@ -318,14 +318,11 @@ impl<P: Platform> Service<P> {
                 json(self.set_settings(s).await?)
             }
             Request::Withdraw { delivery } => {
+                let id = RecordId::parse(&delivery).map_err(|_| {
+                    Failure::new("invalid", format!("`{delivery}` is not a record id"))
+                })?;
                 let vault = self.vault().await?;
-                let ours = vault
-                    .list()
-                    .await?
-                    .deliveries
-                    .iter()
-                    .any(|d| d.id.to_string() == delivery);
-                if !ours {
+                if !matches!(vault.entry(&id).await?, Some(Opened::Delivery(_))) {
                     return Err(Failure::new(
                         "invalid",
                         format!("`{delivery}` is not a delivery record"),
@@ -392,10 +389,10 @@ impl<P: Platform> Service<P> {
         let mut sync: SyncState = self.load_json(Area::Local, KEY_SYNC_STATE).await;
         sync.pending = pending;
         let session: Option<Session> = self.load_json(Area::Session, KEY_SESSION).await;
-        let sites = sites::builtin()
-            .into_iter()
-            .map(|a| (a, false))
-            .chain(settings.custom_sites.iter().cloned().map(|a| (a, true)))
+        let builtin = sites::builtin().len();
+        let sites = sites::all(&settings.custom_sites)
+            .enumerate()
+            .map(|(i, a)| (a, i >= builtin))
             .map(|(a, custom)| SiteStatus {
                 paused: settings.paused_sites.contains(&a.id),
                 id: a.id,
@@ -616,10 +613,7 @@ impl<P: Platform> Service<P> {
         };
         // Only sites SelfOS runs on get a record: the id comes from a page message.
         let settings = self.settings().await;
-        let known = sites::builtin()
-            .iter()
-            .chain(&settings.custom_sites)
-            .any(|a| a.id == agent);
+        let known = sites::all(&settings.custom_sites).any(|a| a.id == agent);
         if !known {
             return Err(Failure::new(
                 "invalid",
@@ -639,9 +633,7 @@ impl<P: Platform> Service<P> {
     async fn site_health(&self) -> Vec<SiteHealthView> {
         let settings = self.settings().await;
         let book: HealthBook = self.load_json(Area::Local, KEY_HEALTH).await;
-        sites::builtin()
-            .into_iter()
-            .chain(settings.custom_sites.iter().cloned())
+        sites::all(&settings.custom_sites)
             .map(|site| {
                 let h = book.get(&site.id).cloned().unwrap_or_default();
                 let verdict = h.verdict();

@@ -223,6 +223,12 @@ pub fn builtin() -> Vec<SiteAdapter> {
         .collect()
 }
 
+/// Every site SelfOS runs on: the built-in adapters, then the user's own (`custom`), in the
+/// order lists show them.
+pub fn all(custom: &[SiteAdapter]) -> impl Iterator<Item = SiteAdapter> + '_ {
+    builtin().into_iter().chain(custom.iter().cloned())
+}
+
 /// The adapter for a page origin: built-in first, then the user's own sites, with the user's
 /// selector overrides for that site (keyed by site id) tried first.
 pub fn for_origin(
@@ -230,10 +236,7 @@ pub fn for_origin(
     overrides: &BTreeMap<String, Selectors>,
     origin: &str,
 ) -> Option<SiteAdapter> {
-    let mut adapter = builtin()
-        .into_iter()
-        .find(|a| a.covers(origin))
-        .or_else(|| custom.iter().find(|a| a.covers(origin)).cloned())?;
+    let mut adapter = all(custom).find(|a| a.covers(origin))?;
     if let Some(own) = overrides.get(&adapter.id) {
         adapter.selectors = adapter.selectors.overridden_by(own);
     }

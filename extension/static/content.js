@@ -20,7 +20,9 @@
   const place = (css) => host.setAttribute('style', (base + css).split(';').filter(Boolean).map((d) => d + '!important').join(';'));
   place(`top:${GAP}px;right:${GAP}px;height:0;visibility:hidden;pointer-events:none`);
   frame.title = 'SelfOS micro-training card';
-  frame.setAttribute('style', 'border:0;width:100%;height:100%;background:transparent;color-scheme:normal');
+  // The frame's colour scheme must be its page's (card.html: light dark), or Chrome paints
+  // an opaque backdrop behind it: a black box around the card on a light site in dark mode.
+  frame.setAttribute('style', 'border:0;width:100%;height:100%;background:transparent;color-scheme:light dark');
   frame.src = `${url}#n=${nonce}&o=${encodeURIComponent(location.origin)}`;
   root.append(frame);
   document.documentElement.append(host);
@@ -67,7 +69,10 @@
   const show = (h) => {
     const vw = innerWidth, vh = innerHeight, w = Math.min(W, vw - 2 * GAP), l = vw - GAP - w;
     const composer = rect(sel.composer), answer = rect(sel.answer);
-    const cands = [[l, GAP + 56], [l, GAP], [l, composer ? composer.top - GAP - h : vh - GAP - h], [GAP, GAP + 56]]
+    // Below the site's own header (ChatGPT's is 56 px, others taller), where there is one.
+    const head = Math.max(GAP + 56, ...[...document.querySelectorAll('header,[role=banner]')].map((e) => e.getBoundingClientRect())
+      .filter((r) => r.top < GAP && r.bottom < vh / 3 && r.right > l).map((r) => r.bottom + GAP));
+    const cands = [[l, head], [l, GAP], [l, composer ? composer.top - GAP - h : vh - GAP - h], [GAP, GAP + 56]]
       .map(([x, y]) => ({ l: x, r: x + w, t: y, b: y + h }));
     const fits = (b, strict) => b.t >= 0 && b.b <= vh && !hits(b, composer) && !(strict && hits(b, answer));
     const { l: left, t: top } = cands.find((b) => fits(b, 1)) || cands.find((b) => fits(b, 0)) || cands[1];

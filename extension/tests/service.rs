@@ -868,6 +868,15 @@ fn new_chats_start_with_context_only_with_consent_and_deliveries_are_kept() {
         Err("invalid".into()),
         "an answer is no delivery"
     );
+    assert_eq!(
+        from_card(
+            &mut s,
+            Request::Withdraw {
+                delivery: "not a record id".into()
+            }
+        ),
+        Err("invalid".into())
+    );
     from_card(&mut s, Request::Withdraw { delivery: auto }).unwrap();
     let list = call(&mut s, Request::Deliveries).unwrap();
     assert_eq!(list.as_array().unwrap().len(), 2, "the removed one is gone");

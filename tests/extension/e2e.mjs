@@ -10,7 +10,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { check, freePort, out, seedProfileWith, selfosBin, sleep, startSelfos, suite, until } from '../harness.mjs';
+import { axeCheck, callMcpTool, check, freePort, out, seedProfileWith, selfosBin, sleep, startSelfos, suite, until } from '../harness.mjs';
 import { SITES, UNSUPPORTED, launchExtension } from './driver.mjs';
 
 const bench = process.argv.includes('--bench');
@@ -70,6 +70,7 @@ async function e2e() {
     await popup.fill('#confirm', PASSPHRASE);
     await popup.click('#unlock');
     await popup.waitForSelector('#today', { timeout: 20000 });
+    check(/^Next: ask ChatGPT, Claude or Gemini/.test(await popup.textContent('#next-step')), 'a new vault says what happens next');
     await popup.screenshot({ path: join(out, 'popup-unlocked.png') });
     await popup.click('#lock');
     await popup.waitForSelector('#passphrase');
@@ -77,6 +78,11 @@ async function e2e() {
     await popup.click('#unlock');
     await until('the wrong-passphrase message', async () => /passphrase/i.test(await popup.textContent('.err')), 20000);
     await popup.screenshot({ path: join(out, 'popup-wrong-passphrase.png') });
+    for (const scheme of ['light', 'dark']) {
+      await popup.emulateMedia({ colorScheme: scheme });
+      await axeCheck(popup, `the locked popup with its error (${scheme})`);
+    }
+    await popup.emulateMedia({ colorScheme: 'light' });
     await popup.fill('#passphrase', PASSPHRASE);
     await popup.click('#unlock');
     await popup.waitForSelector('#today', { timeout: 20000 });
@@ -105,6 +111,7 @@ async function e2e() {
       if (host === 'chatgpt.com') {
         await sleep(200); // the 120 ms fade-in
         await page.screenshot({ path: join(out, 'card-chatgpt.png') });
+        await axeCheck(cardFrame(page), 'the card');
       }
       const focus = await page.evaluate(() => document.activeElement?.tagName);
       check(focus !== 'SELFOS-OVERLAY', 'the card never takes focus by itself');
@@ -113,6 +120,31 @@ async function e2e() {
     });
   }
 
+
+  await test("dark mode on a light site: no opaque box around the card, and it sits below a tall site header", async () => {
+    const page = pages[SITES.indexOf('claude.ai')];
+    await page.emulateMedia({ colorScheme: 'dark' });
+    // A taller, sticky header than the fixture's 48 px one.
+    await page.evaluate(() => { document.querySelector('header').style.cssText += ';position:sticky;top:0;height:84px;z-index:5'; });
+    try {
+      await nextCard(page);
+      await generate(page, { ms: 3000 });
+      await until('the card to show', () => overlayVisible(page), 3000);
+      await sleep(200); // the fade-in
+      const header = await page.evaluate(() => document.querySelector('header').getBoundingClientRect().bottom);
+      const box = await (await cardFrame(page).frameElement()).boundingBox();
+      check(box.y >= header, `the card (top ${box.y}) is below the header (bottom ${header})`);
+      // The frame's margin around the card shows the page, as the page beside the frame does.
+      const corner = await page.screenshot({ clip: { x: box.x + 1, y: box.y + 1, width: 3, height: 3 } });
+      const beside = await page.screenshot({ clip: { x: box.x - 12, y: box.y + 1, width: 3, height: 3 } });
+      await page.screenshot({ path: join(out, 'card-dark-on-light.png') });
+      check(corner.equals(beside), 'an opaque backdrop behind the card frame (dark card on a light page)');
+      await until('the generation to finish', async () => !(await running(page)), 6000);
+    } finally {
+      await page.emulateMedia({ colorScheme: 'light' });
+      await page.evaluate(() => { document.querySelector('header').style.cssText = ''; });
+    }
+  });
 
   await test('insert my context: the control shows by the composer; with nothing known it says so and inserts nothing', async () => {
     const page = pages[0];
@@ -167,6 +199,17 @@ async function e2e() {
     await until('the generation to finish', async () => !(await running(page)), 6000);
   });
 
+
+  await test('after the first answers, the popup points to sync and the dashboard; Set up sync opens Options with Create account first', async () => {
+    await popup.reload();
+    await popup.waitForSelector('#next-step');
+    check(/^Next: see what SelfOS has learned/.test(await popup.textContent('#next-step')), await popup.textContent('#next-step'));
+    const [options] = await Promise.all([ctx.waitForEvent('page'), popup.click('#next-sync')]);
+    await options.waitForSelector('#register');
+    const order = await options.$$eval('#register, #signin', (bs) => bs.map((b) => [b.id, b.classList.contains('primary')]));
+    check(order[0][0] === 'register' && order[0][1], `Create account comes first, as the primary action: ${JSON.stringify(order)}`);
+    await options.close();
+  });
 
   await test('the profile gets known facts (answers saved as the card saves them)', async () => {
     await seedProfile('chatgpt', 'https://chatgpt.com');
@@ -609,6 +652,23 @@ async function e2e() {
       await popup.reload();
       await popup.waitForSelector('#today');
       await popup.screenshot({ path: join(out, 'popup-synced.png') });
+      // An agent proposes a fact through `selfos mcp`; after a sync the popup says one proposal
+      // waits and links to the web app's Proposals view on this server.
+      check(!(await popup.isVisible('#proposals-line')), 'no proposal line before any proposal');
+      const proposed = await callMcpTool({ server, user: 'e2e', passFile: pass, tool: 'propose_fact',
+        args: { statement: 'Prefers Rust for command-line tools', reason: 'Asked for Rust in three sessions' } });
+      check(proposed && !proposed.isError, `propose_fact: ${JSON.stringify(proposed)}`);
+      check((await send({ type: 'sync_now' })).ok, 'sync after the proposal');
+      check((await status()).proposals_pending === 1, `one proposal pending: ${JSON.stringify(await status())}`);
+      await popup.reload();
+      await popup.waitForSelector('#proposals-line');
+      const line = await popup.textContent('#proposals-line');
+      check(/^1 proposal from AI agents waiting for you/.test(line.trim()), `the popup's proposal line: ${line}`);
+      await popup.screenshot({ path: join(out, 'popup-proposal.png') });
+      await axeCheck(popup, 'the popup, signed in, a proposal waiting');
+      const [review] = await Promise.all([ctx.waitForEvent('page'), popup.click('#proposals-link')]);
+      await until(`Review to open the Proposals view on the server (${server}/proposals)`, () => review.url() === `${server}/proposals`, 5000);
+      await review.close();
     } finally {
       await sync.stop().catch(() => {});
       await send({ type: 'sign_out' });
@@ -624,6 +684,13 @@ async function e2e() {
     await options.goto(`chrome-extension://${extId}/options.html`);
     await options.waitForSelector('#cap');
     await options.screenshot({ path: join(out, 'options.png'), fullPage: true });
+    for (const scheme of ['light', 'dark']) {
+      await options.emulateMedia({ colorScheme: scheme });
+      await axeCheck(options, `options (${scheme})`);
+      await popup.emulateMedia({ colorScheme: scheme });
+      await axeCheck(popup, `the popup (${scheme})`);
+    }
+    await popup.emulateMedia({ colorScheme: 'light' });
     await options.fill('#cap', '7');
     await options.click('#save-timing');
     await until('settings saved', async () => /saved/i.test(await options.textContent('#note')), 3000);

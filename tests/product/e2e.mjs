@@ -59,6 +59,9 @@ async function loop() {
     const [opened] = await Promise.all([ext.ctx.waitForEvent('page'), ext.popup.click('#dashboard')]);
     await opened.waitForLoadState();
     check(opened.url().startsWith(server.base), `the dashboard is the sync server's web app: ${opened.url()}`);
+    // The web app already knows who is signing in: the extension passed the account's name.
+    await opened.waitForSelector('#username');
+    await until('the username filled in', async () => (await opened.inputValue('#username')) === USER, 10000);
     await opened.close();
     app = await openApp(ext.ctx, server.base);
     await signIn(app, USER, PASSPHRASE);
@@ -66,7 +69,8 @@ async function loop() {
     await untilText(app, '#stat-answers .value', new RegExp(`^\\s*${ANSWERS}\\b`));
     const agents = await app.$$eval('#alignment .agent[data-agent]', (els) => els.map((e) => e.dataset.agent));
     check(agents.includes('chatgpt'), `ChatGPT has an alignment entry: ${agents}`);
-    check(await app.$$eval('#strongest li', (l) => l.length) > 0, 'the strongest nodes are listed');
+    check(await app.$$eval('#most-certain li', (l) => l.length) > 0, 'the most certain facts are listed');
+    check(await app.$$eval('#known-facts li', (l) => l.length) > 0, 'the overview says what SelfOS knows');
     await app.screenshot({ path: join(out, 'product-overview.png'), fullPage: true });
   });
 
@@ -79,7 +83,7 @@ async function loop() {
       check((await app.textContent('table#records')).includes(q), `the table shows "${q}"`);
     }
     await go(app, 'overview');
-    await app.click('#strongest li:first-child a, #strongest li:first-child button');
+    await app.click('#most-certain li:first-child button');
     await app.waitForSelector('html[data-view=graph]');
     await until('the graph drawing', async () => Number(await app.getAttribute('canvas#graph', 'data-nodes')) > 0, 10000);
     await app.waitForSelector('#node-details[data-node]');

@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CHROME_ARGS, check, chromium, chromiumPath, out, selfosBin as selfos, sleep, startSelfos, suite, until, untilText } from '../harness.mjs';
+import { CHROME_ARGS, axeCheck, check, chromium, chromiumPath, out, selfosBin as selfos, sleep, startSelfos, suite, until, untilText } from '../harness.mjs';
 import { go, openApp, signIn, webapp } from './driver.mjs';
 
 const bench = process.argv.includes('--bench');
@@ -83,6 +83,7 @@ async function endToEnd() {
     const text = await page.textContent('#error');
     check(/wrong username or passphrase/i.test(text), `error says: ${text}`);
     check(!(await page.$('#overview')), 'the overview must not open');
+    await axeCheck(page, 'the unlock screen with its error');
   });
 
   await test('sign-in pulls the vault; the overview shows real figures', async () => {
@@ -106,10 +107,29 @@ async function endToEnd() {
     check(/never given your profile yet/.test(await page.textContent('#alignment .agent[data-agent=chatgpt] .delivery')),
       'the card says ChatGPT was never given the profile');
     check((await page.$$('#coverage tbody tr')).length >= 8, 'coverage rows per dimension');
-    check((await page.$$('#strongest li')).length >= 5 && (await page.$$('#weakest li')).length >= 1, 'strongest and weakest lists');
+    const facts = await page.$$eval('#known-facts li', (l) => l.map((e) => [e.querySelector('.sentence').textContent.trim(), e.querySelector('.certainty').textContent.trim()]));
+    check(facts.length >= 3 && facts.every(([s, c]) => /[.!?]$/.test(s) && /sure/.test(c)),
+      `the overview opens with what it knows, in sentences, each with how sure: ${JSON.stringify(facts.slice(0, 4))}`);
+    const most = await page.$$eval('#most-certain li', (l) => l.map((e) => e.dataset.node));
+    const least = await page.$$eval('#least-certain li', (l) => l.map((e) => e.dataset.node));
+    check(most.length >= 5 && least.length >= 1 && most.every((n) => !least.includes(n)),
+      `most and least certain are two lists, no fact in both: ${most} / ${least}`);
     check(/new answers?\./.test(await page.textContent('#changes')), 'what changed');
     check(/Synced|Syncing/.test(await page.textContent('#sync-status')), 'sync state shown');
     await shot(page, 'overview');
+  });
+
+  await test('accessibility: every view passes axe-core (no serious or critical violation), light and dark', async () => {
+    for (const scheme of ['light', 'dark']) {
+      await page.emulateMedia({ colorScheme: scheme });
+      for (const view of ['overview', 'graph', 'timeline', 'data', 'export', 'proposals', 'settings']) {
+        await go(page, view);
+        if (view === 'timeline') await page.waitForSelector('#chart-strength', { timeout: 20000 });
+        await axeCheck(page, `${view} (${scheme})`);
+      }
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+    await go(page, 'overview');
   });
 
   await test('a module that cannot be downloaded: a clear message, nothing lost, and a retry that works', async () => {
@@ -158,6 +178,15 @@ async function endToEnd() {
     await page.waitForSelector('#node-details');
     const ev = (await page.$$('#evidence li')).length;
     check(ev > 0, 'the selected node lists its evidence');
+    // Details first in the side panel, the answers before the figures, the raw figures folded.
+    const order = await page.evaluate(() => {
+      const side = document.querySelector('.graph-side');
+      const at = (sel) => [...side.querySelectorAll('*')].indexOf(side.querySelector(sel));
+      return { details: at('#node-details'), search: at('#graph-search'), evidence: at('#evidence'), figures: at('.figures') };
+    });
+    check(order.details >= 0 && order.details < order.search && order.evidence < order.figures, `the selection's details lead: ${JSON.stringify(order)}`);
+    check(!(await page.isVisible('#node-details .figures')) && /sure/.test(await page.textContent('#node-details .sure')),
+      'how sure in words; the raw figures behind Details');
     await page.check('#local-graph');
     const local = await until('the local graph', async () => { const n = num(await page.getAttribute('canvas#graph', 'data-nodes')); return n < nodes && n; });
     await page.fill('#depth', '3');
@@ -238,6 +267,14 @@ async function endToEnd() {
     // Delete the newest answer: two clicks (Delete, Confirm delete).
     deleted = await page.getAttribute('tr[data-record] >> nth=1', 'data-record');
     const row = page.locator(`tr[data-record="${deleted}"]`);
+    await row.locator('button.delete').click();
+    await row.locator('button.delete', { hasText: 'Confirm' }).click();
+    await page.waitForSelector(`tr[data-record="${deleted}"]`, { state: 'detached' });
+    // Focus goes to Undo (not to another answer's Delete); Undo brings the answer back.
+    await until('focus on Undo', async () => (await page.evaluate(() => document.activeElement?.id)) === 'undo-delete', 3000);
+    await page.keyboard.press('Enter');
+    await page.waitForSelector(`tr[data-record="${deleted}"]`);
+    check(!(await page.isVisible('#undo')), 'the undo offer is gone once used');
     await row.locator('button.delete').click();
     await row.locator('button.delete', { hasText: 'Confirm' }).click();
     await page.waitForSelector(`tr[data-record="${deleted}"]`, { state: 'detached' });
@@ -416,6 +453,19 @@ async function endToEnd() {
     const overflow = await p3.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     check(overflow <= 1, `no sideways scrolling (${overflow}px too wide)`);
     await shot(p3, 'overview-phone-dark', false);
+    // Every view's name is in sight (none scrolled out of the nav).
+    const navOut = await p3.$$eval('.top nav a', (as) => as.filter((a) => { const r = a.getBoundingClientRect(); return r.right > innerWidth || r.left < 0 || r.width === 0; }).map((a) => a.textContent));
+    check(navOut.length === 0, `nav items out of sight at phone width: ${navOut}`);
+    // The chart's axis text is readable: at least 9 CSS pixels tall.
+    const tick = await p3.$eval('#chart-answers .tick', (t) => t.getBoundingClientRect().height);
+    check(tick >= 9, `chart labels ${tick.toFixed(1)} px tall`);
+    // Data: each answer's Edit and Delete on screen, no sideways scrolling.
+    await go(p3, 'data');
+    await p3.waitForSelector('tr[data-record] button.delete');
+    const off = await p3.$$eval('tr[data-record] button.delete', (bs) => bs.slice(0, 5).filter((b) => b.getBoundingClientRect().right > innerWidth).length);
+    check(off === 0, `${off} Delete buttons off screen`);
+    check(await p3.evaluate(() => document.documentElement.scrollWidth <= innerWidth + 1), 'no sideways scrolling in Data');
+    await p3.screenshot({ path: join(out, 'webapp-data-phone-dark.png') });
     await go(p3, 'graph');
     await until('the graph', async () => num(await p3.getAttribute('canvas#graph', 'data-nodes')) > 100);
     await sleep(1500);
@@ -470,6 +520,35 @@ async function endToEnd() {
     check(p2.errors.length === 0, `page errors: ${p2.errors}`);
     await other.close();
     await page.fill('#data-search', '');
+  });
+
+  await test('what SelfOS knows: sentences with how sure; Change opens the answer behind one; Forget removes it everywhere', async () => {
+    const made = cli(['demo', '--server', base, '--user', 'facts', '--answers', '40']);
+    check(/40 answers pushed/.test(made), made);
+    const c = await newContext(base);
+    const p = await openApp(c, base);
+    await signIn(p, 'facts', DEMO_PASS);
+    await p.waitForSelector('#known-facts li');
+    const facts = await p.$$eval('#known-facts li', (l) => l.map((e) => ({ node: e.dataset.node, sentence: e.querySelector('.sentence').textContent.trim() })));
+    check(facts.length >= 3, `at least three facts after 40 answers: ${JSON.stringify(facts)}`);
+    // Change: the Data view opens on the newest answer behind the fact.
+    await p.locator(`#known-facts li[data-node="${facts[0].node}"] [data-change]`).click();
+    await p.waitForSelector('html[data-view=data]');
+    const q = await p.inputValue('#data-search');
+    check(/^[0-9a-f]{32}$/.test(q), `the search holds that answer's id: ${q}`);
+    await until('that one answer listed', async () => (await p.$$('tr[data-record]')).length === 1);
+    check(await p.getAttribute('tr[data-record]', 'data-record') === q, 'the row is the answer behind the fact');
+    // Forget: two clicks; its answers go, here and on the server.
+    await go(p, 'overview');
+    const before = exportJson(base, 'facts', DEMO_PASS).records.length;
+    const item = p.locator(`#known-facts li[data-node="${facts[0].node}"]`);
+    await item.locator('[data-forget]').click();
+    await item.locator('[data-forget]', { hasText: 'Confirm' }).click();
+    await until('the fact to leave the list', async () => (await p.$$(`#known-facts li[data-node="${facts[0].node}"]`)).length === 0, 10000);
+    check((await p.textContent('#note')).includes(facts[0].sentence), 'the note says what was forgotten');
+    await until('the server to lose its answers', async () => exportJson(base, 'facts', DEMO_PASS).records.length < before, 20000, 500);
+    check(p.errors.length === 0, `page errors: ${p.errors}`);
+    await c.close();
   });
 
   await test('delete everything: a wrong passphrase deletes nothing; the right one removes the account', async () => {

@@ -6,7 +6,7 @@ use thiserror::Error;
 /// Errors from the cryptographic layer: key derivation, envelopes, key wrapping.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum CryptoError {
-    #[error("wrong passphrase: the vault key could not be unwrapped with it (check the passphrase and try again)")]
+    #[error("wrong passphrase: it does not open this vault (check it and try again)")]
     WrongPassphrase,
     #[error("the record failed authentication: it was modified, truncated inside its ciphertext, or belongs to a different record, version or namespace")]
     Tampered,

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::crypto::envelope::{self, Envelope, WrapAad};
 use crate::crypto::kdf::{self, KdfParams, Passphrase};
-use crate::crypto::keys::{AuthSecret, VaultKey};
+use crate::crypto::keys::{AuthSecret, MasterKey, VaultKey};
 use crate::error::VaultError;
 
 pub const HEADER_FORMAT: &str = "selfos-vault";
@@ -82,8 +82,16 @@ impl VaultHeader {
     /// Derives the keys from `passphrase`. A wrong passphrase is
     /// [`CryptoError::WrongPassphrase`]; parameters under the floor are refused before any work.
     pub async fn unlock(&self, passphrase: &Passphrase) -> Result<Unlocked, VaultError> {
+        let master = kdf::derive_master_key(passphrase, &self.body.kdf).await?;
+        self.unlock_with(&master)
+    }
+
+    /// [`VaultHeader::unlock`] with a master key already derived under this header's own
+    /// KDF parameters (a caller that derived it for the login, with parameters equal to
+    /// [`VaultHeader::kdf`], saves a second derivation). A key derived any other way fails
+    /// here as a wrong passphrase does: the wrapping authenticates it.
+    pub fn unlock_with(&self, master: &MasterKey) -> Result<Unlocked, VaultError> {
         let params = &self.body.kdf;
-        let master = kdf::derive_master_key(passphrase, params).await?;
         let aad = WrapAad::new(&self.body.vault_id, params);
         let wrapped = Envelope::parse(self.body.wrapped_vault_key.clone())
             .map_err(|e| VaultError::CorruptHeader(e.to_string()))?;
@@ -178,6 +186,27 @@ mod tests {
     use crate::crypto::passphrase::PassphraseTooWeak;
     use crate::store::{block_on, MemoryStore, META_HEADER};
     use crate::Vault;
+
+    /// The sign-in derives the master key once and opens the header with it; a key derived
+    /// under other parameters (a server that answered prelogin with a different salt) opens
+    /// nothing, exactly like a wrong passphrase.
+    #[test]
+    fn a_key_derived_once_opens_the_header_and_only_under_its_parameters() {
+        let pass = Passphrase::new("correct horse battery staple");
+        let key = VaultKey::generate().unwrap();
+        let params = KdfParams::generate().unwrap();
+        let (header, auth) =
+            block_on(VaultHeader::seal([3; 16], &key, &pass, params.clone())).unwrap();
+        let master = block_on(kdf::derive_master_key(&pass, &params)).unwrap();
+        let opened = header.unlock_with(&master).unwrap();
+        assert_eq!(opened.auth_secret.to_credential(), auth.to_credential());
+        let other = KdfParams::generate().unwrap();
+        let elsewhere = block_on(kdf::derive_master_key(&pass, &other)).unwrap();
+        assert!(matches!(
+            header.unlock_with(&elsewhere),
+            Err(VaultError::Crypto(crate::CryptoError::WrongPassphrase))
+        ));
+    }
 
     /// A vault made when the minimum was 8 characters: the policy applies to choosing a
     /// passphrase, never to unlocking, so it still opens; a passphrase change must pick a

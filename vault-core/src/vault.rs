@@ -136,6 +136,24 @@ impl<S: VaultStore> Vault<S> {
         ))
     }
 
+    /// [`Vault::join`] with the master key the sign-in already derived under the header's
+    /// own KDF parameters ([`VaultHeader::unlock_with`]): one key derivation per sign-in,
+    /// not two.
+    pub async fn join_with(
+        store: S,
+        header: VaultHeader,
+        master: &crate::crypto::MasterKey,
+    ) -> Result<(Self, AuthSecret), VaultError> {
+        if store.get_meta(META_HEADER).await?.is_some() {
+            return Err(VaultError::VaultExists);
+        }
+        let unlocked = header.unlock_with(master)?;
+        Ok((
+            Self::install(store, header, unlocked.vault_key).await?,
+            unlocked.auth_secret,
+        ))
+    }
+
     /// Unlocks the vault in `store` with the passphrase.
     pub async fn unlock(
         store: S,
@@ -334,13 +352,18 @@ impl<S: VaultStore> Vault<S> {
             .await
     }
 
-    /// The proposal `id`, as it stands; `None` if there is none (or it was deleted).
-    pub async fn proposal(&self, id: &RecordId) -> Result<Option<ProposalRecord>, VaultError> {
+    /// The entry `id` of whatever kind, opened; `None` if there is none (or it was deleted).
+    pub async fn entry(&self, id: &RecordId) -> Result<Option<Opened>, VaultError> {
         let key = id.to_string();
         let Some(bytes) = self.store.get_record(&key).await? else {
             return Ok(None);
         };
-        match self.open_entry(&StoredRecord::decode(&key, &bytes)?)? {
+        self.open_entry(&StoredRecord::decode(&key, &bytes)?)
+    }
+
+    /// The proposal `id`, as it stands; `None` if there is none (or it was deleted).
+    pub async fn proposal(&self, id: &RecordId) -> Result<Option<ProposalRecord>, VaultError> {
+        match self.entry(id).await? {
             None => Ok(None),
             Some(Opened::Proposal(p)) => Ok(Some(p)),
             Some(_) => Err(VaultError::invalid(

@@ -230,6 +230,28 @@ fn a_full_profile_reads_as_plain_sentences() {
     }
 }
 
+/// The dashboard's "What SelfOS knows about you": every fact told to every agent, in plain
+/// sentences with a certainty in words, none of one agent's own wishes, each backed by answers.
+#[test]
+fn the_users_own_view_holds_what_every_agent_is_told() {
+    let lib = builtin();
+    let records = synthetic::answers(lib, 2_000, T0, 5);
+    let kg = KnowledgeGraph::build(lib, &records, now(&records));
+    let own = context::known_facts(&kg, lib);
+    assert!(own.len() >= 3, "{own:?}");
+    for f in &own {
+        assert!(!f.node.contains('@'), "one agent's wish: {}", f.node);
+        assert!(!f.records.is_empty(), "{} has no answer behind it", f.node);
+        assert!(f.sentence.ends_with(['.', '!', '?']), "{}", f.sentence);
+    }
+    for w in own.windows(2) {
+        assert!(w[0].score >= w[1].score, "told in order");
+    }
+    assert_eq!(context::certainty(0.95), "very sure");
+    assert_eq!(context::certainty(0.6), "fairly sure");
+    assert_eq!(context::certainty(0.31), "not sure yet");
+}
+
 /// Meta cards and sentences that say nothing are never told, however strong.
 #[test]
 fn meta_cards_and_empty_sentences_are_never_told() {

@@ -699,7 +699,7 @@ fn overview_counts_days_and_streaks() {
     assert_eq!(o.per_day.len(), 7);
     assert_eq!(o.current_streak_days, 2);
     assert_eq!(o.longest_streak_days, 3);
-    assert_eq!(o.strongest[0].id, "style.length=brief");
+    assert_eq!(o.most_certain[0].id, "style.length=brief");
     // Tomorrow without an answer yet: the streak still stands; the day after, it is gone.
     assert_eq!(
         KnowledgeGraph::build(lib, &records, T0 + 7 * DAY + 1000)
@@ -719,6 +719,61 @@ fn overview_counts_days_and_streaks() {
     assert_eq!(view["nodes"].as_array().unwrap().len(), kg.node_count());
 }
 
+/// The overview's two lists hold facts, not every value with support: a value the user's
+/// answers put second is in neither, and with few facts the lists split them, never showing
+/// one twice.
+#[test]
+fn most_and_least_certain_list_leading_values_once() {
+    let lib = builtin();
+    let mut records: Vec<AnswerRecord> = ["brief", "brief", "brief", "detailed"]
+        .iter()
+        .enumerate()
+        .map(|(i, v)| length(i as u8, v, "chatgpt", T0 + i as u64 * DAY))
+        .collect();
+    for i in 0..2u8 {
+        records.push(rec(
+            10 + i,
+            "style.tone.which-tone",
+            Answer::Choice {
+                option: "neutral".into(),
+            },
+            "chatgpt",
+            T0 + u64::from(i) * DAY,
+        ));
+    }
+    let kg = KnowledgeGraph::build(lib, &records, T0 + 4 * DAY);
+    assert!(kg.node("style.length=detailed").unwrap().metrics.supports > 0);
+    let o = kg.overview(5);
+    let most: Vec<&str> = o.most_certain.iter().map(|n| n.id.as_str()).collect();
+    let least: Vec<&str> = o.least_certain.iter().map(|n| n.id.as_str()).collect();
+    assert!(
+        !most.is_empty() && !least.is_empty(),
+        "{most:?} / {least:?}"
+    );
+    assert!(
+        most.iter().all(|m| !least.contains(m)),
+        "one node in both lists: {most:?} / {least:?}"
+    );
+    for id in most.iter().chain(&least) {
+        assert!(
+            !id.contains("=detailed"),
+            "a turned-down value is listed: {id}"
+        );
+    }
+    assert!(
+        most.contains(&"style.length=brief") || least.contains(&"style.length=brief"),
+        "the leading value is listed: {most:?} / {least:?}"
+    );
+    let strength =
+        |l: &[vault_core::graph::NodeSummary]| l.iter().map(|n| n.strength).collect::<Vec<_>>();
+    assert!(
+        strength(&o.most_certain)
+            .iter()
+            .all(|m| strength(&o.least_certain).iter().all(|l| m >= l)),
+        "the more certain half comes first"
+    );
+}
+
 #[test]
 fn an_empty_vault_gives_an_empty_but_valid_profile() {
     let lib = builtin();
@@ -727,7 +782,8 @@ fn an_empty_vault_gives_an_empty_but_valid_profile() {
     assert!(kg.nodes().all(|n| n.metrics.strength == 0.0));
     assert!(kg.contradictions().is_empty());
     let o = kg.overview(5);
-    assert!(o.per_day.is_empty() && o.current_streak_days == 0 && o.strongest.is_empty());
+    assert!(o.per_day.is_empty() && o.current_streak_days == 0 && o.most_certain.is_empty());
+    assert!(o.least_certain.is_empty());
     for a in instructions::for_all(&kg, lib) {
         assert!(a.included.is_empty());
         assert!(a.to_text().contains("nothing known yet"));

@@ -35,6 +35,25 @@ pub struct DrawNode {
     pub hub: bool,
     pub contested: bool,
     pub radius: f32,
+    /// One of the strongest values: its label shows at every zoom, so the drawing reads as
+    /// more than dots before anything is selected.
+    pub labelled: bool,
+}
+
+/// How many of the strongest value nodes are labelled at every zoom.
+pub const LABELLED: usize = 12;
+
+/// Marks the [`LABELLED`] strongest value nodes (hubs have their own labels).
+fn label_strongest(nodes: &mut [DrawNode]) {
+    let mut values: Vec<usize> = (0..nodes.len())
+        .filter(|&i| !nodes[i].hub && nodes[i].strength > 0.0)
+        .collect();
+    vault_core::sort::sort_by(&mut values, |&a, &b| {
+        nodes[b].strength.total_cmp(&nodes[a].strength)
+    });
+    for i in values.into_iter().take(LABELLED) {
+        nodes[i].labelled = true;
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -51,6 +70,12 @@ pub struct Drawing {
 impl Drawing {
     /// The drawable part of `kg`: every dimension hub, and every value node with evidence
     /// (or every node at all with `all`).
+    /// Whether the graph view draws `n` by default: a dimension hub, or a value with an
+    /// answer behind it. Counting these is the one node count every view shows.
+    pub fn drawn(n: &vault_core::graph::Node) -> bool {
+        n.is_dimension() || n.evidence_count() > 0
+    }
+
     pub fn from_graph(kg: &KnowledgeGraph, all: bool) -> Drawing {
         let lib = vault_core::cards::builtin();
         let dimensions: Vec<(String, String)> = lib
@@ -67,7 +92,7 @@ impl Drawing {
         let mut index = HashMap::new();
         for n in kg.nodes() {
             let hub = n.is_dimension();
-            if !(all || hub || n.evidence_count() > 0) {
+            if !(all || Self::drawn(n)) {
                 continue;
             }
             index.insert(n.id.clone(), nodes.len());
@@ -79,8 +104,10 @@ impl Drawing {
                 hub,
                 contested: n.metrics.contested,
                 radius: radius(n.metrics.strength, hub),
+                labelled: false,
             });
         }
+        label_strongest(&mut nodes);
         let mut edges = Vec::new();
         let mut adjacency = vec![Vec::new(); nodes.len()];
         for (s, t, e) in kg.edges() {
@@ -116,6 +143,7 @@ impl Drawing {
                     hub,
                     contested: i % 17 == 0,
                     radius: radius(strength, hub),
+                    labelled: false,
                 }
             })
             .collect();
@@ -225,7 +253,22 @@ mod tests {
         let d = Drawing::from_graph(&kg, false);
         let all = Drawing::from_graph(&kg, true);
         assert!(d.nodes.len() < all.nodes.len());
+        let labelled: Vec<&DrawNode> = d.nodes.iter().filter(|n| n.labelled).collect();
+        assert_eq!(labelled.len(), LABELLED);
+        let weakest_labelled = labelled.iter().map(|n| n.strength).fold(1.0, f64::min);
+        assert!(
+            d.nodes
+                .iter()
+                .filter(|n| !n.hub && !n.labelled)
+                .all(|n| n.strength <= weakest_labelled),
+            "the strongest values are the labelled ones"
+        );
         assert_eq!(all.nodes.len(), kg.node_count());
+        assert_eq!(
+            Drawing::from_graph(&kg, false).nodes.len(),
+            kg.nodes().filter(|n| Drawing::drawn(n)).count(),
+            "the overview's node count is the graph view's"
+        );
         assert_eq!(
             d.nodes.iter().filter(|n| n.hub).count(),
             builtin().dimensions.len()

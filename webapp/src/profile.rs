@@ -140,10 +140,42 @@ pub fn moments(records: &[AnswerRecord], now_ms: u64, count: usize) -> Vec<u64> 
         .collect()
 }
 
+/// Axis labels for [`moments`]: the date (`MM-DD`) where each moment falls on a day of its
+/// own, else the date and time (`MM-DD HH:MM`), so an axis never repeats one label (a new
+/// user's answers all fall on one day).
+pub fn moment_labels(moments: &[u64]) -> Vec<String> {
+    let days: Vec<String> = moments
+        .iter()
+        .map(|&t| crate::text::date(t)[5..].to_string())
+        .collect();
+    if days.windows(2).all(|w| w[0] != w[1]) {
+        days
+    } else {
+        moments
+            .iter()
+            .map(|&t| crate::text::date_time(t)[5..].to_string())
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use vault_core::graph::synthetic;
+
+    #[test]
+    fn axis_labels_never_repeat_a_date() {
+        let day = 1_700_006_400_000; // 2023-11-15 00:00 UTC
+        let spread: Vec<u64> = (0..6).map(|i| day + i * DAY_MS).collect();
+        assert_eq!(moment_labels(&spread)[0], "11-15");
+        assert_eq!(moment_labels(&spread)[5], "11-20");
+        let one_day: Vec<u64> = (0..6).map(|i| day + i * 3_600_000).collect();
+        let labels = moment_labels(&one_day);
+        assert_eq!(labels[0], "11-15 00:00");
+        assert_eq!(labels[5], "11-15 05:00");
+        let distinct: std::collections::BTreeSet<&String> = labels.iter().collect();
+        assert_eq!(distinct.len(), labels.len());
+    }
 
     #[test]
     fn builds_and_changes() {
@@ -162,7 +194,12 @@ mod tests {
         let m = moments(&records, now, 5);
         assert_eq!(m.len(), 5);
         assert_eq!(m[4], now);
-        let top: Vec<String> = p.overview.strongest.iter().map(|n| n.id.clone()).collect();
+        let top: Vec<String> = p
+            .overview
+            .most_certain
+            .iter()
+            .map(|n| n.id.clone())
+            .collect();
         let h = strength_history(&records, &top, &m);
         assert_eq!(h.len(), top.len());
         assert!(h[0][4] > 0.0);

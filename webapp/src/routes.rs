@@ -62,9 +62,50 @@ impl View {
     }
 }
 
+/// The `user` parameter of a query string (`?user=ada&x=1` -> `ada`), percent-decoded, kept
+/// only when it is a plausible username (1 to 64 characters, no control characters).
+pub fn user_param(search: &str) -> Option<String> {
+    let query = search.strip_prefix('?').unwrap_or(search);
+    let raw = query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("user="))?;
+    let bytes = raw.replace('+', " ").into_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    let name = String::from_utf8(out).ok()?;
+    let name = name.trim();
+    (!name.is_empty() && name.chars().count() <= 64 && !name.chars().any(char::is_control))
+        .then(|| name.to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_username_comes_from_the_address() {
+        assert_eq!(user_param("?user=ada").as_deref(), Some("ada"));
+        assert_eq!(
+            user_param("?x=1&user=ada%20l&y=2").as_deref(),
+            Some("ada l")
+        );
+        assert_eq!(user_param("user=b%C3%A9a").as_deref(), Some("béa"));
+        assert_eq!(user_param("?user="), None);
+        assert_eq!(user_param("?user=%0A"), None);
+        assert_eq!(user_param("?user=%zz"), None);
+        assert_eq!(user_param(""), None);
+        assert_eq!(user_param(&format!("?user={}", "a".repeat(65))), None);
+    }
 
     #[test]
     fn paths_round_trip() {

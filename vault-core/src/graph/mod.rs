@@ -12,7 +12,7 @@
 //! - [`contradictions`]: facets whose recent answers disagree (re-ask candidates).
 //! - [`rank`]: weighted PageRank and weighted degree.
 //! - [`alignment`]: per-agent coverage, consistency, confidence, staleness, alignment.
-//! - [`overview`]: answers per day, streaks, strongest/weakest nodes, changes since a date.
+//! - [`overview`]: answers per day, streaks, most and least certain facts, changes since a date.
 //! - [`export`]: Markdown vault, GraphML, JSON Graph Format, custom instructions, zip.
 //! - [`synthetic`]: the one deterministic answer generator (benchmarks, tests, `selfos demo`).
 //!

@@ -1,4 +1,4 @@
-//! The dashboard's overview: activity per day, streaks, strongest and weakest nodes, and
+//! The dashboard's overview: activity per day, streaks, most and least certain facts, and
 //! what changed between two moments (two graphs of the same records, `as_of` apart).
 
 use std::collections::BTreeMap;
@@ -66,10 +66,12 @@ pub struct Overview {
     /// is not lost before the day is over).
     pub current_streak_days: u32,
     pub longest_streak_days: u32,
-    /// Strongest nodes first.
-    pub strongest: Vec<NodeSummary>,
-    /// Nodes with support but the least strength (fading or disputed), weakest first.
-    pub weakest: Vec<NodeSummary>,
+    /// What the profile holds most surely: the leading value of each facet (never a value
+    /// the user's answers put second), most certain first.
+    pub most_certain: Vec<NodeSummary>,
+    /// The leading values held least surely (fading or disputed), least certain first. Never
+    /// a node of `most_certain`: with few facets known the two lists split them.
+    pub least_certain: Vec<NodeSummary>,
     /// Dimension nodes with their strength (how well each dimension is known).
     pub dimensions: Vec<NodeSummary>,
     pub contradictions: usize,
@@ -131,7 +133,7 @@ pub fn date_of_day(day: i64) -> String {
 }
 
 impl KnowledgeGraph {
-    /// The overview, with `top` nodes in the strongest and weakest lists.
+    /// The overview, with up to `top` nodes in each of the most and least certain lists.
     pub fn overview(&self, top: usize) -> Overview {
         let today = local_day(self.as_of_ms, self.utc_offset_minutes);
         let mut per_day = Vec::new();
@@ -176,22 +178,26 @@ impl KnowledgeGraph {
             .range(today - 29..=today)
             .map(|(_, &(a, _))| a)
             .sum();
-        let mut with_support: Vec<&Node> = self
-            .nodes()
-            .filter(|n| !n.is_dimension() && n.metrics.supports > 0)
+        // Only what the answers hold: each facet's leading value. A value the user turned
+        // down (it has support, but another value of its facet leads) is no fact about them.
+        let mut leaders: Vec<&Node> = (0..self.groups.len())
+            .filter_map(|g| leader(self, g))
+            .map(|n| &self.graph[n])
+            .filter(|n| n.metrics.supports > 0)
             .collect();
-        crate::sort::sort_by(&mut with_support, |a, b| {
+        crate::sort::sort_by(&mut leaders, |a, b| {
             b.metrics
                 .strength
                 .total_cmp(&a.metrics.strength)
                 .then(a.id.cmp(&b.id))
         });
-        let strongest = with_support
+        // With fewer than two lists' worth, the more certain half goes first.
+        let split = top.min(leaders.len().div_ceil(2));
+        let most_certain = leaders[..split]
             .iter()
-            .take(top)
             .map(|n| NodeSummary::of(n))
             .collect();
-        let weakest = with_support
+        let least_certain = leaders[split..]
             .iter()
             .rev()
             .take(top)
@@ -205,8 +211,8 @@ impl KnowledgeGraph {
             answers_per_day_30d: f64::from(last30) / 30.0,
             current_streak_days: current,
             longest_streak_days: longest,
-            strongest,
-            weakest,
+            most_certain,
+            least_certain,
             dimensions: self
                 .dimension_nodes
                 .iter()

@@ -158,8 +158,19 @@ impl<T: Transport> Account<T> {
         store: S,
         passphrase: &Passphrase,
     ) -> Result<Vault<S>, AccountError> {
-        let header = self.login_with_passphrase(passphrase).await?;
-        let (vault, auth) = Vault::join(store, header, passphrase).await?;
+        let kdf = self.prelogin().await?;
+        let master = derive_master_key(passphrase, &kdf)
+            .await
+            .map_err(VaultError::from)?;
+        let header = self.login(master.auth_secret()).await?;
+        // The key the login derived opens the header when the server's two answers agree on
+        // the parameters (they do, unless it lies): one derivation, not two. Otherwise the
+        // header's own parameters decide, as they always do.
+        let (vault, auth) = if header.kdf() == &kdf {
+            Vault::join_with(store, header, &master).await?
+        } else {
+            Vault::join(store, header, passphrase).await?
+        };
         self.auth = Some(auth);
         Ok(vault)
     }

@@ -15,6 +15,7 @@ pub fn App() -> impl IntoView {
         sync: RwSignal::new(SyncState::default()),
         username: RwSignal::new(String::new()),
         focus: RwSignal::new(None),
+        search: RwSignal::new(String::new()),
         note: RwSignal::new(None),
         proposals: RwSignal::new(Vec::new()),
     };

@@ -68,6 +68,24 @@ pub fn push_path(path: &str) {
     }
 }
 
+/// The `user` query parameter of this page's address (the extension's "Open dashboard" adds
+/// the account name it knows), if it is a plausible username.
+pub fn user_in_address() -> Option<String> {
+    let search = web_sys::window()?.location().search().ok()?;
+    crate::routes::user_param(&search)
+}
+
+/// Moves keyboard focus to the element with `id`, if it is there.
+pub fn focus(id: &str) {
+    if let Some(el) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id(id))
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+    {
+        let _ = el.focus();
+    }
+}
+
 /// Non-secret preferences (the last username): `localStorage`.
 pub fn pref(key: &str) -> Option<String> {
     web_sys::window()?

@@ -34,6 +34,8 @@ pub struct Ctx {
     pub username: RwSignal<String>,
     /// A node the graph view should select (set from the overview's lists).
     pub focus: RwSignal<Option<String>>,
+    /// A search the Data view opens with (set by the overview's "Change" on a fact).
+    pub search: RwSignal<String>,
     /// A short message for the status line.
     pub note: RwSignal<Option<String>>,
     /// What AI agents proposed to add to the profile (`selfos mcp`), every status.

@@ -16,10 +16,17 @@ use crate::text::{agent_name, answer_text, count, counted, date_time, question_t
 pub fn DataView() -> impl IntoView {
     let ctx = ctx();
     browser::mark("view", "data");
-    let query = RwSignal::new(String::new());
+    // Opened from a fact on the overview: its newest answer, found.
+    let query = RwSignal::new(
+        ctx.search
+            .try_update_untracked(std::mem::take)
+            .unwrap_or_default(),
+    );
     let page_no = RwSignal::new(0usize);
     let editing = RwSignal::new(None::<RecordId>);
     let confirming = RwSignal::new(None::<RecordId>);
+    // The answer deleted last, until it is undone or another is deleted.
+    let deleted = RwSignal::new(None::<AnswerRecord>);
     let lib = vault_core::cards::builtin();
     let hits = Memo::new(move |_| {
         let q = query.get();
@@ -35,7 +42,7 @@ pub fn DataView() -> impl IntoView {
         let body = slice
             .iter()
             .filter_map(|&i| p.records.get(i).cloned())
-            .map(|r| view! { <Row r=r editing=editing confirming=confirming/> })
+            .map(|r| view! { <Row r=r editing=editing confirming=confirming deleted=deleted/> })
             .collect_view();
         Some(view! {
             <p class="muted small" id="data-count">{format!("{} of {}", count(all.len()), counted(p.records.len(), "answer", "answers"))}</p>
@@ -63,6 +70,7 @@ pub fn DataView() -> impl IntoView {
             <h1 id="data-title">"Your data"</h1>
             <p class="muted">"Every answer you gave, decrypted in this browser only. Deleting one removes it from the server and every device at their next sync."</p>
             <Conflicts/>
+            <Undo deleted=deleted/>
             <label for="data-search">"Search answers"</label>
             <input id="data-search" type="search" placeholder="question, answer, agent or id" autocomplete="off"
                 prop:value=move || query.get()
@@ -83,31 +91,66 @@ fn apply(ctx: Ctx, id: RecordId, record: Option<AnswerRecord>) {
     ctx.sync_soon();
 }
 
+/// "Deleted … Undo": focus moves here after a delete (not to another answer's Delete), and
+/// Undo writes the answer back as a new version, which syncs like any edit.
+#[component]
+fn Undo(deleted: RwSignal<Option<AnswerRecord>>) -> impl IntoView {
+    let ctx = ctx();
+    let lib = vault_core::cards::builtin();
+    let undo = move |_| {
+        let Some(record) = deleted.get_untracked() else {
+            return;
+        };
+        spawn_local(async move {
+            match session::put(record.clone()).await {
+                Ok(()) => {
+                    deleted.set(None);
+                    apply(ctx, record.id, Some(record));
+                    ctx.note.set(Some("Restored.".into()));
+                }
+                Err(e) => ctx.fail(&e),
+            }
+        });
+    };
+    move || {
+        deleted.get().map(|r| {
+            view! {
+                <p class="note undo" id="undo" role="status">
+                    {format!("Deleted your answer to “{}”. ", question_text(lib, &r))}
+                    <button id="undo-delete" class="small" on:click=undo>"Undo"</button>
+                </p>
+            }
+        })
+    }
+}
+
 #[component]
 fn Row(
     r: AnswerRecord,
     editing: RwSignal<Option<RecordId>>,
     confirming: RwSignal<Option<RecordId>>,
+    deleted: RwSignal<Option<AnswerRecord>>,
 ) -> impl IntoView {
     let ctx = ctx();
     let lib = vault_core::cards::builtin();
     let id = r.id;
     let editable = !matches!(r.answer, Answer::Skipped | Answer::Dismissed);
     let record = r.clone();
+    let record_for_undo = r.clone();
     let delete = move |_| {
         if confirming.get_untracked() != Some(id) {
             confirming.set(Some(id));
             return;
         }
+        let gone = record_for_undo.clone();
         spawn_local(async move {
             match session::delete(id).await {
                 Ok(()) => {
                     confirming.set(None);
                     apply(ctx, id, None);
-                    ctx.note.set(Some(
-                        "Deleted. It leaves the server and your other devices at the next sync."
-                            .into(),
-                    ));
+                    deleted.set(Some(gone));
+                    // Focus goes to Undo, never to the next answer's Delete.
+                    request_animation_frame(|| browser::focus("undo-delete"));
                 }
                 Err(e) => ctx.fail(&e),
             }

@@ -168,7 +168,8 @@ pub fn ExportView() -> impl IntoView {
                                 title="Copy this field's text, cut to its limit"
                                 on:click=move |_| copy_field(ctx, Arc::clone(&shared), title.clone(), status)>"Copy"</button>
                         </div>
-                        <pre>{f.text.clone()}</pre>
+                        // Focusable: the preview scrolls, and a keyboard must reach it.
+                        <pre tabindex="0" aria-label=format!("{} preview", f.title)>{f.text.clone()}</pre>
                     </div>
                 }
             }).collect_view();

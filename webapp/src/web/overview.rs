@@ -1,18 +1,22 @@
-//! The overview: headline figures, answers over time, coverage by dimension, alignment per
-//! agent, strongest and weakest nodes, and what changed since the last export.
+//! The overview: what SelfOS knows about the user in sentences, headline figures, answers
+//! over time, alignment per agent, coverage by dimension, the most and least certain facts,
+//! and what changed since the last export.
 
 use std::sync::Arc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use vault_core::delivery::DeliveryMethod;
+use vault_core::graph::context;
 use vault_core::graph::{AgentAlignment, Changes, NodeSummary};
+use vault_core::RecordId;
 
 use super::browser;
 use super::charts::BarChart;
 use super::ctx::{ctx, Ctx};
 use super::session;
 use crate::charts::moving_average;
+use crate::drawing::Drawing;
 use crate::profile::{Profile, Since};
 use crate::routes::View;
 use crate::text::{agent_name, ago, count, counted, date, noun, pct, rate};
@@ -32,6 +36,7 @@ pub fn Overview() -> impl IntoView {
         view! {
             <section id="overview" class="view" aria-labelledby="overview-title">
                 <h1 id="overview-title">"Your profile"</h1>
+                <Known p=p.clone()/>
                 {stats(&p)}
                 {activity(&p)}
                 <div class="two">
@@ -39,13 +44,143 @@ pub fn Overview() -> impl IntoView {
                     {coverage(&p)}
                 </div>
                 <div class="two">
-                    {node_list(ctx, "strongest", "Strongest", "What your answers establish most firmly.", &p.overview.strongest)}
-                    {node_list(ctx, "weakest", "Weakest", "Fading or disputed: the next cards ask about these.", &p.overview.weakest)}
+                    {node_list(ctx, "most-certain", "Most certain", "What your answers settle most firmly.", &p.overview.most_certain)}
+                    {node_list(ctx, "least-certain", "Least certain", "Fading or disputed: the next cards ask about these.", &p.overview.least_certain)}
                 </div>
                 {changes(&p.changes, p.since)}
             </section>
         }
         .into_any()
+    }
+}
+
+/// How many facts the overview states before "Show all".
+const FACTS_SHOWN: usize = 8;
+
+/// "What SelfOS knows about you": what every agent is told, in the sentences it is told in
+/// (vault-core's one context writer), each with how sure SelfOS is and two ways to correct
+/// it: change its newest answer (in Data) or forget it (its answers are deleted, synced).
+#[component]
+fn Known(p: Arc<Profile>) -> impl IntoView {
+    let lib = vault_core::cards::builtin();
+    let facts = context::known_facts(&p.graph, lib);
+    let all = RwSignal::new(false);
+    let confirming = RwSignal::new(None::<String>);
+    let total = facts.len();
+    let body = if facts.is_empty() {
+        view! {
+            <p class="empty" id="known-empty">"Nothing yet. Answer a few cards while your AI is working (the first ones ask how you like answers): what SelfOS learns shows here in plain words."</p>
+        }
+        .into_any()
+    } else {
+        let items = facts
+            .into_iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let hidden = move || i >= FACTS_SHOWN && !all.get();
+                view! { <FactItem f=f p=p.clone() confirming=confirming hidden=hidden/> }
+            })
+            .collect_view();
+        let more = (total > FACTS_SHOWN).then(|| {
+            view! {
+                <button class="link" id="known-all" on:click=move |_| all.update(|a| *a = !*a)>
+                    {move || if all.get() { "Show fewer".to_owned() } else { format!("Show all {total}") }}
+                </button>
+            }
+        });
+        view! {
+            <p class="muted small">"In the words your assistants are given. Something wrong? Change the answer behind it, or forget it."</p>
+            <ol class="facts" id="known-facts">{items}</ol>
+            {more}
+        }
+        .into_any()
+    };
+    view! {
+        <section class="panel known" id="known" aria-labelledby="known-title">
+            <h2 id="known-title">"What SelfOS knows about you"</h2>
+            {body}
+        </section>
+    }
+}
+
+/// One fact of [`Known`]: its sentence, how sure, and Change / Forget.
+#[component]
+fn FactItem(
+    f: context::Fact,
+    p: Arc<Profile>,
+    confirming: RwSignal<Option<String>>,
+    hidden: impl Fn() -> bool + Send + Sync + 'static,
+) -> impl IntoView {
+    let ctx = ctx();
+    let ids: Vec<RecordId> = f
+        .records
+        .iter()
+        .filter_map(|r| RecordId::parse(r).ok())
+        .collect();
+    // The newest answer behind the fact: the one a correction changes.
+    let newest = ids
+        .iter()
+        .filter_map(|id| p.record(id))
+        .max_by_key(|r| r.captured_at_ms)
+        .map(|r| r.id.to_string());
+    let node = f.node.clone();
+    let is_confirming = {
+        let node = node.clone();
+        move || confirming.get().as_deref() == Some(node.as_str())
+    };
+    let sentence = f.sentence.clone();
+    let forget = {
+        let is_confirming = is_confirming.clone();
+        move |_| {
+            if !is_confirming() {
+                confirming.set(Some(node.clone()));
+                return;
+            }
+            confirming.set(None);
+            let (ids, sentence) = (ids.clone(), sentence.clone());
+            spawn_local(async move {
+                for id in &ids {
+                    if let Err(e) = session::delete(*id).await {
+                        return ctx.fail(&e);
+                    }
+                    let now = browser::now_ms();
+                    if let Some(next) = ctx
+                        .profile
+                        .with_untracked(|p| p.as_ref().map(|p| p.with_change(id, None, now)))
+                    {
+                        ctx.profile.set(Some(Arc::new(next)));
+                    }
+                }
+                ctx.sync_soon();
+                ctx.note.set(Some(format!(
+                    "Forgotten: “{sentence}” Its {} left your profile here and leave the server and your other devices at the next sync.",
+                    counted(ids.len(), "answer", "answers")
+                )));
+            });
+        }
+    };
+    let danger = is_confirming.clone();
+    let change = newest.map(|id| {
+        view! {
+            <button class="ghost small" data-change="" title="Open the newest answer behind it, to edit it"
+                on:click=move |_| { ctx.search.set(id.clone()); ctx.go(View::Data); }>"Change"</button>
+        }
+    });
+    view! {
+        <li data-node=f.node.clone() class:hidden=hidden>
+            <span class="sentence">{f.sentence.clone()}</span>
+            <span class="certainty small" data-strength=format!("{:.2}", f.strength)
+                title=format!("{} sure, from {}", pct(f.strength), counted(f.records.len(), "answer", "answers"))>
+                {context::certainty(f.strength)}
+            </span>
+            <span class="actions">
+                {change}
+                <button class="ghost small" data-forget="" class:danger=danger
+                    on:click=forget>
+                    {move || if is_confirming() { "Confirm: forget it" } else { "Forget" }}
+                </button>
+            </span>
+        </li>
     }
 }
 
@@ -71,7 +206,7 @@ fn stats(p: &Profile) -> impl IntoView {
             {stat("stat-answers", noun(o.answered as usize, "answer", "answers"), count(o.answered as usize), format!("{} skipped", o.skipped))}
             {stat("stat-streak", "day streak", o.current_streak_days.to_string(), format!("longest {}", o.longest_streak_days))}
             {stat("stat-rate", "per day", rate(o.answers_per_day_30d), "last 30 days".into())}
-            {stat("stat-known", noun(known, "fact known", "facts known"), count(known), format!("of {}", counted(p.graph.node_count(), "node", "nodes")))}
+            {stat("stat-known", noun(known, "fact known", "facts known"), count(known), format!("in a graph of {}", counted(p.graph.nodes().filter(|n| Drawing::drawn(n)).count(), "node", "nodes")))}
             {stat("stat-contradictions", noun(o.contradictions, "contradiction", "contradictions"), o.contradictions.to_string(), "to be re-asked".into())}
         </div>
     }
@@ -192,7 +327,7 @@ fn alignment(ctx: Ctx, p: &Profile) -> impl IntoView {
     view! {
         <section class="panel" id="alignment">
             <h2>"Alignment per agent"</h2>
-            <p class="muted small">"How much of your profile each assistant was actually given: in the chat, in its settings, over MCP or as downloaded instructions (docs/METRICS.md)."</p>
+            <p class="muted small">"How much of your profile each assistant was actually given: in the chat, in its settings, over MCP or as downloaded instructions."</p>
             <div class="agents">
                 {p.alignment.iter().map(|a| agent_card(ctx, a)).collect_view()}
             </div>
@@ -247,22 +382,35 @@ fn node_list(
         .iter()
         .map(|n| {
             let node = n.id.clone();
+            // "Science: New to it" reads as two parts, the topic and the value; the
+            // certainty stands apart so "98 %" is not read as "98 % new to it".
+            let (topic, value) = n
+                .label
+                .split_once(": ")
+                .map_or((String::new(), n.label.clone()), |(t, v)| (t.to_owned(), v.to_owned()));
             view! {
-                <li>
-                    <button class="link" on:click=move |_| { ctx.focus.set(Some(node.clone())); ctx.go(View::Graph); }>
-                        {n.label.clone()}
+                <li data-node=n.id.clone()>
+                    <button class="link" title="Show it in the graph" on:click=move |_| { ctx.focus.set(Some(node.clone())); ctx.go(View::Graph); }>
+                        {(!topic.is_empty()).then(|| view! { <span class="topic">{topic}</span> })}
+                        <span class="value">{value}</span>
                     </button>
-                    <span class="meter thin"><span style=format!("width:{:.0}%", n.strength * 100.0)></span></span>
-                    <span class="num">{pct(n.strength)}</span>
+                    <span class="certainty" title="How sure SelfOS is, from how many answers agree and how recent they are">
+                        <span class="meter thin"><span style=format!("width:{:.0}%", n.strength * 100.0)></span></span>
+                        <span class="num">{format!("{} sure", pct(n.strength))}</span>
+                    </span>
                     <span class="muted small">{format!("{} for · {} against", n.supports, n.contradicts)}</span>
                 </li>
             }
         })
         .collect_view();
+    let empty = nodes.is_empty().then(|| {
+        view! { <p class="muted empty">"Nothing yet: this fills in as you answer cards."</p> }
+    });
     view! {
         <section class="panel" id=id>
             <h2>{title}</h2>
             <p class="muted small">{help}</p>
+            {empty}
             <ol class="nodes">{items}</ol>
         </section>
     }

@@ -105,10 +105,10 @@ fn Passphrase() -> impl IntoView {
                 {field("current-passphrase", "Current passphrase".into(), current, "current-password")}
                 {field("new-passphrase", format!("New passphrase ({}+ characters)", vault_core::crypto::passphrase::MIN_CHARS), new, "new-password")}
                 {field("confirm-passphrase", "Repeat the new one".into(), confirm, "new-password")}
-                <label for="kdf-iterations">"Key-derivation cost (PBKDF2 iterations)"</label>
+                <label for="kdf-iterations">"Guessing protection (work per unlock)"</label>
                 <span>
-                    <input id="kdf-iterations" type="number" min="600000" max="20000000" step="100000" prop:value=move || iterations.get() on:input=move |e| iterations.set(event_target_value(&e))/>
-                    <span class="muted small">" At least 600,000. Doubling it doubles the work of guessing your passphrase, and of each unlock."</span>
+                    <input id="kdf-iterations" type="number" min="600000" max="20000000" step="100000" aria-describedby="kdf-help" prop:value=move || iterations.get() on:input=move |e| iterations.set(event_target_value(&e))/>
+                    <span class="muted small" id="kdf-help">" How many rounds turn your passphrase into its key: at least 600,000. Doubling it doubles the work of anyone guessing your passphrase, and makes each unlock a little slower."</span>
                 </span>
                 <span></span>
                 <button id="change-passphrase" type="submit" class="primary" disabled=move || busy.get()>{move || if busy.get() { "Changing…" } else { "Change passphrase" }}</button>

@@ -9,8 +9,8 @@ use super::charts::{BarChart, LineChart};
 use super::ctx::ctx;
 use crate::charts::moving_average;
 use crate::drawing::PALETTE;
-use crate::profile::{moments, strength_history};
-use crate::text::date;
+use crate::profile::{moment_labels, moments, strength_history};
+use crate::text::counted;
 
 /// Points on the strength-over-time chart.
 const MOMENTS: usize = 12;
@@ -32,7 +32,7 @@ pub fn Timeline() -> impl IntoView {
             let at = moments(&p.records, now, MOMENTS);
             let top: Vec<(String, String)> = p
                 .overview
-                .strongest
+                .most_certain
                 .iter()
                 .take(LINES)
                 .map(|n| (n.id.clone(), n.label.clone()))
@@ -45,15 +45,21 @@ pub fn Timeline() -> impl IntoView {
                 .enumerate()
                 .map(|(i, ((_, label), values))| (label, PALETTE[i % PALETTE.len()], values))
                 .collect();
-            history.set(Some((
-                at.iter().map(|&t| date(t)[5..].to_string()).collect(),
-                series,
-            )));
+            history.set(Some((moment_labels(&at), series)));
         });
     });
     move || {
         let p = ctx.profile.get()?;
         let days = &p.overview.per_day;
+        if days.is_empty() {
+            return Some(view! {
+                <section id="timeline" class="view" aria-labelledby="timeline-title">
+                    <h1 id="timeline-title">"Timeline and trends"</h1>
+                    <p class="panel empty" id="timeline-empty">"Nothing to chart yet. Answer a few cards while your AI is working: your answers per day and how sure SelfOS is of each fact show here, over time."</p>
+                </section>
+            }
+            .into_any());
+        }
         let weekly = days.len() > 120;
         let (values, skipped, labels): (Vec<f64>, Vec<f64>, Vec<String>) = if weekly {
             days.chunks(7)
@@ -82,18 +88,18 @@ pub fn Timeline() -> impl IntoView {
         };
         let trend = moving_average(&values, if weekly { 4 } else { 7 });
         let unit = if weekly { "week" } else { "day" };
-        let total_skipped: f64 = skipped.iter().sum();
+        let total_skipped = skipped.iter().sum::<f64>().abs();
         Some(view! {
             <section id="timeline" class="view" aria-labelledby="timeline-title">
                 <h1 id="timeline-title">"Timeline and trends"</h1>
                 <section class="panel">
                     <h2>{format!("Answers per {unit}")}</h2>
-                    <p class="muted small">{format!("{} {unit}s from {} to today; the line is the running average. {} skipped or dismissed.", values.len(), days.first().map(|d| d.date.clone()).unwrap_or_default(), total_skipped)}</p>
+                    <p class="muted small">{format!("{} from {} to today; the line is the running average. {} skipped or dismissed.", counted(values.len(), unit, &format!("{unit}s")), days[0].date, total_skipped)}</p>
                     <BarChart id="chart-per-day" title=format!("Answers per {unit}") values=values labels=labels.clone() trend=trend/>
                 </section>
                 <section class="panel">
-                    <h2>"Strength of your strongest nodes over time"</h2>
-                    <p class="muted small">"The profile rebuilt as it stood on each date: strength rises with consistent answers and fades with time (docs/METRICS.md)."</p>
+                    <h2>"How sure SelfOS is of your most certain facts, over time"</h2>
+                    <p class="muted small">"Your profile as it stood on each date: certainty rises as your answers agree and fades as they age."</p>
                     {move || match history.get() {
                         None => view! { <p class="muted" id="history-loading"><progress></progress>" Rebuilding the profile at past dates…"</p> }.into_any(),
                         Some((labels, series)) => view! {
@@ -102,6 +108,7 @@ pub fn Timeline() -> impl IntoView {
                     }}
                 </section>
             </section>
-        })
+        }
+        .into_any())
     }
 }

@@ -25,8 +25,10 @@ pub fn UnlockScreen() -> impl IntoView {
     spawn_local(async move {
         match session::local_state().await {
             Ok(s) => {
-                if let Some(u) = &s.username {
-                    username.set(u.clone());
+                // This browser's last account first; else the name the extension passed in
+                // the address (`?user=`, from its "Open dashboard"): one less thing to type.
+                if let Some(u) = s.username.clone().or_else(browser::user_in_address) {
+                    username.set(u);
                 }
                 if s.has_vault {
                     // Unlocking is next, and the files are in this browser's cache.

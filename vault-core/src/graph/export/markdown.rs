@@ -231,9 +231,9 @@ pub fn markdown_vault(kg: &KnowledgeGraph) -> Vec<(String, String)> {
         ));
     }
     let overview = kg.overview(10);
-    if !overview.strongest.is_empty() {
-        index.push_str("\n## Strongest\n\n");
-        for s in &overview.strongest {
+    if !overview.most_certain.is_empty() {
+        index.push_str("\n## Most certain\n\n");
+        for s in &overview.most_certain {
             if let Some(name) = name_of.get(s.id.as_str()) {
                 index.push_str(&format!("- {} ({:.2})\n", link(name, &s.label), s.strength));
             }

@@ -1,5 +1,6 @@
-//! The selected node's panel: its figures, linked nodes and the evidence behind it (the
-//! answers that support or contradict it), from the graph now or as of a past date.
+//! The selected node's panel: how sure it is, the answers behind it (for or against), the
+//! linked nodes, and the raw figures behind a "Details" toggle, from the graph now or as of
+//! a past date.
 
 use std::sync::Arc;
 
@@ -7,6 +8,7 @@ use leptos::prelude::*;
 
 use crate::text::{agent_name, answer_text, date, pct, question_text};
 use crate::web::ctx::ctx;
+use vault_core::graph::context::certainty;
 use vault_core::graph::KnowledgeGraph;
 
 #[component]
@@ -58,23 +60,26 @@ pub(super) fn NodeDetails(
         Some(view! {
             <div class="details" id="node-details" data-node=id.clone()>
                 <h2>{n.label.clone()}</h2>
-                <p class="muted small">{format!("{} · {}{}", n.kind.as_str(), dim, n.agent.as_ref().map(|a| format!(" · for {}", agent_name(a))).unwrap_or_default())}</p>
-                <dl class="figures">
-                    <dt>"Strength"</dt><dd>{pct(m.strength)}</dd>
-                    <dt>"Consistency"</dt><dd>{pct(m.consistency)}</dd>
-                    <dt>"Recency"</dt><dd>{pct(m.recency)}</dd>
-                    <dt>"For / against"</dt><dd>{format!("{} / {}", m.supports, m.contradicts)}</dd>
-                    <dt>"PageRank"</dt><dd>{format!("{:.4}", m.pagerank)}</dd>
-                </dl>
+                <p class="muted small">{format!("{}{}", dim, n.agent.as_ref().map(|a| format!(" · for {}", agent_name(a))).unwrap_or_default())}</p>
+                <p class="sure">{format!("{} sure ({}) · {} for, {} against", pct(m.strength), certainty(m.strength), m.supports, m.contradicts)}</p>
                 {m.contested.then(|| view! { <p class="warn">"Your recent answers disagree here; a card will ask again."</p> })}
+                <h3>{format!("Your answers behind it ({total})")}</h3>
+                <ol class="evidence" id="evidence">{items}</ol>
                 <h3>"Linked"</h3>
                 <ul class="chips">
                     {neighbours.into_iter().map(|(nid, label)| view! {
                         <li><button class="chip" on:click=move |_| on_pick(nid.clone())>{label}</button></li>
                     }).collect_view()}
                 </ul>
-                <h3>{format!("Evidence ({total})")}</h3>
-                <ol class="evidence" id="evidence">{items}</ol>
+                <details class="figures-more">
+                    <summary>"Details"</summary>
+                    <dl class="figures">
+                        <dt>"Kind"</dt><dd>{n.kind.as_str()}</dd>
+                        <dt title="How much your answers agree">"Consistency"</dt><dd>{pct(m.consistency)}</dd>
+                        <dt title="How recent the answers are">"Recency"</dt><dd>{pct(m.recency)}</dd>
+                        <dt title="How central it is in your graph (PageRank)">"Centrality"</dt><dd>{format!("{:.4}", m.pagerank)}</dd>
+                    </dl>
+                </details>
             </div>
         })
     }

@@ -186,6 +186,8 @@ pub fn GraphView() -> impl IntoView {
                 </ul>
             </div>
             <aside class="graph-side panel">
+                // The selection first: what a click on the drawing is for.
+                {move || selected.get().map(|id| view! { <details::NodeDetails id=id past=past on_pick=move |n| selected.set(Some(n))/> })}
                 <label for="graph-search">"Search nodes"</label>
                 <input id="graph-search" type="search" placeholder="e.g. tone, Rust, goal" autocomplete="off"
                     prop:value=move || query.get() on:input=move |e| query.set(event_target_value(&e))/>
@@ -221,7 +223,6 @@ pub fn GraphView() -> impl IntoView {
                     </div>
                     <p class="muted small" id="graph-as-of-note" aria-live="polite">{as_of_note}</p>
                 </fieldset>
-                {move || selected.get().map(|id| view! { <details::NodeDetails id=id past=past on_pick=move |n| selected.set(Some(n))/> })}
             </aside>
         </section>
     }

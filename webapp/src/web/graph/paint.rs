@@ -133,8 +133,8 @@ pub(super) fn draw(s: &Scene, canvas: &HtmlCanvasElement, dark: bool, fast: bool
             }
         }
     }
-    // Labels: hubs, the selection, its neighbours, hits, the hovered node, and big nodes
-    // once zoomed in.
+    // Labels: hubs, the strongest values, the selection, its neighbours, hits, the hovered
+    // node, and big nodes once zoomed in.
     g.set_font("12px system-ui, sans-serif");
     g.set_text_baseline("middle");
     for (i, n) in s.drawing.nodes.iter().enumerate() {
@@ -142,6 +142,7 @@ pub(super) fn draw(s: &Scene, canvas: &HtmlCanvasElement, dark: bool, fast: bool
             continue;
         }
         let show = n.hub
+            || n.labelled
             || Some(i) == s.selected
             || Some(i) == s.hover
             || s.near_selected[i]
