@@ -244,6 +244,11 @@ mod tests {
             })
         );
         assert!(v["a"].is_u64() && v["b"][1].is_i64());
+        // Read exactly (serde_json's float_roundtrip): near 2^51 a last-place error would
+        // make this whole number a fraction.
+        let mut big: serde_json::Value = serde_json::from_str("[2117833552939239.0]").unwrap();
+        integral_numbers(&mut big);
+        assert_eq!(big, serde_json::json!([2117833552939239u64]));
     }
 
     #[test]

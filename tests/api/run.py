@@ -104,7 +104,9 @@ def main() -> int:
         cmd += ["--seed", str(args.seed)]
     start = time.monotonic()
     try:
-        code = subprocess.call(cmd, env=env, timeout=args.timeout)
+        # In the report folder: schemathesis keeps its failure database (replayed first on the
+        # next run) and Hypothesis its examples there.
+        code = subprocess.call(cmd, env=env, timeout=args.timeout, cwd=args.report_dir)
     except subprocess.TimeoutExpired:
         print(f"schemathesis: still running after {args.timeout:.0f} s: stopped, a failure")
         return 1
