@@ -8,6 +8,7 @@ use axum::extract::{ConnectInfo, FromRequest, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::config::TrustedProxies;
@@ -99,7 +100,9 @@ impl FromRequestParts<AppState> for Peer {
     }
 }
 
-/// `Json<T>` whose rejections are JSON errors with the right status.
+/// `Json<T>` whose rejections are JSON errors with the right status. A whole number written
+/// with a fraction or an exponent (`1.0`, `6e5`) is that integer, as JSON Schema's `integer`
+/// (the API document's) counts it: see [`integral_numbers`].
 pub struct Body<T>(pub T);
 
 impl<T: serde::de::DeserializeOwned> FromRequest<AppState> for Body<T> {
@@ -111,12 +114,19 @@ impl<T: serde::de::DeserializeOwned> FromRequest<AppState> for Body<T> {
         req: axum::extract::Request,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let read = Json::<T>::from_request(req, state);
+        let read = Json::<Value>::from_request(req, state);
         let Ok(read) = tokio::time::timeout(state.body_timeout, read).await else {
             return Err(ApiError::Timeout(state.body_timeout.as_millis() as u64));
         };
         match read {
-            Ok(Json(v)) => Ok(Body(v)),
+            Ok(Json(mut v)) => {
+                integral_numbers(&mut v);
+                serde_path_to_error::deserialize(v).map(Body).map_err(|e| {
+                    ApiError::BadRequest(format!(
+                        "Failed to deserialize the JSON body into the target type: {e}"
+                    ))
+                })
+            }
             Err(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::TooLarge(
                 format!("request body over {MAX_BODY_BYTES} bytes"),
             )),
@@ -125,6 +135,27 @@ impl<T: serde::de::DeserializeOwned> FromRequest<AppState> for Body<T> {
             )),
             Err(r) => Err(ApiError::BadRequest(r.body_text())),
         }
+    }
+}
+
+/// Rewrites every whole number written as a float (`787409.0`, `1e3`) to the integer it is,
+/// within ±2^53 (where a double is exact; the API's integers are all below that). JSON has a
+/// single number type, and the typed fields (`u32`, `u64`) would refuse the float form.
+fn integral_numbers(v: &mut Value) {
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    match v {
+        Value::Number(n) if n.is_f64() => {
+            if let Some(f) = n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() <= EXACT) {
+                *n = if f < 0.0 {
+                    (f as i64).into()
+                } else {
+                    (f as u64).into()
+                };
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_numbers),
+        Value::Object(fields) => fields.values_mut().for_each(integral_numbers),
+        _ => {}
     }
 }
 
@@ -198,6 +229,26 @@ mod tests {
             "2001:db8::7".parse::<IpAddr>().unwrap()
         );
         assert_eq!(client_address(proxy, &HeaderMap::new(), &trusted), proxy);
+    }
+
+    #[test]
+    fn whole_numbers_written_as_floats_are_integers() {
+        let mut v = serde_json::json!({
+            "a": 787409.0, "b": [1.0, -2.0, 1.5, 1e3], "c": 1e300, "d": 7, "e": "1.0"
+        });
+        integral_numbers(&mut v);
+        assert_eq!(
+            v,
+            serde_json::json!({
+                "a": 787409, "b": [1, -2, 1.5, 1000], "c": 1e300, "d": 7, "e": "1.0"
+            })
+        );
+        assert!(v["a"].is_u64() && v["b"][1].is_i64());
+        // Read exactly (serde_json's float_roundtrip): near 2^51 a last-place error would
+        // make this whole number a fraction.
+        let mut big: serde_json::Value = serde_json::from_str("[2117833552939239.0]").unwrap();
+        integral_numbers(&mut big);
+        assert_eq!(big, serde_json::json!([2117833552939239u64]));
     }
 
     #[test]

@@ -364,6 +364,64 @@ async fn bad_requests_get_clear_json_errors(_: &Backend, store: Store) {
         StatusCode::BAD_REQUEST,
         "bad_request",
     );
+    // The page size is 1 to 1,000, as the document says: outside it is refused, not clamped.
+    for limit in ["0", "1001"] {
+        check(
+            s.call(
+                "GET",
+                &format!("/api/v1/pull?limit={limit}"),
+                Some(&token),
+                None,
+            )
+            .await,
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        );
+    }
+    assert_eq!(
+        s.call("GET", "/api/v1/pull?limit=1000", Some(&token), None)
+            .await
+            .0,
+        StatusCode::OK
+    );
+    // The idempotency key is counted in characters (128 three-byte ones are fine), a clock
+    // with a sign is not a clock, and a header's wrapped key is a 93-byte envelope.
+    assert_eq!(
+        push(&s, &token, &"é".repeat(128), &[]).await.0,
+        StatusCode::OK
+    );
+    check(
+        push(&s, &token, &"é".repeat(129), &[]).await,
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+    );
+    let entry = |hlc: &str| {
+        json!({ "id": "0123456789abcdef0123456789abcdef", "namespace": "ns", "version": 1,
+                "hlc": hlc, "deleted": true, "envelope": null })
+    };
+    assert_eq!(
+        s.json(
+            "POST",
+            "/api/v1/push",
+            Some(&token),
+            json!({ "idempotency_key": "unsigned", "changes": [entry("000000000000001-00000000-0000000000000000")] }),
+        )
+        .await
+        .0,
+        StatusCode::OK
+    );
+    let signed = entry("+00000000000001-00000000-0000000000000000");
+    check(
+        s.json(
+            "POST",
+            "/api/v1/push",
+            Some(&token),
+            json!({ "idempotency_key": "signed", "changes": [signed] }),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+    );
     check(
         s.call("GET", "/api/v1/pull?since=abc", Some(&token), None)
             .await,
@@ -380,11 +438,36 @@ async fn bad_requests_get_clear_json_errors(_: &Backend, store: Store) {
             "POST",
             "/api/v1/sessions",
             None,
-            json!({ "username": "carol", "credential": "AAAA" }),
+            json!({ "username": "carol", "credential": "A".repeat(43) }),
         )
         .await,
         StatusCode::UNAUTHORIZED,
         "bad_credentials",
+    );
+    // Not a credential at all (the document's pattern): malformed, not a failed attempt.
+    check(
+        s.json(
+            "POST",
+            "/api/v1/sessions",
+            None,
+            json!({ "username": "carol", "credential": "AAAA" }),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+    );
+    let mut short_key = c.vault.header().to_json();
+    short_key["wrapped_vault_key"] = "AQ==".into();
+    check(
+        s.json(
+            "POST",
+            "/api/v1/accounts",
+            None,
+            json!({ "username": "carol2", "credential": c.credential, "header": short_key }),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "bad_request",
     );
     check(
         s.json("POST", "/api/v1/accounts", None, json!({ "username": "carol", "credential": c.credential, "header": c.vault.header().to_json() })).await,

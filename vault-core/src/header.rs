@@ -102,6 +102,12 @@ impl VaultHeader {
         })
     }
 
+    /// The wrapped vault key as stored: a version-1 envelope of
+    /// [`envelope::WRAPPED_KEY_LEN`] bytes when vault-core wrote it.
+    pub fn wrapped_vault_key(&self) -> &[u8] {
+        &self.body.wrapped_vault_key
+    }
+
     pub fn vault_id(&self) -> &[u8; 16] {
         &self.body.vault_id
     }

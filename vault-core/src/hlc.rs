@@ -58,7 +58,14 @@ impl FromStr for Hlc {
         else {
             return Err(bad());
         };
-        if w.len() != 15 || c.len() != 8 || n.len() != 16 {
+        // Digits only: the integer parsers would also take a sign (`+1`), which this
+        // format never writes.
+        if w.len() != 15
+            || c.len() != 8
+            || n.len() != 16
+            || !w.bytes().all(|b| b.is_ascii_digit())
+            || !(c.bytes().chain(n.bytes())).all(|b| b.is_ascii_hexdigit())
+        {
             return Err(bad());
         }
         Ok(Hlc {

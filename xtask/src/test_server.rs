@@ -25,8 +25,13 @@ fn free_port() -> Result<u16> {
 
 impl TestServer {
     pub fn start() -> Result<TestServer> {
+        Self::start_with("browser-sync", &[])
+    }
+
+    /// A server whose data folder is named after `purpose`, with extra `SELFOS_*` settings.
+    pub fn start_with(purpose: &str, settings: &[(&str, &str)]) -> Result<TestServer> {
         let (port, runner) = (free_port()?, free_port()?);
-        let data = std::env::temp_dir().join(format!("selfos-browser-sync-{}", std::process::id()));
+        let data = std::env::temp_dir().join(format!("selfos-{purpose}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&data);
         let addr = format!("127.0.0.1:{port}");
         let child = Command::new(crate::root().join("target/debug/selfos"))
@@ -38,6 +43,7 @@ impl TestServer {
                 "SELFOS_ALLOWED_ORIGINS",
                 format!("http://127.0.0.1:{runner}"),
             )
+            .envs(settings.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()

@@ -157,6 +157,10 @@ impl Toolchain {
                 "Python MCP SDK (`mcp` from PyPI, into .tools/python-mcp; the MCP client test)",
                 ensure_python_mcp,
             )?;
+            step(
+                "schemathesis (from PyPI, into .tools/python-schemathesis; the api suite)",
+                ensure_python_schemathesis,
+            )?;
         }
         let mut inspector = None;
         if need.python {
@@ -380,18 +384,41 @@ pub fn python_mcp_dir() -> PathBuf {
 }
 
 fn ensure_python_mcp() -> Result<()> {
-    let dir = python_mcp_dir();
-    let version = PYTHON_MCP.trim_start_matches("mcp==");
-    let probe_code = "import importlib.metadata as m; print(m.version('mcp'))";
+    ensure_python_target(&python_mcp_dir(), "mcp", PYTHON_MCP)
+}
+
+/// schemathesis, the property-based API tester the api suite runs against the server's
+/// OpenAPI document (`tests/api/run.py`). Pinned: its checks and flags move between versions.
+const PYTHON_SCHEMATHESIS: &str = "schemathesis==4.32.5";
+
+/// Where schemathesis is installed (`pip install --target`, like the MCP SDK).
+pub fn python_schemathesis_dir() -> PathBuf {
+    tools_dir().join("python-schemathesis")
+}
+
+fn ensure_python_schemathesis() -> Result<()> {
+    ensure_python_target(
+        &python_schemathesis_dir(),
+        "schemathesis",
+        PYTHON_SCHEMATHESIS,
+    )
+}
+
+/// Installs `requirement` (`name==version`, distribution `dist`) with pip from the package
+/// registry into `dir`, unless that version is there already. Tests run with `dir` on
+/// `PYTHONPATH`, so the system's Python packages are left as they are.
+fn ensure_python_target(dir: &Path, dist: &str, requirement: &str) -> Result<()> {
+    let version = requirement.rsplit("==").next().unwrap_or_default();
+    let probe_code = format!("import importlib.metadata as m; print(m.version('{dist}'))");
     let have = Command::new("python3")
-        .args(["-c", probe_code])
-        .env("PYTHONPATH", &dir)
+        .args(["-c", &probe_code])
+        .env("PYTHONPATH", dir)
         .output()
         .ok()
         .filter(|o| o.status.success())
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
     if have.as_deref() == Some(version) {
-        println!("mcp {version} present");
+        println!("{dist} {version} present");
         return Ok(());
     }
     cmd::status(
@@ -405,8 +432,8 @@ fn ensure_python_mcp() -> Result<()> {
                 "--upgrade",
                 "--target",
             ])
-            .arg(&dir)
-            .arg(PYTHON_MCP),
+            .arg(dir)
+            .arg(requirement),
     )
 }
 

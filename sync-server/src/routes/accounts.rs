@@ -7,6 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::Value;
 use sha2::Sha256;
+use vault_core::crypto::envelope::{self, WRAPPED_KEY_LEN};
 use vault_core::crypto::kdf::{KdfAlgorithm, DEFAULT_ITERATIONS, SALT_LEN};
 use vault_core::sync::wire::{
     ChangeRequest, DeleteRequest, ErrorBody, PreLogin, RegisterRequest, Registered,
@@ -31,7 +32,7 @@ pub fn check_username(u: &str) -> ApiResult<()> {
     }
 }
 
-fn check_credential(c: &str) -> ApiResult<()> {
+pub fn check_credential(c: &str) -> ApiResult<()> {
     match URL_SAFE_NO_PAD.decode(c) {
         Ok(b) if b.len() == 32 => Ok(()),
         _ => Err(ApiError::BadRequest(
@@ -55,6 +56,12 @@ fn check_header(header: &Value) -> ApiResult<String> {
     }
     let parsed = VaultHeader::from_json(header.clone())
         .map_err(|e| ApiError::BadRequest(format!("header: {e}")))?;
+    let wrapped = parsed.wrapped_vault_key();
+    if wrapped.len() != WRAPPED_KEY_LEN || wrapped.first() != Some(&envelope::VERSION) {
+        return Err(ApiError::BadRequest(format!(
+            "header: wrapped_vault_key is not a wrapped vault key (a version-1 envelope of {WRAPPED_KEY_LEN} bytes)"
+        )));
+    }
     if &parsed.to_json() != header {
         return Err(ApiError::BadRequest(
             "header: not exactly a vault header (unknown or extra fields): send the header vault-core wrote"
@@ -67,9 +74,14 @@ fn check_header(header: &Value) -> ApiResult<String> {
 /// Create an account.
 #[utoipa::path(post, path = "/api/v1/accounts", tag = "accounts", request_body = RegisterRequest, responses(
     (status = 201, body = Registered),
-    (status = 400, description = "invalid username, credential or header", body = ErrorBody),
+    (status = 400, description = "invalid username, credential or header, or a malformed body", body = ErrorBody),
+    (status = 408, description = "the body did not arrive in time", body = ErrorBody),
     (status = 409, description = "username taken", body = ErrorBody),
-    (status = 429, description = "too many requests from this address", body = ErrorBody)))]
+    (status = 413, description = "body over 4 MiB", body = ErrorBody),
+    (status = 429, description = "too many requests from this address, or the server is busy checking credentials", body = ErrorBody,
+        headers(("Retry-After" = u64, description = "seconds to wait"))),
+    (status = 503, description = "the database cannot be reached", body = ErrorBody,
+        headers(("Retry-After" = u64, description = "seconds to wait")))))]
 pub async fn register(
     State(state): State<AppState>,
     peer: Peer,
@@ -104,7 +116,12 @@ pub async fn register(
 /// Unknown users get stable made-up parameters, so the answer does not reveal who exists.
 #[utoipa::path(get, path = "/api/v1/accounts/{username}/kdf", tag = "accounts",
     params(("username" = String, Path, description = "account name")),
-    responses((status = 200, body = PreLogin), (status = 400, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 200, body = PreLogin),
+        (status = 400, description = "not a valid username", body = ErrorBody),
+        (status = 429, description = "too many requests from this address", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "seconds to wait"))),
+        (status = 503, description = "the database cannot be reached", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "seconds to wait")))))]
 pub async fn prelogin(
     State(state): State<AppState>,
     peer: Peer,
@@ -148,7 +165,15 @@ pub async fn prelogin(
 /// made the change stays. Data is untouched (the vault key did not change).
 #[utoipa::path(put, path = "/api/v1/accounts/current", tag = "accounts", request_body = ChangeRequest,
     security(("bearer" = [])),
-    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 204, description = "changed"),
+        (status = 400, description = "invalid new credential or header, or a malformed body", body = ErrorBody),
+        (status = 401, description = "no live session, or the current credential is wrong", body = ErrorBody),
+        (status = 408, description = "the body did not arrive in time", body = ErrorBody),
+        (status = 413, description = "body over 4 MiB", body = ErrorBody),
+        (status = 429, description = "the account's rate limit, or the server is busy checking credentials", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "seconds to wait"))),
+        (status = 503, description = "the database cannot be reached", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "seconds to wait")))))]
 pub async fn change(
     State(state): State<AppState>,
     auth: Authed,
@@ -167,7 +192,15 @@ pub async fn change(
 /// Delete the account and everything stored for it (its log of sealed changes, sessions).
 #[utoipa::path(delete, path = "/api/v1/accounts/current", tag = "accounts", request_body = DeleteRequest,
     security(("bearer" = [])),
-    responses((status = 204), (status = 401, body = ErrorBody)))]
+    responses((status = 204, description = "deleted"),
+        (status = 400, description = "a malformed body", body = ErrorBody),
+        (status = 401, description = "no live session, or the credential is wrong", body = ErrorBody),
+        (status = 408, description = "the body did not arrive in time", body = ErrorBody),
+        (status = 413, description = "body over 4 MiB", body = ErrorBody),
+        (status = 429, description = "the account's rate limit, or the server is busy checking credentials", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "seconds to wait"))),
+        (status = 503, description = "the database cannot be reached", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "seconds to wait")))))]
 pub async fn delete(
     State(state): State<AppState>,
     auth: Authed,

@@ -21,7 +21,9 @@ pub async fn healthz() -> &'static str {
 /// The database answers.
 #[utoipa::path(get, path = "/readyz", tag = "health", responses(
     (status = 200, description = "ready", body = String),
-    (status = 500, description = "database unreachable", body = ErrorBody)))]
+    (status = 500, description = "the database answered with an error", body = ErrorBody),
+    (status = 503, description = "the database cannot be reached", body = ErrorBody,
+        headers(("Retry-After" = u64, description = "seconds to wait")))))]
 pub async fn readyz(State(state): State<AppState>) -> ApiResult<&'static str> {
     state.with(|s| s.ping()).await?;
     Ok("ready")
@@ -37,7 +39,7 @@ pub async fn metrics(State(state): State<AppState>) -> impl axum::response::Into
 }
 
 /// This document.
-#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "health", responses((status = 200, description = "OpenAPI 3.1 document")))]
-pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "health", responses((status = 200, description = "OpenAPI 3.1 document", body = Object)))]
+pub async fn openapi() -> Json<serde_json::Value> {
     Json(crate::openapi::document())
 }

@@ -7,7 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use vault_core::sync::wire::{DeviceList, ErrorBody, LoginRequest, LoginResponse};
 
-use super::accounts::check_username;
+use super::accounts::{check_credential, check_username};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{token_hash, Authed, Body, Peer};
 use crate::limits::{account_slowdown_ms, MAX_ACCOUNT_FAILURES, MAX_ADDRESS_FAILURES};
@@ -29,8 +29,14 @@ fn random_token() -> ApiResult<String> {
 /// answer's timing does not tell who has an account.
 #[utoipa::path(post, path = "/api/v1/sessions", tag = "sessions", request_body = LoginRequest, responses(
     (status = 200, body = LoginResponse),
+    (status = 400, description = "not a valid username or credential, or a malformed body", body = ErrorBody),
     (status = 401, description = "wrong username or credential", body = ErrorBody),
-    (status = 429, description = "too many attempts, or the server is busy", body = ErrorBody)))]
+    (status = 408, description = "the body did not arrive in time", body = ErrorBody),
+    (status = 413, description = "body over 4 MiB", body = ErrorBody),
+    (status = 429, description = "too many requests or failed attempts, or the server is busy checking credentials", body = ErrorBody,
+        headers(("Retry-After" = u64, description = "seconds to wait"))),
+    (status = 503, description = "the database cannot be reached", body = ErrorBody,
+        headers(("Retry-After" = u64, description = "seconds to wait")))))]
 pub async fn login(
     State(state): State<AppState>,
     peer: Peer,
@@ -38,6 +44,7 @@ pub async fn login(
 ) -> ApiResult<Json<LoginResponse>> {
     state.limit_address(&peer)?;
     check_username(&req.username)?;
+    check_credential(&req.credential)?;
     let now = now_ms();
     let address_key = peer.key();
     let pair_key = format!("user:{}|{address_key}", req.username);
@@ -113,7 +120,12 @@ pub async fn login(
 
 /// End this session.
 #[utoipa::path(delete, path = "/api/v1/sessions/current", tag = "sessions", security(("bearer" = [])),
-    responses((status = 204), (status = 401, body = ErrorBody)))]
+    responses((status = 204, description = "signed out"),
+        (status = 401, description = "no live session", body = ErrorBody),
+        (status = 429, description = "the account's rate limit", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "seconds to wait"))),
+        (status = 503, description = "the database cannot be reached", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "seconds to wait")))))]
 pub async fn logout(State(state): State<AppState>, auth: Authed) -> ApiResult<StatusCode> {
     state
         .with(move |s| s.delete_session(&auth.token_hash))
@@ -123,7 +135,12 @@ pub async fn logout(State(state): State<AppState>, auth: Authed) -> ApiResult<St
 
 /// The account's live sessions (its devices).
 #[utoipa::path(get, path = "/api/v1/sessions", tag = "sessions", security(("bearer" = [])),
-    responses((status = 200, body = DeviceList), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = DeviceList),
+        (status = 401, description = "no live session", body = ErrorBody),
+        (status = 429, description = "the account's rate limit", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "seconds to wait"))),
+        (status = 503, description = "the database cannot be reached", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "seconds to wait")))))]
 pub async fn list(State(state): State<AppState>, auth: Authed) -> ApiResult<Json<DeviceList>> {
     let current = session_public_id(&auth.token_hash);
     let sessions = state
@@ -135,7 +152,14 @@ pub async fn list(State(state): State<AppState>, auth: Authed) -> ApiResult<Json
 /// Revoke one of the account's sessions (sign a lost device out).
 #[utoipa::path(delete, path = "/api/v1/sessions/{id}", tag = "sessions", security(("bearer" = [])),
     params(("id" = String, Path, description = "session id from the device list")),
-    responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 204, description = "revoked"),
+        (status = 400, description = "not a session id (16 hex digits)", body = ErrorBody),
+        (status = 401, description = "no live session", body = ErrorBody),
+        (status = 404, description = "no such session on this account", body = ErrorBody),
+        (status = 429, description = "the account's rate limit", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "seconds to wait"))),
+        (status = 503, description = "the database cannot be reached", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "seconds to wait")))))]
 pub async fn revoke(
     State(state): State<AppState>,
     auth: Authed,

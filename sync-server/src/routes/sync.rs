@@ -16,15 +16,21 @@ use crate::{AppState, MAX_BATCH, MAX_PAGE};
 /// Push a batch of sealed changes.
 #[utoipa::path(post, path = "/api/v1/push", tag = "sync", request_body = PushRequest, security(("bearer" = [])),
     responses((status = 200, body = PushResponse),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 400, description = "an invalid entry or idempotency key, or a malformed body", body = ErrorBody),
+        (status = 401, description = "no live session", body = ErrorBody),
+        (status = 408, description = "the body did not arrive in time", body = ErrorBody),
+        (status = 409, description = "the idempotency key was used for a different batch", body = ErrorBody),
         (status = 413, description = "body over 4 MiB, over 1,000 changes, or the account's storage quota reached", body = ErrorBody),
-        (status = 429, body = ErrorBody)))]
+        (status = 429, description = "the account's rate limit", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "seconds to wait"))),
+        (status = 503, description = "the database cannot be reached", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "seconds to wait")))))]
 pub async fn push(
     State(state): State<AppState>,
     auth: Authed,
     Body(req): Body<PushRequest>,
 ) -> ApiResult<Json<PushResponse>> {
-    if req.idempotency_key.is_empty() || req.idempotency_key.len() > 128 {
+    if !(1..=128).contains(&req.idempotency_key.chars().count()) {
         return Err(ApiError::BadRequest(
             "idempotency_key: 1 to 128 characters".into(),
         ));
@@ -71,8 +77,13 @@ pub async fn push(
 
 /// Pull changes after a cursor, in order, paginated.
 #[utoipa::path(get, path = "/api/v1/pull", tag = "sync", params(PullQuery), security(("bearer" = [])),
-    responses((status = 200, body = PullResponse), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 200, body = PullResponse),
+        (status = 400, description = "`since` below 0 or `limit` outside 1 to 1,000", body = ErrorBody),
+        (status = 401, description = "no live session", body = ErrorBody),
+        (status = 429, description = "the account's rate limit", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "seconds to wait"))),
+        (status = 503, description = "the database cannot be reached", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "seconds to wait")))))]
 pub async fn pull(
     State(state): State<AppState>,
     auth: Authed,
@@ -84,7 +95,12 @@ pub async fn pull(
             "since: a cursor from an earlier pull, or 0".into(),
         ));
     }
-    let limit = q.limit.unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE);
+    let limit = q.limit.unwrap_or(MAX_PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(ApiError::BadRequest(format!(
+            "limit: 1 to {MAX_PAGE} changes a page"
+        )));
+    }
     let account = auth.account;
     let mut changes = state
         .with(move |s| s.pull(account, q.since, limit + 1))

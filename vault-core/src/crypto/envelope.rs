@@ -48,6 +48,8 @@ pub const TAG_LEN: usize = 16;
 pub const HEADER_LEN: usize = 1 + KEY_SALT_LEN + NONCE_LEN;
 /// The shortest valid envelope: header and tag around an empty plaintext.
 pub const MIN_LEN: usize = HEADER_LEN + TAG_LEN;
+/// A wrapped vault key's length: a version-1 envelope of the 32-byte key (docs/FORMAT.md §2).
+pub const WRAPPED_KEY_LEN: usize = MIN_LEN + 32;
 
 /// What an envelope protects; each purpose has its own label, used as the HKDF `info` and as
 /// the first bytes of the associated data. Two purposes therefore never share a content key

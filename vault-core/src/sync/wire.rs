@@ -246,10 +246,15 @@ pub struct PushResponse {
 
 /// The query of `GET /api/v1/pull` ([`path::pull`] writes it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(
+    feature = "openapi",
+    derive(utoipa::IntoParams),
+    into_params(parameter_in = Query)
+)]
 pub struct PullQuery {
-    /// The cursor from the previous pull (0 for everything).
+    /// The cursor from the previous pull (0 for everything, the default).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", param(required = false))]
     pub since: i64,
     /// Page size, 1 to 1,000 (default 1,000).
     pub limit: Option<usize>,
