@@ -667,7 +667,7 @@ async function e2e() {
       await popup.screenshot({ path: join(out, 'popup-proposal.png') });
       await axeCheck(popup, 'the popup, signed in, a proposal waiting');
       const [review] = await Promise.all([ctx.waitForEvent('page'), popup.click('#proposals-link')]);
-      await until(`Review to open the Proposals view on the server (${server}/proposals)`, () => review.url() === `${server}/proposals`, 5000);
+      await until(`Review to open the Proposals view on the server (${server}/proposals)`, async () => review.url() === `${server}/proposals`, 5000);
       await review.close();
     } finally {
       await sync.stop().catch(() => {});
