@@ -136,6 +136,18 @@ fn main() {
     let t = Instant::now();
     block_on(account.sync(&mut vault)).expect("pull");
     let pull_ms = t.elapsed().as_secs_f64() * 1e3;
+    // What `selfos mcp` does on top of the two: list the vault and build the graph.
+    let t = Instant::now();
+    let listing = block_on(vault.list()).expect("list");
+    let list_ms = t.elapsed().as_secs_f64() * 1e3;
+    let t = Instant::now();
+    let graph = vault_core::graph::KnowledgeGraph::build(
+        vault_core::cards::builtin(),
+        &listing.records,
+        vault_core::time::now_ms(),
+    );
+    let graph_ms = t.elapsed().as_secs_f64() * 1e3;
+    drop(graph);
 
     let t = Instant::now();
     let mut child = Command::new(&selfos)
@@ -185,7 +197,7 @@ fn main() {
     let p95 = times[(times.len() * 95).div_ceil(100) - 1];
     let median = times[times.len() / 2];
     eprintln!(
-        "selfos mcp on {answers} answers: start {start_ms:.0} ms (unlock {unlock_ms:.0} ms + pull {pull_ms:.0} ms alone); get_profile median {median:.1} ms, p95 {p95:.1} ms over {CALLS} calls"
+        "selfos mcp on {answers} answers: start {start_ms:.0} ms (unlock {unlock_ms:.0} ms + pull {pull_ms:.0} ms alone; list {list_ms:.0} ms, graph {graph_ms:.0} ms); get_profile median {median:.1} ms, p95 {p95:.1} ms over {CALLS} calls"
     );
     println!(
         "BENCH_JSON {}",
@@ -193,6 +205,8 @@ fn main() {
             "mcp_start_ms": start_ms,
             "mcp_unlock_ms": unlock_ms,
             "mcp_pull_ms": pull_ms,
+            "mcp_list_ms": list_ms,
+            "mcp_graph_ms": graph_ms,
             "mcp_get_profile_ms_p95": p95,
             "mcp_start_vs_unlock_plus_pull_ratio": start_ms / (unlock_ms + pull_ms),
         })
