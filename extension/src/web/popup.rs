@@ -230,15 +230,7 @@ fn with_user(url: &str, account: Option<&str>) -> String {
     let Some(user) = account else {
         return url.to_owned();
     };
-    let encoded: String = user
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect();
+    let encoded = String::from(js_sys::encode_uri_component(user));
     let sep = if url.contains('?') { '&' } else { '?' };
     format!("{url}{sep}user={encoded}")
 }

@@ -14,6 +14,7 @@
 use super::client::{sync, Client, Device, Session, SyncError, SyncReport};
 use super::transport::Transport;
 use crate::crypto::kdf::derive_master_key;
+use crate::crypto::MasterKey;
 use crate::error::VaultError;
 use crate::header::VaultHeader;
 use crate::store::VaultStore;
@@ -144,11 +145,21 @@ impl<T: Transport> Account<T> {
         &mut self,
         passphrase: &Passphrase,
     ) -> Result<VaultHeader, AccountError> {
+        Ok(self.login_deriving(passphrase).await?.0)
+    }
+
+    /// Prelogin, one key derivation, login: the header, with the parameters and the master
+    /// key the derivation used (for [`Account::join`] to open the header without a second).
+    async fn login_deriving(
+        &mut self,
+        passphrase: &Passphrase,
+    ) -> Result<(VaultHeader, KdfParams, MasterKey), AccountError> {
         let kdf = self.prelogin().await?;
         let master = derive_master_key(passphrase, &kdf)
             .await
             .map_err(VaultError::from)?;
-        self.login(master.auth_secret()).await
+        let header = self.login(master.auth_secret()).await?;
+        Ok((header, kdf, master))
     }
 
     /// Sets up this device with the account's existing vault, in the empty `store`. The
@@ -158,11 +169,7 @@ impl<T: Transport> Account<T> {
         store: S,
         passphrase: &Passphrase,
     ) -> Result<Vault<S>, AccountError> {
-        let kdf = self.prelogin().await?;
-        let master = derive_master_key(passphrase, &kdf)
-            .await
-            .map_err(VaultError::from)?;
-        let header = self.login(master.auth_secret()).await?;
+        let (header, kdf, master) = self.login_deriving(passphrase).await?;
         // The key the login derived opens the header when the server's two answers agree on
         // the parameters (they do, unless it lies): one derivation, not two. Otherwise the
         // header's own parameters decide, as they always do.

@@ -139,19 +139,34 @@ fn FactItem(
             confirming.set(None);
             let (ids, sentence) = (ids.clone(), sentence.clone());
             spawn_local(async move {
-                for id in &ids {
-                    if let Err(e) = session::delete(*id).await {
-                        return ctx.fail(&e);
+                let mut gone = Vec::new();
+                let failed = 'delete: {
+                    for id in &ids {
+                        if let Err(e) = session::delete(*id).await {
+                            break 'delete Some(e);
+                        }
+                        gone.push(*id);
                     }
-                    let now = browser::now_ms();
-                    if let Some(next) = ctx
-                        .profile
-                        .with_untracked(|p| p.as_ref().map(|p| p.with_change(id, None, now)))
-                    {
-                        ctx.profile.set(Some(Arc::new(next)));
-                    }
+                    None
+                };
+                // One rebuild of the profile for all the answers deleted (a fact can rest on
+                // dozens), not one per answer.
+                let kept = ctx.profile.with_untracked(|p| {
+                    p.as_ref().map(|p| {
+                        p.records
+                            .iter()
+                            .filter(|r| !gone.contains(&r.id))
+                            .cloned()
+                            .collect::<Vec<_>>()
+                    })
+                });
+                if let Some(records) = kept {
+                    ctx.set_records(records);
                 }
                 ctx.sync_soon();
+                if let Some(e) = failed {
+                    return ctx.fail(&e);
+                }
                 ctx.note.set(Some(format!(
                     "Forgotten: “{sentence}” Its {} left your profile here and leave the server and your other devices at the next sync.",
                     counted(ids.len(), "answer", "answers")
