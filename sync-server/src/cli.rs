@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use vault_core::graph::export::{self, ExportFormat};
 use vault_core::graph::KnowledgeGraph;
 use vault_core::store::block_on;
-use vault_core::sync::{Account, AccountError, SyncError};
+use vault_core::sync::{Account, AccountError, Change, SyncError};
 use vault_core::{AnswerRecord, KdfParams, MemoryStore, Passphrase, RecordId, Vault};
 
 use crate::config::ServeArgs;
@@ -156,19 +156,21 @@ fn account(server: &str, user: &str, device: &str) -> Result<Account<BlockingTra
 fn open_remote(
     remote: &RemoteArgs,
 ) -> Result<(Vault<MemoryStore>, Account<BlockingTransport>), CliError> {
-    open_remote_as(remote, "selfos command line")
+    open_remote_as(remote, "selfos command line", &mut |_| {})
 }
 
 /// [`open_remote`] under another device name (`selfos mcp` signs in as its own device, so
-/// the account's device list tells the two apart).
+/// the account's device list tells the two apart), handing what the pull brings to `observe`
+/// (opened already: `selfos mcp` keeps it in memory without decrypting the vault again).
 pub(crate) fn open_remote_as(
     remote: &RemoteArgs,
     device: &str,
+    observe: &mut impl FnMut(Vec<Change>),
 ) -> Result<(Vault<MemoryStore>, Account<BlockingTransport>), CliError> {
     let pass = read_passphrase(&remote.passphrase_file)?;
     let mut account = account(&remote.server, &remote.user, device)?;
     let mut vault = block_on(account.join(MemoryStore::new(), &pass))?;
-    let report = block_on(account.sync(&mut vault))?;
+    let report = block_on(account.sync_observing(&mut vault, observe))?;
     if report.refused > 0 {
         eprintln!(
             "warning: {} entries on the server did not open (tampered or damaged) and were skipped",

@@ -17,6 +17,14 @@ pub fn sort_by<T>(v: &mut [T], cmp: impl FnMut(&T, &T) -> Ordering) {
     v.sort_by(cmp);
 }
 
+/// Stable sort of large elements (an answer record is hundreds of bytes): everywhere the
+/// indexed strategy, which compares through a permutation of indices and then moves each
+/// element once along its cycle, instead of moving elements through every merge pass (at
+/// 10,000 answers: about 4 ms natively, against well under 1 ms sorting indices).
+pub fn sort_large_by<T>(v: &mut [T], cmp: impl FnMut(&T, &T) -> Ordering) {
+    indexed_sort_by(v, cmp);
+}
+
 /// Stable sort by a key.
 pub fn sort_by_key<T, K: Ord>(v: &mut [T], mut key: impl FnMut(&T) -> K) {
     sort_by(v, |a, b| key(a).cmp(&key(b)));
@@ -27,8 +35,7 @@ pub fn sort<T: Ord>(v: &mut [T]) {
     sort_by(v, T::cmp);
 }
 
-/// The wasm strategy, compiled everywhere so native tests check it.
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+/// The wasm strategy (and [`sort_large_by`]'s everywhere).
 fn indexed_sort_by<T>(v: &mut [T], mut cmp: impl FnMut(&T, &T) -> Ordering) {
     if v.len() < 2 {
         return;

@@ -65,6 +65,61 @@ pub struct Listing {
     pub failures: Vec<RecordFailure>,
 }
 
+impl Listing {
+    /// Follows what a sync applied ([`crate::sync::ApplyReport::changed`]), so that a
+    /// listing kept in memory stays equal to a fresh [`Vault::list`] without decrypting the
+    /// whole vault again: each changed record is replaced by its new state or, when deleted,
+    /// removed. A record that had failed to open and now has a good entry leaves `failures`.
+    pub fn apply(&mut self, changes: Vec<crate::sync::Change>) {
+        if changes.is_empty() {
+            return;
+        }
+        // The last change to a record is its state (a sync reports them in the order applied).
+        let mut last: std::collections::HashMap<RecordId, usize> =
+            std::collections::HashMap::with_capacity(changes.len());
+        for (i, change) in changes.iter().enumerate() {
+            last.insert(change.id, i);
+        }
+        self.records.retain(|r| !last.contains_key(&r.id));
+        self.deliveries.retain(|d| !last.contains_key(&d.id));
+        self.proposals.retain(|p| !last.contains_key(&p.id));
+        self.failures
+            .retain(|f| RecordId::parse(&f.key).map_or(true, |id| !last.contains_key(&id)));
+        self.records.reserve(changes.len());
+        for (i, change) in changes.into_iter().enumerate() {
+            if last.get(&change.id) != Some(&i) {
+                continue;
+            }
+            match change.now {
+                Some(Opened::Answer(r)) => self.records.push(r),
+                Some(Opened::Delivery(d)) => self.deliveries.push(d),
+                Some(Opened::Proposal(p)) => self.proposals.push(p),
+                None => {}
+            }
+        }
+        self.sort();
+    }
+
+    /// Oldest first, the order [`Vault::list`] promises (ids break ties, so it is total).
+    fn sort(&mut self) {
+        crate::sort::sort_large_by(&mut self.records, |a, b| {
+            a.captured_at_ms
+                .cmp(&b.captured_at_ms)
+                .then(a.id.cmp(&b.id))
+        });
+        crate::sort::sort_by(&mut self.deliveries, |a, b| {
+            a.delivered_at_ms
+                .cmp(&b.delivered_at_ms)
+                .then(a.id.cmp(&b.id))
+        });
+        crate::sort::sort_by(&mut self.proposals, |a, b| {
+            a.proposed_at_ms
+                .cmp(&b.proposed_at_ms)
+                .then(a.id.cmp(&b.id))
+        });
+    }
+}
+
 /// A live entry, opened: one of the kinds a vault syncs ([`EntryKind`]).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Opened {
@@ -643,27 +698,14 @@ impl<S: VaultStore> Vault<S> {
                 }),
             }
         }
-        crate::sort::sort_by(&mut records, |a, b| {
-            a.captured_at_ms
-                .cmp(&b.captured_at_ms)
-                .then(a.id.cmp(&b.id))
-        });
-        crate::sort::sort_by(&mut deliveries, |a, b| {
-            a.delivered_at_ms
-                .cmp(&b.delivered_at_ms)
-                .then(a.id.cmp(&b.id))
-        });
-        crate::sort::sort_by(&mut proposals, |a, b| {
-            a.proposed_at_ms
-                .cmp(&b.proposed_at_ms)
-                .then(a.id.cmp(&b.id))
-        });
-        Listing {
+        let mut listing = Listing {
             records,
             deliveries,
             proposals,
             failures,
-        }
+        };
+        listing.sort();
+        listing
     }
 
     /// Changes not yet acknowledged by the sync server, oldest first.

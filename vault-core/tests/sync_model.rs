@@ -212,7 +212,15 @@ fn sync(d: &mut Device, server: &mut Server, shuffle: u64, duplicate: bool, push
     }
     let expected_refusals = batch.iter().filter(|e| server.forged.contains(e)).count();
     let before = entries(&d.vault);
-    let report = run(d.vault.apply_remote(batch)).unwrap();
+    let mut followed = run(d.vault.list()).unwrap();
+    let mut report = run(d.vault.apply_remote(batch)).unwrap();
+    // What the round reports as changed keeps an in-memory listing equal to a fresh one
+    // (`selfos mcp` follows its pulls this way instead of decrypting the vault again).
+    followed.apply(std::mem::take(&mut report.changed));
+    let fresh = run(d.vault.list()).unwrap();
+    assert_eq!(followed.records, fresh.records, "followed listing differs");
+    assert_eq!(followed.deliveries, fresh.deliveries);
+    assert_eq!(followed.proposals, fresh.proposals);
     assert_eq!(
         report.refused.len(),
         expected_refusals,

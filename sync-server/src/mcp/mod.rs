@@ -94,13 +94,19 @@ pub fn run(args: &McpArgs) -> Result<(), CliError> {
         return Ok(());
     }
     let source = args.source()?;
-    // Open before the protocol starts: a wrong passphrase ends the process with a message on
+    // The vault opens on its own thread while the protocol starts; `initialize` is answered
+    // only once it is open, so a wrong passphrase still ends the process with a message on
     // stderr and nothing on stdout.
-    let profile = worker::ProfileWorker::start(source, Duration::from_secs(args.pull_every))?;
+    let (profile, opening) =
+        worker::ProfileWorker::start(source, Duration::from_secs(args.pull_every))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    runtime.block_on(server::serve(profile))
+    let served = runtime.block_on(server::serve(profile, opening));
+    // The stdin reader may still be blocked in a read (the client keeps stdin open after a
+    // failed start): do not wait for it.
+    runtime.shutdown_background();
+    served
 }

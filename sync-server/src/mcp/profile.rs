@@ -10,8 +10,8 @@ use vault_core::graph::context::{self, ContextBlock, ContextError};
 use vault_core::graph::KnowledgeGraph;
 use vault_core::proposal::{already_proposed, ProposalRecord};
 use vault_core::store::block_on;
-use vault_core::sync::{Account, AccountError, SyncError};
-use vault_core::{AnswerRecord, MemoryStore, Vault};
+use vault_core::sync::{Account, AccountError, Change, SyncError};
+use vault_core::{Listing, MemoryStore, Vault};
 
 use super::Source;
 use crate::cli::{open_remote_as, read_passphrase, CliError};
@@ -36,9 +36,10 @@ pub struct Profile {
     vault: Vault<MemoryStore>,
     /// `None` when serving a backup file.
     account: Option<Account<BlockingTransport>>,
-    records: Vec<AnswerRecord>,
-    /// Every proposal, whatever its status: a statement already proposed is not stored again.
-    proposals: Vec<ProposalRecord>,
+    /// The vault's content, opened once and then followed change by change
+    /// ([`Listing::apply`]): every proposal is in it, whatever its status, so a statement
+    /// already proposed is not stored again.
+    listing: Listing,
     graph: KnowledgeGraph,
     /// How old the last pull may be ([`PULL_EVERY`] unless `--pull-every` says otherwise).
     pull_every: Duration,
@@ -46,6 +47,9 @@ pub struct Profile {
     pulled_at: Instant,
     /// ... and in Unix milliseconds, for "the profile shown is from HH:MM".
     pulled_at_ms: u64,
+    /// A delivery was recorded since the last push: pushed once the answer is sent
+    /// ([`Profile::push_deliveries`]), so an agent never waits on the sync server for it.
+    deliveries_due: bool,
 }
 
 /// Whether the profile an answer is built on is current.
@@ -99,10 +103,15 @@ impl Profile {
     /// Opens the vault: signs in and pulls everything, or restores the backup into memory.
     /// A wrong passphrase is a [`CliError::Failed`] that says so.
     pub fn open(source: &Source, pull_every: Duration) -> Result<Self, CliError> {
-        let (vault, account) = match source {
+        let (vault, account, listing) = match source {
             Source::Remote(remote) => {
-                let (vault, account) = open_remote_as(remote, DEVICE)?;
-                (vault, Some(account))
+                // The pull opens every entry to verify it: keep what it opened rather than
+                // decrypting all of it a second time (issue 19's start-up figure).
+                let mut changes = Vec::new();
+                let (vault, account) = open_remote_as(remote, DEVICE, &mut |c| changes.extend(c))?;
+                let mut listing = Listing::default();
+                listing.apply(changes);
+                (vault, Some(account), listing)
             }
             Source::Backup { file, passphrase } => {
                 let pass = read_passphrase(passphrase)?;
@@ -116,7 +125,8 @@ impl Profile {
                         report.failures.len()
                     );
                 }
-                (vault, None)
+                let listing = block_on(vault.list())?;
+                (vault, None, listing)
             }
         };
         let now = vault_core::time::now_ms();
@@ -124,52 +134,51 @@ impl Profile {
             vault,
             account,
             pull_every,
-            records: Vec::new(),
-            proposals: Vec::new(),
+            listing,
             graph: KnowledgeGraph::build(vault_core::cards::builtin(), &[], now),
             pulled_at: Instant::now(),
             pulled_at_ms: now,
+            deliveries_due: false,
         };
-        profile.rebuild()?;
+        profile.rebuild_graph();
         Ok(profile)
     }
 
-    /// Lists the answers again and rebuilds the graph (after a pull that brought changes).
-    fn rebuild(&mut self) -> Result<(), CliError> {
-        let listing = block_on(self.vault.list())?;
-        self.records = listing.records;
-        self.proposals = listing.proposals;
+    fn rebuild_graph(&mut self) {
         self.graph = KnowledgeGraph::build(
             vault_core::cards::builtin(),
-            &self.records,
+            &self.listing.records,
             vault_core::time::now_ms(),
         );
+    }
+
+    /// One sync round (account mode), following what it pulled in the listing and the
+    /// graph. A failure leaves both as they were.
+    fn sync(&mut self) -> Result<(), AccountError> {
+        let Some(account) = self.account.as_mut() else {
+            return Ok(());
+        };
+        let mut changes: Vec<Change> = Vec::new();
+        let synced = block_on(account.sync_observing(&mut self.vault, &mut |c| changes.extend(c)));
+        // What was applied before a failure is stored: follow it either way.
+        if !changes.is_empty() {
+            self.listing.apply(changes);
+            self.rebuild_graph();
+        }
+        synced?;
+        self.pulled_at = Instant::now();
+        self.pulled_at_ms = vault_core::time::now_ms();
         Ok(())
     }
 
     /// Pulls when the last pull is older than `pull_every`. A failed pull keeps the
     /// profile as it was and says since when; the next call tries again.
     pub fn refresh(&mut self) -> Freshness {
-        let Some(account) = self.account.as_mut() else {
-            return Freshness::Fresh;
-        };
-        if self.pulled_at.elapsed() < self.pull_every {
+        if self.account.is_none() || self.pulled_at.elapsed() < self.pull_every {
             return Freshness::Fresh;
         }
-        match block_on(account.sync(&mut self.vault)) {
-            Ok(report) => {
-                self.pulled_at = Instant::now();
-                self.pulled_at_ms = vault_core::time::now_ms();
-                if report.applied > 0 || report.pulled > 0 {
-                    if let Err(e) = self.rebuild() {
-                        return Freshness::Stale {
-                            since_ms: self.pulled_at_ms,
-                            why: e.to_string(),
-                        };
-                    }
-                }
-                Freshness::Fresh
-            }
+        match self.sync() {
+            Ok(()) => Freshness::Fresh,
             Err(e) => Freshness::Stale {
                 since_ms: self.pulled_at_ms,
                 why: describe(&e),
@@ -241,14 +250,21 @@ impl Profile {
         hits
     }
 
-    /// Records that `delivery` was handed out and pushes it (account mode), so the user's
-    /// alignment per agent counts MCP use. A push that fails leaves the record queued: the
-    /// next successful pull pushes it.
+    /// Records that `delivery` was handed out, so the user's alignment per agent counts MCP
+    /// use. It is pushed after the answer goes out ([`Profile::push_deliveries`]).
     pub fn deliver(&mut self, delivery: &DeliveryRecord) -> Result<(), CliError> {
         block_on(self.vault.record_delivery(delivery))?;
-        // Best effort: a delivery that cannot be pushed now goes with the next round.
-        let _ = self.push();
+        self.deliveries_due = self.account.is_some();
         Ok(())
+    }
+
+    /// Pushes the deliveries recorded since the last push (account mode): the worker calls
+    /// it after each answer is sent, and once more when the client closes the session.
+    /// Best effort: a push that fails leaves them queued for the next round.
+    pub fn push_deliveries(&mut self) {
+        if std::mem::take(&mut self.deliveries_due) {
+            let _ = self.push();
+        }
     }
 
     /// The delivery record of handing `block` to its agent now.
@@ -264,16 +280,7 @@ impl Profile {
     /// One sync round to push what is queued (account mode; a backup has nowhere to push).
     /// A failure is returned and the changes stay queued for the next round.
     pub fn push(&mut self) -> Result<(), String> {
-        let Some(account) = self.account.as_mut() else {
-            return Ok(());
-        };
-        let report = block_on(account.sync(&mut self.vault)).map_err(|e| describe(&e))?;
-        self.pulled_at = Instant::now();
-        self.pulled_at_ms = vault_core::time::now_ms();
-        if report.applied > 0 {
-            self.rebuild().map_err(|e| e.to_string())?;
-        }
-        Ok(())
+        self.sync().map_err(|e| describe(&e))
     }
 
     /// Stores an agent's proposal, sealed, queued for the next push; unless the same
@@ -284,14 +291,14 @@ impl Profile {
         proposal: &ProposalRecord,
     ) -> Result<Option<ProposalRecord>, CliError> {
         if let Some(earlier) = already_proposed(
-            &self.proposals,
+            &self.listing.proposals,
             proposal.agent.as_str(),
             &proposal.statement,
         ) {
             return Ok(Some(earlier.clone()));
         }
         block_on(self.vault.record_proposal(proposal))?;
-        self.proposals.push(proposal.clone());
+        self.listing.proposals.push(proposal.clone());
         Ok(None)
     }
 

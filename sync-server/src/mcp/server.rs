@@ -9,9 +9,10 @@ use std::collections::BTreeMap;
 
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
-    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
-    ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Resource,
-    ResourceContents, ResourceTemplate, ServerCapabilities, ServerConfig,
+    InitializeRequestParams, InitializeResult, ListResourceTemplatesResult, ListResourcesResult,
+    ListToolsResult, PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse,
+    ReadResourceResult, Resource, ResourceContents, ResourceTemplate, ServerCapabilities,
+    ServerConfig,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler, ServiceExt};
@@ -24,7 +25,7 @@ use vault_core::Namespace;
 
 use super::profile::{Freshness, Profile};
 use super::tools::{self, GetProfile, ProposeFact, SearchProfile};
-use super::worker::ProfileWorker;
+use super::worker::{Opening, ProfileWorker};
 use crate::cli::CliError;
 
 /// The resource template of the profile per agent.
@@ -57,20 +58,46 @@ pub fn agent_for_client(client_name: &str) -> &'static str {
 #[derive(Clone)]
 pub struct SelfosMcp {
     profile: ProfileWorker,
+    /// Becomes true once the vault is open: `initialize` waits for it.
+    open: tokio::sync::watch::Receiver<bool>,
 }
 
-/// Serves MCP on stdio until the client closes the connection.
-pub async fn serve(profile: ProfileWorker) -> Result<(), CliError> {
-    let handler = SelfosMcp { profile };
-    let running = handler
-        .serve(rmcp::transport::stdio())
+/// Serves MCP on stdio until the client closes the connection. The session starts while the
+/// vault is still opening (the client's `initialize` is read meanwhile and answered once it
+/// is open), so the handshake costs no time on top of the sign-in and the pull. If the vault
+/// does not open, the session is dropped before anything is written to stdout.
+pub async fn serve(profile: ProfileWorker, opening: Opening) -> Result<(), CliError> {
+    let (opened, open) = tokio::sync::watch::channel(false);
+    let handler = SelfosMcp {
+        profile: profile.clone(),
+        open,
+    };
+    let session = tokio::spawn(async move {
+        let running = handler
+            .serve(rmcp::transport::stdio())
+            .await
+            .map_err(|e| format!("the MCP session did not start: {e}"))?;
+        running
+            .waiting()
+            .await
+            .map_err(|e| format!("the MCP session failed: {e}"))?;
+        Ok::<(), CliError>(())
+    });
+    let waited = tokio::task::spawn_blocking(move || opening.wait())
         .await
-        .map_err(|e| format!("the MCP session did not start: {e}"))?;
-    running
-        .waiting()
+        .map_err(|e| format!("the vault thread failed: {e}"))?;
+    if let Err(e) = waited {
+        session.abort();
+        return Err(e);
+    }
+    let _ = opened.send(true);
+    let served = session
         .await
         .map_err(|e| format!("the MCP session failed: {e}"))?;
-    Ok(())
+    // The last answer's deliveries are pushed after it was sent: wait for that before the
+    // process ends (a job runs after every job sent before it).
+    let _ = profile.run(|_| Ok(())).await;
+    served
 }
 
 fn text_result(
@@ -295,6 +322,20 @@ fn with_freshness(
 }
 
 impl ServerHandler for SelfosMcp {
+    /// Answers once the vault is open (the session starts while it opens).
+    async fn initialize(
+        &self,
+        request: InitializeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<InitializeResult, McpError> {
+        let mut open = self.open.clone();
+        open.wait_for(|open| *open)
+            .await
+            .map_err(|_| McpError::internal_error("the vault did not open", None))?;
+        context.peer.set_peer_info(request.clone());
+        self.negotiate_initialize(&request)
+    }
+
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(
             ServerCapabilities::builder()

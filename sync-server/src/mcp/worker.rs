@@ -20,10 +20,23 @@ pub struct ProfileWorker {
     jobs: mpsc::Sender<Job>,
 }
 
+/// The opening under way on the profile's thread: [`Opening::wait`] says how it ended.
+pub struct Opening(mpsc::Receiver<Result<(), CliError>>);
+
+impl Opening {
+    /// Blocks until the vault is open, or returns why it could not be opened (a wrong
+    /// passphrase, an unreachable server); the thread then ends.
+    pub fn wait(self) -> Result<(), CliError> {
+        self.0
+            .recv()
+            .map_err(|_| CliError::Failed("the vault thread stopped while opening".into()))?
+    }
+}
+
 impl ProfileWorker {
-    /// Opens the vault on a new thread and returns once it is open; a failure to open (a
-    /// wrong passphrase, an unreachable server) is returned as it is, and the thread ends.
-    pub fn start(source: Source, pull_every: Duration) -> Result<Self, CliError> {
+    /// Starts opening the vault on a new thread and returns at once, so that the protocol
+    /// can start meanwhile. Jobs sent before the vault is open wait for it, in order.
+    pub fn start(source: Source, pull_every: Duration) -> Result<(Self, Opening), CliError> {
         let (jobs, inbox) = mpsc::channel::<Job>();
         let (ready, opened) = mpsc::channel::<Result<(), CliError>>();
         std::thread::Builder::new()
@@ -33,6 +46,8 @@ impl ProfileWorker {
                     let _ = ready.send(Ok(()));
                     for job in inbox {
                         job(&mut profile);
+                        // The job has sent its answer: the agent does not wait for this.
+                        profile.push_deliveries();
                     }
                 }
                 Err(e) => {
@@ -40,10 +55,7 @@ impl ProfileWorker {
                 }
             })
             .map_err(|e| format!("cannot start the vault thread: {e}"))?;
-        opened
-            .recv()
-            .map_err(|_| CliError::Failed("the vault thread stopped while opening".into()))??;
-        Ok(ProfileWorker { jobs })
+        Ok((ProfileWorker { jobs }, Opening(opened)))
     }
 
     /// Runs `f` on the profile and waits for its answer.

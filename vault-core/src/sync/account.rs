@@ -11,7 +11,8 @@
 //! Generic over the store (memory, IndexedDB: any [`VaultStore`]) and the network (any
 //! [`Transport`]), so it runs in a service worker, a page and natively alike.
 
-use super::client::{sync, Client, Device, Session, SyncError, SyncReport};
+use super::client::{sync, sync_observing, Client, Device, Session, SyncError, SyncReport};
+use super::merge::Change;
 use super::transport::Transport;
 use crate::crypto::kdf::derive_master_key;
 use crate::crypto::MasterKey;
@@ -191,6 +192,19 @@ impl<T: Transport> Account<T> {
     ) -> Result<SyncReport, AccountError> {
         self.authorized(async |client, session| sync(vault, client, session).await)
             .await
+    }
+
+    /// [`Account::sync`], handing what each pulled page changed to `observe`
+    /// ([`super::sync_observing`]).
+    pub async fn sync_observing<S: VaultStore>(
+        &mut self,
+        vault: &mut Vault<S>,
+        observe: &mut impl FnMut(Vec<Change>),
+    ) -> Result<SyncReport, AccountError> {
+        self.authorized(async |client, session| {
+            sync_observing(vault, client, session, observe).await
+        })
+        .await
     }
 
     /// Changes the passphrase here and on the server, so that both always agree: the new

@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::merge::Change;
 use super::transport::{HttpRequest, Transport};
 use super::wire::{self, path};
 use crate::crypto::kdf::derive_master_key;
@@ -448,6 +449,18 @@ pub async fn sync<S: VaultStore, T: Transport>(
     client: &Client<T>,
     session: &Session,
 ) -> Result<SyncReport, SyncError> {
+    sync_observing(vault, client, session, &mut |_| {}).await
+}
+
+/// [`sync`], handing each pulled page's [`Change`]s to `observe` once they are stored: a
+/// caller that keeps the vault's content in memory ([`crate::Listing::apply`]) follows the
+/// round without listing the vault again.
+pub async fn sync_observing<S: VaultStore, T: Transport>(
+    vault: &mut Vault<S>,
+    client: &Client<T>,
+    session: &Session,
+    observe: &mut impl FnMut(Vec<Change>),
+) -> Result<SyncReport, SyncError> {
     let mut report = SyncReport {
         cursor: vault.sync_cursor().await?,
         ..SyncReport::default()
@@ -460,6 +473,7 @@ pub async fn sync<S: VaultStore, T: Transport>(
         report.applied += applied.applied;
         report.conflicts += applied.conflicts;
         report.refused += applied.refused.len();
+        observe(applied.changed);
         // Saved after applying: a round cut short here re-pulls at most this page, and
         // applying an entry twice changes nothing.
         vault.set_sync_cursor(page.cursor).await?;

@@ -23,10 +23,10 @@ use std::collections::BTreeMap;
 
 use crate::error::VaultError;
 use crate::hlc::Hlc;
-use crate::record::AnswerRecord;
+use crate::record::{AnswerRecord, RecordId};
 use crate::store::{Batch, PendingChange, StoredRecord, VaultStore};
 use crate::time::now_ms;
-use crate::vault::{RecordFailure, Vault};
+use crate::vault::{Opened, RecordFailure, Vault};
 
 /// What applying a pulled batch did.
 #[derive(Debug, Default)]
@@ -39,6 +39,19 @@ pub struct ApplyReport {
     pub conflicts: usize,
     /// Remote entries refused (they did not open); the local record is untouched.
     pub refused: Vec<RecordFailure>,
+    /// What each applied entry now holds, in the order applied (a later change to the same
+    /// record comes after the earlier one). It was opened anyway to verify the entry, so a
+    /// caller that keeps the vault's content in memory can follow the change with
+    /// [`Listing::apply`] instead of decrypting the whole vault again with [`Vault::list`].
+    pub changed: Vec<Change>,
+}
+
+/// A record's new state after a pulled entry replaced it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    pub id: RecordId,
+    /// The record as it now stands; `None` when it is now deleted.
+    pub now: Option<Opened>,
 }
 
 /// A kept losing version, beside the record's current state.
@@ -131,13 +144,16 @@ impl<S: VaultStore> Vault<S> {
                     });
                     continue;
                 }
-                if let Err(error) = self.open_entry(&entry) {
-                    report.refused.push(RecordFailure {
-                        key: entry.key(),
-                        error,
-                    });
-                    continue;
-                }
+                let opened = match self.open_entry(&entry) {
+                    Ok(opened) => opened,
+                    Err(error) => {
+                        report.refused.push(RecordFailure {
+                            key: entry.key(),
+                            error,
+                        });
+                        continue;
+                    }
+                };
                 // Only a sealed clock moves this device's clock: a format-1 entry's clock is
                 // whatever the server wrote, and it decides nothing here (see `precedence`).
                 let observed = if entry.is_authenticated_format() {
@@ -153,6 +169,7 @@ impl<S: VaultStore> Vault<S> {
                     continue;
                 }
                 let key = entry.key();
+                let id = entry.id;
                 let outcome = self
                     .store()
                     .update_record(&key, |now| {
@@ -171,6 +188,7 @@ impl<S: VaultStore> Vault<S> {
                     Outcome::Applied { conflict } => {
                         report.applied += 1;
                         report.conflicts += usize::from(conflict);
+                        report.changed.push(Change { id, now: opened });
                     }
                     Outcome::Ignored { conflict } => {
                         report.ignored += 1;

@@ -26,6 +26,6 @@ pub mod wire;
 
 pub use account::{Account, AccountError};
 pub use backoff::Backoff;
-pub use client::{sync, Client, Session, SyncError, SyncReport};
-pub use merge::{precedence, ApplyReport, Conflict, Keep};
+pub use client::{sync, sync_observing, Client, Session, SyncError, SyncReport};
+pub use merge::{precedence, ApplyReport, Change, Conflict, Keep};
 pub use transport::{HttpRequest, HttpResponse, Transport};
