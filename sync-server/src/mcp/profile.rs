@@ -130,18 +130,16 @@ impl Profile {
             }
         };
         let now = vault_core::time::now_ms();
-        let mut profile = Profile {
+        Ok(Profile {
             vault,
             account,
             pull_every,
+            graph: KnowledgeGraph::build(vault_core::cards::builtin(), &listing.records, now),
             listing,
-            graph: KnowledgeGraph::build(vault_core::cards::builtin(), &[], now),
             pulled_at: Instant::now(),
             pulled_at_ms: now,
             deliveries_due: false,
-        };
-        profile.rebuild_graph();
-        Ok(profile)
+        })
     }
 
     fn rebuild_graph(&mut self) {

@@ -11,7 +11,7 @@
 //! Generic over the store (memory, IndexedDB: any [`VaultStore`]) and the network (any
 //! [`Transport`]), so it runs in a service worker, a page and natively alike.
 
-use super::client::{sync, sync_observing, Client, Device, Session, SyncError, SyncReport};
+use super::client::{sync_observing, Client, Device, Session, SyncError, SyncReport};
 use super::merge::Change;
 use super::transport::Transport;
 use crate::crypto::kdf::derive_master_key;
@@ -190,8 +190,7 @@ impl<T: Transport> Account<T> {
         &mut self,
         vault: &mut Vault<S>,
     ) -> Result<SyncReport, AccountError> {
-        self.authorized(async |client, session| sync(vault, client, session).await)
-            .await
+        self.sync_observing(vault, &mut |_| {}).await
     }
 
     /// [`Account::sync`], handing what each pulled page changed to `observe`
