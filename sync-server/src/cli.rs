@@ -170,6 +170,7 @@ pub(crate) fn open_remote_as(
     let pass = read_passphrase(&remote.passphrase_file)?;
     let mut account = account(&remote.server, &remote.user, device)?;
     let mut vault = block_on(account.join(MemoryStore::new(), &pass))?;
+    tracing::debug!("signed in");
     let report = block_on(account.sync_observing(&mut vault, observe))?;
     if report.refused > 0 {
         eprintln!(

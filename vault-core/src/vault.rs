@@ -74,6 +74,12 @@ impl Listing {
         if changes.is_empty() {
             return;
         }
+        self.follow(changes);
+        self.sort();
+    }
+
+    /// [`Listing::apply`] without the sort (see [`ListingBuilder`]).
+    fn follow(&mut self, changes: Vec<crate::sync::Change>) {
         // The last change to a record is its state (a sync reports them in the order applied).
         let mut last: std::collections::HashMap<RecordId, usize> =
             std::collections::HashMap::with_capacity(changes.len());
@@ -97,7 +103,6 @@ impl Listing {
                 None => {}
             }
         }
-        self.sort();
     }
 
     /// Oldest first, the order [`Vault::list`] promises (ids break ties, so it is total).
@@ -117,6 +122,32 @@ impl Listing {
                 .cmp(&b.proposed_at_ms)
                 .then(a.id.cmp(&b.id))
         });
+    }
+}
+
+/// A listing followed page by page as a pull applies them ([`crate::sync::sync_observing`]),
+/// sorted once when it is finished rather than after every page: `selfos mcp` builds its
+/// listing this way on a thread of its own while the next page is being fetched.
+#[derive(Debug, Default)]
+pub struct ListingBuilder(Listing);
+
+impl From<Listing> for ListingBuilder {
+    /// Goes on from a listing already held (in [`Vault::list`]'s order or not).
+    fn from(listing: Listing) -> Self {
+        ListingBuilder(listing)
+    }
+}
+
+impl ListingBuilder {
+    /// Follows one page's changes, as [`Listing::apply`] does.
+    pub fn apply(&mut self, changes: Vec<crate::sync::Change>) {
+        self.0.follow(changes);
+    }
+
+    /// The listing, in [`Vault::list`]'s order.
+    pub fn finish(mut self) -> Listing {
+        self.0.sort();
+        self.0
     }
 }
 

@@ -16,7 +16,8 @@ use proptest::prelude::*;
 use vault_core::store::{block_on as run, META_HEADER};
 use vault_core::sync::{precedence, Keep};
 use vault_core::{
-    Answer, Hlc, MemoryStore, RecordId, StoredRecord, Vault, VaultError, VaultHeader, VaultKey,
+    Answer, Hlc, ListingBuilder, MemoryStore, RecordId, StoredRecord, Vault, VaultError,
+    VaultHeader, VaultKey,
 };
 
 /// The published format-1 backup: its header, its vault key (the vectors' fixed key,
@@ -210,24 +211,33 @@ fn sync(d: &mut Device, server: &mut Server, shuffle: u64, duplicate: bool, push
         x ^= x << 17;
         batch.swap(i, (x % (i as u64 + 1)) as usize);
     }
+    // Pages of 1 to 5 entries, from the seed (a real pull's are up to 500).
+    let page_size = 1 + (shuffle % 5) as usize;
     let expected_refusals = batch.iter().filter(|e| server.forged.contains(e)).count();
     let before = entries(&d.vault);
     let mut followed = run(d.vault.list()).unwrap();
-    let mut report = run(d.vault.apply_remote(batch)).unwrap();
-    // What the round reports as changed keeps an in-memory listing equal to a fresh one
-    // (`selfos mcp` follows its pulls this way instead of decrypting the vault again).
-    followed.apply(std::mem::take(&mut report.changed));
+    let mut built = ListingBuilder::from(run(d.vault.list()).unwrap());
+    // Applied in pages, as a pull does.
+    let mut refused = Vec::new();
+    for page in batch.chunks(page_size) {
+        let mut report = run(d.vault.apply_remote(page.to_vec())).unwrap();
+        // What each page reports as changed keeps an in-memory listing equal to a fresh one
+        // (`selfos mcp` follows its pulls this way instead of decrypting the vault again),
+        // whether it is sorted after every page or once at the end.
+        let changed = std::mem::take(&mut report.changed);
+        built.apply(changed.clone());
+        followed.apply(changed);
+        refused.extend(report.refused);
+    }
     let fresh = run(d.vault.list()).unwrap();
-    assert_eq!(followed.records, fresh.records, "followed listing differs");
-    assert_eq!(followed.deliveries, fresh.deliveries);
-    assert_eq!(followed.proposals, fresh.proposals);
-    assert_eq!(
-        report.refused.len(),
-        expected_refusals,
-        "refused: {:?}",
-        report.refused
-    );
-    for f in &report.refused {
+    let built = built.finish();
+    for listing in [&followed, &built] {
+        assert_eq!(listing.records, fresh.records, "followed listing differs");
+        assert_eq!(listing.deliveries, fresh.deliveries);
+        assert_eq!(listing.proposals, fresh.proposals);
+    }
+    assert_eq!(refused.len(), expected_refusals, "refused: {refused:?}");
+    for f in &refused {
         assert!(
             matches!(
                 f.error,

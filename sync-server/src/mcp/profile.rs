@@ -11,7 +11,7 @@ use vault_core::graph::KnowledgeGraph;
 use vault_core::proposal::{already_proposed, ProposalRecord};
 use vault_core::store::block_on;
 use vault_core::sync::{Account, AccountError, Change, SyncError};
-use vault_core::{Listing, MemoryStore, Vault};
+use vault_core::{Listing, ListingBuilder, MemoryStore, Vault};
 
 use super::Source;
 use crate::cli::{open_remote_as, read_passphrase, CliError};
@@ -105,12 +105,7 @@ impl Profile {
     pub fn open(source: &Source, pull_every: Duration) -> Result<Self, CliError> {
         let (vault, account, listing) = match source {
             Source::Remote(remote) => {
-                // The pull opens every entry to verify it: keep what it opened rather than
-                // decrypting all of it a second time (issue 19's start-up figure).
-                let mut changes = Vec::new();
-                let (vault, account) = open_remote_as(remote, DEVICE, &mut |c| changes.extend(c))?;
-                let mut listing = Listing::default();
-                listing.apply(changes);
+                let (vault, account, listing) = open_following(remote)?;
                 (vault, Some(account), listing)
             }
             Source::Backup { file, passphrase } => {
@@ -130,11 +125,13 @@ impl Profile {
             }
         };
         let now = vault_core::time::now_ms();
+        let graph = KnowledgeGraph::build(vault_core::cards::builtin(), &listing.records, now);
+        tracing::debug!(nodes = graph.node_count(), "graph built");
         Ok(Profile {
             vault,
             account,
             pull_every,
-            graph: KnowledgeGraph::build(vault_core::cards::builtin(), &listing.records, now),
+            graph,
             listing,
             pulled_at: Instant::now(),
             pulled_at_ms: now,
@@ -311,6 +308,40 @@ impl Profile {
 }
 
 /// A sync failure in the words an agent (and the user behind it) can act on.
+/// Signs in and pulls everything, building the listing from what the pull opened rather than
+/// decrypting it all a second time (issue 19's start-up figure). Each page's changes are
+/// followed on a thread of their own, while the pull fetches the next page, and the listing
+/// is sorted once at the end.
+fn open_following(
+    remote: &crate::cli::RemoteArgs,
+) -> Result<(Vault<MemoryStore>, Account<BlockingTransport>, Listing), CliError> {
+    let (pages, inbox) = std::sync::mpsc::channel::<Vec<Change>>();
+    let follower = std::thread::Builder::new()
+        .name("selfos-mcp-listing".into())
+        .spawn(move || {
+            let mut builder = ListingBuilder::default();
+            for page in inbox {
+                builder.apply(page);
+            }
+            builder.finish()
+        })
+        .map_err(|e| format!("cannot start the listing thread: {e}"))?;
+    tracing::debug!("opening");
+    let opened = open_remote_as(remote, DEVICE, &mut |page| {
+        tracing::debug!(changes = page.len(), "page applied");
+        // The follower only ends once `pages` is dropped, so this cannot fail.
+        let _ = pages.send(page);
+    });
+    drop(pages);
+    tracing::debug!("pulled");
+    let listing = follower
+        .join()
+        .map_err(|_| CliError::Failed("the listing thread failed".into()))?;
+    tracing::debug!("listed");
+    let (vault, account) = opened?;
+    Ok((vault, account, listing))
+}
+
 fn describe(e: &AccountError) -> String {
     match e {
         AccountError::Sync(SyncError::Offline(why)) => format!("cannot connect: {why}"),

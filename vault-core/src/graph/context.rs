@@ -149,6 +149,16 @@ pub fn certainty(strength: f64) -> &'static str {
 
 /// Everything the profile can tell this agent, in the order it is told.
 pub fn facts(kg: &KnowledgeGraph, lib: &Library, agent: &str) -> Result<Vec<Fact>, ContextError> {
+    let mut facts = candidates(kg, lib, agent)?;
+    for f in &mut facts {
+        f.records = supporting_records(kg, &f.node);
+    }
+    Ok(facts)
+}
+
+/// [`facts`] without their `records`: listing every supporting answer's id is the costly part
+/// on a large vault, and a block only needs it for the few facts it tells.
+fn candidates(kg: &KnowledgeGraph, lib: &Library, agent: &str) -> Result<Vec<Fact>, ContextError> {
     Namespace::new(agent).map_err(|_| ContextError::BadAgent(agent.to_owned()))?;
     let mut out: Vec<Fact> = kg
         .instruction_nodes(lib, agent)
@@ -156,27 +166,34 @@ pub fn facts(kg: &KnowledgeGraph, lib: &Library, agent: &str) -> Result<Vec<Fact
         .filter_map(|n| {
             let node = &kg.graph[n];
             let priority = lib.facet(node.facet.as_deref()?)?.priority;
-            let records = node
-                .evidence
-                .iter()
-                .filter(|e| e.polarity > 0)
-                .map(|e| e.record.to_string())
-                .collect();
+            if node.metrics.strength < KNOWN {
+                return None;
+            }
             Some(Fact {
                 node: node.id.clone(),
                 sentence: sentence(kg, lib, n)?,
                 section: section_of(node.kind),
                 strength: node.metrics.strength,
                 score: node.metrics.strength * priority,
-                records,
+                records: Vec::new(),
             })
         })
-        .filter(|f| f.strength >= KNOWN)
         .collect();
     crate::sort::sort_by(&mut out, |a, b| {
         b.score.total_cmp(&a.score).then(a.node.cmp(&b.node))
     });
     Ok(out)
+}
+
+/// The answers that support a node (record ids, oldest evidence first).
+fn supporting_records(kg: &KnowledgeGraph, node: &str) -> Vec<String> {
+    kg.node(node).map_or_else(Vec::new, |n| {
+        n.evidence
+            .iter()
+            .filter(|e| e.polarity > 0)
+            .map(|e| e.record.to_string())
+            .collect()
+    })
 }
 
 /// The text of a set of told facts. `section` `Both` gives each section under its heading
@@ -224,24 +241,87 @@ pub fn pack(
     placed: &mut [bool],
 ) -> (String, Vec<usize>) {
     let mut taken: Vec<usize> = Vec::new();
+    // The rendered length is kept as a sum, so each candidate costs O(1), not a render of
+    // everything taken so far (a profile of a few hundred facts made this quadratic).
+    let mut length = RenderedLen::new(section, lead);
     for (i, f) in facts.iter().enumerate() {
         if placed.get(i).copied().unwrap_or(true)
             || (section != Section::Both && f.section != section)
-            // A sentence alone longer than the budget can never go in: skip the render.
-            || field_len(&f.sentence) > budget
         {
             continue;
         }
-        taken.push(i);
-        let told: Vec<&Fact> = taken.iter().map(|&j| &facts[j]).collect();
-        if field_len(&render(&told, section, lead)) > budget {
-            taken.pop();
-        } else {
-            placed[i] = true;
+        let sentence = field_len(&f.sentence);
+        // A sentence alone longer than the budget can never go in.
+        if sentence > budget || length.with(f.section, sentence) > budget {
+            continue;
         }
+        length.add(f.section, sentence);
+        taken.push(i);
+        placed[i] = true;
     }
     let told: Vec<&Fact> = taken.iter().map(|&j| &facts[j]).collect();
-    (render(&told, section, lead), taken)
+    let text = render(&told, section, lead);
+    debug_assert_eq!(field_len(&text), length.total());
+    (text, taken)
+}
+
+/// The [`field_len`] that [`render`] would give, kept up to date as facts are added.
+/// Lengths add up because `field_len` counts UTF-16 units, which concatenation preserves.
+#[derive(Debug, Clone, Copy)]
+struct RenderedLen {
+    section: Section,
+    lead: Option<usize>,
+    /// (count, total sentence length) of the AboutYou and HowToRespond facts.
+    about: (usize, usize),
+    respond: (usize, usize),
+}
+
+impl RenderedLen {
+    fn new(section: Section, lead: Option<&str>) -> Self {
+        RenderedLen {
+            section,
+            lead: lead.map(field_len),
+            about: (0, 0),
+            respond: (0, 0),
+        }
+    }
+
+    fn add(&mut self, section: Section, sentence: usize) {
+        let part = if section == Section::HowToRespond {
+            &mut self.respond
+        } else {
+            &mut self.about
+        };
+        part.0 += 1;
+        part.1 += sentence;
+    }
+
+    /// The length with one more fact.
+    fn with(&self, section: Section, sentence: usize) -> usize {
+        let mut next = *self;
+        next.add(section, sentence);
+        next.total()
+    }
+
+    fn total(&self) -> usize {
+        // n lines joined by newlines (empty when that is no character at all, as a
+        // joined string would be).
+        let lines = |(n, len): (usize, usize)| len + n.saturating_sub(1);
+        let (about, respond) = (lines(self.about), lines(self.respond));
+        let body = match self.section {
+            Section::AboutYou | Section::HowToRespond => {
+                lines((self.about.0 + self.respond.0, self.about.1 + self.respond.1))
+            }
+            Section::Both if about > 0 && respond > 0 => {
+                field_len(ABOUT_HEADING) + 1 + about + 2 + field_len(RESPOND_HEADING) + 1 + respond
+            }
+            Section::Both => about + respond,
+        };
+        match self.lead {
+            Some(lead) if body > 0 => lead + 1 + body,
+            _ => body,
+        }
+    }
 }
 
 /// The block to hand an agent in a chat: its strongest, most relevant facts within `budget`.
@@ -265,7 +345,7 @@ pub fn block_on_topic(
     budget: usize,
     topic: Option<&str>,
 ) -> Result<ContextBlock, ContextError> {
-    let mut facts = facts(kg, lib, agent)?;
+    let mut facts = candidates(kg, lib, agent)?;
     if let Some(topic) = topic.map(str::trim).filter(|t| !t.is_empty()) {
         let topic = topic.to_lowercase();
         facts.retain(|f| {
@@ -291,7 +371,13 @@ pub fn block_on_topic(
         name,
         budget,
         text,
-        facts: taken.into_iter().map(|i| facts[i].clone()).collect(),
+        facts: taken
+            .into_iter()
+            .map(|i| Fact {
+                records: supporting_records(kg, &facts[i].node),
+                ..facts[i].clone()
+            })
+            .collect(),
         left_out,
     })
 }
@@ -346,5 +432,55 @@ mod tests {
         // Placed facts are not told twice.
         let (text, _) = pack(&facts, 100, Section::Both, None, &mut placed);
         assert_eq!(text, "A very long sentence that will not fit at all.");
+    }
+
+    /// The greedy packing as first written: render everything taken so far for each
+    /// candidate. [`pack`] keeps the length as a sum instead and must agree with it.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn pack_by_rendering(
+        facts: &[Fact],
+        budget: usize,
+        section: Section,
+        lead: Option<&str>,
+    ) -> (String, Vec<usize>) {
+        let mut taken: Vec<usize> = Vec::new();
+        for (i, f) in facts.iter().enumerate() {
+            if section != Section::Both && f.section != section {
+                continue;
+            }
+            taken.push(i);
+            let told: Vec<&Fact> = taken.iter().map(|&j| &facts[j]).collect();
+            if field_len(&render(&told, section, lead)) > budget {
+                taken.pop();
+            }
+        }
+        let told: Vec<&Fact> = taken.iter().map(|&j| &facts[j]).collect();
+        (render(&told, section, lead), taken)
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    proptest::proptest! {
+        #[test]
+        fn packing_by_length_sums_matches_rendering(
+            sentences in proptest::collection::vec(("(|[a-z ]{1,30}|é😀x)", 0u8..2), 0..24),
+            budget in 0usize..400,
+            section in 0u8..3,
+            lead in proptest::option::of("(|Lead é:)"),
+        ) {
+            let facts: Vec<Fact> = sentences
+                .iter()
+                .enumerate()
+                .map(|(i, (s, which))| {
+                    let sec = if *which == 0 { Section::AboutYou } else { Section::HowToRespond };
+                    fact(&i.to_string(), s, sec)
+                })
+                .collect();
+            let section = [Section::AboutYou, Section::HowToRespond, Section::Both][usize::from(section)];
+            let mut placed = vec![false; facts.len()];
+            let got = pack(&facts, budget, section, lead.as_deref(), &mut placed);
+            let want = pack_by_rendering(&facts, budget, section, lead.as_deref());
+            proptest::prop_assert_eq!(&got, &want);
+            proptest::prop_assert!(field_len(&got.0) <= budget);
+        }
     }
 }
