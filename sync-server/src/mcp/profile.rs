@@ -307,7 +307,6 @@ impl Profile {
     }
 }
 
-/// A sync failure in the words an agent (and the user behind it) can act on.
 /// Signs in and pulls everything, building the listing from what the pull opened rather than
 /// decrypting it all a second time (issue 19's start-up figure). Each page's changes are
 /// followed on a thread of their own, while the pull fetches the next page, and the listing
@@ -342,6 +341,7 @@ fn open_following(
     Ok((vault, account, listing))
 }
 
+/// A sync failure in the words an agent (and the user behind it) can act on.
 fn describe(e: &AccountError) -> String {
     match e {
         AccountError::Sync(SyncError::Offline(why)) => format!("cannot connect: {why}"),

@@ -251,8 +251,7 @@ pub fn pack(
             continue;
         }
         let sentence = field_len(&f.sentence);
-        // A sentence alone longer than the budget can never go in.
-        if sentence > budget || length.with(f.section, sentence) > budget {
+        if length.with(f.section, sentence) > budget {
             continue;
         }
         length.add(f.section, sentence);
