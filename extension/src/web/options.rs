@@ -5,8 +5,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::prelude::*;
 
-use super::chrome::{call, register_site_script, request_origin};
-use super::ui::copy_text;
+use super::chrome::{call, open_tab, register_site_script, request_origin};
+use super::ui::{copy_text, with_user};
 use crate::protocol::{Request, SiteHealthView};
 use crate::settings::Settings;
 use crate::sites::{self, Selectors, SiteAdapter};
@@ -452,13 +452,30 @@ fn Account(
     };
     let signed_in = s.username.clone();
     let new_here = signed_in.is_none();
+    // Once signed in, the dashboard is one click away from here (the popup, which led the
+    // new user here, closed when this tab opened).
+    let dashboard = s
+        .dashboard_url
+        .clone()
+        .or_else(|| s.server_url.clone())
+        .filter(|_| !new_here)
+        .map(|url| {
+            let url = with_user(&url, signed_in.as_deref());
+            view! {
+                " "
+                <button id="open-dashboard" type="button" class="primary"
+                    on:click=move |_| { let url = url.clone(); spawn_local(async move { open_tab(&url).await }) }>
+                    "Open dashboard"
+                </button>
+            }
+        });
     view! {
         <section>
             <h2>"Sync account"</h2>
             <p>{match signed_in {
                 Some(u) => format!("Signed in as {u}. The server only ever sees ciphertext."),
                 None => "New here? Create a sync account with your vault passphrase: your dashboard and other devices get your answers, and the server only ever sees ciphertext.".into(),
-            }}</p>
+            }}{dashboard}</p>
             <form class="grid" on:submit=move |e| { e.prevent_default(); go(false); }>
                 <label for="server">"Server"</label>
                 <input id="server" prop:value=move || server.get() on:input=move |e| server.set(event_target_value(&e))/>

@@ -7,7 +7,7 @@ use vault_core::text::counted;
 use wasm_bindgen::prelude::*;
 
 use super::chrome::{ask_tab, call, open_options_page, open_tab, popup_in_tab, target_tab};
-use super::ui::{ago, copy_text};
+use super::ui::{ago, copy_text, with_user};
 use crate::protocol::{Request, SiteConfig, SiteHealthView, Status, SyncState, VaultState};
 use crate::settings::Settings;
 use vault_core::graph::context::ContextBlock;
@@ -222,17 +222,6 @@ fn NewChatConsent(agent: String, name: String) -> impl IntoView {
         </label>
         <p class="note" role="status">{move || error.get()}</p>
     }
-}
-
-/// `url` with the account's name as `?user=`, so the web app's sign-in has it filled in (a
-/// username is not secret; the passphrase is never passed).
-fn with_user(url: &str, account: Option<&str>) -> String {
-    let Some(user) = account else {
-        return url.to_owned();
-    };
-    let encoded = String::from(js_sys::encode_uri_component(user));
-    let sep = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{sep}user={encoded}")
 }
 
 /// The web app's Proposals view on the server at `base` (its origin: the web app's views are
