@@ -236,7 +236,7 @@ fn proposals_url(base: &str) -> String {
 fn sync_line(account: Option<&str>, s: &SyncState) -> String {
     match (account, &s.last_error, s.last_ok_ms) {
         (None, _, _) => format!(
-            "Not syncing (sign in under Options) · {} waiting",
+            "Not syncing yet: no sync account · {} waiting",
             s.pending
         ),
         (Some(a), Some(e), _) => format!("{a}: {e} · {} waiting", s.pending),
