@@ -32,7 +32,11 @@ fn Options() -> impl IntoView {
     let load = move || {
         spawn_local(async move {
             match call::<Settings>(&Request::GetSettings).await {
-                Ok(s) => settings.set(Some(s)),
+                Ok(s) => {
+                    let new_here = s.username.is_none();
+                    settings.set(Some(s));
+                    request_animation_frame(move || show_target(new_here));
+                }
                 Err(e) => note.set(Some(e)),
             }
         })
@@ -61,6 +65,37 @@ fn Options() -> impl IntoView {
                 <Account s=s note=note reload=load/>
             })}
         </main>
+    }
+}
+
+/// Scrolls to the section the address names once it is rendered (`#account` from the popup's
+/// "Set up sync", `#health-<site>` from its site-health line); without an account yet, the
+/// caret goes to the account form's first empty field.
+fn show_target(new_here: bool) {
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let hash = doc
+        .location()
+        .and_then(|l| l.hash().ok())
+        .unwrap_or_default();
+    let Some(id) = hash.strip_prefix('#').filter(|id| !id.is_empty()) else {
+        return;
+    };
+    let Some(section) = doc.get_element_by_id(id) else {
+        return;
+    };
+    section.scroll_into_view();
+    if id != "account" || !new_here {
+        return;
+    }
+    let empty = ["server", "user", "pass"].into_iter().find_map(|field| {
+        doc.get_element_by_id(field)
+            .and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok())
+            .filter(|input| input.value().is_empty())
+    });
+    if let Some(input) = empty {
+        let _ = input.focus();
     }
 }
 
@@ -470,7 +505,7 @@ fn Account(
             }
         });
     view! {
-        <section>
+        <section id="account">
             <h2>"Sync account"</h2>
             <p>{match signed_in {
                 Some(u) => format!("Signed in as {u}. The server only ever sees ciphertext."),

@@ -139,7 +139,7 @@ fn Unlocked(
     let account = status.account.clone();
     let next = crate::guide::next_step(&status).map(|step| {
         let sync = (step == crate::guide::NextStep::SyncAccount).then(|| {
-            view! { " " <button id="next-sync" on:click=move |_| spawn_local(open_options_page())>"Set up sync"</button> }
+            view! { " " <button id="next-sync" on:click=move |_| spawn_local(open_tab("options.html#account"))>"Set up sync"</button> }
         });
         view! { <p id="next-step" class="next" role="status">{step.text()}{sync}</p> }
     });
@@ -235,10 +235,7 @@ fn proposals_url(base: &str) -> String {
 
 fn sync_line(account: Option<&str>, s: &SyncState) -> String {
     match (account, &s.last_error, s.last_ok_ms) {
-        (None, _, _) => format!(
-            "Not syncing yet: no sync account · {} waiting",
-            s.pending
-        ),
+        (None, _, _) => format!("Not syncing yet: no sync account · {} waiting", s.pending),
         (Some(a), Some(e), _) => format!("{a}: {e} · {} waiting", s.pending),
         // "Synced" only when nothing waits: answers still queued are not on the server yet.
         (Some(a), None, Some(t)) if s.pending == 0 => format!("{a}: synced {} · 0 waiting", ago(t)),
