@@ -1,6 +1,8 @@
 // The whole product end to end in headless Chromium: one real `selfos serve` (embedded
 // SQLite, serving dist/webapp), the unpacked extension (dist/chrome) answering cards on a
-// fixture AI site, and the web app in the same browser. It proves the capture-to-dashboard
+// fixture AI site, and the web app in the same browser. It walks a new user's first run
+// through the UI (fresh install → cards → sync account → dashboard; actions counted, time
+// measured, printed as `JOURNEY actions=N seconds=S`), then proves the capture-to-dashboard
 // loop: answers captured in the extension reach the web app's graph and metrics through
 // end-to-end encrypted sync, and a delete in the web app leaves the extension's vault.
 //
