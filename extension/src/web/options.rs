@@ -5,8 +5,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::prelude::*;
 
-use super::chrome::{call, register_site_script, request_origin};
-use super::ui::copy_text;
+use super::chrome::{call, open_tab, register_site_script, request_origin};
+use super::ui::{copy_text, with_user};
 use crate::protocol::{Request, SiteHealthView};
 use crate::settings::Settings;
 use crate::sites::{self, Selectors, SiteAdapter};
@@ -32,7 +32,11 @@ fn Options() -> impl IntoView {
     let load = move || {
         spawn_local(async move {
             match call::<Settings>(&Request::GetSettings).await {
-                Ok(s) => settings.set(Some(s)),
+                Ok(s) => {
+                    let new_here = s.username.is_none();
+                    settings.set(Some(s));
+                    request_animation_frame(move || show_target(new_here));
+                }
                 Err(e) => note.set(Some(e)),
             }
         })
@@ -61,6 +65,37 @@ fn Options() -> impl IntoView {
                 <Account s=s note=note reload=load/>
             })}
         </main>
+    }
+}
+
+/// Scrolls to the section the address names once it is rendered (`#account` from the popup's
+/// "Set up sync", `#health-<site>` from its site-health line); without an account yet, the
+/// caret goes to the account form's first empty field.
+fn show_target(new_here: bool) {
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let hash = doc
+        .location()
+        .and_then(|l| l.hash().ok())
+        .unwrap_or_default();
+    let Some(id) = hash.strip_prefix('#').filter(|id| !id.is_empty()) else {
+        return;
+    };
+    let Some(section) = doc.get_element_by_id(id) else {
+        return;
+    };
+    section.scroll_into_view();
+    if id != "account" || !new_here {
+        return;
+    }
+    let empty = ["server", "user", "pass"].into_iter().find_map(|field| {
+        doc.get_element_by_id(field)
+            .and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok())
+            .filter(|input| input.value().is_empty())
+    });
+    if let Some(input) = empty {
+        let _ = input.focus();
     }
 }
 
@@ -452,13 +487,30 @@ fn Account(
     };
     let signed_in = s.username.clone();
     let new_here = signed_in.is_none();
+    // Once signed in, the dashboard is one click away from here (the popup, which led the
+    // new user here, closed when this tab opened).
+    let dashboard = s
+        .dashboard_url
+        .clone()
+        .or_else(|| s.server_url.clone())
+        .filter(|_| !new_here)
+        .map(|url| {
+            let url = with_user(&url, signed_in.as_deref());
+            view! {
+                " "
+                <button id="open-dashboard" type="button" class="primary"
+                    on:click=move |_| { let url = url.clone(); spawn_local(async move { open_tab(&url).await }) }>
+                    "Open dashboard"
+                </button>
+            }
+        });
     view! {
-        <section>
+        <section id="account">
             <h2>"Sync account"</h2>
             <p>{match signed_in {
                 Some(u) => format!("Signed in as {u}. The server only ever sees ciphertext."),
                 None => "New here? Create a sync account with your vault passphrase: your dashboard and other devices get your answers, and the server only ever sees ciphertext.".into(),
-            }}</p>
+            }}{dashboard}</p>
             <form class="grid" on:submit=move |e| { e.prevent_default(); go(false); }>
                 <label for="server">"Server"</label>
                 <input id="server" prop:value=move || server.get() on:input=move |e| server.set(event_target_value(&e))/>

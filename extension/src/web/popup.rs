@@ -7,7 +7,7 @@ use vault_core::text::counted;
 use wasm_bindgen::prelude::*;
 
 use super::chrome::{ask_tab, call, open_options_page, open_tab, popup_in_tab, target_tab};
-use super::ui::{ago, copy_text};
+use super::ui::{ago, copy_text, with_user};
 use crate::protocol::{Request, SiteConfig, SiteHealthView, Status, SyncState, VaultState};
 use crate::settings::Settings;
 use vault_core::graph::context::ContextBlock;
@@ -139,7 +139,7 @@ fn Unlocked(
     let account = status.account.clone();
     let next = crate::guide::next_step(&status).map(|step| {
         let sync = (step == crate::guide::NextStep::SyncAccount).then(|| {
-            view! { " " <button id="next-sync" on:click=move |_| spawn_local(open_options_page())>"Set up sync"</button> }
+            view! { " " <button id="next-sync" on:click=move |_| spawn_local(open_tab("options.html#account"))>"Set up sync"</button> }
         });
         view! { <p id="next-step" class="next" role="status">{step.text()}{sync}</p> }
     });
@@ -224,17 +224,6 @@ fn NewChatConsent(agent: String, name: String) -> impl IntoView {
     }
 }
 
-/// `url` with the account's name as `?user=`, so the web app's sign-in has it filled in (a
-/// username is not secret; the passphrase is never passed).
-fn with_user(url: &str, account: Option<&str>) -> String {
-    let Some(user) = account else {
-        return url.to_owned();
-    };
-    let encoded = String::from(js_sys::encode_uri_component(user));
-    let sep = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{sep}user={encoded}")
-}
-
 /// The web app's Proposals view on the server at `base` (its origin: the web app's views are
 /// paths of their own).
 fn proposals_url(base: &str) -> String {
@@ -246,10 +235,7 @@ fn proposals_url(base: &str) -> String {
 
 fn sync_line(account: Option<&str>, s: &SyncState) -> String {
     match (account, &s.last_error, s.last_ok_ms) {
-        (None, _, _) => format!(
-            "Not syncing (sign in under Options) · {} waiting",
-            s.pending
-        ),
+        (None, _, _) => format!("Not syncing yet: no sync account · {} waiting", s.pending),
         (Some(a), Some(e), _) => format!("{a}: {e} · {} waiting", s.pending),
         // "Synced" only when nothing waits: answers still queued are not on the server yet.
         (Some(a), None, Some(t)) if s.pending == 0 => format!("{a}: synced {} · 0 waiting", ago(t)),

@@ -37,3 +37,14 @@ pub async fn copy_text(text: &str) -> Result<(), String> {
             )
         })
 }
+
+/// `url` with the account's name as `?user=`, so the web app's sign-in has it filled in (a
+/// username is not secret; the passphrase is never passed).
+pub fn with_user(url: &str, account: Option<&str>) -> String {
+    let Some(user) = account else {
+        return url.to_owned();
+    };
+    let encoded = String::from(js_sys::encode_uri_component(user));
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}user={encoded}")
+}
