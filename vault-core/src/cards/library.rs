@@ -565,3 +565,168 @@ impl Library {
         self.card_index.get(id).copied()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One dimension file with `facets` and `cards` (JSON arrays) spliced in.
+    fn parse(facets: &str, cards: &str) -> Result<Library, Vec<String>> {
+        let text =
+            format!(r#"{{"dimension": "t", "label": "T", "facets": {facets}, "cards": {cards}}}"#);
+        Library::parse(&[("t.json", &text)])
+    }
+
+    const LENGTH: &str = r#"[{"id": "t.length", "label": "Length", "node_kind": "preference",
+        "ordinal": true, "stability_days": 30, "values": [
+        {"id": "brief", "label": "Brief", "says": "Be brief."},
+        {"id": "medium", "label": "Medium", "says": "Medium, please."},
+        {"id": "detailed", "label": "Detailed", "says": "Be detailed."}]}]"#;
+
+    const FORM: &str = r#"[{"id": "t.form", "label": "Form", "node_kind": "preference",
+        "stability_days": 30, "values": [
+        {"id": "inline", "label": "Inline", "says": "Comment inline."},
+        {"id": "summary", "label": "Summary", "says": "Sum up at the end."},
+        {"id": "depends", "label": "Neither / depends", "says": "", "neither": true}]}]"#;
+
+    fn card(kind: &str, facet: &str, options: &[(&str, &str)]) -> String {
+        let options: Vec<String> = options
+            .iter()
+            .map(|(l, v)| format!(r#"{{"label": "{l}", "value": "{v}"}}"#))
+            .collect();
+        format!(
+            r#"[{{"id": "t.card", "version": 1, "type": "{kind}", "facet": "{facet}",
+            "text": "Which one?", "options": [{}], "expected_seconds": 5}}]"#,
+            options.join(",")
+        )
+    }
+
+    fn refused(r: Result<Library, Vec<String>>, needle: &str) -> bool {
+        match r {
+            Ok(_) => false,
+            Err(errors) => errors.iter().any(|e| e.contains(needle)),
+        }
+    }
+
+    #[test]
+    fn a_yes_no_card_never_maps_to_a_middle_value_of_an_ordinal_facet() {
+        let bad = card(
+            "yes_no",
+            "t.length",
+            &[("Yes", "medium"), ("No", "detailed")],
+        );
+        assert!(refused(parse(LENGTH, &bad), "never a middle one"));
+        let good = card(
+            "yes_no",
+            "t.length",
+            &[("Yes", "brief"), ("No", "detailed")],
+        );
+        assert!(parse(LENGTH, &good).is_ok());
+    }
+
+    #[test]
+    fn a_pair_offers_neither_or_depends() {
+        let two = card(
+            "pairwise",
+            "t.form",
+            &[("Inline", "inline"), ("Summary", "summary")],
+        );
+        assert!(refused(parse(FORM, &two), "exactly 3 options"));
+        let no_neither = card(
+            "pairwise",
+            "t.form",
+            &[
+                ("Inline", "inline"),
+                ("Depends", "depends"),
+                ("Summary", "summary"),
+            ],
+        );
+        assert!(refused(parse(FORM, &no_neither), "third option"));
+        let good = card(
+            "pairwise",
+            "t.form",
+            &[
+                ("Inline", "inline"),
+                ("Summary", "summary"),
+                ("Depends", "depends"),
+            ],
+        );
+        assert!(parse(FORM, &good).is_ok());
+        // On an ordinal facet the third option is a value between the two sides.
+        let ends = card(
+            "pairwise",
+            "t.length",
+            &[
+                ("Brief", "brief"),
+                ("Detailed", "detailed"),
+                ("Between", "medium"),
+            ],
+        );
+        assert!(parse(LENGTH, &ends).is_ok());
+        let outside = card(
+            "pairwise",
+            "t.length",
+            &[
+                ("Brief", "brief"),
+                ("Medium", "medium"),
+                ("Long", "detailed"),
+            ],
+        );
+        assert!(refused(parse(LENGTH, &outside), "third option"));
+        // A choice between two is a forced pair too.
+        let choice = card(
+            "choice",
+            "t.form",
+            &[("Inline", "inline"), ("Summary", "summary")],
+        );
+        assert!(refused(parse(FORM, &choice), "3 to 5"));
+    }
+
+    #[test]
+    fn a_neither_value_only_on_a_facet_that_is_not_ordinal() {
+        let facets = LENGTH.replace(
+            r#"{"id": "detailed", "label": "Detailed", "says": "Be detailed."}"#,
+            r#"{"id": "detailed", "label": "Detailed", "says": "Be detailed."},
+               {"id": "depends", "label": "Depends", "says": "", "neither": true}"#,
+        );
+        let c = card(
+            "choice",
+            "t.length",
+            &[("B", "brief"), ("M", "medium"), ("D", "detailed")],
+        );
+        assert!(refused(parse(&facets, &c), "`neither` value"));
+    }
+
+    #[test]
+    fn topics_the_browser_knows_are_refused() {
+        let facets = FORM.replace(
+            r#""id": "t.form", "label": "Form""#,
+            r#""id": "t.timezone", "label": "Where""#,
+        );
+        let c = card(
+            "choice",
+            "t.timezone",
+            &[("I", "inline"), ("S", "summary"), ("D", "depends")],
+        );
+        assert!(refused(parse(&facets, &c), "timezone"));
+        let text = card(
+            "choice",
+            "t.form",
+            &[("I", "inline"), ("S", "summary"), ("D", "depends")],
+        )
+        .replace("Which one?", "Which units should answers use?");
+        assert!(refused(parse(FORM, &text), "units"));
+        assert_eq!(
+            browser_knows("Which operating-system do you use?"),
+            Some("operating system")
+        );
+        assert_eq!(browser_knows("Answer in community terms"), None);
+    }
+
+    #[test]
+    fn the_builtin_library_passes_its_own_rules() {
+        let lib = crate::cards::builtin();
+        assert!(lib.facets.iter().all(|f| browser_knows(&f.id).is_none()));
+        assert!(lib.card("constraints.timezone.region").is_none());
+    }
+}
