@@ -116,7 +116,7 @@ export function suite() {
  * technology, a goal for the week, and the meta card (never told to an agent). */
 export async function seedProfileWith(send, agent, origin) {
   const cards = [['style.length.quick-question', 1, 'brief'], ['style.tone.which-tone', 1, 'neutral'],
-    ['expertise.programming.level', 2, 'expert'], ['work.field.which', 2, 'technology'],
+    ['expertise.programming.level', 3, 'expert'], ['work.field.which', 2, 'technology'],
     ['agent.understands.first-time', 1, 'high']];
   const save = (card_id, card_version, card_type, answer) => send({ type: 'save', card_id, card_version, card_type, answer,
     agent, origin, answer_latency_ms: 1500, wait_duration_ms: 6000 });

@@ -369,3 +369,34 @@ pub fn demo(args: &DemoArgs) -> Result<(), CliError> {
     );
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vault_core::graph::synthetic::texts_for;
+    use vault_core::Answer;
+
+    /// The demo's free text answers the question asked (its instructions read like a person):
+    /// each free-text answer is one of that question's own answers.
+    #[test]
+    fn demo_free_text_answers_fit_their_question() {
+        let lib = vault_core::cards::builtin();
+        let mut texts = 0;
+        for seed in [0x5e1f05, 7, 11] {
+            let records = demo_records(90, 1_800_000_000_000, seed).expect("demo records");
+            for r in &records {
+                let Answer::ShortText { text } = &r.answer else {
+                    continue;
+                };
+                let facet = lib.card(&r.prompt_id).map_or("", |c| c.facet.as_str());
+                assert!(
+                    texts_for(facet).contains(&text.as_str()),
+                    "{text:?} answers {}",
+                    r.prompt_id
+                );
+                texts += 1;
+            }
+        }
+        assert!(texts > 0, "the demo has free-text answers");
+    }
+}

@@ -852,3 +852,45 @@ fn the_scheduler_and_the_graph_agree_on_contradictions() {
         "{contested} of {checked} contradicted: both cases are checked"
     );
 }
+
+/// Cards removed from the library by the issue 21 review (time zone, operating system, units,
+/// office apps, working hours...): users' old answers to them stay in the records, the graph
+/// ignores them (counted as unusable, no evidence, no node) and the CSV export still lists them.
+#[test]
+fn an_answer_to_a_removed_card_is_ignored_by_the_graph_but_still_listed() {
+    let lib = builtin();
+    let removed = [
+        ("constraints.timezone.region", "europe-africa"),
+        ("constraints.system.which", "linux"),
+        ("work.tools.most", "google"),
+    ];
+    let records: Vec<_> = removed
+        .iter()
+        .enumerate()
+        .map(|(i, (card, option))| {
+            assert!(
+                lib.card(card).is_none(),
+                "{card} is no longer in the library"
+            );
+            rec(
+                i as u8 + 1,
+                card,
+                Answer::Choice {
+                    option: (*option).into(),
+                },
+                "chatgpt",
+                T0 + i as u64,
+            )
+        })
+        .collect();
+    let kg = KnowledgeGraph::build(lib, &records, T0 + 10);
+    assert_eq!(kg.stats().unusable, removed.len());
+    assert_eq!(kg.stats().with_evidence, 0);
+    let csv = vault_core::backup::csv(&records);
+    for (card, option) in removed {
+        assert!(
+            csv.contains(&format!(",{card},")) && csv.contains(option),
+            "{card} listed"
+        );
+    }
+}

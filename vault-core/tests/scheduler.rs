@@ -15,7 +15,7 @@ const LIB: &str = r#"{
     {"id": "style.length", "label": "Length", "node_kind": "preference", "ordinal": true, "stability_days": 120,
      "values": [{"id": "brief", "label": "Brief", "says": "I prefer brief answers."}, {"id": "medium", "label": "Medium", "says": "I prefer answers of medium length."}, {"id": "detailed", "label": "Detailed", "says": "I prefer detailed answers."}]},
     {"id": "style.examples", "label": "Examples", "node_kind": "preference", "stability_days": 60,
-     "values": [{"id": "examples", "label": "Examples first", "says": "I like an example first."}, {"id": "theory", "label": "Theory first", "says": "I like the principle first."}]},
+     "values": [{"id": "examples", "label": "Examples first", "says": "I like an example first."}, {"id": "theory", "label": "Theory first", "says": "I like the principle first."}, {"id": "depends", "label": "Depends", "says": "", "neither": true}]},
     {"id": "expertise.current-topic", "label": "Topic familiarity", "node_kind": "skill", "ordinal": true, "stability_days": 30,
      "values": [{"id": "new", "label": "New", "says": ""}, {"id": "some", "label": "Some", "says": ""}, {"id": "expert", "label": "Expert", "says": ""}]},
     {"id": "goals.week", "label": "This week", "node_kind": "goal", "open": true, "stability_days": 7, "says": "This week I am working on {text}."}
@@ -29,7 +29,7 @@ const LIB: &str = r#"{
      "scale": {"min": 1, "max": 5, "min_label": "Minimal", "max_label": "Exhaustive"}},
     {"id": "style.examples.pair", "version": 1, "type": "pairwise", "facet": "style.examples",
      "text": "Which helps you more?", "expected_seconds": 4,
-     "options": [{"label": "An example", "value": "examples"}, {"label": "The principle", "value": "theory"}]},
+     "options": [{"label": "An example", "value": "examples"}, {"label": "The principle", "value": "theory"}, {"label": "It depends", "value": "depends"}]},
     {"id": "style.examples.yes", "version": 1, "type": "yes_no", "facet": "style.examples",
      "text": "Should answers start with an example?", "expected_seconds": 4,
      "options": [{"label": "Yes", "value": "examples"}, {"label": "No", "value": "theory"}]},

@@ -22,7 +22,18 @@ pub fn answer_text(lib: &Library, r: &AnswerRecord) -> String {
             *min,
             *max,
         ),
-        Answer::Pairwise { picked, over } => format!("{} over {}", label(picked), label(over)),
+        Answer::Pairwise { picked, over } => {
+            // The pair's third option ("Neither / it depends") is told as itself.
+            let way_out = lib
+                .card(&r.prompt_id)
+                .and_then(|c| c.options.get(2))
+                .is_some_and(|o| o.value == *picked);
+            if way_out {
+                label(picked)
+            } else {
+                format!("{} over {}", label(picked), label(over))
+            }
+        }
         Answer::ShortText { text } => format!("“{text}”"),
         Answer::YesNo { value } => if *value { "Yes" } else { "No" }.into(),
         Answer::Skipped => "(skipped)".into(),

@@ -51,6 +51,10 @@ pub struct FacetValue {
     /// can use (e.g. "My first language" without saying which): such a value is never told.
     #[serde(default)]
     pub says: Option<String>,
+    /// The "neither / it depends" answer of a pair (assets/cards/SCHEMA.md): only on a facet
+    /// that is not ordinal, at most one per facet.
+    #[serde(default)]
+    pub neither: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -166,6 +170,36 @@ pub const MAX_OPTION_CHARS: usize = 40;
 pub const MAX_SECONDS: f64 = 8.0;
 pub const MIN_SECONDS: f64 = 2.0;
 
+/// Topics the browser already knows or that change no answer an AI gives: no facet or card
+/// may ask about them (matched as whole words in facet ids and labels and in card texts).
+pub const BROWSER_KNOWS: &[&str] = &[
+    "timezone",
+    "time zone",
+    "operating system",
+    "units",
+    "office apps",
+    "working hours",
+    "time of day",
+];
+
+/// The deny-listed topic `text` mentions, if any (lowercase, whole words: `.`, `-` and
+/// punctuation separate words).
+pub fn browser_knows(text: &str) -> Option<&'static str> {
+    let words: String = text
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+        .collect();
+    let padded = format!(
+        " {} ",
+        words.split_whitespace().collect::<Vec<_>>().join(" ")
+    );
+    BROWSER_KNOWS
+        .iter()
+        .find(|t| padded.contains(&format!(" {t} ")))
+        .copied()
+}
+
 /// Seconds a person needs to read and answer a card: the budget `expected_seconds` must cover.
 pub fn reading_budget(card: &Card) -> f64 {
     let words = card.text.split_whitespace().count() as f64;
@@ -222,6 +256,40 @@ fn says_problems(facet: &Facet) -> Vec<String> {
         }
     }
     e
+}
+
+fn value_index(facet: &Facet, value: &str) -> Option<usize> {
+    facet.values.iter().position(|v| v.id == value)
+}
+
+/// Yes and No on an ordinal facet are its lowest and highest values (either way round): a
+/// middle value would make "Yes" mean "somewhat", which a later answer then contradicts.
+fn yes_no_at_the_ends(facet: &Facet, options: &[CardOption]) -> bool {
+    let last = facet.values.len().saturating_sub(1);
+    let mut ends: Vec<Option<usize>> = options
+        .iter()
+        .map(|o| value_index(facet, &o.value))
+        .collect();
+    ends.sort();
+    ends == [Some(0), Some(last)]
+}
+
+/// The third option of a pair lets the user say neither: a `neither` value, or on an ordinal
+/// facet a value strictly between the two sides.
+fn pair_has_neither(facet: &Facet, options: &[CardOption]) -> bool {
+    let [a, b, third] = options else {
+        return false;
+    };
+    let index = |o: &CardOption| value_index(facet, &o.value);
+    let neither = |o: &CardOption| facet.values.iter().any(|v| v.id == o.value && v.neither);
+    if facet.ordinal {
+        match (index(a), index(b), index(third)) {
+            (Some(a), Some(b), Some(t)) => a.min(b) < t && t < a.max(b),
+            _ => false,
+        }
+    } else {
+        neither(third) && !neither(a) && !neither(b)
+    }
 }
 
 fn valid_id(s: &str) -> bool {
@@ -293,6 +361,18 @@ impl Library {
                     {
                         errors.push(err("value ids must be unique and lowercase".into()));
                     }
+                }
+                if let Some(t) = browser_knows(&facet.id).or_else(|| browser_knows(&facet.label)) {
+                    errors.push(err(format!(
+                        "asks about {t}, which the browser knows or which changes no answer"
+                    )));
+                }
+                let neither = facet.values.iter().filter(|v| v.neither).count();
+                if neither > 1 || (neither == 1 && (facet.ordinal || facet.open)) {
+                    errors.push(err(
+                        "at most one `neither` value, and only on a facet that is not ordinal"
+                            .into(),
+                    ));
                 }
                 for e in says_problems(&facet) {
                     errors.push(err(e));
@@ -384,6 +464,11 @@ impl Library {
             }
             _ => {}
         }
+        if let Some(t) = browser_knows(&card.text) {
+            e.push(format!(
+                "asks about {t}, which the browser knows or which changes no answer"
+            ));
+        }
         let Some(facet) = self.facet(&card.facet) else {
             e.push(format!(
                 "unknown facet `{}` (facets must come before cards)",
@@ -393,10 +478,18 @@ impl Library {
         };
         let n_opts = card.options.len();
         match card.kind {
-            CardKind::Choice if !(2..=5).contains(&n_opts) => {
-                e.push(format!("choice with {n_opts} options; 2 to 5"))
-            }
-            CardKind::Pairwise if n_opts != 2 => e.push("pairwise needs exactly 2 options".into()),
+            CardKind::Choice if !(3..=5).contains(&n_opts) => e.push(format!(
+                "choice with {n_opts} options; 3 to 5 (a choice between two needs a \
+                 neither / depends option)"
+            )),
+            CardKind::Pairwise if n_opts != 3 => e.push(
+                "pairwise needs exactly 3 options: the two sides, then neither / depends".into(),
+            ),
+            CardKind::Pairwise if !pair_has_neither(facet, &card.options) => e.push(
+                "a pairwise card's third option must be neither / depends: a `neither` value, \
+                 or on an ordinal facet a value between the two sides"
+                    .into(),
+            ),
             CardKind::YesNo
                 if n_opts != 2
                     || card.options[0].label != "Yes"
@@ -404,6 +497,12 @@ impl Library {
             {
                 e.push("yes_no needs exactly the options \"Yes\" then \"No\"".into())
             }
+            CardKind::YesNo if facet.ordinal && !yes_no_at_the_ends(facet, &card.options) => e
+                .push(
+                    "a yes_no card on an ordinal facet maps Yes and No to its two end values, \
+                     never a middle one"
+                        .into(),
+                ),
             CardKind::Scale => match &card.scale {
                 None => e.push("scale card without `scale`".into()),
                 Some(s) if !(3..=7).contains(&(s.max - s.min + 1)) => {
@@ -464,5 +563,170 @@ impl Library {
 
     pub fn card_position(&self, id: &str) -> Option<usize> {
         self.card_index.get(id).copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One dimension file with `facets` and `cards` (JSON arrays) spliced in.
+    fn parse(facets: &str, cards: &str) -> Result<Library, Vec<String>> {
+        let text =
+            format!(r#"{{"dimension": "t", "label": "T", "facets": {facets}, "cards": {cards}}}"#);
+        Library::parse(&[("t.json", &text)])
+    }
+
+    const LENGTH: &str = r#"[{"id": "t.length", "label": "Length", "node_kind": "preference",
+        "ordinal": true, "stability_days": 30, "values": [
+        {"id": "brief", "label": "Brief", "says": "Be brief."},
+        {"id": "medium", "label": "Medium", "says": "Medium, please."},
+        {"id": "detailed", "label": "Detailed", "says": "Be detailed."}]}]"#;
+
+    const FORM: &str = r#"[{"id": "t.form", "label": "Form", "node_kind": "preference",
+        "stability_days": 30, "values": [
+        {"id": "inline", "label": "Inline", "says": "Comment inline."},
+        {"id": "summary", "label": "Summary", "says": "Sum up at the end."},
+        {"id": "depends", "label": "Neither / depends", "says": "", "neither": true}]}]"#;
+
+    fn card(kind: &str, facet: &str, options: &[(&str, &str)]) -> String {
+        let options: Vec<String> = options
+            .iter()
+            .map(|(l, v)| format!(r#"{{"label": "{l}", "value": "{v}"}}"#))
+            .collect();
+        format!(
+            r#"[{{"id": "t.card", "version": 1, "type": "{kind}", "facet": "{facet}",
+            "text": "Which one?", "options": [{}], "expected_seconds": 5}}]"#,
+            options.join(",")
+        )
+    }
+
+    fn refused(r: Result<Library, Vec<String>>, needle: &str) -> bool {
+        match r {
+            Ok(_) => false,
+            Err(errors) => errors.iter().any(|e| e.contains(needle)),
+        }
+    }
+
+    #[test]
+    fn a_yes_no_card_never_maps_to_a_middle_value_of_an_ordinal_facet() {
+        let bad = card(
+            "yes_no",
+            "t.length",
+            &[("Yes", "medium"), ("No", "detailed")],
+        );
+        assert!(refused(parse(LENGTH, &bad), "never a middle one"));
+        let good = card(
+            "yes_no",
+            "t.length",
+            &[("Yes", "brief"), ("No", "detailed")],
+        );
+        assert!(parse(LENGTH, &good).is_ok());
+    }
+
+    #[test]
+    fn a_pair_offers_neither_or_depends() {
+        let two = card(
+            "pairwise",
+            "t.form",
+            &[("Inline", "inline"), ("Summary", "summary")],
+        );
+        assert!(refused(parse(FORM, &two), "exactly 3 options"));
+        let no_neither = card(
+            "pairwise",
+            "t.form",
+            &[
+                ("Inline", "inline"),
+                ("Depends", "depends"),
+                ("Summary", "summary"),
+            ],
+        );
+        assert!(refused(parse(FORM, &no_neither), "third option"));
+        let good = card(
+            "pairwise",
+            "t.form",
+            &[
+                ("Inline", "inline"),
+                ("Summary", "summary"),
+                ("Depends", "depends"),
+            ],
+        );
+        assert!(parse(FORM, &good).is_ok());
+        // On an ordinal facet the third option is a value between the two sides.
+        let ends = card(
+            "pairwise",
+            "t.length",
+            &[
+                ("Brief", "brief"),
+                ("Detailed", "detailed"),
+                ("Between", "medium"),
+            ],
+        );
+        assert!(parse(LENGTH, &ends).is_ok());
+        let outside = card(
+            "pairwise",
+            "t.length",
+            &[
+                ("Brief", "brief"),
+                ("Medium", "medium"),
+                ("Long", "detailed"),
+            ],
+        );
+        assert!(refused(parse(LENGTH, &outside), "third option"));
+        // A choice between two is a forced pair too.
+        let choice = card(
+            "choice",
+            "t.form",
+            &[("Inline", "inline"), ("Summary", "summary")],
+        );
+        assert!(refused(parse(FORM, &choice), "3 to 5"));
+    }
+
+    #[test]
+    fn a_neither_value_only_on_a_facet_that_is_not_ordinal() {
+        let facets = LENGTH.replace(
+            r#"{"id": "detailed", "label": "Detailed", "says": "Be detailed."}"#,
+            r#"{"id": "detailed", "label": "Detailed", "says": "Be detailed."},
+               {"id": "depends", "label": "Depends", "says": "", "neither": true}"#,
+        );
+        let c = card(
+            "choice",
+            "t.length",
+            &[("B", "brief"), ("M", "medium"), ("D", "detailed")],
+        );
+        assert!(refused(parse(&facets, &c), "`neither` value"));
+    }
+
+    #[test]
+    fn topics_the_browser_knows_are_refused() {
+        let facets = FORM.replace(
+            r#""id": "t.form", "label": "Form""#,
+            r#""id": "t.timezone", "label": "Where""#,
+        );
+        let c = card(
+            "choice",
+            "t.timezone",
+            &[("I", "inline"), ("S", "summary"), ("D", "depends")],
+        );
+        assert!(refused(parse(&facets, &c), "timezone"));
+        let text = card(
+            "choice",
+            "t.form",
+            &[("I", "inline"), ("S", "summary"), ("D", "depends")],
+        )
+        .replace("Which one?", "Which units should answers use?");
+        assert!(refused(parse(FORM, &text), "units"));
+        assert_eq!(
+            browser_knows("Which operating-system do you use?"),
+            Some("operating system")
+        );
+        assert_eq!(browser_knows("Answer in community terms"), None);
+    }
+
+    #[test]
+    fn the_builtin_library_passes_its_own_rules() {
+        let lib = crate::cards::builtin();
+        assert!(lib.facets.iter().all(|f| browser_knows(&f.id).is_none()));
+        assert!(lib.card("constraints.timezone.region").is_none());
     }
 }

@@ -1,7 +1,10 @@
 //! Picks the next card.
 //!
-//! Score = expected information gain about the card's facet (in bits) × the priority of its
-//! dimension (what shapes answers most, first) × a bonus when the
+//! Score = expected information gain about the card's facet, as a share of the facet's whole
+//! uncertainty (bits / log2 of its value count, so a facet that gains a "neither" value does
+//! not outrank others for it) × the square of its dimension's priority (what shapes answers
+//! most, first: 4:1 for priority 2 against 1; 2:1 let many-valued low-priority facets win at
+//! 200 users) × a bonus when the
 //! facet's evidence contradicts itself × how well the card fits the time left in the AI's
 //! generation. Staleness needs no special case: evidence decays (see [`super::belief`]), so
 //! an old answer leaves the facet uncertain again and re-confirming it gains information.
@@ -195,6 +198,18 @@ pub fn expected_gain(card: &Card, facet: &Facet, belief: Option<&FacetBelief>) -
     (h0 - expected_h).max(0.0)
 }
 
+/// The gain as a share of the facet's whole uncertainty (bits / log2 of its value count): a
+/// facet with more values (e.g. a pair's "neither / depends") holds more bits, and raw bits
+/// would rank it above a higher-priority facet with fewer values. Open facets: as is.
+fn uncertainty_share(gain: f64, facet: &Facet) -> f64 {
+    let n = facet.values.len();
+    if facet.open || n < 2 {
+        gain
+    } else {
+        gain / (n as f64).log2()
+    }
+}
+
 /// SplitMix64: a tiny, well-mixed deterministic hash for seeded tie-breaking.
 pub fn splitmix(mut x: u64) -> u64 {
     x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
@@ -369,7 +384,12 @@ fn next_card(ctx: &Scheduler<'_>, moment: &Moment<'_>, strategy: Strategy, seed:
                 } else {
                     1.0
                 };
-                gain * facet.priority * first * contradiction * fit * (1.0 + 1e-6 * jitter)
+                uncertainty_share(gain, facet)
+                    * facet.priority.powi(2)
+                    * first
+                    * contradiction
+                    * fit
+                    * (1.0 + 1e-6 * jitter)
             }
             Strategy::Random => jitter,
         };

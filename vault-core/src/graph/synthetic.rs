@@ -10,16 +10,60 @@ use crate::cards::scheduler::splitmix;
 use crate::record::{Answer, AnswerRecord, Namespace, RecordFlags, RecordId};
 
 const AGENTS: [&str; 3] = ["chatgpt", "claude", "gemini"];
-const TEXTS: &[&str] = &[
-    "Rust and WebAssembly",
-    "ship the sync feature this week",
-    "plain words, no hype",
-    "examples before theory",
-    "data engineering",
-    "keep answers under a page",
-    "Python for quick scripts",
-    "learn some French",
+/// Free-text answers, per open facet: what this person would write to that very question
+/// (a demo's instructions read like a person, not "Never do: Python for quick scripts").
+/// One entry where a person has one answer (their first language).
+const TEXTS: &[(&str, &[&str])] = &[
+    (
+        "goals.this-week",
+        &[
+            "ship the sync feature",
+            "a talk for the team offsite",
+            "moving our reports to Rust",
+        ],
+    ),
+    (
+        "goals.skill-to-grow",
+        &[
+            "Rust and WebAssembly",
+            "data engineering",
+            "public speaking",
+        ],
+    ),
+    (
+        "agent.change",
+        &[
+            "keep answers under a page",
+            "fewer caveats",
+            "ask before writing long answers",
+        ],
+    ),
+    (
+        "values.never",
+        &[
+            "make up sources",
+            "send anything in my name without asking",
+            "pad answers with flattery",
+        ],
+    ),
+    ("constraints.first-language", &["Dutch"]),
+    (
+        "work.learned",
+        &[
+            "prefers examples before theory",
+            "likes plain words, no hype",
+        ],
+    ),
 ];
+
+/// The free-text answers the synthetic user gives to a question on `facet` (empty: none,
+/// the question is skipped).
+pub fn texts_for(facet: &str) -> &'static [&'static str] {
+    TEXTS
+        .iter()
+        .find(|(f, _)| *f == facet)
+        .map_or(&[], |(_, texts)| *texts)
+}
 const MINUTE_MS: u64 = 60_000;
 const DAY_MS: u64 = 24 * 60 * MINUTE_MS;
 
@@ -199,7 +243,13 @@ fn generate(
                         let point = (want as f64 * f64::from(s.max - s.min) / steps).round();
                         Pick::Nth((point as usize).min((s.max - s.min) as usize))
                     }
-                    CardKind::ShortText => Pick::Value(TEXTS[rng.below(TEXTS.len())]),
+                    CardKind::ShortText => {
+                        let texts = texts_for(&facet.id);
+                        let Some(text) = texts.get(rng.below(texts.len())) else {
+                            continue;
+                        };
+                        Pick::Value(text)
+                    }
                 };
                 match from_pick(CardShape::from(card), pick) {
                     Ok(answer) => answer,
@@ -261,6 +311,42 @@ mod tests {
         for r in &records {
             r.validate().unwrap();
         }
+    }
+
+    /// Free text is drawn per question: every free-text answer is one of that question's
+    /// own answers (one shared list gave "Never do: Python for quick scripts"), and every
+    /// open facet a user is asked has some.
+    #[test]
+    fn free_text_answers_fit_their_question() {
+        let lib = builtin();
+        for f in lib
+            .facets
+            .iter()
+            .filter(|f| f.open && !lib.is_proposal_facet(&f.id))
+        {
+            assert!(
+                !texts_for(&f.id).is_empty(),
+                "no free-text answers for {}",
+                f.id
+            );
+        }
+        let records = answers_until(lib, 3_000, NOW, 3);
+        let mut texts = 0;
+        for r in &records {
+            if let Answer::ShortText { text } = &r.answer {
+                let facet = lib
+                    .card(&r.prompt_id)
+                    .map(|c| c.facet.as_str())
+                    .unwrap_or("");
+                assert!(
+                    texts_for(facet).contains(&text.as_str()),
+                    "{text:?} answers {}",
+                    r.prompt_id
+                );
+                texts += 1;
+            }
+        }
+        assert!(texts > 0, "some free-text answers");
     }
 
     #[test]
