@@ -33,6 +33,7 @@ on_both_backends!(
     passphrase_change_reaches_both_sides,
     passphrase_change_rolls_back_when_the_server_fails,
     passphrase_change_rolls_the_server_back_when_the_device_fails,
+    key_rotation_reaches_every_device_and_shuts_the_old_key_out,
     sign_out_ends_the_session_here_and_on_the_server,
     devices_are_listed_and_revoked,
 );
@@ -584,4 +585,126 @@ impl VaultStore for Flaky {
         self.check()?;
         self.inner.clear().await
     }
+}
+
+/// Issue 17 item 9: a rotation re-seals everything under a new key, ends the other devices'
+/// sessions (their kept secret no longer logs in), and those devices adopt the new header
+/// when they sign in again, keeping their data. The old key (what a thief of the old
+/// passphrase and wrapped key holds) opens nothing written after the rotation, and a server
+/// that hands a device the old header back is refused.
+async fn key_rotation_reaches_every_device_and_shuts_the_old_key_out(_: &Backend, store: Store) {
+    use vault_core::crypto::{RecordAad, RecordState};
+    let net = InProcess::new(store);
+    let (mut laptop, mut account) = first_device(&net, "ida", 3).await;
+    let mut phone = Account::new(net.clone(), "ida", "phone");
+    let mut phone_vault = phone
+        .join(MemoryStore::new(), &Passphrase::new(PASS))
+        .await
+        .unwrap();
+    phone.sync(&mut phone_vault).await.unwrap();
+    let gone = laptop.list().await.unwrap().records[0].id;
+    laptop.delete(&gone).await.unwrap();
+    account.sync(&mut laptop).await.unwrap();
+    phone.sync(&mut phone_vault).await.unwrap();
+    let old_header = laptop.header().clone();
+    let stolen = vault_core::VaultKey::from_dangerous_bytes(
+        laptop.session_key().to_dangerous_bytes().as_slice(),
+    )
+    .unwrap();
+
+    // A wrong passphrase changes nothing, here or on the server.
+    let e = account
+        .rotate_key(
+            &mut laptop,
+            &Passphrase::new("not the passphrase"),
+            KdfParams::generate().unwrap(),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            AccountError::Sync(SyncError::Vault(VaultError::Crypto(_)))
+        ),
+        "{e:?}"
+    );
+    assert_eq!(laptop.header(), &old_header);
+
+    let rotation = account
+        .rotate_key(
+            &mut laptop,
+            &Passphrase::new(PASS),
+            KdfParams::generate().unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(rotation.resealed, 3, "two answers and the tombstone");
+    assert_eq!(rotation.unreadable, 0);
+    assert_eq!(laptop.header().rotations(), 1);
+    let report = account.sync(&mut laptop).await.unwrap();
+    assert_eq!(report.pushed, 3);
+    let fresh = record("written after the rotation");
+    laptop.insert(&fresh).await.unwrap();
+    account.sync(&mut laptop).await.unwrap();
+
+    // The phone's kept secret no longer logs in: its session ended with the rotation.
+    net.fail("GET", "/api/v1/pull", 1, 401);
+    let e = phone.sync(&mut phone_vault).await.unwrap_err();
+    assert!(matches!(e, AccountError::CredentialsChanged), "{e:?}");
+    // Signing in again with the (same) passphrase adopts the rotated header.
+    let mut phone = Account::new(net.clone(), "ida", "phone");
+    let header = phone
+        .login_with_passphrase(&Passphrase::new(PASS))
+        .await
+        .unwrap();
+    assert_eq!(&header, laptop.header());
+    let (mut phone_vault, _) =
+        Vault::unlock_adopting(phone_vault.lock(), header, &Passphrase::new(PASS), None)
+            .await
+            .unwrap();
+    phone.sync(&mut phone_vault).await.unwrap();
+    let ids = |l: vault_core::Listing| -> Vec<_> { l.records.iter().map(|r| r.id).collect() };
+    let phone_list = phone_vault.list().await.unwrap();
+    assert!(phone_list.failures.is_empty(), "{:?}", phone_list.failures);
+    assert_eq!(ids(phone_list), ids(laptop.list().await.unwrap()));
+    assert!(phone_vault.get(&fresh.id).await.unwrap().is_some());
+    assert!(
+        phone_vault.get(&gone).await.unwrap().is_none(),
+        "still deleted"
+    );
+
+    // The old key opens none of what the phone now holds (every entry was re-sealed, and
+    // the new answer was sealed under the new key).
+    let (entries, _) = phone_vault.stored_entries().await.unwrap();
+    assert_eq!(entries.len(), 4);
+    for stored in &entries {
+        let aad = RecordAad::new(
+            &stored.namespace,
+            &stored.id,
+            stored.version,
+            &stored.hlc,
+            RecordState::of_deleted(stored.deleted),
+        );
+        let envelope =
+            vault_core::crypto::Envelope::parse(stored.envelope.clone().unwrap()).unwrap();
+        assert!(
+            vault_core::crypto::envelope::open_record(&stolen, &aad, &envelope).is_err(),
+            "the old key opens {}",
+            stored.id
+        );
+    }
+
+    // A server that hands the phone the old header back (whose key the thief holds) is
+    // refused, and nothing changes on the phone.
+    let store = phone_vault.lock();
+    let e = Vault::unlock_adopting(store.clone(), old_header, &Passphrase::new(PASS), None)
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        e.to_string().contains("does not carry this device's key"),
+        "{e}"
+    );
+    let (phone_vault, _) = Vault::unlock(store, &Passphrase::new(PASS)).await.unwrap();
+    assert_eq!(phone_vault.header(), laptop.header());
 }

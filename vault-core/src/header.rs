@@ -4,13 +4,18 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::crypto::envelope::{self, Envelope, WrapAad};
+use crate::crypto::envelope::{self, Envelope, PreviousKeyAad, WrapAad};
 use crate::crypto::kdf::{self, KdfParams, Passphrase};
 use crate::crypto::keys::{AuthSecret, MasterKey, VaultKey};
 use crate::error::VaultError;
 
 pub const HEADER_FORMAT: &str = "selfos-vault";
 pub const HEADER_VERSION: u32 = 1;
+/// How many replaced vault keys a header keeps ([`VaultHeader::rotated`]). A rotation
+/// re-seals every entry, so only entries another device wrote before it learned of a
+/// rotation need an older key; keys older than this many rotations are dropped (and so is
+/// what only they open). 16 keep the header well under the server's 8 KiB.
+pub const MAX_PREVIOUS_KEYS: usize = 16;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct HeaderBody {
@@ -21,6 +26,11 @@ struct HeaderBody {
     kdf: KdfParams,
     #[serde(with = "crate::codec::b64")]
     wrapped_vault_key: Vec<u8>,
+    /// Vault keys replaced by key rotations, newest first, each a version-1 envelope under
+    /// the current vault key (base64; docs/FORMAT.md §3). Absent until the first rotation,
+    /// so headers written before rotation existed are unchanged, checksum included.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    previous_keys: Vec<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -75,8 +85,79 @@ impl VaultHeader {
             vault_id,
             kdf: params,
             wrapped_vault_key: wrapped.into_bytes(),
+            previous_keys: Vec::new(),
         };
         Ok((VaultHeader { body }, master.auth_secret()))
+    }
+
+    /// This header's vault key wrapped anew under `passphrase` (a passphrase change): a
+    /// fresh salt and the given cost, the same vault key, and the replaced keys kept (they
+    /// are under the vault key, which does not change). `vault_key` must be this header's.
+    pub async fn rewrapped(
+        &self,
+        vault_key: &VaultKey,
+        passphrase: &Passphrase,
+        params: KdfParams,
+    ) -> Result<(Self, AuthSecret), VaultError> {
+        let (mut header, auth) =
+            Self::seal(self.body.vault_id, vault_key, passphrase, params).await?;
+        header.body.previous_keys = self.body.previous_keys.clone();
+        Ok((header, auth))
+    }
+
+    /// The header of a key rotation: `new_key` wrapped under `passphrase` (fresh salt, the
+    /// given cost: a new server secret too), keeping `current` (this header's key, which
+    /// it replaces) and the keys this header kept, newest first, at most
+    /// [`MAX_PREVIOUS_KEYS`].
+    pub async fn rotated(
+        &self,
+        current: &VaultKey,
+        new_key: &VaultKey,
+        passphrase: &Passphrase,
+        params: KdfParams,
+    ) -> Result<(Self, AuthSecret), VaultError> {
+        let kept = self.previous_keys(current)?;
+        let (mut header, auth) =
+            Self::seal(self.body.vault_id, new_key, passphrase, params).await?;
+        let aad = PreviousKeyAad::new(&self.body.vault_id);
+        let b64 = |e: Envelope| {
+            base64::Engine::encode(&base64::engine::general_purpose::STANDARD, e.as_bytes())
+        };
+        header.body.previous_keys = std::iter::once(current)
+            .chain(kept.iter())
+            .take(MAX_PREVIOUS_KEYS)
+            .map(|k| envelope::wrap_previous_key(new_key, &aad, k).map(b64))
+            .collect::<Result<_, _>>()?;
+        Ok((header, auth))
+    }
+
+    /// The vault keys this header keeps from earlier rotations, newest first, opened with
+    /// its current vault key. One that does not open is [`VaultError::CorruptHeader`].
+    pub fn previous_keys(&self, current: &VaultKey) -> Result<Vec<VaultKey>, VaultError> {
+        let aad = PreviousKeyAad::new(&self.body.vault_id);
+        let corrupt = |why: String| {
+            VaultError::CorruptHeader(format!(
+                "a previous vault key it keeps {why}: restore the header from a backup"
+            ))
+        };
+        self.body
+            .previous_keys
+            .iter()
+            .map(|text| {
+                let bytes =
+                    base64::Engine::decode(&base64::engine::general_purpose::STANDARD, text)
+                        .map_err(|e| corrupt(format!("is not base64 ({e})")))?;
+                let env = Envelope::parse(bytes).map_err(|e| corrupt(e.to_string()))?;
+                envelope::unwrap_previous_key(current, &aad, &env)
+                    .map_err(|_| corrupt("does not open under the vault key".into()))
+            })
+            .collect()
+    }
+
+    /// How many replaced vault keys this header keeps (how often the key was rotated, up
+    /// to [`MAX_PREVIOUS_KEYS`]).
+    pub fn rotations(&self) -> usize {
+        self.body.previous_keys.len()
     }
 
     /// Derives the keys from `passphrase`. A wrong passphrase is
@@ -149,6 +230,12 @@ impl VaultHeader {
             return Err(VaultError::CorruptHeader("checksum mismatch".into()));
         }
         body.kdf.check().map_err(VaultError::Crypto)?;
+        if body.previous_keys.len() > MAX_PREVIOUS_KEYS {
+            return Err(VaultError::CorruptHeader(format!(
+                "it keeps {} previous vault keys; at most {MAX_PREVIOUS_KEYS} are kept",
+                body.previous_keys.len()
+            )));
+        }
         Ok(VaultHeader { body })
     }
 

@@ -42,4 +42,4 @@ pub use header::VaultHeader;
 pub use hlc::{Hlc, HlcClock};
 pub use record::{Answer, AnswerRecord, CardType, Namespace, Origin, RecordFlags, RecordId};
 pub use store::{MemoryStore, PendingChange, StoredRecord, VaultStore};
-pub use vault::{Listing, ListingBuilder, Opened, RecordFailure, Vault};
+pub use vault::{Listing, ListingBuilder, Opened, RecordFailure, Rotation, Vault};

@@ -29,6 +29,27 @@ fn commit_batch(stored: StoredRecord, base_version: u64) -> (Batch, PendingChang
     (batch, change)
 }
 
+/// The plaintext an opened entry was sealed from (empty for a tombstone), to seal it again.
+fn plaintext_of(opened: Option<Opened>) -> Vec<u8> {
+    match opened {
+        Some(Opened::Answer(record)) => encode_record(&record),
+        Some(Opened::Delivery(delivery)) => encode_delivery(&delivery),
+        Some(Opened::Proposal(proposal)) => encode_proposal(&proposal),
+        None => Vec::new(),
+    }
+}
+
+/// What a key rotation did on this device ([`Vault::rotate_key`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Rotation {
+    /// Entries (records and tombstones) sealed again under the new key, each as its next
+    /// version, queued to sync.
+    pub resealed: usize,
+    /// Entries that opened under no key this vault holds (damaged or forged), left as they
+    /// were: they never opened, and still do not.
+    pub unreadable: usize,
+}
+
 /// The next version of a record, and the base version its change is made on: the base of
 /// a change still pending (edits before a push coalesce), else the stored version.
 fn versions(key: &str, current: &Current) -> Result<(u64, u64), VaultError> {
@@ -48,6 +69,9 @@ pub struct Vault<S: VaultStore> {
     store: S,
     header: VaultHeader,
     key: VaultKey,
+    /// Keys replaced by key rotations, newest first (from the header): entries sealed
+    /// before a rotation, and not re-sealed since, open under one of them. Never sealed with.
+    previous: Vec<VaultKey>,
     /// Loaded on first use, so unlocking costs only the key derivation (see `read_clock`).
     clock: Option<HlcClock>,
 }
@@ -197,6 +221,7 @@ impl<S: VaultStore> Vault<S> {
             })
             .await?;
         Ok(Vault {
+            previous: header.previous_keys(&key)?,
             store,
             header,
             key,
@@ -248,12 +273,7 @@ impl<S: VaultStore> Vault<S> {
         let header = Self::read_header(&store).await?;
         let unlocked = header.unlock(passphrase).await?;
         Ok((
-            Vault {
-                store,
-                header,
-                key: unlocked.vault_key,
-                clock: None,
-            },
+            Self::opened(store, header, unlocked.vault_key)?,
             unlocked.auth_secret,
         ))
     }
@@ -263,7 +283,14 @@ impl<S: VaultStore> Vault<S> {
     /// vault opens nothing: every record then reports [`crate::CryptoError::Tampered`].
     pub async fn resume(store: S, key: VaultKey) -> Result<Self, VaultError> {
         let header = Self::read_header(&store).await?;
+        Self::opened(store, header, key)
+    }
+
+    /// The vault over `store` under `header`, whose key is `key`: with the keys the header
+    /// keeps from earlier rotations opened.
+    fn opened(store: S, header: VaultHeader, key: VaultKey) -> Result<Self, VaultError> {
         Ok(Vault {
+            previous: header.previous_keys(&key)?,
             store,
             header,
             key,
@@ -588,7 +615,7 @@ impl<S: VaultStore> Vault<S> {
             }
             // Format 1: live records only (`check` refused a format-1 envelope marked deleted).
             let aad = LegacyRecordAad::new(&stored.namespace, &stored.id, stored.version);
-            envelope::open_legacy_record(&self.key, &aad, &envelope)?
+            self.with_any_key(|key| envelope::open_legacy_record(key, &aad, &envelope))?
         } else {
             let state = RecordState::of_deleted(stored.deleted);
             let aad = RecordAad::new(
@@ -598,7 +625,7 @@ impl<S: VaultStore> Vault<S> {
                 &stored.hlc,
                 state,
             );
-            let plaintext = envelope::open_record(&self.key, &aad, &envelope)?;
+            let plaintext = self.with_any_key(|key| envelope::open_record(key, &aad, &envelope))?;
             if stored.deleted {
                 if !plaintext.is_empty() {
                     return Err(VaultError::MalformedRecord(
@@ -632,6 +659,23 @@ impl<S: VaultStore> Vault<S> {
         Ok(Some(Opened::Answer(record)))
     }
 
+    /// `open` under the vault key, else under each key an earlier rotation replaced (newest
+    /// first): the first that authenticates wins. Only a failure under every key is one.
+    fn with_any_key<T>(
+        &self,
+        open: impl Fn(&VaultKey) -> Result<T, crate::CryptoError>,
+    ) -> Result<T, crate::CryptoError> {
+        let first = open(&self.key);
+        if first.is_ok() || self.previous.is_empty() {
+            return first;
+        }
+        self.previous
+            .iter()
+            .map(open)
+            .find(Result::is_ok)
+            .unwrap_or(first)
+    }
+
     /// The entry in format 2, sealed again with the same identity, version and clock: a
     /// format-1 record is opened and re-sealed; a format-1 tombstone gets a sealed one. For
     /// this device's own unpushed changes only (see `outgoing`): re-sealing vouches for the
@@ -640,12 +684,7 @@ impl<S: VaultStore> Vault<S> {
         if stored.is_authenticated_format() {
             return Ok(stored.clone());
         }
-        let plaintext = match self.open_entry(stored)? {
-            Some(Opened::Answer(record)) => encode_record(&record),
-            Some(Opened::Delivery(delivery)) => encode_delivery(&delivery),
-            Some(Opened::Proposal(proposal)) => encode_proposal(&proposal),
-            None => Vec::new(),
-        };
+        let plaintext = plaintext_of(self.open_entry(stored)?);
         let state = RecordState::of_deleted(stored.deleted);
         let aad = RecordAad::new(
             &stored.namespace,
@@ -703,12 +742,7 @@ impl<S: VaultStore> Vault<S> {
             crate::join::join2(header.unlock(passphrase), Self::scan_entries(&store)).await;
         let unlocked = unlocked?;
         let (entries, failures) = scanned?;
-        let vault = Vault {
-            store,
-            header,
-            key: unlocked.vault_key,
-            clock: None,
-        };
+        let vault = Self::opened(store, header, unlocked.vault_key)?;
         let listing = vault.open_all(entries, failures);
         Ok((vault, unlocked.auth_secret, listing))
     }
@@ -783,10 +817,170 @@ impl<S: VaultStore> Vault<S> {
         new_passphrase: &Passphrase,
         params: KdfParams,
     ) -> Result<AuthSecret, VaultError> {
-        let (header, auth) =
-            VaultHeader::seal(*self.header.vault_id(), &self.key, new_passphrase, params).await?;
+        let (header, auth) = self
+            .header
+            .rewrapped(&self.key, new_passphrase, params)
+            .await?;
         self.replace_header(header).await?;
         Ok(auth)
+    }
+
+    /// Rotates the vault key on a vault without a sync account (with one, use
+    /// [`crate::sync::Account::rotate_key`], which tells the server first): checks
+    /// `passphrase`, draws a new vault key, wraps it under the same passphrase with a fresh
+    /// salt (`params`' cost), keeps the replaced key in the header, and seals every entry
+    /// again under the new key ([`Vault::install_rotation`]). Whoever kept the old key (or the
+    /// old wrapped key and the passphrase) opens nothing written from now on. Returns what was
+    /// re-sealed and the new server secret.
+    pub async fn rotate_key(
+        &mut self,
+        passphrase: &Passphrase,
+        params: KdfParams,
+    ) -> Result<(Rotation, AuthSecret), VaultError> {
+        let (header, key, auth) = self.rotation(passphrase, params).await?;
+        Ok((self.install_rotation(header, key).await?, auth))
+    }
+
+    /// The new header and key of a rotation, not yet written: the passphrase is checked
+    /// against this vault's header first (a wrong one is [`crate::CryptoError::WrongPassphrase`]).
+    pub(crate) async fn rotation(
+        &self,
+        passphrase: &Passphrase,
+        params: KdfParams,
+    ) -> Result<(VaultHeader, VaultKey, AuthSecret), VaultError> {
+        let unlocked = self.header.unlock(passphrase).await?;
+        if unlocked.vault_key.expose() != self.key.expose() {
+            return Err(VaultError::invalid(
+                "vault key",
+                "the key in use is not this vault's: lock and unlock again, then rotate",
+            ));
+        }
+        let key = VaultKey::generate()?;
+        let (header, auth) = self
+            .header
+            .rotated(&self.key, &key, passphrase, params)
+            .await?;
+        Ok((header, key, auth))
+    }
+
+    /// Writes a rotation's `header` and seals every entry again under its `key`, as its next
+    /// version with a new clock, queued to sync, in one atomic write with the header: a
+    /// failure leaves the vault as it was. Tombstones stay tombstones (sealed anew, so they
+    /// still prove the delete); format-1 entries come out in format 2; a format-1 tombstone
+    /// (which proves nothing) and an entry that opens under no key are left alone.
+    pub(crate) async fn install_rotation(
+        &mut self,
+        header: VaultHeader,
+        key: VaultKey,
+    ) -> Result<Rotation, VaultError> {
+        if header.vault_id() != self.header.vault_id() {
+            return Err(VaultError::invalid(
+                "header",
+                "it belongs to another vault; only a header of this vault can replace it",
+            ));
+        }
+        let previous = header.previous_keys(&key)?;
+        let (entries, damaged) = self.stored_entries().await?;
+        let mut bases = std::collections::HashMap::new();
+        for change in self.pending_changes().await? {
+            bases.insert(change.id, change.base_version);
+        }
+        let mut report = Rotation {
+            unreadable: damaged.len(),
+            ..Rotation::default()
+        };
+        let mut batch = Batch::default();
+        for stored in entries {
+            if stored.is_legacy_tombstone() {
+                continue;
+            }
+            let Ok(opened) = self.open_entry(&stored) else {
+                report.unreadable += 1;
+                continue;
+            };
+            let hlc = self.clock().await?.tick(now_ms());
+            let version = stored.version + 1;
+            let state = RecordState::of_deleted(stored.deleted);
+            let aad = RecordAad::new(&stored.namespace, &stored.id, version, &hlc, state);
+            let sealed = envelope::seal_record(&key, &aad, &plaintext_of(opened))?;
+            let base = bases.get(&stored.id).copied().unwrap_or(stored.version);
+            let resealed = StoredRecord {
+                version,
+                hlc,
+                envelope: Some(sealed.into_bytes()),
+                ..stored
+            };
+            let (one, _) = commit_batch(resealed, base);
+            batch.records.extend(one.records);
+            batch.pending.extend(one.pending);
+            report.resealed += 1;
+        }
+        batch.meta.push((META_HEADER.into(), header.encode()));
+        batch.meta.push((
+            META_CLOCK.into(),
+            self.clock().await?.last().to_string().into_bytes(),
+        ));
+        self.store.write(batch).await?;
+        self.header = header;
+        self.key = key;
+        self.previous = previous;
+        Ok(report)
+    }
+
+    /// Unlocks the vault in `store` under `account_header`, the header the sync server holds
+    /// for this vault, when it differs from the one here because the passphrase was changed
+    /// or the key rotated on another device: it becomes this vault's header. Adopted only
+    /// when it is this vault's (same vault id), opens with `passphrase`, and keeps the key
+    /// this device holds (as its key or one it replaced), known from the local header under
+    /// the same passphrase or from `held` (the key of the vault open here). So a server that
+    /// hands out an older header (whose key a thief may know) is refused.
+    pub async fn unlock_adopting(
+        store: S,
+        account_header: VaultHeader,
+        passphrase: &Passphrase,
+        held: Option<&VaultKey>,
+    ) -> Result<(Self, AuthSecret), VaultError> {
+        let local = Self::read_header(&store).await?;
+        if local == account_header {
+            return Self::unlock(store, passphrase).await;
+        }
+        if local.vault_id() != account_header.vault_id() {
+            return Err(VaultError::invalid(
+                "header",
+                "the account holds another vault than this device",
+            ));
+        }
+        let unlocked = account_header.unlock(passphrase).await?;
+        let mine = match held {
+            Some(key) => VaultKey::try_from_slice(key.expose())?,
+            None => match local.unlock(passphrase).await {
+                Ok(u) => u.vault_key,
+                Err(VaultError::Crypto(crate::CryptoError::WrongPassphrase)) => {
+                    return Err(VaultError::invalid(
+                        "passphrase",
+                        "it was changed on another device while this one was locked: unlock here once with the previous passphrase, then sign in with the new one",
+                    ))
+                }
+                Err(e) => return Err(e),
+            },
+        };
+        let vault = Self::opened(store, account_header, unlocked.vault_key)?;
+        let known = vault.key.expose() == mine.expose()
+            || vault.previous.iter().any(|k| k.expose() == mine.expose());
+        if !known {
+            return Err(VaultError::invalid(
+                "header",
+                "the sync server sent a vault header that does not carry this device's key (an older header, replayed?): it was not adopted, nothing changed here",
+            ));
+        }
+        vault
+            .store
+            .write(Batch {
+                meta: vec![(META_HEADER.into(), vault.header.encode())],
+                ..Batch::default()
+            })
+            .await?;
+        Ok((vault, unlocked.auth_secret))
     }
 
     /// Writes a header that wraps this vault's key anew (a passphrase change already sealed,

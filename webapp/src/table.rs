@@ -153,10 +153,24 @@ mod tests {
             assert_eq!(edited(lib, r, &edit_value(r)).as_ref(), Ok(r));
         }
         assert_eq!(kinds.len(), 5, "every card type was edited: {kinds:?}");
+        // A pair's two sides are its first two options; the third is "neither / depends".
+        let sides = |r: &AnswerRecord| -> Vec<String> {
+            edit_options(lib, r)
+                .iter()
+                .take(2)
+                .map(|o| o.value.clone())
+                .collect()
+        };
         let pairwise = records
             .iter()
-            .find(|r| matches!(r.answer, Answer::Pairwise { .. }))
-            .unwrap();
+            .find(|r| match &r.answer {
+                Answer::Pairwise { picked, over } => {
+                    let sides = sides(r);
+                    sides.contains(picked) && sides.contains(over)
+                }
+                _ => false,
+            })
+            .expect("the demo data picks a side of some pair");
         let Answer::Pairwise { picked, over } = &pairwise.answer else {
             unreachable!()
         };
@@ -168,6 +182,16 @@ mod tests {
             },
             "picking the other side swaps the pair"
         );
+        let neither = edit_options(lib, pairwise)[2].value.clone();
+        let Answer::Pairwise {
+            picked: now,
+            over: not,
+        } = edited(lib, pairwise, &neither).unwrap().answer
+        else {
+            panic!("a pair's answer stays a pair")
+        };
+        assert_eq!(now, neither, "picking neither / depends records it");
+        assert!(sides(pairwise).contains(&not), "over one of the two sides");
         let scale = records
             .iter()
             .find(|r| matches!(r.answer, Answer::Scale { .. }))

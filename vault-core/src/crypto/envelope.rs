@@ -70,6 +70,9 @@ pub enum Purpose {
     LegacyRecord,
     /// The vault key under the key-encryption key ([`WrapAad`]).
     VaultKeyWrap,
+    /// A vault key replaced by a key rotation, kept under the vault key that replaced it
+    /// ([`PreviousKeyAad`]), so entries not yet re-sealed still open.
+    PreviousVaultKey,
     /// Data under the vault key that is not a record, bound to its kind ([`ContentKind`]).
     Content,
 }
@@ -82,6 +85,7 @@ impl Purpose {
             Purpose::Proposal => b"selfos/v2/proposal",
             Purpose::LegacyRecord => b"selfos/v1/record",
             Purpose::VaultKeyWrap => b"selfos/v1/vault-key",
+            Purpose::PreviousVaultKey => b"selfos/v1/previous-vault-key",
             Purpose::Content => b"selfos/v1/content",
         }
     }
@@ -103,7 +107,10 @@ impl Purpose {
     pub fn envelope_version(self) -> u8 {
         match self {
             Purpose::Record | Purpose::Delivery | Purpose::Proposal => RECORD_VERSION,
-            Purpose::LegacyRecord | Purpose::VaultKeyWrap | Purpose::Content => VERSION,
+            Purpose::LegacyRecord
+            | Purpose::VaultKeyWrap
+            | Purpose::PreviousVaultKey
+            | Purpose::Content => VERSION,
         }
     }
 }
@@ -252,6 +259,23 @@ impl WrapAad {
         a.push(kdf.salt.len() as u8);
         a.extend_from_slice(&kdf.salt);
         WrapAad(a)
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// Associated data for a previous vault key kept in the header after a rotation: binds the
+/// vault id, so a key kept by one vault's header never opens in another's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreviousKeyAad(Vec<u8>);
+
+impl PreviousKeyAad {
+    pub fn new(vault_id: &[u8; 16]) -> Self {
+        let mut a = prefix(Purpose::PreviousVaultKey);
+        a.extend_from_slice(vault_id);
+        PreviousKeyAad(a)
     }
 
     pub fn as_bytes(&self) -> &[u8] {
@@ -495,6 +519,36 @@ pub fn unwrap_vault_key(
     )
     .map_err(|_| CryptoError::WrongPassphrase)?;
     VaultKey::try_from_slice(&bytes).map_err(|_| CryptoError::WrongPassphrase)
+}
+
+/// Keeps a replaced vault key under the key that replaced it (a key rotation).
+pub fn wrap_previous_key(
+    current: &VaultKey,
+    aad: &PreviousKeyAad,
+    previous: &VaultKey,
+) -> Result<Envelope, CryptoError> {
+    seal(
+        current.expose(),
+        Purpose::PreviousVaultKey,
+        aad.as_bytes(),
+        previous.expose(),
+    )
+}
+
+/// Opens what [`wrap_previous_key`] kept. Anything else, or the right envelope under another
+/// key or vault id, is [`CryptoError::Tampered`].
+pub fn unwrap_previous_key(
+    current: &VaultKey,
+    aad: &PreviousKeyAad,
+    envelope: &Envelope,
+) -> Result<VaultKey, CryptoError> {
+    let bytes = open(
+        current.expose(),
+        Purpose::PreviousVaultKey,
+        aad.as_bytes(),
+        envelope,
+    )?;
+    VaultKey::try_from_slice(&bytes).map_err(|_| CryptoError::Tampered)
 }
 
 #[cfg(test)]

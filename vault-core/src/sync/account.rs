@@ -19,7 +19,7 @@ use crate::crypto::MasterKey;
 use crate::error::VaultError;
 use crate::header::VaultHeader;
 use crate::store::VaultStore;
-use crate::{AuthSecret, KdfParams, Passphrase, Vault};
+use crate::{AuthSecret, KdfParams, Passphrase, Rotation, Vault};
 
 /// What can go wrong with the account, beyond a single request's [`SyncError`].
 #[derive(Debug, thiserror::Error)]
@@ -221,10 +221,61 @@ impl<T: Transport> Account<T> {
         let old_header = vault.header().clone();
         // Checks the current passphrase before anything changes, and gives its secret.
         let old_auth = old_header.unlock(current).await?.auth_secret;
-        let (new_header, new_auth) =
-            VaultHeader::seal(*old_header.vault_id(), vault.session_key(), new, params).await?;
+        let (new_header, new_auth) = old_header
+            .rewrapped(vault.session_key(), new, params)
+            .await?;
+        self.switch_header(
+            vault,
+            old_header,
+            old_auth,
+            new_header,
+            new_auth,
+            async |v, h| v.replace_header(h).await,
+        )
+        .await
+    }
+
+    /// Rotates the vault key ([`Vault::rotate_key`]) here and on the server: checks the
+    /// passphrase, tells the server the new header and secret (which ends every other
+    /// session: other devices sign in again and adopt the new header,
+    /// [`Vault::unlock_adopting`]), then seals every entry again under the new key here and
+    /// queues it; the next [`Account::sync`] pushes it. Until then the server's entries still
+    /// open, under the replaced key the new header keeps. A failure here puts the server
+    /// back (as [`Account::change_passphrase`] does) and leaves the vault as it was.
+    pub async fn rotate_key<S: VaultStore>(
+        &mut self,
+        vault: &mut Vault<S>,
+        passphrase: &Passphrase,
+        params: KdfParams,
+    ) -> Result<Rotation, AccountError> {
+        let old_header = vault.header().clone();
+        let old_auth = old_header.unlock(passphrase).await?.auth_secret;
+        let (new_header, key, new_auth) = vault.rotation(passphrase, params).await?;
+        self.switch_header(
+            vault,
+            old_header,
+            old_auth,
+            new_header,
+            new_auth,
+            async |v, h| v.install_rotation(h, key).await,
+        )
+        .await
+    }
+
+    /// The server's half of a header change (passphrase change, key rotation), then the
+    /// local half (`local`, which writes `new_header` here): the server first, so both
+    /// always agree; if the local write fails, the server is put back to `old_header`.
+    async fn switch_header<S: VaultStore, R>(
+        &mut self,
+        vault: &mut Vault<S>,
+        old_header: VaultHeader,
+        old_auth: AuthSecret,
+        new_header: VaultHeader,
+        new_auth: AuthSecret,
+        local: impl AsyncFnOnce(&mut Vault<S>, VaultHeader) -> Result<R, VaultError>,
+    ) -> Result<R, AccountError> {
         if self.auth.is_none() {
-            self.auth = Some(old_header.unlock(current).await?.auth_secret);
+            self.auth = AuthSecret::from_credential(&old_auth.to_credential());
         }
         self.authorized(async |client, session| {
             client
@@ -236,28 +287,31 @@ impl<T: Transport> Account<T> {
             AccountError::Sync(e) => AccountError::PassphraseNotChanged(e),
             other => other,
         })?;
-        if let Err(local) = vault.replace_header(new_header).await {
-            let back = self
-                .authorized(async |client, session| {
-                    client
-                        .change_passphrase(session, &new_auth, &old_auth, &old_header)
-                        .await
-                })
-                .await;
-            return Err(match back {
-                Ok(()) => AccountError::PassphraseNotChanged(SyncError::Vault(local)),
-                Err(AccountError::Sync(rollback)) => AccountError::PassphraseSplit {
-                    local: SyncError::Vault(local),
-                    rollback,
-                },
-                Err(other) => AccountError::PassphraseSplit {
-                    local: SyncError::Vault(local),
-                    rollback: SyncError::Protocol(other.to_string()),
-                },
-            });
-        }
+        let done = match local(vault, new_header).await {
+            Ok(done) => done,
+            Err(local) => {
+                let back = self
+                    .authorized(async |client, session| {
+                        client
+                            .change_passphrase(session, &new_auth, &old_auth, &old_header)
+                            .await
+                    })
+                    .await;
+                return Err(match back {
+                    Ok(()) => AccountError::PassphraseNotChanged(SyncError::Vault(local)),
+                    Err(AccountError::Sync(rollback)) => AccountError::PassphraseSplit {
+                        local: SyncError::Vault(local),
+                        rollback,
+                    },
+                    Err(other) => AccountError::PassphraseSplit {
+                        local: SyncError::Vault(local),
+                        rollback: SyncError::Protocol(other.to_string()),
+                    },
+                });
+            }
+        };
         self.auth = Some(new_auth);
-        Ok(())
+        Ok(done)
     }
 
     /// The account's devices (live sessions), and which of them is this one.
