@@ -49,6 +49,12 @@ pub enum VaultError {
     WeakPassphrase(#[from] crate::crypto::passphrase::PassphraseTooWeak),
     #[error("no vault exists in this store yet: create one first")]
     NoVault,
+    #[error("the sync account holds another vault than this device: export a backup here, then remove this device's copy to join the account's vault")]
+    OtherVault,
+    #[error("the sync server sent a vault header that does not keep this device's vault key (an older header sent again?): it was not taken, and nothing changed here")]
+    HeaderDropsKey,
+    #[error("the passphrase was changed on another device while this one was locked: unlock here once with the previous passphrase, then enter the new one when asked")]
+    ChangedWhileLocked,
     #[error("a vault already exists in this store: unlock it, or restore into an empty store")]
     VaultExists,
     #[error("the vault header is corrupted ({0}); restore it from a backup")]

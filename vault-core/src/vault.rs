@@ -927,60 +927,65 @@ impl<S: VaultStore> Vault<S> {
         Ok(report)
     }
 
-    /// Unlocks the vault in `store` under `account_header`, the header the sync server holds
-    /// for this vault, when it differs from the one here because the passphrase was changed
-    /// or the key rotated on another device: it becomes this vault's header. Adopted only
-    /// when it is this vault's (same vault id), opens with `passphrase`, and keeps the key
-    /// this device holds (as its key or one it replaced), known from the local header under
-    /// the same passphrase or from `held` (the key of the vault open here). So a server that
-    /// hands out an older header (whose key a thief may know) is refused.
+    /// Takes `account_header`, the header the sync server holds for this vault, as this
+    /// vault's header when it differs from the one here because the passphrase was changed
+    /// or the key rotated on another device. Adopted only when it is this vault's (same
+    /// vault id), opens with `passphrase`, and keeps the key this vault holds (as its key or
+    /// one it replaced): a server that hands out an older header (whose key a thief of the
+    /// old passphrase may know) is refused with [`VaultError::HeaderDropsKey`], and nothing
+    /// changes. Returns the server secret under the adopted header.
+    pub async fn adopt_header(
+        &mut self,
+        account_header: VaultHeader,
+        passphrase: &Passphrase,
+    ) -> Result<AuthSecret, VaultError> {
+        if account_header.vault_id() != self.header.vault_id() {
+            return Err(VaultError::OtherVault);
+        }
+        let unlocked = account_header.unlock(passphrase).await?;
+        if account_header == self.header {
+            return Ok(unlocked.auth_secret);
+        }
+        let previous = account_header.previous_keys(&unlocked.vault_key)?;
+        let mine = self.key.expose();
+        if unlocked.vault_key.expose() != mine && !previous.iter().any(|k| k.expose() == mine) {
+            return Err(VaultError::HeaderDropsKey);
+        }
+        self.store
+            .write(Batch {
+                meta: vec![(META_HEADER.into(), account_header.encode())],
+                ..Batch::default()
+            })
+            .await?;
+        self.header = account_header;
+        self.key = unlocked.vault_key;
+        self.previous = previous;
+        Ok(unlocked.auth_secret)
+    }
+
+    /// Unlocks the vault in `store` and adopts `account_header` ([`Vault::adopt_header`]):
+    /// signing in again on a device after a passphrase change or key rotation elsewhere.
+    /// When `passphrase` opens the account's header but not the one here (it was changed
+    /// elsewhere while this device was locked), the key here is not known to check the new
+    /// header against: that is [`VaultError::ChangedWhileLocked`].
     pub async fn unlock_adopting(
         store: S,
         account_header: VaultHeader,
         passphrase: &Passphrase,
-        held: Option<&VaultKey>,
     ) -> Result<(Self, AuthSecret), VaultError> {
-        let local = Self::read_header(&store).await?;
-        if local == account_header {
-            return Self::unlock(store, passphrase).await;
-        }
-        if local.vault_id() != account_header.vault_id() {
-            return Err(VaultError::invalid(
-                "header",
-                "the account holds another vault than this device",
-            ));
-        }
-        let unlocked = account_header.unlock(passphrase).await?;
-        let mine = match held {
-            Some(key) => VaultKey::try_from_slice(key.expose())?,
-            None => match local.unlock(passphrase).await {
-                Ok(u) => u.vault_key,
-                Err(VaultError::Crypto(crate::CryptoError::WrongPassphrase)) => {
-                    return Err(VaultError::invalid(
-                        "passphrase",
-                        "it was changed on another device while this one was locked: unlock here once with the previous passphrase, then sign in with the new one",
-                    ))
-                }
-                Err(e) => return Err(e),
-            },
+        let (mut vault, auth) = match Self::unlock(store, passphrase).await {
+            Ok(opened) => opened,
+            Err(VaultError::Crypto(crate::CryptoError::WrongPassphrase)) => {
+                account_header.unlock(passphrase).await?;
+                return Err(VaultError::ChangedWhileLocked);
+            }
+            Err(e) => return Err(e),
         };
-        let vault = Self::opened(store, account_header, unlocked.vault_key)?;
-        let known = vault.key.expose() == mine.expose()
-            || vault.previous.iter().any(|k| k.expose() == mine.expose());
-        if !known {
-            return Err(VaultError::invalid(
-                "header",
-                "the sync server sent a vault header that does not carry this device's key (an older header, replayed?): it was not adopted, nothing changed here",
-            ));
+        if vault.header == account_header {
+            return Ok((vault, auth));
         }
-        vault
-            .store
-            .write(Batch {
-                meta: vec![(META_HEADER.into(), vault.header.encode())],
-                ..Batch::default()
-            })
-            .await?;
-        Ok((vault, unlocked.auth_secret))
+        let auth = vault.adopt_header(account_header, passphrase).await?;
+        Ok((vault, auth))
     }
 
     /// Writes a header that wraps this vault's key anew (a passphrase change already sealed,
