@@ -696,15 +696,36 @@ impl<P: Platform> Service<P> {
             let vault = account.join(store, &pass).await?;
             self.install(vault).await?;
         } else {
+            // The account's header replaces this browser's when the passphrase was changed
+            // or the key rotated on another device (and keeps this browser's key).
+            // An unlocked vault checks the new header against the key it holds, so a
+            // passphrase changed elsewhere is taken without the previous one.
             let header = account.login_with_passphrase(&pass).await?;
-            let store = self.platform.open_store().await.map_err(storage)?;
-            let (vault, _) = Vault::unlock(store, &pass).await?;
-            if vault.header() != &header {
-                return Err(Failure::new(
+            let other = |e: VaultError| {
+                match e {
+                VaultError::OtherVault => Failure::new(
                     "other_vault",
                     "This account holds a different vault than this browser. Export a backup, then remove the extension's data to join the account's vault.",
-                ));
+                ),
+                e => e.into(),
             }
+            };
+            let vault = match self.vault.take() {
+                Some(mut vault) => match vault.adopt_header(header, &pass).await {
+                    Ok(_) => vault,
+                    Err(e) => {
+                        self.vault = Some(vault);
+                        return Err(other(e));
+                    }
+                },
+                None => {
+                    let store = self.platform.open_store().await.map_err(storage)?;
+                    Vault::unlock_adopting(store, header, &pass)
+                        .await
+                        .map_err(other)?
+                        .0
+                }
+            };
             self.install(vault).await?;
         }
         self.keep_account(&account).await?;

@@ -29,6 +29,8 @@ pub enum AppError {
     Storage(String),
     #[error("Sync failed: {0}")]
     Sync(String),
+    #[error("The server no longer accepts this browser's sign-in: the passphrase was changed, or the vault key rotated, on another device. Enter your current passphrase under Settings → Account to sign in again; nothing here is lost.")]
+    CredentialsChanged,
     #[error("{0}")]
     Vault(String),
     #[error("The browser refused: {0}")]
@@ -77,7 +79,7 @@ impl From<AccountError> for AppError {
         match e {
             AccountError::Sync(s) => s.into(),
             AccountError::SignedOut | AccountError::SessionRejected => AppError::SessionExpired,
-            AccountError::CredentialsChanged => AppError::Sync("the server no longer accepts this passphrase (was it changed on another device?). Lock, then unlock with the new passphrase after deleting this browser's copy in Settings.".into()),
+            AccountError::CredentialsChanged => AppError::CredentialsChanged,
             other => AppError::Sync(other.to_string()),
         }
     }
@@ -96,6 +98,7 @@ impl AppError {
             AppError::Locked => "locked",
             AppError::Storage(_) => "storage",
             AppError::Sync(_) => "sync",
+            AppError::CredentialsChanged => "credentials_changed",
             AppError::Vault(_) => "vault",
             AppError::Browser(_) => "browser",
             AppError::NotDownloaded => "not_downloaded",
@@ -127,6 +130,7 @@ mod tests {
         assert_eq!(e, AppError::WrongPassphrase);
         let e: AppError = AccountError::CredentialsChanged.into();
         assert!(e.to_string().contains("no longer accepts"), "{e}");
+        assert_eq!(e.code(), "credentials_changed");
         let e: AppError =
             AccountError::PassphraseNotChanged(SyncError::Offline("refused".into())).into();
         assert!(e.to_string().contains("not changed"), "{e}");

@@ -19,6 +19,9 @@ pub struct SyncState {
     pub busy: bool,
     pub last_ok_ms: Option<u64>,
     pub error: Option<String>,
+    /// The last round failed because the server no longer takes this browser's secret
+    /// (passphrase changed or key rotated elsewhere): Settings asks for the passphrase.
+    pub sign_in_again: bool,
     pub pending: usize,
     /// A round was asked for while one ran (a write just after another): run one more, so
     /// the later write is not left waiting for the next timer.
@@ -111,6 +114,7 @@ impl Ctx {
                         busy: false,
                         last_ok_ms: Some(browser::now_ms()),
                         error: None,
+                        sign_in_again: false,
                         pending: done.pending,
                         again: false,
                     });
@@ -123,6 +127,7 @@ impl Ctx {
                     s.busy = false;
                     s.again = false;
                     s.error = Some(e.to_string());
+                    s.sign_in_again = matches!(e, AppError::CredentialsChanged);
                     s.pending = pending;
                 }),
             }

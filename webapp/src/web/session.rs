@@ -14,7 +14,7 @@ use vault_core::store::META_HEADER;
 use vault_core::sync::client::Device;
 use vault_core::sync::transport::FetchTransport;
 use vault_core::sync::{Account, AccountError, Keep, SyncError, SyncReport};
-use vault_core::{AnswerRecord, KdfParams, Passphrase, RecordId, Vault, VaultStore};
+use vault_core::{AnswerRecord, KdfParams, Passphrase, RecordId, Rotation, Vault, VaultStore};
 
 use super::browser;
 use crate::snapshots;
@@ -318,6 +318,35 @@ pub async fn change_passphrase(current: &str, new: &str, iterations: u32) -> Res
         c.account
             .change_passphrase(&mut c.vault, &current, &new, params)
             .await?;
+        Ok(())
+    })
+    .await
+}
+
+/// Rotates the vault key here and on the server ([`Account::rotate_key`]: every answer
+/// sealed again under a new key, every other session ended), at the current key-derivation
+/// cost, then tries to push the re-sealed answers at once. Returns what was re-sealed and
+/// whether the push went through (if not, the next sync sends it).
+pub async fn rotate_key(passphrase: &str) -> Result<(Rotation, bool), AppError> {
+    let pass = Passphrase::new(passphrase);
+    with_core(async |c| {
+        let params = KdfParams::generate_with_iterations(c.vault.header().kdf().iterations())
+            .map_err(|e| AppError::Invalid(e.to_string()))?;
+        let rotation = c.account.rotate_key(&mut c.vault, &pass, params).await?;
+        let pushed = round(c).await.is_ok();
+        Ok((rotation, pushed))
+    })
+    .await
+}
+
+/// Signs this browser in again after the passphrase was changed or the key rotated on
+/// another device: logs in with `passphrase` and takes the account's header
+/// ([`Vault::adopt_header`], which checks it keeps the key this browser holds).
+pub async fn sign_in_again(passphrase: &str) -> Result<(), AppError> {
+    let pass = Passphrase::new(passphrase);
+    with_core(async |c| {
+        let header = c.account.login_with_passphrase(&pass).await?;
+        c.vault.adopt_header(header, &pass).await?;
         Ok(())
     })
     .await

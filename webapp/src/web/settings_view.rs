@@ -1,5 +1,7 @@
-//! Settings: sync, passphrase change (re-wraps the key here and on the server) with the
-//! key-derivation cost, devices and sessions with revoke, and deleting everything.
+//! Settings: sync (and signing in again after a change on another device), passphrase
+//! change (re-wraps the key here and on the server) with the key-derivation cost, key
+//! rotation (re-seals everything under a new key), devices and sessions with revoke, and
+//! deleting everything.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -26,9 +28,11 @@ pub fn SettingsView() -> impl IntoView {
                     <dt>"Waiting to sync"</dt><dd>{move || ctx.sync.with(|s| s.pending)}</dd>
                 </dl>
                 <p class="error" hidden=move || ctx.sync.with(|s| s.error.is_none())>{move || ctx.sync.with(|s| s.error.clone())}</p>
+                <SignInAgain/>
                 <button id="sync-now" class="primary" on:click=move |_| ctx.sync_soon()>"Sync now"</button>
             </section>
             <Passphrase/>
+            <RotateKey/>
             <Devices/>
             <Danger/>
         </section>
@@ -85,7 +89,7 @@ fn Passphrase() -> impl IntoView {
                     current.set(String::new());
                     new.set(String::new());
                     confirm.set(String::new());
-                    result.set(Some((true, format!("Passphrase changed here and on the server ({:.1} s). Your other devices were signed out and will ask for the new passphrase.", (browser::perf_now() - t) / 1000.0))));
+                    result.set(Some((true, format!("Passphrase changed here and on the server ({:.1} s). Your other devices were signed out and will ask for the new passphrase. If someone may know your old passphrase, also rotate the vault key below: a passphrase change alone does not lock out whoever kept a copy of the old key.", (browser::perf_now() - t) / 1000.0))));
                 }
                 Err(e) => result.set(Some((false, e.to_string()))),
             }
@@ -114,6 +118,94 @@ fn Passphrase() -> impl IntoView {
                 <button id="change-passphrase" type="submit" class="primary" disabled=move || busy.get()>{move || if busy.get() { "Changing…" } else { "Change passphrase" }}</button>
             </form>
             {move || result.get().map(|(ok, msg)| view! { <p id="passphrase-result" class=if ok { "ok" } else { "error" } role="status">{msg}</p> })}
+        </section>
+    }
+}
+
+/// Shown when the server stopped taking this browser's secret: the passphrase was changed or
+/// the key rotated on another device. The current passphrase signs in again and takes the
+/// account's header (checked to keep this browser's key), then syncs.
+#[component]
+fn SignInAgain() -> impl IntoView {
+    let ctx = ctx();
+    let passphrase = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let submit = move |e: leptos::ev::SubmitEvent| {
+        e.prevent_default();
+        let pass = passphrase.get_untracked();
+        busy.set(true);
+        spawn_local(async move {
+            let outcome = session::sign_in_again(&pass).await;
+            busy.set(false);
+            match outcome {
+                Ok(()) => {
+                    passphrase.set(String::new());
+                    error.set(None);
+                    ctx.sync_soon();
+                }
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        });
+    };
+    view! {
+        <form id="sign-in-again" class="grid" hidden=move || ctx.sync.with(|s| !s.sign_in_again) on:submit=submit>
+            <label for="sign-in-again-passphrase">"Current passphrase"</label>
+            <input id="sign-in-again-passphrase" type="password" autocomplete="current-password" prop:value=move || passphrase.get() on:input=move |e| passphrase.set(event_target_value(&e))/>
+            <span></span>
+            <button id="sign-in-again-button" type="submit" class="primary" disabled=move || busy.get()>"Sign in again"</button>
+            <p class="error" role="alert">{move || error.get()}</p>
+        </form>
+    }
+}
+
+/// "Rotate the vault key": the recovery after a passphrase may have leaked, as Bitwarden's
+/// "rotate account encryption key". Every answer is sealed again under a new key and every
+/// other session ends.
+#[component]
+fn RotateKey() -> impl IntoView {
+    let passphrase = RwSignal::new(String::new());
+    let result = RwSignal::new(None::<(bool, String)>);
+    let busy = RwSignal::new(false);
+    let submit = move |e: leptos::ev::SubmitEvent| {
+        e.prevent_default();
+        let pass = passphrase.get_untracked();
+        busy.set(true);
+        result.set(None);
+        spawn_local(async move {
+            let t = browser::perf_now();
+            let outcome = session::rotate_key(&pass).await;
+            busy.set(false);
+            result.set(Some(match outcome {
+                Ok((rotation, pushed)) => {
+                    passphrase.set(String::new());
+                    let sent = if pushed {
+                        "and sent to the server"
+                    } else {
+                        "; they go to the server at the next sync"
+                    };
+                    let damaged = if rotation.unreadable > 0 {
+                        format!(" {} damaged entries could not be opened and were left as they were.", rotation.unreadable)
+                    } else {
+                        String::new()
+                    };
+                    (true, format!("Vault key rotated ({:.1} s): {} entries sealed again under a new key {sent}. Your other devices were signed out and ask for your passphrase once. Whoever kept the old key cannot read anything written from now on.{damaged}", (browser::perf_now() - t) / 1000.0, rotation.resealed))
+                }
+                Err(e) => (false, e.to_string()),
+            }));
+        });
+    };
+    view! {
+        <section class="panel" id="rotate-key">
+            <h2>"Rotate the vault key"</h2>
+            <p class="muted small">"If someone may have learned your passphrase or a copy of your vault: draws a new key, seals every answer again under it, and signs out your other devices. Your passphrase stays the same (change it above first if it leaked). It takes a moment with many answers."</p>
+            <form class="grid" on:submit=submit>
+                <label for="rotate-passphrase">"Passphrase"</label>
+                <input id="rotate-passphrase" type="password" autocomplete="current-password" prop:value=move || passphrase.get() on:input=move |e| passphrase.set(event_target_value(&e))/>
+                <span></span>
+                <button id="rotate-key-button" type="submit" class="primary" disabled=move || busy.get()>{move || if busy.get() { "Rotating…" } else { "Rotate the vault key" }}</button>
+            </form>
+            {move || result.get().map(|(ok, msg)| view! { <p id="rotate-result" class=if ok { "ok" } else { "error" } role="status">{msg}</p> })}
         </section>
     }
 }
