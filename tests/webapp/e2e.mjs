@@ -551,6 +551,42 @@ async function endToEnd() {
     await c.close();
   });
 
+  await test('key rotation: every answer sealed again; a browser signed in before signs in again and keeps everything', async () => {
+    const before = exportJson(base, 'demo', NEW_PASS).records.length;
+    const other = await newContext(base);
+    const p2 = await openApp(other, base);
+    await signIn(p2, 'demo', NEW_PASS);
+    await go(page, 'settings');
+    await page.fill('#rotate-passphrase', 'wrong current passphrase');
+    await page.click('#rotate-key-button');
+    await untilText(page, '#rotate-result', /Wrong passphrase/);
+    await page.fill('#rotate-passphrase', NEW_PASS);
+    await page.click('#rotate-key-button');
+    await untilText(page, '#rotate-result', /Vault key rotated/, 90000);
+    const said = await page.textContent('#rotate-result');
+    const [, resealed] = said.match(/: ([\d,]+) entries sealed again/) || [];
+    check(num(resealed) >= before, `every entry re-sealed (${resealed}, ${before} live answers): ${said}`);
+    check(/sent to the server/.test(said) && /other devices were signed out/.test(said), `says where it went and who was signed out: ${said}`);
+    await shot(page, 'settings-rotated');
+    // The server's copy opens with the same passphrase under the new key, answer for answer.
+    check(exportJson(base, 'demo', NEW_PASS).records.length === before, 'the server holds every answer, readable');
+    // The browser signed in before no longer gets in with its kept secret: it asks for the
+    // passphrase, takes the new header and syncs again.
+    await go(p2, 'settings');
+    await p2.click('#sync-now');
+    await p2.waitForSelector('#sign-in-again:not([hidden])', { timeout: 30000 });
+    check(/rotated, on another device/.test(await p2.textContent('#settings .panel .error')), 'the error says why');
+    await p2.fill('#sign-in-again-passphrase', NEW_PASS);
+    await p2.click('#sign-in-again-button');
+    await p2.waitForSelector('#sign-in-again[hidden]', { timeout: 30000 });
+    await until('a clean sync', async () => (await p2.$eval('#settings .panel .error', (e) => e.hidden)), 30000);
+    await shot(p2, 'settings-signed-in-again');
+    await go(p2, 'data');
+    await untilText(p2, '#data-count', new RegExp(`of ${before.toLocaleString('en-US')} answer`), 30000);
+    check(p2.errors.length === 0, `page errors: ${p2.errors}`);
+    await other.close();
+  });
+
   await test('delete everything: a wrong passphrase deletes nothing; the right one removes the account', async () => {
     const made = cli(['demo', '--server', base, '--user', 'leaving', '--answers', '40']);
     check(/40 answers pushed/.test(made), made);
