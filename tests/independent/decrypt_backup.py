@@ -153,6 +153,14 @@ def check_vectors_v2(v: dict, check, fails) -> None:
         ok &= fails(lambda: open_envelope(vault_key, label, restamped, env, 2))
         ok &= fails(lambda: open_envelope(vault_key, label, flipped, env, 2))
         ok &= fails(lambda: open_envelope(vault_key, b"selfos/v1/record", record_aad(r["namespace"], r["record_id"], r["version"]), env, 1))
+    p = v["previous_vault_key"]
+    aad = PREVIOUS_KEY_LABEL + b"\x00\x01" + x(p["vault_id"])
+    env = x(p["envelope"])
+    check("vectors v2: a key replaced by a rotation, kept under the vault key",
+          aad.hex() == p["aad"] and hkdf_sha256(vault_key, x(p["key_salt"]), PREVIOUS_KEY_LABEL).hex() == p["content_key"]
+          and env[0] == 1 and open_envelope(vault_key, PREVIOUS_KEY_LABEL, aad, env).hex() == p["previous_key"]
+          and fails(lambda: open_envelope(vault_key, b"selfos/v1/vault-key", aad, env))
+          and fails(lambda: open_envelope(x(p["previous_key"]), PREVIOUS_KEY_LABEL, aad, env)))
     check(f"vectors v2: {len(v['records'])} entries ({tombstones} tombstones, {deliveries} deliveries, "
           f"{proposals} proposals), clock, state and kind bound",
           ok and tombstones > 0 and deliveries > 0 and proposals > 0)
@@ -207,13 +215,35 @@ def unlock(header: dict, passphrase: bytes) -> bytes:
     return open_envelope(kek, b"selfos/v1/vault-key", aad, base64.b64decode(header["wrapped_vault_key"]))
 
 
-def decrypt_records(backup: dict, vault_key: bytes, kind: str = "answers") -> dict:
+PREVIOUS_KEY_LABEL = b"selfos/v1/previous-vault-key"
+
+
+def previous_keys(header: dict, vault_key: bytes) -> list:
+    """FORMAT.md §3: the vault keys a key rotation replaced, newest first, each a version-1
+    envelope under the current vault key bound to the vault id."""
+    aad = PREVIOUS_KEY_LABEL + b"\x00\x01" + bytes.fromhex(header["vault_id"])
+    return [open_envelope(vault_key, PREVIOUS_KEY_LABEL, aad, base64.b64decode(e))
+            for e in header.get("previous_keys", [])]
+
+
+def open_entry_any(entry: dict, keys: list):
+    """open_entry under the vault key, else under each key a rotation replaced."""
+    for key in keys[:-1]:
+        try:
+            return open_entry(entry, key)
+        except (InvalidTag, ValueError):
+            pass
+    return open_entry(entry, keys[-1])
+
+
+def decrypt_records(backup: dict, vault_key, kind: str = "answers") -> dict:
     """The live answers (or, with kind="delivery" or "proposal", the records of that kind)
     by id."""
     namespace = KIND_NAMESPACE.get(kind)
     out = {}
+    keys = vault_key if isinstance(vault_key, list) else [vault_key]
     for entry in backup["records"]:
-        plain = open_entry(entry, vault_key)
+        plain = open_entry_any(entry, keys)
         if plain is None:
             continue
         if namespace is None and entry["namespace"] in RESERVED:
@@ -249,14 +279,20 @@ def main() -> int:
     check("backup format", backup["format"] == "selfos-backup" and backup["version"] == 1)
     vault_key = unlock(backup["header"], passphrase)
     check("vault key unwrapped with the passphrase", len(vault_key) == 32)
-    records = decrypt_records(backup, vault_key)
+    kept = previous_keys(backup["header"], vault_key)
+    check(f"the header keeps {len(kept)} key(s) a rotation replaced, opened under the vault key",
+          len(kept) >= 1 and all(len(k) == 32 and k != vault_key for k in kept))
+    moved = dict(backup["header"], vault_id="00" * 16)
+    check("a kept key does not open for another vault id", fails(lambda: previous_keys(moved, vault_key)))
+    keys = [vault_key] + kept
+    records = decrypt_records(backup, keys)
     expected = {r["id"]: r for r in export["records"]}
     check(f"{len(records)} records decrypt and equal SelfOS's plaintext export", records == expected)
-    deliveries = decrypt_records(backup, vault_key, "delivery")
+    deliveries = decrypt_records(backup, keys, "delivery")
     expected_deliveries = {d["id"]: d for d in export.get("deliveries", [])}
     check(f"{len(deliveries)} delivery records decrypt and equal the export's deliveries",
           deliveries == expected_deliveries)
-    proposals = decrypt_records(backup, vault_key, "proposal")
+    proposals = decrypt_records(backup, keys, "proposal")
     expected_proposals = {p["id"]: p for p in export.get("proposals", [])}
     check(f"{len(proposals)} proposal records decrypt and equal the export's proposals",
           len(proposals) > 0 and proposals == expected_proposals)

@@ -101,6 +101,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         1_763_800_200_000,
     )?;
     run(vault.record_proposal(&proposal))?;
+    // A key rotation (FORMAT.md §3, `previous_keys`): everything above is sealed again under
+    // a new key, the header keeps the replaced one, and one more answer comes after it.
+    let (rotation, _) = run(vault.rotate_key(&passphrase, KdfParams::generate()?))?;
+    assert_eq!(rotation.unreadable, 0);
+    let mut after = ids[2].clone();
+    after.id = RecordId::generate()?;
+    after.prompt_id = "sample.after-rotation".into();
+    after.captured_at_ms += 1_000;
+    run(vault.insert(&after))?;
     let (backup, _) = run(vault.export_backup())?;
     let (export, _) = run(vault.export_json())?;
     std::fs::write(backup_path, backup)?;

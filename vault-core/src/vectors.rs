@@ -8,8 +8,8 @@ use aes_gcm::{Aes256Gcm, Nonce};
 use serde_json::{json, Value};
 
 use crate::crypto::envelope::{
-    self, content_key, seal_with, ContentAad, ContentKind, LegacyRecordAad, Purpose, RecordAad,
-    RecordState, WrapAad,
+    self, content_key, seal_with, ContentAad, ContentKind, LegacyRecordAad, PreviousKeyAad,
+    Purpose, RecordAad, RecordState, WrapAad,
 };
 use crate::crypto::kdf::{pbkdf2_sha256, KdfAlgorithm, KdfParams, Passphrase};
 use crate::crypto::keys::{MasterKey, VaultKey};
@@ -545,10 +545,31 @@ fn build_vectors_v2() -> (Value, Value) {
             envelope: Some(env.into_bytes()),
         });
     }
+    // A key replaced by a rotation, kept in the header under the vault key (FORMAT.md §3).
+    let vault_id: [u8; 16] = pattern(0xa0);
+    let previous = VaultKey::from_bytes(pattern(0x33));
+    let previous_aad = PreviousKeyAad::new(&vault_id);
+    let (previous_salt, previous_nonce) = (pattern::<32>(0x70), pattern::<12>(0x90));
+    let previous_env = seal_with(
+        vault_key.expose(),
+        Purpose::PreviousVaultKey,
+        previous_aad.as_bytes(),
+        previous.expose(),
+        &previous_salt,
+        &previous_nonce,
+    );
+    let opened = envelope::unwrap_previous_key(&vault_key, &previous_aad, &previous_env).unwrap();
+    assert_eq!(opened.expose(), previous.expose());
     let vectors = json!({
-        "description": "SelfOS vault format v2 test vectors (records, tombstones, a delivery record and a proposal record; the key hierarchy, key wrap and content are format v1's, in selfos-v1.json); see docs/FORMAT.md. All byte strings are hex.",
+        "description": "SelfOS vault format v2 test vectors (records, tombstones, a delivery record, a proposal record, and a vault key kept after a rotation; the key hierarchy, key wrap and content are format v1's, in selfos-v1.json); see docs/FORMAT.md. All byte strings are hex.",
         "vault_key": hex::encode(vault_key.expose()),
         "records": record_vectors,
+        "previous_vault_key": {
+            "vault_id": hex::encode(vault_id), "previous_key": hex::encode(previous.expose()),
+            "key_salt": hex::encode(previous_salt), "nonce": hex::encode(previous_nonce),
+            "content_key": hex::encode(*content_key(vault_key.expose(), &previous_salt, Purpose::PreviousVaultKey)),
+            "aad": hex::encode(previous_aad.as_bytes()), "envelope": hex::encode(previous_env.as_bytes()),
+        },
     });
     let backup = json!({
         "format": "selfos-backup", "version": 1, "exported_at_ms": 1_763_900_000_000u64,
