@@ -260,6 +260,29 @@ async function loop() {
     check((await shown()) > 0, `ChatGPT's alignment rose to ${await shown()}%`);
     await app.screenshot({ path: join(out, 'product-alignment.png'), fullPage: true });
   });
+
+  await test('a key rotation in the web app: the extension asks for the passphrase once, takes the new key and keeps syncing', async () => {
+    await app.bringToFront();
+    await go(app, 'settings');
+    await app.fill('#rotate-passphrase', PASSPHRASE);
+    await app.click('#rotate-key-button');
+    await untilText(app, '#rotate-result', /Vault key rotated.*sent to the server/, 60000);
+    const held = (await ext.status()).records;
+    // The extension's kept secret no longer logs in: it says so, and loses nothing.
+    const refused = await ext.send({ type: 'sync_now' });
+    check(!refused.ok && /passphrase/.test(JSON.stringify(refused)), `the extension is told to sign in again: ${JSON.stringify(refused)}`);
+    check((await ext.status()).records === held, 'its answers stay');
+    // Signing in again (Options) takes the account's new header, checked against the key it holds.
+    const again = await ext.send({ type: 'sign_in', server: server.base, username: USER, passphrase: PASSPHRASE, create: false });
+    check(again.ok, `sign in again: ${JSON.stringify(again)}`);
+    const synced = await ext.send({ type: 'sync_now' });
+    check(synced.ok, `extension sync after the rotation: ${JSON.stringify(synced)}`);
+    check((await ext.status()).records === held, `the extension still reads its ${held} answers under the new key`);
+    const site = ext.ctx.pages().find((p) => p.url().startsWith('https://chatgpt.com'));
+    await ext.captureOne(site);
+    check((await ext.send({ type: 'sync_now' })).ok, 'a new answer syncs');
+    check(serverRecords().length === held + 1, 'the server holds it, readable with the passphrase under the new key');
+  });
 }
 
 try {
