@@ -564,6 +564,7 @@ async function endToEnd() {
     await page.click('#rotate-key-button');
     await untilText(page, '#rotate-result', /Vault key rotated/, 90000);
     const said = await page.textContent('#rotate-result');
+    console.log(`  ${said}`);
     const [, resealed] = said.match(/: ([\d,]+) entries sealed again/) || [];
     check(num(resealed) >= before, `every entry re-sealed (${resealed}, ${before} live answers): ${said}`);
     check(/sent to the server/.test(said) && /other devices were signed out/.test(said), `says where it went and who was signed out: ${said}`);
