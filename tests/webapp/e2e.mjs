@@ -568,6 +568,12 @@ async function endToEnd() {
     const [, resealed] = said.match(/: ([\d,]+) entries sealed again/) || [];
     check(num(resealed) >= before, `every entry re-sealed (${resealed}, ${before} live answers): ${said}`);
     check(/sent to the server/.test(said) && /other devices were signed out/.test(said), `says where it went and who was signed out: ${said}`);
+    // Every other session ended, and the device list says so at once.
+    await until('only this browser in the device list', async () => {
+      const left = await page.$$eval('#devices li', (els) => els.map((e) => e.textContent));
+      return left.length === 1 && /this browser/.test(left[0]);
+    }, 10000);
+    check(!(await page.isVisible('#sign-in-again')), 'no "Sign in again" where the sync is fine');
     await shot(page, 'settings-rotated');
     // The server's copy opens with the same passphrase under the new key, answer for answer.
     check(exportJson(base, 'demo', NEW_PASS).records.length === before, 'the server holds every answer, readable');
@@ -579,7 +585,7 @@ async function endToEnd() {
     check(/rotated, on another device/.test(await p2.textContent('#settings .panel .error')), 'the error says why');
     await p2.fill('#sign-in-again-passphrase', NEW_PASS);
     await p2.click('#sign-in-again-button');
-    await p2.waitForSelector('#sign-in-again[hidden]', { timeout: 30000 });
+    await p2.waitForSelector('#sign-in-again', { state: 'hidden', timeout: 30000 });
     await until('a clean sync', async () => (await p2.$eval('#settings .panel .error', (e) => e.hidden)), 30000);
     await shot(p2, 'settings-signed-in-again');
     await go(p2, 'data');

@@ -16,6 +16,9 @@ use crate::text::{ago, date_time};
 pub fn SettingsView() -> impl IntoView {
     let ctx = ctx();
     browser::mark("view", "settings");
+    // Bumped by a passphrase change or key rotation (both end every other session), so the
+    // device list is read again.
+    let ended = RwSignal::new(0u32);
     view! {
         <section id="settings" class="view" aria-labelledby="settings-title">
             <h1 id="settings-title">"Settings"</h1>
@@ -31,16 +34,16 @@ pub fn SettingsView() -> impl IntoView {
                 <SignInAgain/>
                 <button id="sync-now" class="primary" on:click=move |_| ctx.sync_soon()>"Sync now"</button>
             </section>
-            <Passphrase/>
-            <RotateKey/>
-            <Devices/>
+            <Passphrase ended/>
+            <RotateKey ended/>
+            <Devices ended/>
             <Danger/>
         </section>
     }
 }
 
 #[component]
-fn Passphrase() -> impl IntoView {
+fn Passphrase(ended: RwSignal<u32>) -> impl IntoView {
     let current = RwSignal::new(String::new());
     let new = RwSignal::new(String::new());
     let confirm = RwSignal::new(String::new());
@@ -86,6 +89,7 @@ fn Passphrase() -> impl IntoView {
             busy.set(false);
             match outcome {
                 Ok(()) => {
+                    ended.update(|n| *n += 1);
                     current.set(String::new());
                     new.set(String::new());
                     confirm.set(String::new());
@@ -163,7 +167,7 @@ fn SignInAgain() -> impl IntoView {
 /// "rotate account encryption key". Every answer is sealed again under a new key and every
 /// other session ends.
 #[component]
-fn RotateKey() -> impl IntoView {
+fn RotateKey(ended: RwSignal<u32>) -> impl IntoView {
     let passphrase = RwSignal::new(String::new());
     let result = RwSignal::new(None::<(bool, String)>);
     let busy = RwSignal::new(false);
@@ -178,6 +182,7 @@ fn RotateKey() -> impl IntoView {
             busy.set(false);
             result.set(Some(match outcome {
                 Ok((rotation, pushed)) => {
+                    ended.update(|n| *n += 1);
                     passphrase.set(String::new());
                     let sent = if pushed {
                         "and sent to the server"
@@ -211,7 +216,7 @@ fn RotateKey() -> impl IntoView {
 }
 
 #[component]
-fn Devices() -> impl IntoView {
+fn Devices(ended: RwSignal<u32>) -> impl IntoView {
     let ctx = ctx();
     let list = RwSignal::new(None::<Result<(Vec<Device>, Option<String>), String>>);
     let load = move || {
@@ -219,7 +224,10 @@ fn Devices() -> impl IntoView {
             list.set(Some(session::devices().await.map_err(|e| e.to_string())));
         })
     };
-    load();
+    Effect::new(move |_| {
+        ended.track();
+        load();
+    });
     let now = browser::now_ms();
     view! {
         <section class="panel" id="devices">
