@@ -587,6 +587,8 @@ async function endToEnd() {
     await p2.click('#sign-in-again-button');
     await p2.waitForSelector('#sign-in-again', { state: 'hidden', timeout: 30000 });
     await until('a clean sync', async () => (await p2.$eval('#settings .panel .error', (e) => e.hidden)), 30000);
+    await p2.waitForSelector('#devices li', { timeout: 10000 });
+    check(!(await p2.isVisible('#devices .error')), 'the device list is read again after signing in');
     await shot(p2, 'settings-signed-in-again');
     await go(p2, 'data');
     await untilText(p2, '#data-count', new RegExp(`of ${before.toLocaleString('en-US')} answer`), 30000);

@@ -31,7 +31,7 @@ pub fn SettingsView() -> impl IntoView {
                     <dt>"Waiting to sync"</dt><dd>{move || ctx.sync.with(|s| s.pending)}</dd>
                 </dl>
                 <p class="error" hidden=move || ctx.sync.with(|s| s.error.is_none())>{move || ctx.sync.with(|s| s.error.clone())}</p>
-                <SignInAgain/>
+                <SignInAgain ended/>
                 <button id="sync-now" class="primary" on:click=move |_| ctx.sync_soon()>"Sync now"</button>
             </section>
             <Passphrase ended/>
@@ -130,7 +130,7 @@ fn Passphrase(ended: RwSignal<u32>) -> impl IntoView {
 /// the key rotated on another device. The current passphrase signs in again and takes the
 /// account's header (checked to keep this browser's key), then syncs.
 #[component]
-fn SignInAgain() -> impl IntoView {
+fn SignInAgain(ended: RwSignal<u32>) -> impl IntoView {
     let ctx = ctx();
     let passphrase = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
@@ -144,6 +144,7 @@ fn SignInAgain() -> impl IntoView {
             busy.set(false);
             match outcome {
                 Ok(()) => {
+                    ended.update(|n| *n += 1);
                     passphrase.set(String::new());
                     error.set(None);
                     ctx.sync_soon();
