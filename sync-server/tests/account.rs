@@ -35,6 +35,7 @@ on_both_backends!(
     passphrase_change_rolls_the_server_back_when_the_device_fails,
     key_rotation_reaches_every_device_and_shuts_the_old_key_out,
     a_device_takes_a_passphrase_changed_elsewhere,
+    an_account_made_before_the_nfc_rule_still_signs_in,
     sign_out_ends_the_session_here_and_on_the_server,
     devices_are_listed_and_revoked,
 );
@@ -768,4 +769,57 @@ async fn a_device_takes_a_passphrase_changed_elsewhere(_: &Backend, store: Store
         .err()
         .unwrap();
     assert_eq!(e, VaultError::ChangedWhileLocked);
+}
+
+/// docs/FORMAT.md §1: keys come from the passphrase's NFC form. An account made by a build
+/// before that rule, under a passphrase typed decomposed, was keyed by the typed bytes: a
+/// new device still joins it with the passphrase typed the same way (the login falls back to
+/// the typed form once), and a passphrase change moves it to the rule.
+async fn an_account_made_before_the_nfc_rule_still_signs_in(_: &Backend, store: Store) {
+    let decomposed = "cre\u{300}me bru\u{302}le\u{301}e forever";
+    let composed = "cr\u{e8}me br\u{fb}l\u{e9}e forever";
+    let net = InProcess::new(store);
+    let old = vault_core::crypto::hazmat::unnormalized_passphrase(decomposed);
+    let (mut laptop, auth) =
+        Vault::create(MemoryStore::new(), &old, KdfParams::generate().unwrap())
+            .await
+            .unwrap();
+    let mut account = Account::new(net.clone(), "kim", "laptop");
+    account.register(&laptop, auth).await.unwrap();
+    laptop.insert(&record("before the rule")).await.unwrap();
+    account.sync(&mut laptop).await.unwrap();
+
+    let logins = net.logins();
+    let mut phone = Account::new(net.clone(), "kim", "phone");
+    let mut phone_vault = phone
+        .join(MemoryStore::new(), &Passphrase::new(decomposed))
+        .await
+        .unwrap();
+    assert_eq!(
+        net.logins(),
+        logins + 2,
+        "the NFC form, refused; then the typed form"
+    );
+    phone.sync(&mut phone_vault).await.unwrap();
+    assert_eq!(phone_vault.list().await.unwrap().records.len(), 1);
+
+    // After a change (sealed in NFC), either form signs in.
+    account
+        .change_passphrase(
+            &mut laptop,
+            &Passphrase::new(decomposed),
+            &Passphrase::new(decomposed),
+            KdfParams::generate().unwrap(),
+        )
+        .await
+        .unwrap();
+    for typed in [composed, decomposed] {
+        let logins = net.logins();
+        let header = Account::new(net.clone(), "kim", "tablet")
+            .login_with_passphrase(&Passphrase::new(typed))
+            .await
+            .unwrap();
+        assert_eq!(&header, laptop.header());
+        assert_eq!(net.logins(), logins + 1, "one login: the NFC form");
+    }
 }

@@ -19,6 +19,7 @@ import hmac
 import json
 import struct
 import sys
+import unicodedata
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -259,8 +260,10 @@ def decrypt_records(backup: dict, vault_key, kind: str = "answers") -> dict:
 
 def main() -> int:
     backup = json.load(open(sys.argv[1]))
-    # FORMAT.md §1: every trailing CR and LF is removed, nothing else; no normalization.
-    passphrase = open(sys.argv[2], "rb").read().rstrip(b"\r\n")
+    # FORMAT.md §1: every trailing CR and LF is removed, nothing else; keys come from the
+    # NFC form (the typed bytes only as the fallback for vaults made before that rule).
+    typed = open(sys.argv[2], "rb").read().rstrip(b"\r\n")
+    passphrase = unicodedata.normalize("NFC", typed.decode()).encode()
     export = json.load(open(sys.argv[3]))
     passed, failed = 0, 0
 
@@ -277,7 +280,12 @@ def main() -> int:
             return True
 
     check("backup format", backup["format"] == "selfos-backup" and backup["version"] == 1)
-    vault_key = unlock(backup["header"], passphrase)
+    try:
+        vault_key = unlock(backup["header"], passphrase)
+    except InvalidTag:
+        if passphrase == typed:
+            raise
+        vault_key = unlock(backup["header"], typed)
     check("vault key unwrapped with the passphrase", len(vault_key) == 32)
     kept = previous_keys(backup["header"], vault_key)
     check(f"the header keeps {len(kept)} key(s) a rotation replaced, opened under the vault key",

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::crypto::envelope::{self, Envelope, PreviousKeyAad, WrapAad};
 use crate::crypto::kdf::{self, KdfParams, Passphrase};
 use crate::crypto::keys::{AuthSecret, MasterKey, VaultKey};
-use crate::error::VaultError;
+use crate::error::{CryptoError, VaultError};
 
 pub const HEADER_FORMAT: &str = "selfos-vault";
 pub const HEADER_VERSION: u32 = 1;
@@ -162,9 +162,17 @@ impl VaultHeader {
 
     /// Derives the keys from `passphrase`. A wrong passphrase is
     /// [`CryptoError::WrongPassphrase`]; parameters under the floor are refused before any work.
+    /// The NFC form first; a passphrase typed in another form then tries that form too (a
+    /// vault sealed before the NFC rule, docs/FORMAT.md §1).
     pub async fn unlock(&self, passphrase: &Passphrase) -> Result<Unlocked, VaultError> {
         let master = kdf::derive_master_key(passphrase, &self.body.kdf).await?;
-        self.unlock_with(&master)
+        match (self.unlock_with(&master), passphrase.as_typed()) {
+            (Err(VaultError::Crypto(CryptoError::WrongPassphrase)), Some(typed)) => {
+                let master = kdf::derive_master_key(&typed, &self.body.kdf).await?;
+                self.unlock_with(&master)
+            }
+            (result, _) => result,
+        }
     }
 
     /// [`VaultHeader::unlock`] with a master key already derived under this header's own
@@ -298,6 +306,47 @@ mod tests {
         assert!(matches!(
             header.unlock_with(&elsewhere),
             Err(VaultError::Crypto(crate::CryptoError::WrongPassphrase))
+        ));
+    }
+
+    /// Keys come from the NFC form: typed composed or decomposed, one passphrase. A vault
+    /// sealed before that rule under a decomposed passphrase still opens with it typed so.
+    #[test]
+    fn a_passphrase_opens_in_either_unicode_form() {
+        let composed = "cr\u{e8}me br\u{fb}l\u{e9}e forever";
+        let decomposed = "cre\u{300}me bru\u{302}le\u{301}e forever";
+        assert_ne!(composed, decomposed);
+        let key = VaultKey::generate().unwrap();
+        let (header, auth) = block_on(VaultHeader::seal(
+            [5; 16],
+            &key,
+            &Passphrase::new(decomposed),
+            KdfParams::generate().unwrap(),
+        ))
+        .unwrap();
+        for typed in [composed, decomposed] {
+            let opened = block_on(header.unlock(&Passphrase::new(typed))).unwrap();
+            assert_eq!(opened.auth_secret.to_credential(), auth.to_credential());
+            assert_eq!(opened.vault_key.expose(), key.expose());
+        }
+        let wrong = block_on(header.unlock(&Passphrase::new("creme brulee forever")));
+        assert!(matches!(
+            wrong,
+            Err(VaultError::Crypto(CryptoError::WrongPassphrase))
+        ));
+        // Sealed under the typed bytes, as builds before the rule did.
+        let (old, _) = block_on(VaultHeader::seal_any_passphrase(
+            [6; 16],
+            &key,
+            &Passphrase::unnormalized(decomposed),
+            KdfParams::generate().unwrap(),
+        ))
+        .unwrap();
+        assert!(block_on(old.unlock(&Passphrase::new(decomposed))).is_ok());
+        // The documented limit: such a vault does not open with the composed form.
+        assert!(matches!(
+            block_on(old.unlock(&Passphrase::new(composed))),
+            Err(VaultError::Crypto(CryptoError::WrongPassphrase))
         ));
     }
 

@@ -9,6 +9,7 @@ wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_service_worker);
 browser_tests!(
     indexeddb_vault_round_trip,
     webcrypto_and_rust_kdf_agree,
+    passphrases_are_keyed_in_nfc,
     webcrypto_interop,
     indexeddb_sync_merge,
     sync_through_a_real_server,

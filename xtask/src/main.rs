@@ -322,8 +322,12 @@ fn independent_format_check() -> Result<()> {
         dir.join("passphrase"),
     );
     // With a CRLF line ending, as a passphrase file saved on Windows has: both readers must
-    // drop it (FORMAT.md §1).
-    std::fs::write(&pass, "correct horse battery staple\r\n").map_err(|e| e.to_string())?;
+    // drop it; and typed decomposed (e + U+0300 ...): both key it in NFC (FORMAT.md §1).
+    std::fs::write(
+        &pass,
+        "cre\u{300}me bru\u{302}le\u{301}e, correct horse\r\n",
+    )
+    .map_err(|e| e.to_string())?;
     let paths = [&backup, &export, &pass].map(|p| p.to_string_lossy().into_owned());
     let mut args = vec![
         "run",

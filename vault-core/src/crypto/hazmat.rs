@@ -53,3 +53,10 @@ pub fn seal_legacy_record(
 ) -> Result<Envelope, CryptoError> {
     crate::crypto::envelope::seal_legacy_record(key, aad, plaintext)
 }
+
+/// A passphrase keyed exactly as typed, not in NFC: what builds before the NFC rule
+/// (docs/FORMAT.md §1) derived from. For tests that make such a vault or account, to prove
+/// it still opens and logs in.
+pub fn unnormalized_passphrase(s: &str) -> Passphrase {
+    Passphrase::unnormalized(s)
+}

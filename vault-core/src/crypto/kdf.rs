@@ -24,23 +24,74 @@ pub const SALT_LEN: usize = 16;
 /// Longest salt accepted from a header.
 pub const MAX_SALT_LEN: usize = 64;
 
-/// A user's passphrase. Zeroized on drop; its `Debug` never prints it.
+/// A user's passphrase, zeroized on drop; its `Debug` never prints it. Keys come from its Unicode NFC form (docs/FORMAT.md §1), so the same
+/// characters typed composed on one system and decomposed on another open the same vault.
+/// A vault sealed before that rule under a passphrase that is not in NFC still opens: its
+/// typed form is kept for that one fallback ([`Passphrase::as_typed`]).
 #[derive(Zeroize, ZeroizeOnDrop)]
-pub struct Passphrase(String);
+pub struct Passphrase {
+    /// The NFC form: what every key is derived from.
+    nfc: String,
+    /// The form as typed, only when it differs from `nfc`.
+    typed: Option<String>,
+}
 
 impl Passphrase {
     pub fn new(s: impl Into<String>) -> Self {
-        Passphrase(s.into())
+        let typed: String = s.into();
+        let nfc = nfc(&typed);
+        if nfc == typed {
+            Passphrase { nfc, typed: None }
+        } else {
+            Passphrase {
+                nfc,
+                typed: Some(typed),
+            }
+        }
     }
 
+    /// Exactly `s`, not normalized: what builds before the NFC rule derived from. For the
+    /// fallback and for tests that make such a vault.
+    pub(crate) fn unnormalized(s: &str) -> Self {
+        Passphrase {
+            nfc: s.to_owned(),
+            typed: None,
+        }
+    }
+
+    /// The bytes keys are derived from: the NFC form in UTF-8.
     pub(crate) fn as_bytes(&self) -> &[u8] {
-        self.0.as_bytes()
+        self.nfc.as_bytes()
+    }
+
+    /// The passphrase exactly as typed, when that differs from its NFC form: what a vault
+    /// sealed before the NFC rule derived from. Callers try it only after the NFC form
+    /// failed (a wrong passphrase or a refused login), so a passphrase in NFC, and every
+    /// ASCII one, costs one derivation as before.
+    pub(crate) fn as_typed(&self) -> Option<Passphrase> {
+        self.typed.as_deref().map(Passphrase::unnormalized)
     }
 
     /// Checks this passphrase against the policy for a *new* passphrase
     /// ([`crate::crypto::passphrase::check`]); unlocking never calls it.
     pub fn check_policy(&self) -> Result<(), PassphraseTooWeak> {
-        passphrase::check(&self.0)
+        passphrase::check(&self.nfc)
+    }
+}
+
+/// Unicode NFC. In a browser, JavaScript's own `String.prototype.normalize` (no tables in the
+/// wasm); elsewhere the `unicode-normalization` crate. ASCII is already in NFC.
+fn nfc(s: &str) -> String {
+    if s.is_ascii() {
+        return s.to_owned();
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        String::from(js_sys::JsString::from(s).normalize("NFC"))
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        unicode_normalization::UnicodeNormalization::nfc(s).collect()
     }
 }
 

@@ -159,8 +159,21 @@ impl<T: Transport> Account<T> {
         let master = derive_master_key(passphrase, &kdf)
             .await
             .map_err(VaultError::from)?;
-        let header = self.login(master.auth_secret()).await?;
-        Ok((header, kdf, master))
+        match (
+            self.login(master.auth_secret()).await,
+            passphrase.as_typed(),
+        ) {
+            // An account made before the NFC rule with a passphrase not in NFC knows the
+            // secret of its typed form (docs/FORMAT.md §1).
+            (Err(AccountError::Sync(SyncError::BadCredentials)), Some(typed)) => {
+                let master = derive_master_key(&typed, &kdf)
+                    .await
+                    .map_err(VaultError::from)?;
+                let header = self.login(master.auth_secret()).await?;
+                Ok((header, kdf, master))
+            }
+            (header, _) => Ok((header?, kdf, master)),
+        }
     }
 
     /// Sets up this device with the account's existing vault, in the empty `store`. The

@@ -117,6 +117,28 @@ pub async fn indexeddb_vault_round_trip() {
     IndexedDbStore::delete(&name).await.unwrap();
 }
 
+/// In a browser too, a passphrase is keyed in NFC (JavaScript's normalize): typed composed
+/// or decomposed, the same key (docs/FORMAT.md §1).
+pub async fn passphrases_are_keyed_in_nfc() {
+    let params = KdfParams::generate().unwrap();
+    let key = |s: &'static str| {
+        let params = params.clone();
+        async move {
+            vault_core::crypto::kdf::derive_master_key(&Passphrase::new(s), &params)
+                .await
+                .unwrap()
+                .auth_secret()
+                .to_credential()
+        }
+    };
+    let composed = key("cr\u{e8}me br\u{fb}l\u{e9}e forever").await;
+    assert_eq!(
+        composed,
+        key("cre\u{300}me bru\u{302}le\u{301}e forever").await
+    );
+    assert_ne!(composed, key("creme brulee forever").await);
+}
+
 /// WebCrypto's deriveBits and the pure-Rust fallback give the same master key.
 pub async fn webcrypto_and_rust_kdf_agree() {
     assert!(webcrypto_available(), "crypto.subtle missing");
