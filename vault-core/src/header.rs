@@ -350,6 +350,60 @@ mod tests {
         ));
     }
 
+    /// A rotation keeps the key it replaces first, then the ones already kept, at most
+    /// [`MAX_PREVIOUS_KEYS`]: the oldest is dropped. A header keeping more is refused.
+    #[test]
+    fn a_rotation_keeps_at_most_sixteen_replaced_keys_newest_first() {
+        let pass = Passphrase::new("correct horse battery staple");
+        let current = VaultKey::generate().unwrap();
+        let (mut header, _) = block_on(VaultHeader::seal(
+            [8; 16],
+            &current,
+            &pass,
+            KdfParams::generate().unwrap(),
+        ))
+        .unwrap();
+        let aad = PreviousKeyAad::new(&[8; 16]);
+        let older: Vec<VaultKey> = (0..MAX_PREVIOUS_KEYS)
+            .map(|_| VaultKey::generate().unwrap())
+            .collect();
+        header.body.previous_keys = older
+            .iter()
+            .map(|k| {
+                let e = envelope::wrap_previous_key(&current, &aad, k).unwrap();
+                base64::Engine::encode(&base64::engine::general_purpose::STANDARD, e.as_bytes())
+            })
+            .collect();
+        let next = VaultKey::generate().unwrap();
+        let (rotated, _) =
+            block_on(header.rotated(&current, &next, &pass, KdfParams::generate().unwrap()))
+                .unwrap();
+        let kept = rotated.previous_keys(&next).unwrap();
+        assert_eq!(kept.len(), MAX_PREVIOUS_KEYS);
+        assert_eq!(kept[0].expose(), current.expose(), "the replaced key first");
+        for (k, o) in kept[1..].iter().zip(&older) {
+            assert_eq!(k.expose(), o.expose());
+        }
+        assert!(kept
+            .iter()
+            .all(|k| k.expose() != older[MAX_PREVIOUS_KEYS - 1].expose()));
+        // Under another key the kept keys do not open: the header is corrupt, not silently short.
+        assert!(matches!(
+            rotated.previous_keys(&current),
+            Err(VaultError::CorruptHeader(_))
+        ));
+        // More than the bound is refused when read.
+        let mut json = rotated.to_json();
+        let first = json["previous_keys"][0].clone();
+        json["previous_keys"].as_array_mut().unwrap().push(first);
+        let body: HeaderBody = serde_json::from_value(json.clone()).unwrap();
+        json["checksum"] = checksum(&body).into();
+        assert!(matches!(
+            VaultHeader::from_json(json),
+            Err(VaultError::CorruptHeader(m)) if m.contains("at most 16")
+        ));
+    }
+
     /// A vault made when the minimum was 8 characters: the policy applies to choosing a
     /// passphrase, never to unlocking, so it still opens; a passphrase change must pick a
     /// passphrase that meets today's policy, and putting the old header back (the rollback

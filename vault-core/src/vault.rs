@@ -837,17 +837,18 @@ impl<S: VaultStore> Vault<S> {
         passphrase: &Passphrase,
         params: KdfParams,
     ) -> Result<(Rotation, AuthSecret), VaultError> {
-        let (header, key, auth) = self.rotation(passphrase, params).await?;
+        let (header, key, auth, _) = self.rotation(passphrase, params).await?;
         Ok((self.install_rotation(header, key).await?, auth))
     }
 
-    /// The new header and key of a rotation, not yet written: the passphrase is checked
-    /// against this vault's header first (a wrong one is [`crate::CryptoError::WrongPassphrase`]).
+    /// The new header, key and server secret of a rotation, not yet written, and the
+    /// current server secret: the passphrase is checked against this vault's header first
+    /// (a wrong one is [`crate::CryptoError::WrongPassphrase`]).
     pub(crate) async fn rotation(
         &self,
         passphrase: &Passphrase,
         params: KdfParams,
-    ) -> Result<(VaultHeader, VaultKey, AuthSecret), VaultError> {
+    ) -> Result<(VaultHeader, VaultKey, AuthSecret, AuthSecret), VaultError> {
         let unlocked = self.header.unlock(passphrase).await?;
         if unlocked.vault_key.expose() != self.key.expose() {
             return Err(VaultError::invalid(
@@ -860,7 +861,7 @@ impl<S: VaultStore> Vault<S> {
             .header
             .rotated(&self.key, &key, passphrase, params)
             .await?;
-        Ok((header, key, auth))
+        Ok((header, key, auth, unlocked.auth_secret))
     }
 
     /// Writes a rotation's `header` and seals every entry again under its `key`, as its next
@@ -951,12 +952,7 @@ impl<S: VaultStore> Vault<S> {
         if unlocked.vault_key.expose() != mine && !previous.iter().any(|k| k.expose() == mine) {
             return Err(VaultError::HeaderDropsKey);
         }
-        self.store
-            .write(Batch {
-                meta: vec![(META_HEADER.into(), account_header.encode())],
-                ..Batch::default()
-            })
-            .await?;
+        self.write_header(&account_header).await?;
         self.header = account_header;
         self.key = unlocked.vault_key;
         self.previous = previous;
@@ -998,14 +994,17 @@ impl<S: VaultStore> Vault<S> {
                 "it belongs to another vault; only a header of this vault can replace it",
             ));
         }
-        self.store
-            .write(Batch {
-                meta: vec![(META_HEADER.into(), header.encode())],
-                ..Batch::default()
-            })
-            .await?;
+        self.write_header(&header).await?;
         self.header = header;
         Ok(())
+    }
+
+    async fn write_header(&self, header: &VaultHeader) -> Result<(), VaultError> {
+        let batch = Batch {
+            meta: vec![(META_HEADER.into(), header.encode())],
+            ..Batch::default()
+        };
+        Ok(self.store.write(batch).await?)
     }
 
     /// Undoes [`Vault::change_passphrase`] when the server refused the change: puts back the

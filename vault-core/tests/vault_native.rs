@@ -625,3 +625,65 @@ mod sha2_shim {
         vault_core::crypto::sha256_hex(bytes)
     }
 }
+
+/// Issue 17 item 9, on a vault without a server: a rotation seals every entry again (records
+/// and tombstones, each as its next version, queued to sync) under a new key, in one write
+/// with the header; an entry sealed under the replaced key (another device's, written before
+/// it learned of the rotation) still opens; a passphrase change afterwards keeps the replaced
+/// key; a wrong passphrase changes nothing.
+#[test]
+fn rotating_the_key_reseals_everything_and_keeps_the_old_key_for_late_entries() {
+    let (mut vault, store) = new_vault();
+    let kept = sample_record(1);
+    let gone = sample_record(2);
+    run(vault.insert(&kept)).unwrap();
+    run(vault.insert(&gone)).unwrap();
+    run(vault.delete(&gone.id)).unwrap();
+    let (before, _) = run(vault.stored_entries()).unwrap();
+    let late = before.iter().find(|e| e.id == kept.id).unwrap().clone();
+    let header = vault.header().clone();
+
+    let wrong = run(vault.rotate_key(
+        &Passphrase::new("not the passphrase"),
+        KdfParams::generate().unwrap(),
+    ))
+    .err();
+    assert_eq!(
+        wrong,
+        Some(VaultError::Crypto(CryptoError::WrongPassphrase))
+    );
+    assert_eq!(vault.header(), &header);
+
+    let (rotation, _) = run(vault.rotate_key(&pass(), KdfParams::generate().unwrap())).unwrap();
+    assert_eq!((rotation.resealed, rotation.unreadable), (2, 0));
+    assert_eq!(vault.header().rotations(), 1);
+    assert_ne!(
+        vault.header().wrapped_vault_key(),
+        header.wrapped_vault_key()
+    );
+    let (after, _) = run(vault.stored_entries()).unwrap();
+    for old in &before {
+        let new = after.iter().find(|e| e.id == old.id).unwrap();
+        assert_eq!(new.version, old.version + 1, "the next version");
+        assert!(new.hlc > old.hlc, "a new clock");
+        assert_eq!(new.deleted, old.deleted, "a tombstone stays one");
+        assert_ne!(new.envelope, old.envelope);
+    }
+    let pending = run(vault.pending_changes()).unwrap();
+    assert_eq!(pending.len(), 2, "both queued to sync");
+    assert_eq!(run(vault.get(&kept.id)).unwrap(), Some(kept.clone()));
+    assert_eq!(run(vault.get(&gone.id)).unwrap(), None);
+    // Under the replaced key: still opens (the header keeps it).
+    assert_eq!(vault.open(&late).unwrap(), Some(kept.clone()));
+
+    // The store holds the rotation: unlocking again reads it, the late entry included.
+    let (again, _) = run(Vault::unlock(store.clone(), &pass())).unwrap();
+    assert_eq!(again.header(), vault.header());
+    assert_eq!(again.open(&late).unwrap(), Some(kept.clone()));
+    // A passphrase change keeps the replaced key.
+    let new_pass = Passphrase::new("a completely different phrase");
+    run(vault.change_passphrase(&new_pass, KdfParams::generate().unwrap())).unwrap();
+    assert_eq!(vault.header().rotations(), 1);
+    let (changed, _) = run(Vault::unlock(store, &new_pass)).unwrap();
+    assert_eq!(changed.open(&late).unwrap(), Some(kept));
+}

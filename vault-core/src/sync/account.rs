@@ -262,8 +262,7 @@ impl<T: Transport> Account<T> {
         params: KdfParams,
     ) -> Result<Rotation, AccountError> {
         let old_header = vault.header().clone();
-        let old_auth = old_header.unlock(passphrase).await?.auth_secret;
-        let (new_header, key, new_auth) = vault.rotation(passphrase, params).await?;
+        let (new_header, key, new_auth, old_auth) = vault.rotation(passphrase, params).await?;
         self.switch_header(
             vault,
             old_header,
