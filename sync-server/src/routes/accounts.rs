@@ -14,6 +14,7 @@ use vault_core::sync::wire::{
 };
 use vault_core::{KdfParams, VaultHeader};
 
+use super::shared::{BodyTimeout, BodyTooLarge, DatabaseDown};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Authed, Body, Peer};
 use crate::store::NewAccount;
@@ -75,13 +76,12 @@ fn check_header(header: &Value) -> ApiResult<String> {
 #[utoipa::path(post, path = "/api/v1/accounts", tag = "accounts", request_body = RegisterRequest, responses(
     (status = 201, body = Registered),
     (status = 400, description = "invalid username, credential or header, or a malformed body", body = ErrorBody),
-    (status = 408, description = "the body did not arrive in time", body = ErrorBody),
+    BodyTimeout,
     (status = 409, description = "username taken", body = ErrorBody),
-    (status = 413, description = "body over 4 MiB", body = ErrorBody),
+    BodyTooLarge,
     (status = 429, description = "too many requests from this address, or the server is busy checking credentials", body = ErrorBody,
         headers(("Retry-After" = u64, description = "seconds to wait"))),
-    (status = 503, description = "the database cannot be reached", body = ErrorBody,
-        headers(("Retry-After" = u64, description = "seconds to wait")))))]
+    DatabaseDown))]
 pub async fn register(
     State(state): State<AppState>,
     peer: Peer,
@@ -120,8 +120,7 @@ pub async fn register(
         (status = 400, description = "not a valid username", body = ErrorBody),
         (status = 429, description = "too many requests from this address", body = ErrorBody,
             headers(("Retry-After" = u64, description = "seconds to wait"))),
-        (status = 503, description = "the database cannot be reached", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "seconds to wait")))))]
+        DatabaseDown))]
 pub async fn prelogin(
     State(state): State<AppState>,
     peer: Peer,
@@ -168,12 +167,11 @@ pub async fn prelogin(
     responses((status = 204, description = "changed"),
         (status = 400, description = "invalid new credential or header, or a malformed body", body = ErrorBody),
         (status = 401, description = "no live session, or the current credential is wrong", body = ErrorBody),
-        (status = 408, description = "the body did not arrive in time", body = ErrorBody),
-        (status = 413, description = "body over 4 MiB", body = ErrorBody),
+        BodyTimeout,
+        BodyTooLarge,
         (status = 429, description = "the account's rate limit, or the server is busy checking credentials", body = ErrorBody,
             headers(("Retry-After" = u64, description = "seconds to wait"))),
-        (status = 503, description = "the database cannot be reached", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "seconds to wait")))))]
+        DatabaseDown))]
 pub async fn change(
     State(state): State<AppState>,
     auth: Authed,
@@ -195,12 +193,11 @@ pub async fn change(
     responses((status = 204, description = "deleted"),
         (status = 400, description = "a malformed body", body = ErrorBody),
         (status = 401, description = "no live session, or the credential is wrong", body = ErrorBody),
-        (status = 408, description = "the body did not arrive in time", body = ErrorBody),
-        (status = 413, description = "body over 4 MiB", body = ErrorBody),
+        BodyTimeout,
+        BodyTooLarge,
         (status = 429, description = "the account's rate limit, or the server is busy checking credentials", body = ErrorBody,
             headers(("Retry-After" = u64, description = "seconds to wait"))),
-        (status = 503, description = "the database cannot be reached", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "seconds to wait")))))]
+        DatabaseDown))]
 pub async fn delete(
     State(state): State<AppState>,
     auth: Authed,

@@ -5,12 +5,47 @@ pub mod accounts;
 pub mod sessions;
 pub mod sync;
 
+/// The error answers many routes share, each documented once (`responses(..., DatabaseDown)`
+/// in a route's `#[utoipa::path]`); what a route alone answers stays written at the route.
+pub mod shared {
+    use utoipa::IntoResponses;
+    use vault_core::sync::wire::ErrorBody;
+
+    /// Every route that reads or writes the database.
+    #[derive(IntoResponses)]
+    #[response(status = 503, description = "the database cannot be reached",
+        headers(("Retry-After" = u64, description = "seconds to wait")))]
+    pub struct DatabaseDown(pub ErrorBody);
+
+    /// Every route that takes a body.
+    #[derive(IntoResponses)]
+    #[response(status = 408, description = "the body did not arrive in time")]
+    pub struct BodyTimeout(pub ErrorBody);
+
+    /// Every route that takes a body, apart from push (which has its own limits too).
+    #[derive(IntoResponses)]
+    #[response(status = 413, description = "body over 4 MiB")]
+    pub struct BodyTooLarge(pub ErrorBody);
+
+    /// Every route behind a session.
+    #[derive(IntoResponses)]
+    #[response(status = 401, description = "no live session")]
+    pub struct NoSession(pub ErrorBody);
+
+    /// Every route behind a session that does no credential check.
+    #[derive(IntoResponses)]
+    #[response(status = 429, description = "the account's rate limit",
+        headers(("Retry-After" = u64, description = "seconds to wait")))]
+    pub struct AccountRateLimited(pub ErrorBody);
+}
+
 use axum::extract::State;
 use axum::Json;
 use vault_core::sync::wire::ErrorBody;
 
 use crate::error::ApiResult;
 use crate::AppState;
+use shared::DatabaseDown;
 
 /// Process is up.
 #[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, description = "ok", body = String)))]
@@ -22,8 +57,7 @@ pub async fn healthz() -> &'static str {
 #[utoipa::path(get, path = "/readyz", tag = "health", responses(
     (status = 200, description = "ready", body = String),
     (status = 500, description = "the database answered with an error", body = ErrorBody),
-    (status = 503, description = "the database cannot be reached", body = ErrorBody,
-        headers(("Retry-After" = u64, description = "seconds to wait")))))]
+    DatabaseDown))]
 pub async fn readyz(State(state): State<AppState>) -> ApiResult<&'static str> {
     state.with(|s| s.ping()).await?;
     Ok("ready")

@@ -8,6 +8,7 @@ use base64::Engine;
 use vault_core::sync::wire::{DeviceList, ErrorBody, LoginRequest, LoginResponse};
 
 use super::accounts::{check_credential, check_username};
+use super::shared::{AccountRateLimited, BodyTimeout, BodyTooLarge, DatabaseDown, NoSession};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{token_hash, Authed, Body, Peer};
 use crate::limits::{account_slowdown_ms, MAX_ACCOUNT_FAILURES, MAX_ADDRESS_FAILURES};
@@ -31,12 +32,11 @@ fn random_token() -> ApiResult<String> {
     (status = 200, body = LoginResponse),
     (status = 400, description = "not a valid username or credential, or a malformed body", body = ErrorBody),
     (status = 401, description = "wrong username or credential", body = ErrorBody),
-    (status = 408, description = "the body did not arrive in time", body = ErrorBody),
-    (status = 413, description = "body over 4 MiB", body = ErrorBody),
+    BodyTimeout,
+    BodyTooLarge,
     (status = 429, description = "too many requests or failed attempts, or the server is busy checking credentials", body = ErrorBody,
         headers(("Retry-After" = u64, description = "seconds to wait"))),
-    (status = 503, description = "the database cannot be reached", body = ErrorBody,
-        headers(("Retry-After" = u64, description = "seconds to wait")))))]
+    DatabaseDown))]
 pub async fn login(
     State(state): State<AppState>,
     peer: Peer,
@@ -121,11 +121,9 @@ pub async fn login(
 /// End this session.
 #[utoipa::path(delete, path = "/api/v1/sessions/current", tag = "sessions", security(("bearer" = [])),
     responses((status = 204, description = "signed out"),
-        (status = 401, description = "no live session", body = ErrorBody),
-        (status = 429, description = "the account's rate limit", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "seconds to wait"))),
-        (status = 503, description = "the database cannot be reached", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "seconds to wait")))))]
+        NoSession,
+        AccountRateLimited,
+        DatabaseDown))]
 pub async fn logout(State(state): State<AppState>, auth: Authed) -> ApiResult<StatusCode> {
     state
         .with(move |s| s.delete_session(&auth.token_hash))
@@ -136,11 +134,9 @@ pub async fn logout(State(state): State<AppState>, auth: Authed) -> ApiResult<St
 /// The account's live sessions (its devices).
 #[utoipa::path(get, path = "/api/v1/sessions", tag = "sessions", security(("bearer" = [])),
     responses((status = 200, body = DeviceList),
-        (status = 401, description = "no live session", body = ErrorBody),
-        (status = 429, description = "the account's rate limit", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "seconds to wait"))),
-        (status = 503, description = "the database cannot be reached", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "seconds to wait")))))]
+        NoSession,
+        AccountRateLimited,
+        DatabaseDown))]
 pub async fn list(State(state): State<AppState>, auth: Authed) -> ApiResult<Json<DeviceList>> {
     let current = session_public_id(&auth.token_hash);
     let sessions = state
@@ -154,12 +150,10 @@ pub async fn list(State(state): State<AppState>, auth: Authed) -> ApiResult<Json
     params(("id" = String, Path, description = "session id from the device list")),
     responses((status = 204, description = "revoked"),
         (status = 400, description = "not a session id (16 hex digits)", body = ErrorBody),
-        (status = 401, description = "no live session", body = ErrorBody),
+        NoSession,
         (status = 404, description = "no such session on this account", body = ErrorBody),
-        (status = 429, description = "the account's rate limit", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "seconds to wait"))),
-        (status = 503, description = "the database cannot be reached", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "seconds to wait")))))]
+        AccountRateLimited,
+        DatabaseDown))]
 pub async fn revoke(
     State(state): State<AppState>,
     auth: Authed,

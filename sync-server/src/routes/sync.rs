@@ -8,6 +8,7 @@ use vault_core::sync::wire::{
     ErrorBody, PullQuery, PullResponse, PulledChange, PushRequest, PushResponse,
 };
 
+use super::shared::{AccountRateLimited, BodyTimeout, DatabaseDown, NoSession};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Authed, Body};
 use crate::store::NewChange;
@@ -17,14 +18,12 @@ use crate::{AppState, MAX_BATCH, MAX_PAGE};
 #[utoipa::path(post, path = "/api/v1/push", tag = "sync", request_body = PushRequest, security(("bearer" = [])),
     responses((status = 200, body = PushResponse),
         (status = 400, description = "an invalid entry or idempotency key, or a malformed body", body = ErrorBody),
-        (status = 401, description = "no live session", body = ErrorBody),
-        (status = 408, description = "the body did not arrive in time", body = ErrorBody),
+        NoSession,
+        BodyTimeout,
         (status = 409, description = "the idempotency key was used for a different batch", body = ErrorBody),
         (status = 413, description = "body over 4 MiB, over 1,000 changes, or the account's storage quota reached", body = ErrorBody),
-        (status = 429, description = "the account's rate limit", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "seconds to wait"))),
-        (status = 503, description = "the database cannot be reached", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "seconds to wait")))))]
+        AccountRateLimited,
+        DatabaseDown))]
 pub async fn push(
     State(state): State<AppState>,
     auth: Authed,
@@ -79,11 +78,9 @@ pub async fn push(
 #[utoipa::path(get, path = "/api/v1/pull", tag = "sync", params(PullQuery), security(("bearer" = [])),
     responses((status = 200, body = PullResponse),
         (status = 400, description = "`since` below 0 or `limit` outside 1 to 1,000", body = ErrorBody),
-        (status = 401, description = "no live session", body = ErrorBody),
-        (status = 429, description = "the account's rate limit", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "seconds to wait"))),
-        (status = 503, description = "the database cannot be reached", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "seconds to wait")))))]
+        NoSession,
+        AccountRateLimited,
+        DatabaseDown))]
 pub async fn pull(
     State(state): State<AppState>,
     auth: Authed,
