@@ -138,6 +138,10 @@ impl From<AccountError> for Failure {
             AccountError::Sync(vault_core::sync::SyncError::Vault(v)) => v.into(),
             AccountError::Sync(s) => s.into(),
             AccountError::SignedOut => Failure::new("no_session", "Unlock the vault to sync."),
+            AccountError::CredentialsChanged => Failure::new(
+                "credentials_changed",
+                "The sync server no longer takes this browser's sign-in: the passphrase was changed, or the vault key rotated, on another device. Open Options and sign in again with your current passphrase; nothing here is lost.",
+            ),
             other => Failure::new("sync", other.to_string()),
         }
     }
