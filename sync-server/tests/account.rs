@@ -36,6 +36,7 @@ on_both_backends!(
     key_rotation_reaches_every_device_and_shuts_the_old_key_out,
     a_device_takes_a_passphrase_changed_elsewhere,
     an_account_made_before_the_nfc_rule_still_signs_in,
+    an_offline_edit_meets_a_rotation_as_a_conflict,
     sign_out_ends_the_session_here_and_on_the_server,
     devices_are_listed_and_revoked,
 );
@@ -822,4 +823,60 @@ async fn an_account_made_before_the_nfc_rule_still_signs_in(_: &Backend, store: 
         assert_eq!(&header, laptop.header());
         assert_eq!(net.logins(), logins + 1, "one login: the NFC form");
     }
+}
+
+/// docs/SYNC.md: a rotation is a new version of every entry, so an edit another device made
+/// offline before it learned of the rotation meets it as a concurrent edit: the edit is kept
+/// as a conflict (readable: it was sealed under the replaced key), never lost silently, and
+/// keeping it wins everywhere.
+async fn an_offline_edit_meets_a_rotation_as_a_conflict(_: &Backend, store: Store) {
+    let net = InProcess::new(store);
+    let (mut laptop, mut account) = first_device(&net, "lee", 1).await;
+    let mut phone = Account::new(net.clone(), "lee", "phone");
+    let mut phone_vault = phone
+        .join(MemoryStore::new(), &Passphrase::new(PASS))
+        .await
+        .unwrap();
+    phone.sync(&mut phone_vault).await.unwrap();
+    let mut edited = phone_vault.list().await.unwrap().records[0].clone();
+    edited.answer = vault_core::Answer::ShortText {
+        text: "changed offline".into(),
+    };
+    phone_vault.put(&edited).await.unwrap();
+
+    account
+        .rotate_key(
+            &mut laptop,
+            &Passphrase::new(PASS),
+            KdfParams::generate().unwrap(),
+        )
+        .await
+        .unwrap();
+    account.sync(&mut laptop).await.unwrap();
+
+    let header = phone
+        .login_with_passphrase(&Passphrase::new(PASS))
+        .await
+        .unwrap();
+    phone_vault
+        .adopt_header(header, &Passphrase::new(PASS))
+        .await
+        .unwrap();
+    let report = phone.sync(&mut phone_vault).await.unwrap();
+    assert_eq!(report.conflicts, 1, "{report:?}");
+    let (conflicts, failures) = phone_vault.conflicts().await.unwrap();
+    assert!(failures.is_empty(), "{failures:?}");
+    assert_eq!(conflicts.len(), 1);
+    assert_eq!(
+        conflicts[0].losing.as_ref(),
+        Some(&edited),
+        "the offline edit, kept and readable"
+    );
+    phone_vault
+        .resolve_conflict(&conflicts[0].key.clone(), vault_core::sync::Keep::Losing)
+        .await
+        .unwrap();
+    phone.sync(&mut phone_vault).await.unwrap();
+    account.sync(&mut laptop).await.unwrap();
+    assert_eq!(laptop.get(&edited.id).await.unwrap(), Some(edited));
 }
