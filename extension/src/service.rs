@@ -351,7 +351,11 @@ impl<P: Platform> Service<P> {
             let bytes = hex::decode(hex_key).map_err(|_| Failure::locked())?;
             let key = VaultKey::from_dangerous_bytes(&bytes).map_err(|_| Failure::locked())?;
             let store = self.platform.open_store().await.map_err(storage)?;
-            let vault = Vault::resume(store, key).await?;
+            let vault = Vault::resume(store, key).await.map_err(|e| match e {
+                // Rotated since (another window signed in again): unlock anew.
+                VaultError::StaleKey => Failure::locked(),
+                e => e.into(),
+            })?;
             let listing = vault.list().await?;
             self.remember(listing);
             self.vault = Some(vault);

@@ -117,6 +117,8 @@ impl<S: VaultStore> Vault<S> {
             return Err(VaultError::VaultExists);
         }
         let unlocked = header.unlock(passphrase).await?;
+        // The keys it kept from rotations must open before anything is written.
+        header.previous_keys(&unlocked.vault_key)?;
         store
             .write(crate::store::Batch {
                 meta: vec![(crate::store::META_HEADER.into(), header.encode())],

@@ -53,6 +53,8 @@ pub enum VaultError {
     OtherVault,
     #[error("the sync server sent a vault header that does not keep this device's vault key (an older header sent again?): it was not taken, and nothing changed here")]
     HeaderDropsKey,
+    #[error("the key kept for this session is not the vault's current key (the key was rotated since): unlock again with your passphrase")]
+    StaleKey,
     #[error("the passphrase was changed on another device while this one was locked: unlock here once with the previous passphrase, then enter the new one when asked")]
     ChangedWhileLocked,
     #[error("a vault already exists in this store: unlock it, or restore into an empty store")]

@@ -281,9 +281,15 @@ impl<S: VaultStore> Vault<S> {
     /// Re-opens a vault with a key held for this session (see
     /// [`VaultKey::to_dangerous_bytes`]), without the passphrase. A key that belongs to another
     /// vault opens nothing: every record then reports [`crate::CryptoError::Tampered`].
+    /// After a key rotation the header's kept keys open only under its current key, so an
+    /// older key held for the session (the key rotated in another window of this browser) is
+    /// [`VaultError::StaleKey`]: unlock again.
     pub async fn resume(store: S, key: VaultKey) -> Result<Self, VaultError> {
         let header = Self::read_header(&store).await?;
-        Self::opened(store, header, key)
+        Self::opened(store, header, key).map_err(|e| match e {
+            VaultError::CorruptHeader(_) => VaultError::StaleKey,
+            e => e,
+        })
     }
 
     /// The vault over `store` under `header`, whose key is `key`: with the keys the header

@@ -9,7 +9,7 @@ use vault_core::record::{decode_record, encode_record};
 use vault_core::store::{block_on as run, META_HEADER};
 use vault_core::{
     Answer, CryptoError, KdfParams, MemoryStore, Namespace, Passphrase, RecordId, StoreError,
-    StoredRecord, Vault, VaultError, VaultStore,
+    StoredRecord, Vault, VaultError, VaultKey, VaultStore,
 };
 
 fn pass() -> Passphrase {
@@ -642,6 +642,7 @@ fn rotating_the_key_reseals_everything_and_keeps_the_old_key_for_late_entries() 
     let (before, _) = run(vault.stored_entries()).unwrap();
     let late = before.iter().find(|e| e.id == kept.id).unwrap().clone();
     let header = vault.header().clone();
+    let late_key = vault.session_key().to_dangerous_bytes();
 
     let wrong = run(vault.rotate_key(
         &Passphrase::new("not the passphrase"),
@@ -676,6 +677,16 @@ fn rotating_the_key_reseals_everything_and_keeps_the_old_key_for_late_entries() 
     // Under the replaced key: still opens (the header keeps it).
     assert_eq!(vault.open(&late).unwrap(), Some(kept.clone()));
 
+    // A key held for a session from before the rotation no longer resumes: unlock again.
+    let stale = VaultKey::from_dangerous_bytes(late_key.as_slice()).unwrap();
+    assert_eq!(
+        run(Vault::resume(store.clone(), stale)).err(),
+        Some(VaultError::StaleKey)
+    );
+    let current =
+        VaultKey::from_dangerous_bytes(vault.session_key().to_dangerous_bytes().as_slice())
+            .unwrap();
+    assert!(run(Vault::resume(store.clone(), current)).is_ok());
     // The store holds the rotation: unlocking again reads it, the late entry included.
     let (again, _) = run(Vault::unlock(store.clone(), &pass())).unwrap();
     assert_eq!(again.header(), vault.header());
