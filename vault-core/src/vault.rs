@@ -874,7 +874,9 @@ impl<S: VaultStore> Vault<S> {
     /// version with a new clock, queued to sync, in one atomic write with the header: a
     /// failure leaves the vault as it was. Tombstones stay tombstones (sealed anew, so they
     /// still prove the delete); format-1 entries come out in format 2; a format-1 tombstone
-    /// (which proves nothing) and an entry that opens under no key are left alone.
+    /// (which proves nothing) and an entry that opens under no key are left alone. Content
+    /// under the vault key ([`envelope::ContentKind`], kept in `meta` on this device only)
+    /// is sealed again under the new key in the same write.
     pub(crate) async fn install_rotation(
         &mut self,
         header: VaultHeader,
@@ -921,6 +923,23 @@ impl<S: VaultStore> Vault<S> {
             batch.records.extend(one.records);
             batch.pending.extend(one.pending);
             report.resealed += 1;
+        }
+        // Content under the vault key (not records, not synced) moves to the new key too.
+        for kind in envelope::ContentKind::ALL {
+            let Some(bytes) = self.store.get_meta(kind.meta_key()).await? else {
+                continue;
+            };
+            let opened = Envelope::parse(bytes)
+                .map_err(VaultError::from)
+                .and_then(|env| Ok(self.with_any_key(|k| envelope::open_content(k, kind, &env))?));
+            // What does not open (damaged, or an earlier build's form, which the web app
+            // converts at unlock, before any rotation) stays as it is.
+            if let Ok(plain) = opened {
+                let sealed = envelope::seal_content(&key, kind, &plain)?;
+                batch
+                    .meta
+                    .push((kind.meta_key().into(), sealed.into_bytes()));
+            }
         }
         batch.meta.push((META_HEADER.into(), header.encode()));
         batch.meta.push((

@@ -643,6 +643,12 @@ fn rotating_the_key_reseals_everything_and_keeps_the_old_key_for_late_entries() 
     let late = before.iter().find(|e| e.id == kept.id).unwrap().clone();
     let header = vault.header().clone();
     let late_key = vault.session_key().to_dangerous_bytes();
+    // Content under the vault key that is not a record (the web app's snapshots).
+    let kind = vault_core::crypto::ContentKind::InstructionSnapshots;
+    let content = b"[{\"agent\":\"claude\"}]";
+    let sealed =
+        vault_core::crypto::envelope::seal_content(vault.session_key(), kind, content).unwrap();
+    store.put_raw_meta(kind.meta_key(), sealed.into_bytes());
 
     let wrong = run(vault.rotate_key(
         &Passphrase::new("not the passphrase"),
@@ -674,6 +680,12 @@ fn rotating_the_key_reseals_everything_and_keeps_the_old_key_for_late_entries() 
     assert_eq!(pending.len(), 2, "both queued to sync");
     assert_eq!(run(vault.get(&kept.id)).unwrap(), Some(kept.clone()));
     assert_eq!(run(vault.get(&gone.id)).unwrap(), None);
+    // The content moved to the new key with the records.
+    let moved = run(store.get_meta(kind.meta_key())).unwrap().unwrap();
+    let moved = vault_core::crypto::Envelope::parse(moved).unwrap();
+    let opened =
+        vault_core::crypto::envelope::open_content(vault.session_key(), kind, &moved).unwrap();
+    assert_eq!(opened.as_slice(), content);
     // Under the replaced key: still opens (the header keeps it).
     assert_eq!(vault.open(&late).unwrap(), Some(kept.clone()));
 

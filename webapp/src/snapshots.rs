@@ -18,7 +18,7 @@ use vault_core::{Namespace, RecordId, VaultKey};
 use crate::AppError;
 
 /// The store `meta` key holding the sealed snapshots.
-pub const META_KEY: &str = "webapp_instruction_snapshots";
+pub const META_KEY: &str = KIND.meta_key();
 /// Snapshots kept per agent (newest first); staleness only needs the newest.
 pub const KEEP_PER_AGENT: usize = 5;
 

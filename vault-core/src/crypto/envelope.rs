@@ -127,10 +127,20 @@ pub enum ContentKind {
 }
 
 impl ContentKind {
+    /// Every kind: what a key rotation seals again under the new key.
+    pub const ALL: [ContentKind; 1] = [ContentKind::InstructionSnapshots];
+
     /// The name bound into the associated data (ASCII, stable: changing it orphans data).
     pub fn name(self) -> &'static str {
         match self {
             ContentKind::InstructionSnapshots => "instruction-snapshots",
+        }
+    }
+
+    /// The store `meta` key holding this kind's one envelope (docs/FORMAT.md §2).
+    pub const fn meta_key(self) -> &'static str {
+        match self {
+            ContentKind::InstructionSnapshots => "webapp_instruction_snapshots",
         }
     }
 }
