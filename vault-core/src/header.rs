@@ -29,8 +29,12 @@ struct HeaderBody {
     /// Vault keys replaced by key rotations, newest first, each a version-1 envelope under
     /// the current vault key (base64; docs/FORMAT.md §3). Absent until the first rotation,
     /// so headers written before rotation existed are unchanged, checksum included.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    previous_keys: Vec<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        with = "crate::codec::b64_list"
+    )]
+    previous_keys: Vec<Vec<u8>>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -120,13 +124,10 @@ impl VaultHeader {
         let (mut header, auth) =
             Self::seal(self.body.vault_id, new_key, passphrase, params).await?;
         let aad = PreviousKeyAad::new(&self.body.vault_id);
-        let b64 = |e: Envelope| {
-            base64::Engine::encode(&base64::engine::general_purpose::STANDARD, e.as_bytes())
-        };
         header.body.previous_keys = std::iter::once(current)
             .chain(kept.iter())
             .take(MAX_PREVIOUS_KEYS)
-            .map(|k| envelope::wrap_previous_key(new_key, &aad, k).map(b64))
+            .map(|k| envelope::wrap_previous_key(new_key, &aad, k).map(Envelope::into_bytes))
             .collect::<Result<_, _>>()?;
         Ok((header, auth))
     }
@@ -143,11 +144,8 @@ impl VaultHeader {
         self.body
             .previous_keys
             .iter()
-            .map(|text| {
-                let bytes =
-                    base64::Engine::decode(&base64::engine::general_purpose::STANDARD, text)
-                        .map_err(|e| corrupt(format!("is not base64 ({e})")))?;
-                let env = Envelope::parse(bytes).map_err(|e| corrupt(e.to_string()))?;
+            .map(|bytes| {
+                let env = Envelope::parse(bytes.clone()).map_err(|e| corrupt(e.to_string()))?;
                 envelope::unwrap_previous_key(current, &aad, &env)
                     .map_err(|_| corrupt("does not open under the vault key".into()))
             })
@@ -370,8 +368,9 @@ mod tests {
         header.body.previous_keys = older
             .iter()
             .map(|k| {
-                let e = envelope::wrap_previous_key(&current, &aad, k).unwrap();
-                base64::Engine::encode(&base64::engine::general_purpose::STANDARD, e.as_bytes())
+                envelope::wrap_previous_key(&current, &aad, k)
+                    .unwrap()
+                    .into_bytes()
             })
             .collect();
         let next = VaultKey::generate().unwrap();
