@@ -882,12 +882,7 @@ impl<S: VaultStore> Vault<S> {
         header: VaultHeader,
         key: VaultKey,
     ) -> Result<Rotation, VaultError> {
-        if header.vault_id() != self.header.vault_id() {
-            return Err(VaultError::invalid(
-                "header",
-                "it belongs to another vault; only a header of this vault can replace it",
-            ));
-        }
+        self.check_same_vault(&header)?;
         let previous = header.previous_keys(&key)?;
         let (entries, damaged) = self.stored_entries().await?;
         let mut bases = std::collections::HashMap::new();
@@ -1013,14 +1008,20 @@ impl<S: VaultStore> Vault<S> {
     /// see [`crate::sync::Account::change_passphrase`], which must write exactly the header the
     /// server accepted).
     pub(crate) async fn replace_header(&mut self, header: VaultHeader) -> Result<(), VaultError> {
+        self.check_same_vault(&header)?;
+        self.write_header(&header).await?;
+        self.header = header;
+        Ok(())
+    }
+
+    /// Only a header of this vault may replace its header: another would lock its key away.
+    fn check_same_vault(&self, header: &VaultHeader) -> Result<(), VaultError> {
         if header.vault_id() != self.header.vault_id() {
             return Err(VaultError::invalid(
                 "header",
                 "it belongs to another vault; only a header of this vault can replace it",
             ));
         }
-        self.write_header(&header).await?;
-        self.header = header;
         Ok(())
     }
 

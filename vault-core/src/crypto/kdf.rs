@@ -24,8 +24,9 @@ pub const SALT_LEN: usize = 16;
 /// Longest salt accepted from a header.
 pub const MAX_SALT_LEN: usize = 64;
 
-/// A user's passphrase, zeroized on drop; its `Debug` never prints it. Keys come from its Unicode NFC form (docs/FORMAT.md §1), so the same
-/// characters typed composed on one system and decomposed on another open the same vault.
+/// A user's passphrase, zeroized on drop; its `Debug` never prints it. Keys come from its
+/// Unicode NFC form (docs/FORMAT.md §1), so the same characters typed composed on one
+/// system and decomposed on another open the same vault.
 /// A vault sealed before that rule under a passphrase that is not in NFC still opens: its
 /// typed form is kept for that one fallback ([`Passphrase::as_typed`]).
 #[derive(Zeroize, ZeroizeOnDrop)]
