@@ -2,9 +2,10 @@
 //! these (unknown or ill-shaped messages are refused with [`Reply::Err`]) before anything acts
 //! on it.
 //!
-//! - Extension pages (card frame, popup, options) -> background: [`Request`] / [`Reply`] over
-//!   `runtime.sendMessage`; the background's listener also checks the sender is one of this
-//!   extension's own pages, never a content script.
+//! - Popup and options -> background: [`Request`] / [`Reply`] over `runtime.sendMessage`.
+//! - Card frame -> background: the same, relayed by the tab's content script
+//!   ([`ToPage::Call`] / [`ToFrame::Reply`]); the background grants a tab only a card's
+//!   requests, for its own origin.
 //! - Content script <-> card frame: [`ToFrame`] / [`ToPage`] over a private `MessagePort`
 //!   handed to the frame once, with a nonce only the two of them know.
 
@@ -152,10 +153,12 @@ pub enum Page {
 }
 
 impl Page {
-    /// The page at this extension URL path (`/card.html`), if it is one of ours.
+    /// The extension page at this URL path (`/popup.html`), if it is one that may talk to
+    /// the background. Not `/card.html`: the card frame has no extension APIs (a sandboxed
+    /// page in Chrome) and its requests arrive through its tab's content script, whose
+    /// sender is the tab ([`Page::Card`] by construction in the background's listener).
     pub fn from_path(path: &str) -> Option<Page> {
         match path {
-            "/card.html" => Some(Page::Card),
             "/popup.html" => Some(Page::Popup),
             "/options.html" => Some(Page::Options),
             _ => None,
@@ -164,6 +167,19 @@ impl Page {
 }
 
 impl Request {
+    /// The site this request speaks for, if it names one. A card's request arrives through
+    /// its tab's content script, and the background refuses it when this is not that tab's
+    /// origin: a tab speaks for its own site only.
+    pub fn origin(&self) -> Option<&str> {
+        match self {
+            Request::Site { origin }
+            | Request::NextCard { origin, .. }
+            | Request::NewChatContext { origin, .. } => Some(origin),
+            Request::Save(save) => Some(&save.origin),
+            _ => None,
+        }
+    }
+
     /// Whether `page` may send this request.
     pub fn allowed_from(&self, page: Page) -> bool {
         match page {
@@ -318,6 +334,16 @@ impl Reply {
         }
     }
 
+    /// The data as `T` (`null` when there is none), or the error's message.
+    pub fn into_data<T: serde::de::DeserializeOwned>(self) -> Result<T, String> {
+        match (self.ok, self.data, self.error) {
+            (true, data, _) => serde_json::from_value(data.unwrap_or(serde_json::Value::Null))
+                .map_err(|e| e.to_string()),
+            (false, _, Some(e)) => Err(e.message),
+            (false, _, None) => Err("the background failed".into()),
+        }
+    }
+
     pub fn err(code: &str, message: impl Into<String>) -> Reply {
         Reply {
             ok: false,
@@ -347,6 +373,12 @@ pub enum ToFrame {
     Inserted { copied: bool },
     /// The user removed a new chat's context with Esc (it never reached the agent).
     Removed,
+    /// The background's reply to the frame's request `id`, relayed by the content script
+    /// (the frame has no extension APIs of its own).
+    Reply { id: u32, reply: Reply },
+    /// The background's latest [`Announcement`] (its JSON, as stored), relayed from
+    /// `storage.onChanged`.
+    Announced { value: String },
 }
 
 /// Background -> every open extension page: a change of state the pages follow (a card frame
@@ -382,6 +414,9 @@ pub enum ToPage {
     },
     /// Tell the user something by the composer (why nothing was inserted).
     Notice { message: String },
+    /// Relay this request to the background (`runtime.sendMessage`) and answer with
+    /// [`ToFrame::Reply`] under the same `id`.
+    Call { id: u32, request: Request },
 }
 
 #[cfg(test)]

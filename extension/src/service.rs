@@ -184,6 +184,19 @@ impl<P: Platform> Service<P> {
         self.handle(request).await
     }
 
+    /// Handles one card request relayed by the content script of a tab at `tab_origin`: a
+    /// card's requests only, and only for that tab's own site (a page cannot save answers or
+    /// read context in another site's name).
+    pub async fn handle_from_tab(&mut self, tab_origin: &str, request: Request) -> Reply {
+        if request.origin().is_some_and(|o| o != tab_origin) {
+            return Reply::err(
+                "forbidden",
+                "A tab may only speak for its own site.",
+            );
+        }
+        self.handle_from(Page::Card, request).await
+    }
+
     /// Handles one request; every failure becomes a [`Reply`] with a code and a message.
     pub async fn handle(&mut self, request: Request) -> Reply {
         let touches_vault = !matches!(

@@ -8,19 +8,23 @@ let queue = Promise.resolve();
 // The vault service handles one request at a time; later ones wait their turn.
 const serial = (job) => (queue = queue.then(() => ready).then(job, job));
 
-// Only this extension's own pages (card frame, popup, options) may talk to the vault: never
-// a content script, a web page or another extension.
-const trusted = (sender) => {
-  if (sender.id !== chrome.runtime.id || !sender.url) return false;
-  const scheme = new URL(sender.url).protocol;
-  return scheme === 'chrome-extension:' || scheme === 'moz-extension:';
+// Who may talk to the vault: this extension's own pages (popup, options), or this
+// extension's content script in a tab, relaying its card frame's requests (the frame is a
+// sandboxed page without extension APIs). Never a web page or another extension. Rust
+// decides what each may ask: a tab only a card's requests, for its own origin.
+const from = (sender) => {
+  if (sender.id !== chrome.runtime.id || !sender.url) return null;
+  const url = new URL(sender.url);
+  if (url.protocol === 'chrome-extension:' || url.protocol === 'moz-extension:') return { path: url.pathname };
+  // A content script: its sender is the tab's top frame (it runs in no other).
+  if (sender.tab && sender.frameId === 0 && /^https?:$/.test(url.protocol)) return { path: '', tab: url.origin };
+  return null;
 };
 
 chrome.runtime.onMessage.addListener((message, sender, reply) => {
-  if (!trusted(sender)) return false;
-  // The page's path tells the background what it may ask for (the card frame: only a card's
-  // requests).
-  serial(() => handle_message(message, new URL(sender.url).pathname)).then(reply, (e) =>
+  const who = from(sender);
+  if (!who) return false;
+  serial(() => handle_message(message, who.path, who.tab)).then(reply, (e) =>
     reply({ ok: false, error: { code: 'internal', message: `SelfOS failed: ${e}` } }));
   return true;
 });

@@ -1,9 +1,10 @@
 // SelfOS host-page sensor and mount: the only code that runs in the AI site's page.
 // It is deliberately thin (budget: 4 KB gzipped) and CSP-proof (no WebAssembly, no eval, no
-// storage): it mounts one hidden extension frame inside a closed shadow root, reads a few
-// DOM facts with the selectors the frame sends, and shows or hides the frame when asked.
-// Every decision (is the AI generating? which card? what context?) is made in Rust inside
-// that frame. It also inserts the user's context into the composer when asked (a small
+// storage of its own): it mounts one hidden extension frame inside a closed shadow root,
+// reads a few DOM facts with the selectors the frame sends, shows or hides the frame when
+// asked, and carries the frame's requests to the background (the frame has no extension
+// APIs). Every decision (is the AI generating? which card? what context?) is made in Rust
+// inside that frame. It also inserts the user's context into the composer when asked (a small
 // control by the composer, Alt+Shift+I, or the popup): the frame sends the text, this puts it
 // at the caret the way the site's editor takes pasted or typed text, and never sends it.
 (() => {
@@ -175,7 +176,20 @@
     else if (m.type === 'control') { ctlOn = !!m.on; dock(); }
     else if (m.type === 'insert' && typeof m.text === 'string') insert(m.text, m.auto);
     else if (m.type === 'notice' && typeof m.message === 'string') say(m.message);
+    else if (m.type === 'call' && Number.isInteger(m.id)) relay(m.id, m.request);
   };
+  // The frame has no extension APIs (Chrome: a sandboxed page), so it cannot read the vault
+  // key: its requests to the background go through here, and the background grants this
+  // tab only a card's requests for this site.
+  const relay = (id, request) => new Promise((r) => r(chrome.runtime.sendMessage(request)))
+    .then((reply) => reply || Promise.reject(new Error('no reply')))
+    .catch((e) => ({ ok: false, error: { code: 'background', message: `The SelfOS background did not answer (${e && e.message}). Reload the page.` } }))
+    .then((reply) => port && port.postMessage({ type: 'reply', id, reply }));
+  // The background's announcements (the vault locked or unlocked), passed on to the frame.
+  chrome.storage.onChanged.addListener((c, area) => {
+    const v = area === 'local' && c.announcement && c.announcement.newValue;
+    if (port && typeof v === 'string') port.postMessage({ type: 'announced', value: v });
+  });
   // The private port goes to the frame only, at the extension's origin, with the nonce.
   const give = (origin) => {
     const ch = new MessageChannel();
@@ -190,12 +204,12 @@
     if (port || !frame.contentWindow || ++tries > 600) return clearInterval(offer);
     give(new URL(url).origin);
   }, 100);
-  // Chrome serves the dynamic-URL frame at an origin of its own choosing: the frame says when
-  // it listens (to this page's origin only) and the port goes to the origin it speaks from,
-  // provided it is an extension's.
+  // Chrome serves the card as a sandboxed page, at an opaque origin ("null"): the frame says
+  // when it listens (to this page's origin only) and the port goes to that window, the
+  // frame this script made inside its closed shadow root (the page cannot reach it).
   addEventListener('message', (e) => {
     if (port || e.source !== frame.contentWindow || !e.data || e.data.selfos !== 'ready') return;
-    if (/^chrome-extension:\/\//.test(e.origin)) give(e.origin);
+    if (e.origin === 'null') give('*');
   });
   addEventListener('keydown', (e) => {
     if (shown && e.altKey && e.shiftKey && e.code === 'KeyS') {

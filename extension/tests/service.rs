@@ -643,8 +643,42 @@ fn the_card_frame_may_ask_only_for_what_a_card_needs() {
             "{r:?}"
         );
     }
-    assert_eq!(Page::from_path("/card.html"), Some(Page::Card));
+    // The card frame speaks only through its tab's content script, never as a page.
+    assert_eq!(Page::from_path("/card.html"), None);
+    assert_eq!(Page::from_path("/popup.html"), Some(Page::Popup));
     assert_eq!(Page::from_path("/elsewhere.html"), None);
+}
+
+/// A tab's content script relays its card's requests: a card's requests only, and only in the
+/// name of the tab's own site.
+#[test]
+fn a_tab_speaks_only_for_its_own_site() {
+    let fake = Fake::new();
+    let mut s = Service::new(&fake);
+    create(&mut s);
+    let site = |origin: &str| Request::Site {
+        origin: origin.into(),
+    };
+    let tab = "https://chatgpt.com";
+    let reply = run(s.handle_from_tab(tab, site(tab)));
+    assert!(reply.ok, "{reply:?}");
+    for forged in [
+        site("https://claude.ai"),
+        Request::NewChatContext {
+            agent: "claude".into(),
+            origin: "https://claude.ai".into(),
+        },
+    ] {
+        let reply = run(s.handle_from_tab(tab, forged.clone()));
+        assert_eq!(
+            reply.error.map(|e| e.code).as_deref(),
+            Some("forbidden"),
+            "{forged:?}"
+        );
+    }
+    // Still a card: nothing a card may not ask for, even for its own site.
+    let reply = run(s.handle_from_tab(tab, Request::SyncNow));
+    assert_eq!(reply.error.map(|e| e.code).as_deref(), Some("forbidden"));
 }
 
 /// Saves a real answer for `style.length` (brief) on chatgpt.

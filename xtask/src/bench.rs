@@ -27,6 +27,7 @@ const TARGETS: &[(&str, f64, &str)] = &[
     ("prompt_cards", 150.0, "higher"),
     ("host_page_bytes_gz", 4096.0, "lower"),
     ("card_latency_p95_ms", 100.0, "lower"),
+    ("card_frame_kb_gz", 120.0, "lower"),
     // DeepSeek's one send/stop control read as the signal, not the growth fallback (~370 ms).
     ("card_latency_deepseek_p50_ms", 100.0, "lower"),
     ("insert_context_ms_p95", 50.0, "lower"),
@@ -140,6 +141,10 @@ pub fn bench() -> Result<()> {
     let built = step("build the extension", || crate::extension::build(&tc))?;
     report.insert("host_page_bytes_gz".into(), built.content_gz_bytes as f64);
     report.insert("extension_wasm_bytes_gz".into(), built.wasm_gz_bytes as f64);
+    report.insert(
+        "card_frame_kb_gz".into(),
+        (built.card_frame_gz_bytes as f64 / 1024.0 * 10.0).round() / 10.0,
+    );
     suite(
         "extension in headless Chromium (card latency, sensor cost)",
         crate::extension::e2e_cmd(&tc, true),

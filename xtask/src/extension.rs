@@ -2,7 +2,8 @@
 //! pages and icons, and one Manifest V3 per browser generated from `manifest/`.
 //!
 //! Layout of `dist/<browser>/`: `manifest.json`, `background.js`, `content.js`, `boot.js`,
-//! `card.html`, `popup.html`, `options.html`, `*.css`, `icons/`, `pkg/` (wasm-bindgen output).
+//! `card.html`, `popup.html`, `options.html`, `*.css`, `icons/`, `pkg/` (wasm-bindgen output:
+//! `selfos_extension` for the background and pages, `selfos_card` for the card frame).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -21,6 +22,8 @@ pub struct Built {
     pub wasm_bytes: u64,
     pub wasm_gz_bytes: u64,
     pub content_gz_bytes: u64,
+    /// Everything the card frame in each AI tab downloads, each file gzipped.
+    pub card_frame_gz_bytes: u64,
 }
 
 pub fn dir(browser: &str) -> PathBuf {
@@ -31,6 +34,15 @@ pub fn dir(browser: &str) -> PathBuf {
 pub fn build(tc: &Toolchain) -> Result<Built> {
     let pkg = root().join("target/wasm/selfos-extension");
     let _ = std::fs::remove_dir_all(&pkg);
+    // The card frame's own module first: the same crate without its pages (background,
+    // popup, options), so the full build below leaves the linker's output as it was.
+    wasm::build_web_variant(
+        tc,
+        "selfos-extension",
+        &["--no-default-features"],
+        &pkg,
+        CARD_MODULE,
+    )?;
     let out = wasm::build_web(tc, "selfos-extension", &pkg)?;
     let patterns = site_patterns()?;
     let version = crate_version()?;
@@ -41,7 +53,12 @@ pub fn build(tc: &Toolchain) -> Result<Built> {
             copy_dir(&root().join("extension/static"), &dir)?;
             strip_comment_lines(&dir.join("content.js"))?;
             copy_dir(&root().join("assets/icons"), &dir.join("icons"))?;
-            for name in ["selfos_extension.js", "selfos_extension_bg.wasm"] {
+            for name in [
+                "selfos_extension.js",
+                "selfos_extension_bg.wasm",
+                "selfos_card.js",
+                "selfos_card_bg.wasm",
+            ] {
                 cmd::copy(&pkg.join(name), &dir.join("pkg").join(name))?;
             }
             let manifest = manifest(browser, &patterns, &version)?;
@@ -50,12 +67,30 @@ pub fn build(tc: &Toolchain) -> Result<Built> {
         }
         Ok(())
     })?;
+    let chrome = dir("chrome");
+    let mut card_frame_gz_bytes = 0;
+    for file in CARD_FRAME_FILES {
+        card_frame_gz_bytes += wasm::gzipped_len(&chrome.join(file))?;
+    }
     Ok(Built {
         wasm_bytes: out.wasm_bytes,
         wasm_gz_bytes: out.wasm_gz_bytes,
-        content_gz_bytes: wasm::gzipped_len(&dir("chrome").join("content.js"))?,
+        content_gz_bytes: wasm::gzipped_len(&chrome.join("content.js"))?,
+        card_frame_gz_bytes,
     })
 }
+
+/// The card frame's module (`pkg/selfos_card.js` and `_bg.wasm`).
+const CARD_MODULE: &str = "selfos_card";
+
+/// Everything an AI tab's card frame downloads (`card.html` and what it loads).
+const CARD_FRAME_FILES: [&str; 5] = [
+    "card.html",
+    "card.css",
+    "boot.js",
+    "pkg/selfos_card.js",
+    "pkg/selfos_card_bg.wasm",
+];
 
 /// The host-page script ships without its whole-line `//` comments: it is injected into every
 /// AI site's page and its budget is 4 KB gzipped; the source keeps the explanations.

@@ -433,11 +433,13 @@ fn dist(only: Option<&str>) -> Result<()> {
     let zips = step("zip both for store upload", extension::zip_all)?;
     println!(
         "\ndist/chrome and dist/firefox: unpacked extensions (load either as it is).\n\
-         Rust/WASM module: {} bytes ({} gzipped); host-page script: {} bytes gzipped.\n\
+         Rust/WASM module: {} bytes ({} gzipped); host-page script: {} bytes gzipped; \
+         card frame (page, style, module): {} bytes gzipped.\n\
          Store archives: {}",
         built.wasm_bytes,
         built.wasm_gz_bytes,
         built.content_gz_bytes,
+        built.card_frame_gz_bytes,
         zips.iter()
             .map(|z| z.display().to_string())
             .collect::<Vec<_>>()

@@ -13,10 +13,24 @@ pub struct WebBuild {
 
 /// Builds `krate` for the browser into `out_dir` (ES module + optimized `.wasm`).
 pub fn build_web(tc: &Toolchain, krate: &str, out_dir: &Path) -> Result<WebBuild> {
-    step(&format!("build {krate} for the browser"), || {
-        cmd::cargo(&wasm_build_args(krate, "build"))?;
+    build_web_variant(tc, krate, &[], out_dir, &krate.replace('-', "_"))
+}
+
+/// [`build_web`] with extra cargo arguments (features), written as `out_dir/{name}.js` and
+/// `{name}_bg.wasm`: a second, smaller module from the same crate.
+pub fn build_web_variant(
+    tc: &Toolchain,
+    krate: &str,
+    cargo_extra: &[&str],
+    out_dir: &Path,
+    name: &str,
+) -> Result<WebBuild> {
+    step(&format!("build {name} ({krate}) for the browser"), || {
+        let mut args = wasm_build_args(krate, "build");
+        args.extend(cargo_extra);
+        cmd::cargo(&args)?;
         let stem = krate.replace('-', "_");
-        bindgen_and_optimize(tc, &linked(&stem), out_dir, &stem, &[])
+        bindgen_and_optimize(tc, &linked(&stem), out_dir, name, &[])
     })
 }
 

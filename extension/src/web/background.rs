@@ -86,18 +86,27 @@ async fn with_service<T>(f: impl AsyncFnOnce(&mut Service<WebPlatform>) -> T) ->
     Some(out)
 }
 
-/// One message from the extension page at `path` (`/card.html`, from the sender's URL). The
-/// shape is checked here: anything that is not a [`Request`] gets an `invalid_message` error
-/// and changes nothing; a request that page may not send gets `forbidden`.
+/// One message from the extension page at `path` (`/popup.html`, from the sender's URL), or,
+/// with `tab_origin`, a card's request relayed by the content script of a tab at that origin
+/// (the card frame itself has no extension APIs). The shape is checked here: anything that is
+/// not a [`Request`] gets an `invalid_message` error and changes nothing; a request that
+/// sender may not send gets `forbidden`.
 #[wasm_bindgen]
-pub async fn handle_message(message: JsValue, path: String) -> JsValue {
-    let Some(page) = Page::from_path(&path) else {
+pub async fn handle_message(message: JsValue, path: String, tab_origin: Option<String>) -> JsValue {
+    let page = match tab_origin {
+        Some(_) => Some(Page::Card),
+        None => Page::from_path(&path),
+    };
+    let Some(page) = page else {
         return super::ui::to_js(&Reply::err("forbidden", "not a SelfOS page"));
     };
     let reply = match serde_wasm_bindgen::from_value::<Request>(message) {
-        Ok(request) => with_service(async |s| s.handle_from(page, request).await)
-            .await
-            .unwrap_or_else(|| Reply::err("busy", "try again")),
+        Ok(request) => with_service(async |s| match &tab_origin {
+            Some(origin) => s.handle_from_tab(origin, request).await,
+            None => s.handle_from(page, request).await,
+        })
+        .await
+        .unwrap_or_else(|| Reply::err("busy", "try again")),
         Err(e) => Reply::err(
             "invalid_message",
             format!("refused a malformed message: {e}"),

@@ -24,8 +24,6 @@ extern "C" {
     fn session_remove(key: &str) -> Result<Promise, JsValue>;
     #[wasm_bindgen(js_namespace = ["chrome", "runtime"], js_name = sendMessage, catch)]
     fn send_message(message: &JsValue) -> Result<Promise, JsValue>;
-    #[wasm_bindgen(js_namespace = ["chrome", "storage", "onChanged"], js_name = addListener)]
-    fn storage_on_changed_add_listener(listener: &js_sys::Function);
     #[wasm_bindgen(js_namespace = ["chrome", "alarms"], js_name = create, catch)]
     fn alarms_create(name: &str, info: &Object) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_namespace = ["chrome", "alarms"], js_name = clear, catch)]
@@ -126,25 +124,17 @@ pub async fn request(r: &Request) -> Reply {
 
 /// [`request`], then the data as `T` or the error's message.
 pub async fn call<T: DeserializeOwned>(r: &Request) -> Result<T, String> {
-    let reply = request(r).await;
-    match (reply.ok, reply.data, reply.error) {
-        (true, Some(d), _) => serde_json::from_value(d).map_err(|e| e.to_string()),
-        (true, None, _) => {
-            serde_json::from_value(serde_json::Value::Null).map_err(|e| e.to_string())
-        }
-        (false, _, Some(e)) => Err(e.message),
-        (false, _, None) => Err("the background failed".into()),
-    }
+    request(r).await.into_data()
 }
 
-/// `storage.local` key through which the background announces to the extension's pages.
+/// `storage.local` key through which the background announces to the card frames (each tab's
+/// content script follows it and passes it on as [`crate::protocol::ToFrame::Announced`]).
 const ANNOUNCEMENT_KEY: &str = "announcement";
 
-/// Tells every open extension page, card frames in every tab included, what changed. Through
-/// `storage.local` and its change event, not `runtime.sendMessage`: Firefox runs a card frame
-/// in the web page's process, where the background's messages never arrive, while storage
-/// changes reach every extension context in both browsers. The time makes every write a
-/// change (an unchanged value fires no event).
+/// Tells the card frame in every tab what changed. Through `storage.local` and its change
+/// event, which reaches each tab's content script in both browsers without a list of tabs;
+/// the content script passes it to its frame. The time makes every write a change (an
+/// unchanged value fires no event).
 pub fn announce(announcement: Announcement) {
     let mut value = serde_json::to_value(announcement).unwrap_or_default();
     if let Some(fields) = value.as_object_mut() {
@@ -153,27 +143,6 @@ pub fn announce(announcement: Announcement) {
     wasm_bindgen_futures::spawn_local(async move {
         let _ = storage_set(false, ANNOUNCEMENT_KEY, Some(value.to_string())).await;
     });
-}
-
-/// Calls `f` with each [`Announcement`] the background makes from now on. Only this
-/// extension writes its storage; a value of another shape is ignored.
-pub fn on_announcement(f: impl Fn(Announcement) + 'static) {
-    let listener =
-        Closure::<dyn FnMut(JsValue, JsValue)>::new(move |changes: JsValue, area: JsValue| {
-            if area.as_string().as_deref() != Some("local") {
-                return;
-            }
-            let announced = Reflect::get(&changes, &ANNOUNCEMENT_KEY.into())
-                .and_then(|change| Reflect::get(&change, &"newValue".into()))
-                .ok()
-                .and_then(|v| v.as_string())
-                .and_then(|json| serde_json::from_str::<Announcement>(&json).ok());
-            if let Some(announcement) = announced {
-                f(announcement);
-            }
-        });
-    storage_on_changed_add_listener(listener.as_ref().unchecked_ref());
-    listener.forget();
 }
 
 /// Asks the user for host access to `origin` (must run in a click handler).

@@ -17,11 +17,13 @@ pub fn now_ms() -> f64 {
         .unwrap_or_else(js_sys::Date::now)
 }
 
+#[cfg(feature = "pages")]
 /// `5 min ago`, `yesterday`, ... from now.
 pub fn ago(t_ms: u64) -> String {
     vault_core::text::ago(t_ms, js_sys::Date::now() as u64)
 }
 
+#[cfg(feature = "pages")]
 /// Puts `text` on the clipboard (called from the user's click, which the browser requires).
 pub async fn copy_text(text: &str) -> Result<(), String> {
     let window = web_sys::window().ok_or("no window")?;
@@ -38,6 +40,7 @@ pub async fn copy_text(text: &str) -> Result<(), String> {
         })
 }
 
+#[cfg(feature = "pages")]
 /// `url` with the account's name as `?user=`, so the web app's sign-in has it filled in (a
 /// username is not secret; the passphrase is never passed).
 pub fn with_user(url: &str, account: Option<&str>) -> String {

@@ -8,14 +8,13 @@ use vault_core::Answer;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::port::{post, post_height};
+use super::port::{call, post, post_height};
 use super::view::focus_first;
 use super::{frame, ui, Ui};
 use crate::card::{current_answer, save_request, Timing};
 use crate::detector::{Detector, Event, Failure, Observation, Signal, Tuning};
 use crate::health::own_answers;
 use crate::protocol::{Announcement, NextCard, Request, SiteConfig, ToFrame, ToPage};
-use crate::web::chrome::call;
 use crate::web::ui::now_ms;
 
 /// Starts the frame on the page at `origin`: asks the background for the site's adapter,
@@ -162,6 +161,8 @@ pub(super) fn on_page_message(msg: ToFrame) {
                 });
             }
         }
+        // Taken by the port before they get here.
+        ToFrame::Reply { .. } | ToFrame::Announced { .. } => {}
     }
 }
 

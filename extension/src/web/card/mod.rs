@@ -100,5 +100,4 @@ pub fn start_card() {
     port::accept_port();
     keys::install_keys(ui);
     controller::follow_height(ui);
-    super::chrome::on_announcement(move |a| controller::follow_vault(ui, a));
 }

@@ -1,13 +1,61 @@
 //! The private port to the content script: the handshake that hands it over (only a message
-//! from the parent window carrying this frame's nonce counts), and the messages over it.
+//! from the parent window carrying this frame's nonce counts), the messages over it, and the
+//! frame's only way to the background: requests relayed by the content script ([`call`]),
+//! since the frame has no extension APIs (in Chrome it is a sandboxed page: it cannot read
+//! the unwrapped vault key in `storage.session`, nor ask the background anything a card may
+//! not ask).
 
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+
+use serde::de::DeserializeOwned;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{MessageEvent, MessagePort};
 
-use super::{controller, frame};
-use crate::protocol::{ToFrame, ToPage};
+use super::{controller, frame, ui};
+use crate::protocol::{Announcement, Reply, Request, ToFrame, ToPage};
 use crate::web::ui::to_js;
+
+thread_local! {
+    /// The id of the next relayed request.
+    static NEXT_CALL: Cell<u32> = const { Cell::new(1) };
+    /// Requests waiting for their reply: the promise's `resolve`, and the reply once it came.
+    static WAITING: RefCell<HashMap<u32, js_sys::Function>> = RefCell::new(HashMap::new());
+    static REPLIES: RefCell<HashMap<u32, Reply>> = RefCell::new(HashMap::new());
+}
+
+/// Sends a request to the background through the content script and waits for its reply.
+pub(super) async fn request(r: &Request) -> Reply {
+    if !frame(|f| f.port.is_some()) {
+        return Reply::err("background", "SelfOS is still starting on this page.");
+    }
+    let id = NEXT_CALL.with(|n| n.replace(n.get().wrapping_add(1)));
+    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+        WAITING.with(|w| w.borrow_mut().insert(id, resolve));
+    });
+    post(&ToPage::Call {
+        id,
+        request: r.clone(),
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+    REPLIES
+        .with(|r| r.borrow_mut().remove(&id))
+        .unwrap_or_else(|| Reply::err("background", "The background did not answer. Reload the page."))
+}
+
+/// [`request`], then the data as `T` or the error's message.
+pub(super) async fn call<T: DeserializeOwned>(r: &Request) -> Result<T, String> {
+    request(r).await.into_data()
+}
+
+/// A relayed reply arrived: wakes the request waiting for it (an unknown id is ignored).
+fn on_reply(id: u32, reply: Reply) {
+    if let Some(resolve) = WAITING.with(|w| w.borrow_mut().remove(&id)) {
+        REPLIES.with(|r| r.borrow_mut().insert(id, reply));
+        let _ = resolve.call0(&JsValue::NULL);
+    }
+}
 
 /// The parameters the content script put in the URL fragment: `#n=<nonce>&o=<origin>`.
 fn fragment() -> (String, String) {
@@ -81,8 +129,16 @@ pub(super) fn accept_port() {
 fn adopt(port: MessagePort, origin: String) {
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(|e: MessageEvent| {
         // Anything not shaped like a `ToFrame` is not ours and is ignored.
-        if let Ok(msg) = serde_wasm_bindgen::from_value::<ToFrame>(e.data()) {
-            controller::on_page_message(msg)
+        match serde_wasm_bindgen::from_value::<ToFrame>(e.data()) {
+            Ok(ToFrame::Reply { id, reply }) => on_reply(id, reply),
+            Ok(ToFrame::Announced { value }) => {
+                let announced = serde_json::from_str::<Announcement>(&value).ok();
+                if let (Some(a), Some(ui)) = (announced, ui()) {
+                    controller::follow_vault(ui, a);
+                }
+            }
+            Ok(msg) => controller::on_page_message(msg),
+            Err(_) => {}
         }
     });
     port.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
