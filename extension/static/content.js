@@ -181,14 +181,14 @@
   // The frame has no extension APIs (Chrome: a sandboxed page), so it cannot read the vault
   // key: its requests to the background go through here, and the background grants this
   // tab only a card's requests for this site.
+  // No answer (the extension was updated under this page): `{ok: false}`, which the frame
+  // explains.
   const relay = (id, request) => new Promise((r) => r(chrome.runtime.sendMessage(request)))
-    .then((reply) => reply || Promise.reject(new Error('no reply')))
-    .catch((e) => ({ ok: false, error: { code: 'background', message: `The SelfOS background did not answer (${e && e.message}). Reload the page.` } }))
+    .then((r) => r || { ok: false }, () => ({ ok: false }))
     .then((reply) => port && port.postMessage({ type: 'reply', id, reply }));
   // The background's announcements (the vault locked or unlocked), passed on to the frame.
-  chrome.storage.onChanged.addListener((c, area) => {
-    const v = area === 'local' && c.announcement && c.announcement.newValue;
-    if (port && typeof v === 'string') port.postMessage({ type: 'announced', value: v });
+  chrome.storage.onChanged.addListener((c, a) => {
+    if (port && a === 'local' && c.announcement) port.postMessage({ type: 'announced', value: c.announcement.newValue });
   });
   // The private port goes to the frame only, at the extension's origin, with the nonce.
   const give = (origin) => {

@@ -1,8 +1,11 @@
 //! Small pieces the pages share.
 
+#[cfg(feature = "pages")]
 use serde::Serialize;
+#[cfg(feature = "pages")]
 use wasm_bindgen::JsValue;
 
+#[cfg(feature = "pages")]
 /// Serializes for JavaScript as plain objects and numbers (never `Map`s or `BigInt`s), so
 /// messages look the same as JSON everywhere.
 pub fn to_js<T: Serialize>(v: &T) -> JsValue {

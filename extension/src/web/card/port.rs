@@ -15,7 +15,6 @@ use web_sys::{MessageEvent, MessagePort};
 
 use super::{controller, frame, ui};
 use crate::protocol::{Announcement, Reply, Request, ToFrame, ToPage};
-use crate::web::ui::to_js;
 
 thread_local! {
     /// The id of the next relayed request.
@@ -39,9 +38,20 @@ pub(super) async fn request(r: &Request) -> Reply {
         request: r.clone(),
     });
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
-    REPLIES
-        .with(|r| r.borrow_mut().remove(&id))
-        .unwrap_or_else(|| Reply::err("background", "The background did not answer. Reload the page."))
+    match REPLIES.with(|r| r.borrow_mut().remove(&id)) {
+        // The content script's word for "no answer" (the extension was reloaded or updated
+        // under this page, or its background failed to start).
+        Some(Reply {
+            ok: false,
+            error: None,
+            ..
+        })
+        | None => Reply::err(
+            "background",
+            "The SelfOS background did not answer. Reload the page.",
+        ),
+        Some(reply) => reply,
+    }
 }
 
 /// [`request`], then the data as `T` or the error's message.
@@ -129,16 +139,16 @@ pub(super) fn accept_port() {
 fn adopt(port: MessagePort, origin: String) {
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(|e: MessageEvent| {
         // Anything not shaped like a `ToFrame` is not ours and is ignored.
-        match serde_wasm_bindgen::from_value::<ToFrame>(e.data()) {
-            Ok(ToFrame::Reply { id, reply }) => on_reply(id, reply),
-            Ok(ToFrame::Announced { value }) => {
+        match from_js::<ToFrame>(&e.data()) {
+            Some(ToFrame::Reply { id, reply }) => on_reply(id, reply),
+            Some(ToFrame::Announced { value }) => {
                 let announced = serde_json::from_str::<Announcement>(&value).ok();
                 if let (Some(a), Some(ui)) = (announced, ui()) {
                     controller::follow_vault(ui, a);
                 }
             }
-            Ok(msg) => controller::on_page_message(msg),
-            Err(_) => {}
+            Some(msg) => controller::on_page_message(msg),
+            None => {}
         }
     });
     port.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
@@ -148,6 +158,21 @@ fn adopt(port: MessagePort, origin: String) {
         f.origin = origin.clone();
     });
     controller::start(origin);
+}
+
+/// Messages cross the port as plain objects, converted through JSON: one serde format in
+/// this module (serde_json, which the replies' data needs anyway) keeps it small.
+fn to_js<T: serde::Serialize>(v: &T) -> JsValue {
+    serde_json::to_string(v)
+        .ok()
+        .and_then(|json| js_sys::JSON::parse(&json).ok())
+        .unwrap_or(JsValue::NULL)
+}
+
+/// The message as `T`, or `None` when it is not one (anything not ours is ignored).
+fn from_js<T: DeserializeOwned>(v: &JsValue) -> Option<T> {
+    let json = String::from(js_sys::JSON::stringify(v).ok()?);
+    serde_json::from_str(&json).ok()
 }
 
 /// Sends a message to the content script (dropped before the port arrives).
