@@ -603,6 +603,27 @@ async function e2e() {
     check(r && r.ok === false && r.error.code === 'invalid_message', `ill-shaped request refused: ${JSON.stringify(r)}`);
   });
 
+  await test('the card frame has no extension APIs: it cannot read the vault key nor ask the background anything', async () => {
+    // The unwrapped key waits in storage.session for a restarted background (the worker sees it).
+    check((await status()).vault === 'unlocked', 'vault unlocked');
+    const held = await worker.evaluate(async () => typeof (await chrome.storage.session.get('vault_key')).vault_key);
+    check(held === 'string', `the background keeps the session key (${held})`);
+    const page = await openSite('chatgpt.com', '/?sandbox');
+    const inFrame = await cardFrame(page).evaluate(() => ({
+      origin: self.origin,
+      storage: typeof globalThis.chrome?.storage,
+      send: typeof globalThis.chrome?.runtime?.sendMessage,
+      connect: typeof globalThis.chrome?.runtime?.connect,
+    }));
+    // A sandboxed page (manifest `sandbox`): an opaque origin and no extension APIs at all.
+    check(inFrame.origin === 'null', `the card frame's origin is opaque: ${inFrame.origin}`);
+    check(inFrame.storage === 'undefined' && inFrame.send === 'undefined' && inFrame.connect === 'undefined',
+      `the card frame has no extension APIs: ${JSON.stringify(inFrame)}`);
+    // ... and it still works: its card is ready, fetched through the content script's relay.
+    check(await frameState(page) === 'ready', 'the card frame holds a card');
+    await page.close();
+  });
+
   await test('signed in, answers sync to a real server; a dead network keeps them queued', async () => {
     const port = await freePort();
     const server = `http://127.0.0.1:${port}`;

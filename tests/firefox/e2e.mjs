@@ -205,6 +205,19 @@ try {
     check(leaked.length === 0, `questions stored in clear: ${leaked.join(' | ')}`);
   });
 
+  await test('Firefox: the card frame cannot read the vault key, and its card comes through the content script', async () => {
+    // The background keeps the unwrapped key in storage.session (an extension page sees it).
+    await b.switchTo(popupWindow);
+    const held = await b.run(async () => typeof (await browser.storage.session.get('vault_key')).vault_key);
+    check(held === 'string', `the background keeps the session key (${held})`);
+    // Firefox (before 154) has no manifest sandbox: the card frame is an extension page, but one
+    // in the web page's process, where storage.session is not exposed. It uses no extension API.
+    await b.switchTo(sites['chatgpt.com']);
+    const seen = await inCardFrame(() => typeof globalThis.chrome?.storage?.session);
+    check(seen === 'undefined', `storage.session in the card frame: ${seen}`);
+    check(await frameState() === 'ready', 'the card frame holds a card');
+  });
+
   // Each site inserts the assistant's empty container first, as the real ones do: only answer
   // text counts as an answer, so every failure is told apart from a normal finish.
   // Every site's fixture, like the Chromium suite: the first three are open already.
