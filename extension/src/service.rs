@@ -189,10 +189,7 @@ impl<P: Platform> Service<P> {
     /// read context in another site's name).
     pub async fn handle_from_tab(&mut self, tab_origin: &str, request: Request) -> Reply {
         if request.origin().is_some_and(|o| o != tab_origin) {
-            return Reply::err(
-                "forbidden",
-                "A tab may only speak for its own site.",
-            );
+            return Reply::err("forbidden", "A tab may only speak for its own site.");
         }
         self.handle_from(Page::Card, request).await
     }

@@ -125,6 +125,22 @@ fn test(extra: &[String]) -> Result<()> {
                 "warnings",
             ])
         })?;
+        step(
+            "clippy -D warnings (wasm32, the card frame's module alone)",
+            || {
+                cmd::cargo(&[
+                    "clippy",
+                    "-p",
+                    "selfos-extension",
+                    "--no-default-features",
+                    "--target",
+                    "wasm32-unknown-unknown",
+                    "--",
+                    "-D",
+                    "warnings",
+                ])
+            },
+        )?;
     }
     if only.has("native") {
         let cluster = step(
