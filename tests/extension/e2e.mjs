@@ -737,6 +737,26 @@ async function scriptMs(page, n) {
   return (b.ScriptDuration - a.ScriptDuration) * 1000;
 }
 
+/** What a page's (or out-of-process frame's) V8 holds after a GC: JS heap, embedder heap and
+ * array-buffer backing stores, and the WebAssembly memories (found by prototype), in bytes. */
+async function memory(target) {
+  const s = await ctx.newCDPSession(target);
+  try {
+    await s.send('HeapProfiler.collectGarbage');
+    const h = await s.send('Runtime.getHeapUsage');
+    const proto = await s.send('Runtime.evaluate', { expression: 'WebAssembly.Memory.prototype' });
+    const found = await s.send('Runtime.queryObjects', { prototypeObjectId: proto.result.objectId });
+    const wasm = await s.send('Runtime.callFunctionOn', {
+      objectId: found.objects.objectId,
+      functionDeclaration: 'function () { return this.reduce((n, m) => n + m.buffer.byteLength, 0); }',
+      returnByValue: true,
+    });
+    return { js: h.usedSize + h.embedderHeapUsedSize + (h.backingStorageSize || 0), wasm: wasm.result.value };
+  } finally {
+    await s.detach().catch(() => {});
+  }
+}
+
 async function benchmarks() {
   await popup.fill('#passphrase', PASSPHRASE).catch(() => {});
   if (await popup.$('#passphrase')) {
@@ -780,6 +800,14 @@ async function benchmarks() {
     without.push(await scriptMs(bare, N));
     withSensor.push(await scriptMs(page, N));
   }
+  // Per-tab cost: what the extension adds to an AI tab after two dozen cards. The page's own
+  // V8 (the content script lives there) against the same fixture on a host the extension
+  // does not run on, plus the card frame's process-separate V8 and its wasm memory.
+  const tab = await memory(page), plain = await memory(bare);
+  const frame = cardFrame(page);
+  const card = await memory(frame).catch(() => ({ js: 0, wasm: 0 })); // in-process: counted in `tab`
+  const MB = 1024 * 1024;
+  const overhead = { content: Math.max(0, tab.js + tab.wasm - plain.js - plain.wasm), frameJs: card.js, frameWasm: card.wasm };
   // Inserting the context: from the user's shortcut (a keydown in the composer) to the text
   // in the real editor's own state (ProseMirror on the ChatGPT fixture).
   await seedProfile('chatgpt', 'https://chatgpt.com');
@@ -806,6 +834,10 @@ async function benchmarks() {
     card_latency_p95_ms: pct(lat, 0.95),
     card_latency_deepseek_p50_ms: pct(dsLat, 0.5),
     sensor_ms_per_1000_mutations: Math.max(0, med(withSensor) - med(without)),
+    tab_overhead_mb: Math.round((overhead.content + overhead.frameJs + overhead.frameWasm) / MB * 100) / 100,
+    tab_overhead_page_mb: Math.round(overhead.content / MB * 100) / 100,
+    tab_overhead_card_frame_js_mb: Math.round(overhead.frameJs / MB * 100) / 100,
+    tab_overhead_card_frame_wasm_mb: Math.round(overhead.frameWasm / MB * 100) / 100,
     sensor_page_script_ms_per_1000_mutations: med(withSensor),
     baseline_page_script_ms_per_1000_mutations: med(without),
   };

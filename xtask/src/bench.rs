@@ -28,6 +28,7 @@ const TARGETS: &[(&str, f64, &str)] = &[
     ("host_page_bytes_gz", 4096.0, "lower"),
     ("card_latency_p95_ms", 100.0, "lower"),
     ("card_frame_kb_gz", 120.0, "lower"),
+    ("tab_overhead_mb", 8.0, "lower"),
     // DeepSeek's one send/stop control read as the signal, not the growth fallback (~370 ms).
     ("card_latency_deepseek_p50_ms", 100.0, "lower"),
     ("insert_context_ms_p95", 50.0, "lower"),
