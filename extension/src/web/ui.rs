@@ -1,11 +1,8 @@
 //! Small pieces the pages share.
 
-#[cfg(feature = "pages")]
 use serde::Serialize;
-#[cfg(feature = "pages")]
 use wasm_bindgen::JsValue;
 
-#[cfg(feature = "pages")]
 /// Serializes for JavaScript as plain objects and numbers (never `Map`s or `BigInt`s), so
 /// messages look the same as JSON everywhere.
 pub fn to_js<T: Serialize>(v: &T) -> JsValue {
@@ -13,20 +10,11 @@ pub fn to_js<T: Serialize>(v: &T) -> JsValue {
         .unwrap_or(JsValue::NULL)
 }
 
-pub fn now_ms() -> f64 {
-    web_sys::window()
-        .and_then(|w| w.performance())
-        .map(|p| p.now())
-        .unwrap_or_else(js_sys::Date::now)
-}
-
-#[cfg(feature = "pages")]
 /// `5 min ago`, `yesterday`, ... from now.
 pub fn ago(t_ms: u64) -> String {
     vault_core::text::ago(t_ms, js_sys::Date::now() as u64)
 }
 
-#[cfg(feature = "pages")]
 /// Puts `text` on the clipboard (called from the user's click, which the browser requires).
 pub async fn copy_text(text: &str) -> Result<(), String> {
     let window = web_sys::window().ok_or("no window")?;
@@ -43,7 +31,6 @@ pub async fn copy_text(text: &str) -> Result<(), String> {
         })
 }
 
-#[cfg(feature = "pages")]
 /// `url` with the account's name as `?user=`, so the web app's sign-in has it filled in (a
 /// username is not secret; the passphrase is never passed).
 pub fn with_user(url: &str, account: Option<&str>) -> String {

@@ -10,12 +10,11 @@ use wasm_bindgen::JsCast;
 
 use super::port::{call, post, post_height};
 use super::view::focus_first;
-use super::{frame, ui, Ui};
+use super::{frame, now_ms, ui, Ui};
 use crate::card::{current_answer, save_request, Timing};
 use crate::detector::{Detector, Event, Failure, Observation, Signal, Tuning};
 use crate::health::own_answers;
 use crate::protocol::{Announcement, NextCard, Request, SiteConfig, ToFrame, ToPage};
-use crate::web::ui::now_ms;
 
 /// Starts the frame on the page at `origin`: asks the background for the site's adapter,
 /// tells the sensor what to watch (nothing when the site is off), fetches a card, and runs

@@ -83,6 +83,14 @@ fn ui() -> Option<Ui> {
     UI.with(|u| *u.borrow())
 }
 
+/// The page's clock (ms since the frame loaded), the detector's time base.
+fn now_ms() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map(|p| p.now())
+        .unwrap_or_else(js_sys::Date::now)
+}
+
 /// Entry point of `card.html`.
 #[wasm_bindgen]
 pub fn start_card() {
