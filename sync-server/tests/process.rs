@@ -671,9 +671,24 @@ fn connections_are_capped_per_address() {
         &addr,
         &[("SELFOS_MAX_CONNECTIONS_PER_ADDRESS", "3")],
     );
-    let held: Vec<TcpStream> = (0..3).map(|_| TcpStream::connect(&addr).unwrap()).collect();
-    // Give the server time to count them (ordering only): then the fourth is refused.
-    std::thread::sleep(Duration::from_millis(300));
+    // Each held connection is served once and kept open (keep-alive): an answer proves the
+    // server accepted and counts it. (A fixed pause was not enough on a loaded machine: the
+    // kernel completes a connect before the server accepts it, and the fourth could be
+    // accepted first.)
+    let held: Vec<TcpStream> = (0..3)
+        .map(|_| {
+            let mut s = TcpStream::connect(&addr).unwrap();
+            write!(s, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+            let (mut got, mut buf) = (Vec::new(), [0u8; 512]);
+            while !got.ends_with(b"\r\n\r\nok") {
+                let n = s.read(&mut buf).expect("a held connection is served");
+                assert!(n > 0, "a held connection was closed: {got:?}");
+                got.extend_from_slice(&buf[..n]);
+            }
+            s
+        })
+        .collect();
     let mut fourth = TcpStream::connect(&addr).unwrap();
     let _ = write!(fourth, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
     let answer = read_until_closed(&mut fourth, Duration::from_secs(20))
