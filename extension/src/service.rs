@@ -60,8 +60,11 @@ pub trait Platform {
     fn arm_auto_lock(&self, minutes: Option<u32>);
     /// When the next sync rounds run (browser alarms in the extension).
     fn schedule_sync(&self, when: SyncSchedule);
-    /// Tells the open extension pages (card frames in every tab) what changed.
+    /// Tells the card frames in every tab what changed.
     fn announce(&self, announcement: Announcement);
+    /// Shows on the toolbar button whether the vault is locked (a badge), so a locked vault
+    /// is never a silent stop of capture.
+    fn show_locked(&self, locked: bool);
 }
 
 /// When sync runs in the background.
@@ -487,6 +490,7 @@ impl<P: Platform> Service<P> {
         }
         // Tabs opened while locked get their card without a reload.
         self.platform.announce(Announcement::VaultUnlocked);
+        self.platform.show_locked(false);
         Ok(())
     }
 
@@ -506,7 +510,17 @@ impl<P: Platform> Service<P> {
         self.proposals_pending = 0;
         // Cards fetched while unlocked must not show now: a locked vault shows no cards.
         self.platform.announce(Announcement::VaultLocked);
+        self.platform.show_locked(true);
         self.vault_state().await
+    }
+
+    /// Puts the toolbar badge in step with the vault when the background starts: a browser
+    /// restart forgets the badge and the key alike, and a restarted service worker may find the
+    /// key rotated away. No vault yet: no badge (the popup says what to do first).
+    pub async fn refresh_badge(&mut self) {
+        if let Ok(state) = self.vault_state().await {
+            self.platform.show_locked(state == VaultState::Locked);
+        }
     }
 
     async fn site(&mut self, origin: &str) -> Option<SiteConfig> {

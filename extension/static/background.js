@@ -1,7 +1,7 @@
 // SelfOS background (Chrome: module service worker; Firefox: module background script).
 // A shim: it registers the listeners synchronously (a woken service worker must find them
 // at once), checks who is talking, and hands the message to Rust, one at a time.
-import init, { handle_message, on_alarm } from './pkg/selfos_extension.js';
+import init, { handle_message, on_alarm, on_start } from './pkg/selfos_extension.js';
 
 const ready = init({ module_or_path: new URL('./pkg/selfos_extension_bg.wasm', import.meta.url) });
 let queue = Promise.resolve();
@@ -28,6 +28,9 @@ chrome.runtime.onMessage.addListener((message, sender, reply) => {
     reply({ ok: false, error: { code: 'internal', message: `SelfOS failed: ${e}` } }));
   return true;
 });
+
+// The toolbar badge follows the vault from the moment the background runs.
+serial(() => on_start());
 
 chrome.alarms.onAlarm.addListener((alarm) => { serial(() => on_alarm(alarm.name)); });
 

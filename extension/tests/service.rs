@@ -23,6 +23,8 @@ struct Fake {
     auto_lock: Cell<Option<u32>>,
     sync_schedule: Cell<Option<SyncSchedule>>,
     announced: RefCell<Vec<Announcement>>,
+    /// The toolbar badge: `Some(true)` says locked.
+    badge_locked: Cell<Option<bool>>,
 }
 
 struct DeadNetwork;
@@ -67,6 +69,9 @@ impl Platform for &Fake {
     }
     fn announce(&self, announcement: Announcement) {
         self.announced.borrow_mut().push(announcement);
+    }
+    fn show_locked(&self, locked: bool) {
+        self.badge_locked.set(Some(locked));
     }
 }
 
@@ -264,6 +269,35 @@ fn open_tabs_are_told_when_the_vault_locks_and_unlocks() {
         *fake.announced.borrow(),
         [VaultUnlocked, VaultLocked, VaultUnlocked, VaultLocked]
     );
+}
+
+#[test]
+fn the_toolbar_badge_says_locked_whenever_the_vault_is() {
+    let fake = Fake::new();
+    let mut s = Service::new(&fake);
+    // No vault yet: no badge, the popup says what comes first.
+    run(s.refresh_badge());
+    assert_eq!(fake.badge_locked.get(), Some(false));
+    create(&mut s);
+    assert_eq!(fake.badge_locked.get(), Some(false));
+    call(&mut s, Request::Lock).unwrap();
+    assert_eq!(fake.badge_locked.get(), Some(true));
+    unlock(&mut s);
+    assert_eq!(fake.badge_locked.get(), Some(false));
+    run(s.auto_lock());
+    assert_eq!(fake.badge_locked.get(), Some(true));
+    // A new background (the browser restarted: the session key is gone) finds it locked.
+    fake.badge_locked.set(None);
+    fake.session.borrow_mut().clear();
+    let mut restarted = Service::new(&fake);
+    run(restarted.refresh_badge());
+    assert_eq!(fake.badge_locked.get(), Some(true));
+    // ... and one that resumes from the session key finds it unlocked.
+    unlock(&mut restarted);
+    let mut resumed = Service::new(&fake);
+    fake.badge_locked.set(None);
+    run(resumed.refresh_badge());
+    assert_eq!(fake.badge_locked.get(), Some(false));
 }
 
 #[test]

@@ -562,7 +562,9 @@ async function e2e() {
     pages.push(page);
   });
 
-  await test('never a card while the vault is locked; unlocking brings cards back without a reload', async () => {
+  await test('never a card while the vault is locked: the toolbar badge and a one-line hint say so, once per page; unlocking brings cards back without a reload', async () => {
+    const badge = () => worker.evaluate(() => chrome.action.getBadgeText({}));
+    check(await badge() === '', `no badge while unlocked: "${await badge()}"`);
     // A tab whose card was fetched before the lock drops it.
     const open = pages[0];
     await nextCard(open);
@@ -570,23 +572,41 @@ async function e2e() {
     await popup.click('#lock');
     await popup.waitForSelector('#passphrase');
     await until('the open tab to drop its ready card', async () => (await frameState(open)) === 'no-card', 3000);
+    check(await badge() === 'lock', `the toolbar badge says locked: "${await badge()}"`);
+    // The first generation shows the hint in the card's place, never a card.
+    const shows = (p) => cardFrame(p).evaluate(() => ({
+      hint: document.querySelector('#locked-hint')?.textContent || '',
+      card: !!document.querySelector('#card'),
+      focused: document.hasFocus(),
+    }));
+    await generate(open, { ms: 3000 });
+    await until('the locked hint in place of a card', () => overlayVisible(open), 3000);
+    const seen = await shows(open);
+    check(/locked/.test(seen.hint) && /unlock/.test(seen.hint) && !seen.card, `a one-line hint and no card: ${JSON.stringify(seen)}`);
+    await sleep(200); // the 120 ms fade-in
+    await open.screenshot({ path: join(out, 'card-locked-hint.png') });
+    await until('the hint to close with the generation', async () => !(await overlayVisible(open)), 6000);
+    // Once per page: the next generation shows nothing.
+    await until('the generation to end', async () => !(await running(open)), 6000);
     await generate(open, { ms: 3000 });
     await sleep(1800);
-    check(!(await overlayVisible(open)), 'no card while locked, in a tab opened before the lock');
-    // A tab opened while locked has none either.
+    check(!(await overlayVisible(open)), 'the hint shows once per page, then nothing while locked');
+    // A tab opened while locked: its own hint once, and no card.
     const page = await openSite('claude.ai', '/', 'no-card');
     await generate(page, { ms: 3000 });
-    await sleep(1800);
-    check(!(await overlayVisible(page)), 'no card while locked');
+    await until('the hint on a tab opened while locked', () => overlayVisible(page), 3000);
+    check(!(await shows(page)).card, 'no card while locked');
     await until('the generations to end', async () => !(await running(page)) && !(await running(open)), 6000);
     await popup.fill('#passphrase', PASSPHRASE);
     await popup.click('#unlock');
     await popup.waitForSelector('#today', { timeout: 20000 });
+    check(await badge() === '', `no badge once unlocked: "${await badge()}"`);
     // Unlocked: the same tabs get their cards back, no reload.
     for (const p of [page, open]) {
       await nextCard(p);
       await generate(p, { ms: 3000 });
       await until('the card to show after unlocking', () => overlayVisible(p), 3000);
+      check((await shows(p)).card, 'a card, not the hint');
       await until('the card to close', async () => !(await overlayVisible(p)), 6000);
     }
     pages.push(page);

@@ -275,14 +275,24 @@ try {
     await b.switchTo(sites['claude.ai']);
     await until('the open tab to drop its ready card', async () => (await frameState()) === 'no-card', 5000, 50);
     await until('the last generation to end', async () => !(await running()), 8000);
+    // The first generation while locked: a one-line hint in the card's place, never a card.
+    await generate({ ms: 3000 });
+    await until('the locked hint', overlayVisible, 3000, 50);
+    const seen = await inCardFrame(() => ({ hint: document.querySelector('#locked-hint')?.textContent || '', card: !!document.querySelector('#card') }));
+    check(/locked/.test(seen.hint) && !seen.card, `a one-line hint and no card: ${JSON.stringify(seen)}`);
+    await until('the hint to close with the generation', async () => !(await overlayVisible()), 6000, 50);
+    await until('the generation to end', async () => !(await running()), 6000);
+    // Once per page: the next generation shows nothing.
     await generate({ ms: 3000 });
     await sleep(1800);
-    check(!(await overlayVisible()), 'no card while locked, in a tab opened before the lock');
+    check(!(await overlayVisible()), 'nothing more while locked');
     await until('the generation to end', async () => !(await running()), 6000);
     await b.switchTo(popupWindow);
+    check(await b.run(() => browser.action.getBadgeText({})) === 'lock', 'the toolbar badge says locked');
     await b.fill('#passphrase', PASSPHRASE);
     await b.click('#unlock');
     await until('the unlocked popup', () => b.find('#today'), 30000, 100);
+    check(await b.run(() => browser.action.getBadgeText({})) === '', 'no badge once unlocked');
     await b.switchTo(sites['claude.ai']);
     await until('the tab to fetch a card again, without a reload', async () => (await frameState()) === 'ready', 5000, 50);
     await cardDuringGeneration(sites['claude.ai']);

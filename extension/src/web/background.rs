@@ -71,6 +71,9 @@ impl Platform for WebPlatform {
     fn announce(&self, announcement: Announcement) {
         chrome::announce(announcement);
     }
+    fn show_locked(&self, locked: bool) {
+        chrome::show_locked(locked);
+    }
 }
 
 thread_local! {
@@ -113,6 +116,13 @@ pub async fn handle_message(message: JsValue, path: String, tab_origin: Option<S
         ),
     };
     super::ui::to_js(&reply)
+}
+
+/// The background started (installed, browser started, or a stopped service worker woke):
+/// the toolbar badge follows the vault from the first moment.
+#[wasm_bindgen]
+pub async fn on_start() {
+    with_service(async |s| s.refresh_badge().await).await;
 }
 
 /// An alarm fired: `autolock` locks the vault, `sync` and `sync-soon` run a sync round.

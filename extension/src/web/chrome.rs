@@ -40,6 +40,12 @@ extern "C" {
     fn tabs_get_current() -> Result<Promise, JsValue>;
     #[wasm_bindgen(js_namespace = ["chrome", "tabs"], js_name = sendMessage, catch)]
     fn tabs_send_message(tab: i32, message: &JsValue) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(js_namespace = ["chrome", "action"], js_name = setBadgeText, catch)]
+    fn set_badge_text(details: &Object) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(js_namespace = ["chrome", "action"], js_name = setBadgeBackgroundColor, catch)]
+    fn set_badge_background_color(details: &Object) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(js_namespace = ["chrome", "action"], js_name = setTitle, catch)]
+    fn set_title(details: &Object) -> Result<Promise, JsValue>;
     #[wasm_bindgen(js_namespace = ["chrome", "runtime"], js_name = openOptionsPage, catch)]
     fn open_options_page_js() -> Result<Promise, JsValue>;
 }
@@ -143,6 +149,20 @@ pub fn announce(announcement: Announcement) {
     wasm_bindgen_futures::spawn_local(async move {
         let _ = storage_set(false, ANNOUNCEMENT_KEY, Some(value.to_string())).await;
     });
+}
+
+/// The toolbar button says whether the vault is locked: a dark grey "lock" badge and the
+/// button's tooltip. Unlocked: no badge.
+pub fn show_locked(locked: bool) {
+    let text = if locked { "lock" } else { "" };
+    let title = if locked {
+        "SelfOS is locked: click to unlock and keep your answers"
+    } else {
+        "SelfOS"
+    };
+    let _ = set_badge_text(&object(&[("text", text.into())]));
+    let _ = set_badge_background_color(&object(&[("color", "#5f6368".into())]));
+    let _ = set_title(&object(&[("title", title.into())]));
 }
 
 /// Asks the user for host access to `origin` (must run in a click handler).

@@ -73,6 +73,10 @@ pub(super) fn follow_vault(ui: Ui, announcement: Announcement) {
     if !frame(|f| f.sensing) {
         return;
     }
+    frame(|f| f.locked = announcement == Announcement::VaultLocked);
+    if announcement == Announcement::VaultUnlocked && ui.locked_hint.get_untracked() {
+        hide_hint(ui);
+    }
     if ui.visible.get_untracked() {
         // The card stays as it is; the insert control follows the vault all the same.
         post(&ToPage::Control {
@@ -246,7 +250,13 @@ fn on_event(e: Event) {
                         );
                     }
                 }
-                None => {}
+                // No card because the vault is locked: say so, once per page, in the
+                // card's place, so capture never stops silently.
+                None => {
+                    if frame(|f| f.locked && !std::mem::replace(&mut f.hinted, true)) {
+                        show_hint(ui);
+                    }
+                }
             }
         }
         Event::Finished {
@@ -275,6 +285,9 @@ fn on_event(e: Event) {
             if ui.visible.get_untracked() && !ui.touched.get_untracked() {
                 hide(ui);
             }
+            if ui.locked_hint.get_untracked() {
+                hide_hint(ui);
+            }
         }
         Event::Failed { reason } => {
             mark_attr(
@@ -289,6 +302,9 @@ fn on_event(e: Event) {
                 f.wait_started = None;
                 f.pending_show = false;
             });
+            if ui.locked_hint.get_untracked() {
+                hide_hint(ui);
+            }
             if ui.visible.get_untracked() {
                 // Keep whatever the user entered, flagged so the card is offered again.
                 if let Some(answer) = held_answer(ui) {
@@ -326,6 +342,25 @@ fn show(ui: Ui) {
     }
 }
 
+/// Shows the one-line "SelfOS is locked" hint in the card's place (never focused, closed by
+/// the generation's end, its ×, or an unlock).
+fn show_hint(ui: Ui) {
+    ui.locked_hint.set(true);
+    mark_attr("data-hint", "locked");
+    let reveal = Closure::once_into_js(post_height);
+    if let Some(w) = web_sys::window() {
+        let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(reveal.unchecked_ref(), 0);
+    }
+}
+
+pub(super) fn hide_hint(ui: Ui) {
+    ui.locked_hint.set(false);
+    mark_attr("data-hint", "");
+    if !ui.visible.get_untracked() {
+        post(&ToPage::Hide);
+    }
+}
+
 fn hide(ui: Ui) {
     ui.visible.set(false);
     post(&ToPage::Hide);
@@ -341,6 +376,7 @@ async fn prefetch() {
     let next: Result<NextCard, String> = call(&Request::NextCard { agent, origin }).await;
     // The insert control shows while the vault is unlocked.
     let locked = matches!(&next, Ok(NextCard::None { reason }) if reason == "locked");
+    frame(|f| f.locked = locked);
     post(&ToPage::Control { on: !locked });
     let offer = match next {
         Ok(NextCard::Card(offer)) => Some(offer),

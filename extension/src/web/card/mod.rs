@@ -50,6 +50,10 @@ struct Frame {
     /// still find the answers.
     own_answer_selectors: usize,
     answer_selector: Option<u32>,
+    /// The vault is locked (the background said so when asked for a card, or announced it).
+    locked: bool,
+    /// This tab already showed the "SelfOS is locked" hint (at most once per page load).
+    hinted: bool,
 }
 
 thread_local! {
@@ -73,6 +77,8 @@ struct Ui {
     touched: RwSignal<bool>,
     error: RwSignal<Option<String>>,
     shown_at: RwSignal<f64>,
+    /// The one-line "SelfOS is locked" hint shows in place of a card.
+    locked_hint: RwSignal<bool>,
 }
 
 thread_local! {
@@ -102,6 +108,7 @@ pub fn start_card() {
         touched: RwSignal::new(false),
         error: RwSignal::new(None),
         shown_at: RwSignal::new(0.0),
+        locked_hint: RwSignal::new(false),
     };
     UI.with(|u| *u.borrow_mut() = Some(ui));
     leptos::mount::mount_to_body(move || view! { <view::Card ui=ui/> });

@@ -188,7 +188,7 @@ pub(super) fn post(msg: &ToPage) {
 pub(super) fn post_height() {
     let height = web_sys::window()
         .and_then(|w| w.document())
-        .and_then(|d| d.get_element_by_id("card"))
+        .and_then(|d| d.query_selector("#card, #locked-hint").ok().flatten())
         .map(|c| c.scroll_height() as u32)
         .unwrap_or(180);
     post(&ToPage::Show {

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use vault_core::{Answer, CardType};
 use wasm_bindgen::JsCast;
 
-use super::controller::{held_answer, submit};
+use super::controller::{held_answer, hide_hint, submit};
 use super::Ui;
 use crate::card::answer_at;
 
@@ -25,6 +25,7 @@ pub(super) fn focus_first() {
 pub(super) fn Card(ui: Ui) -> impl IntoView {
     let text = move || ui.offer.get().map(|o| o.text).unwrap_or_default();
     view! {
+        <LockedHint ui=ui/>
         <Show when=move || ui.visible.get() && ui.offer.with(Option::is_some)>
             <div
                 id="card"
@@ -51,6 +52,24 @@ pub(super) fn Card(ui: Ui) -> impl IntoView {
                     </button>
                     <span class="err" role="alert">{move || ui.error.get()}</span>
                 </div>
+            </div>
+        </Show>
+    }
+}
+
+/// In a card's place while the vault is locked: one line, once per page.
+#[component]
+fn LockedHint(ui: Ui) -> impl IntoView {
+    view! {
+        <Show when=move || ui.locked_hint.get() && !ui.visible.get()>
+            <div id="locked-hint" role="status">
+                <span class="brand">"SelfOS"</span>
+                <span class="msg">
+                    "is locked: unlock it from the toolbar button to keep your answers."
+                </span>
+                <button class="x" aria-label="Dismiss" on:click=move |_| hide_hint(ui)>
+                    "×"
+                </button>
             </div>
         </Show>
     }
