@@ -64,9 +64,7 @@ fn LockedHint(ui: Ui) -> impl IntoView {
         <Show when=move || ui.locked_hint.get() && !ui.visible.get()>
             <div id="locked-hint" role="status">
                 <span class="brand">"SelfOS"</span>
-                <span class="msg">
-                    "is locked: unlock it from the toolbar button to keep your answers."
-                </span>
+                <span class="msg">"is locked — unlock to keep your answers"</span>
                 <button class="x" aria-label="Dismiss" on:click=move |_| hide_hint(ui)>
                     "×"
                 </button>
