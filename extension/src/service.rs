@@ -979,6 +979,17 @@ impl<P: Platform> Service<P> {
         let _ = self.lock().await;
     }
 
+    /// The computer locked (the browser's `idle` state `locked`): wipes the key if the user
+    /// chose to lock with the computer and the vault is open.
+    pub async fn system_locked(&mut self) {
+        if !self.settings().await.lock_on_system_lock {
+            return;
+        }
+        if matches!(self.vault_state().await, Ok(VaultState::Unlocked)) {
+            let _ = self.lock().await;
+        }
+    }
+
     async fn load_json<T: for<'de> Deserialize<'de> + Default>(&self, area: Area, key: &str) -> T {
         self.platform
             .load(area, key)

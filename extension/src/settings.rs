@@ -25,6 +25,8 @@ pub struct Settings {
     pub custom_sites: Vec<SiteAdapter>,
     /// Lock the vault after this many idle minutes (0: only when the browser closes).
     pub auto_lock_minutes: u32,
+    /// Also lock when the computer locks, where the browser tells (`idle` state `locked`).
+    pub lock_on_system_lock: bool,
     /// The sync server (`http://127.0.0.1:8787` with `cargo xtask run`).
     pub server_url: Option<String>,
     /// The signed-in account on that server.
@@ -50,6 +52,7 @@ impl Default for Settings {
             paused_sites: Vec::new(),
             custom_sites: Vec::new(),
             auto_lock_minutes: 30,
+            lock_on_system_lock: true,
             server_url: None,
             username: None,
             dashboard_url: None,
@@ -155,5 +158,6 @@ mod tests {
         let s: Settings = serde_json::from_str(r#"{"daily_cap":5}"#).unwrap();
         assert_eq!(s.daily_cap, 5);
         assert_eq!(s.auto_lock_minutes, 30);
+        assert!(s.lock_on_system_lock, "locking with the computer is on unless turned off");
     }
 }

@@ -1,7 +1,7 @@
 // SelfOS background (Chrome: module service worker; Firefox: module background script).
 // A shim: it registers the listeners synchronously (a woken service worker must find them
 // at once), checks who is talking, and hands the message to Rust, one at a time.
-import init, { handle_message, on_alarm, on_start } from './pkg/selfos_extension.js';
+import init, { handle_message, on_alarm, on_idle_state, on_start } from './pkg/selfos_extension.js';
 
 const ready = init({ module_or_path: new URL('./pkg/selfos_extension_bg.wasm', import.meta.url) });
 let queue = Promise.resolve();
@@ -31,6 +31,9 @@ chrome.runtime.onMessage.addListener((message, sender, reply) => {
 
 // The toolbar badge follows the vault from the moment the background runs.
 serial(() => on_start());
+
+// The computer locking locks the vault (when the user keeps that choice, the default).
+chrome.idle?.onStateChanged.addListener((state) => { serial(() => on_idle_state(state)); });
 
 chrome.alarms.onAlarm.addListener((alarm) => { serial(() => on_alarm(alarm.name)); });
 

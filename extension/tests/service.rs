@@ -272,6 +272,24 @@ fn open_tabs_are_told_when_the_vault_locks_and_unlocks() {
 }
 
 #[test]
+fn the_vault_locks_with_the_computer_unless_the_user_turned_that_off() {
+    let fake = Fake::new();
+    let mut s = Service::new(&fake);
+    create(&mut s);
+    run(s.system_locked());
+    assert_eq!(status(&mut s).vault, VaultState::Locked, "on by default");
+    assert_eq!(fake.session.borrow().get("vault_key"), None, "the key is wiped");
+    unlock(&mut s);
+    let settings = Settings {
+        lock_on_system_lock: false,
+        ..Settings::default()
+    };
+    call(&mut s, Request::SetSettings { settings }).unwrap();
+    run(s.system_locked());
+    assert_eq!(status(&mut s).vault, VaultState::Unlocked, "the user chose to keep it open");
+}
+
+#[test]
 fn the_toolbar_badge_says_locked_whenever_the_vault_is() {
     let fake = Fake::new();
     let mut s = Service::new(&fake);

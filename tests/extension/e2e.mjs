@@ -733,12 +733,18 @@ async function e2e() {
     }
     await popup.emulateMedia({ colorScheme: 'light' });
     await options.fill('#cap', '7');
+    // Locking with the computer is on unless the user turns it off.
+    check(await options.isChecked('#lock-with-computer'), 'lock with the computer: on by default');
+    await options.uncheck('#lock-with-computer');
     await options.click('#save-timing');
     await until('settings saved', async () => /saved/i.test(await options.textContent('#note')), 3000);
     const s = await send({ type: 'get_settings' });
     check(s.ok && s.data.daily_cap === 7, `daily cap saved: ${JSON.stringify(s.data)}`);
+    check(s.data.lock_on_system_lock === false, `lock with the computer turned off: ${JSON.stringify(s.data)}`);
     await options.fill('#cap', '20');
+    await options.check('#lock-with-computer');
     await options.click('#save-timing');
+    await until('settings saved again', async () => (await send({ type: 'get_settings' })).data.lock_on_system_lock === true, 3000);
     await options.close();
   });
 }

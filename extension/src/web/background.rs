@@ -125,6 +125,15 @@ pub async fn on_start() {
     with_service(async |s| s.refresh_badge().await).await;
 }
 
+/// The browser's idle state changed (`active`, `idle`, `locked`): `locked` is the computer's
+/// screen lock, where the browser can tell.
+#[wasm_bindgen]
+pub async fn on_idle_state(state: String) {
+    if state == "locked" {
+        with_service(async |s| s.system_locked().await).await;
+    }
+}
+
 /// An alarm fired: `autolock` locks the vault, `sync` and `sync-soon` run a sync round.
 #[wasm_bindgen]
 pub async fn on_alarm(name: String) {

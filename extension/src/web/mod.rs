@@ -23,7 +23,7 @@ mod ui;
 // Re-exported so the generated bindings name every entry point in one place.
 #[cfg(feature = "pages")]
 #[allow(unused_imports)]
-pub use background::{handle_message, on_alarm, on_start};
+pub use background::{handle_message, on_alarm, on_idle_state, on_start};
 #[cfg(not(feature = "pages"))]
 #[allow(unused_imports)]
 pub use card::start_card;

@@ -104,6 +104,7 @@ fn Timing(s: Settings, save: impl Fn(Settings) + Copy + 'static) -> impl IntoVie
     let cap = RwSignal::new(s.daily_cap.to_string());
     let wait = RwSignal::new((s.min_wait_ms / 1000).to_string());
     let lock = RwSignal::new(s.auto_lock_minutes.to_string());
+    let with_computer = RwSignal::new(s.lock_on_system_lock);
     let quiet = RwSignal::new(s.quiet_hours.is_some());
     let (q0, q1) = s.quiet_hours.unwrap_or((22, 7));
     let from = RwSignal::new(q0.to_string());
@@ -123,6 +124,7 @@ fn Timing(s: Settings, save: impl Fn(Settings) + Copy + 'static) -> impl IntoVie
             .trim()
             .parse()
             .unwrap_or(s.auto_lock_minutes);
+        s.lock_on_system_lock = with_computer.get_untracked();
         s.quiet_hours = quiet.get_untracked().then(|| {
             (
                 from.get_untracked().parse().unwrap_or(22),
@@ -151,7 +153,12 @@ fn Timing(s: Settings, save: impl Fn(Settings) + Copy + 'static) -> impl IntoVie
             <form class="grid" on:submit=move |e| { e.prevent_default(); apply(None); }>
                 {num(cap, "cap", "Cards per day")}
                 {num(wait, "wait", "Seconds of generation before a card shows")}
-                {num(lock, "autolock", "Lock after idle minutes (0: when the browser closes)")}
+                {num(lock, "autolock", "Lock after idle minutes (0: only when the browser closes)")}
+                <label for="lock-with-computer">"Lock with the computer"</label>
+                <span>
+                    <input id="lock-with-computer" type="checkbox" prop:checked=move || with_computer.get() on:change=move |e| with_computer.set(event_target_checked(&e))/>
+                    " when this computer's screen locks (where the browser can tell)"
+                </span>
                 <label for="quiet">"Quiet hours"</label>
                 <span>
                     <input id="quiet" type="checkbox" prop:checked=move || quiet.get() on:change=move |e| quiet.set(event_target_checked(&e))/>
