@@ -158,6 +158,9 @@ mod tests {
         let s: Settings = serde_json::from_str(r#"{"daily_cap":5}"#).unwrap();
         assert_eq!(s.daily_cap, 5);
         assert_eq!(s.auto_lock_minutes, 30);
-        assert!(s.lock_on_system_lock, "locking with the computer is on unless turned off");
+        assert!(
+            s.lock_on_system_lock,
+            "locking with the computer is on unless turned off"
+        );
     }
 }

@@ -278,7 +278,11 @@ fn the_vault_locks_with_the_computer_unless_the_user_turned_that_off() {
     create(&mut s);
     run(s.system_locked());
     assert_eq!(status(&mut s).vault, VaultState::Locked, "on by default");
-    assert_eq!(fake.session.borrow().get("vault_key"), None, "the key is wiped");
+    assert_eq!(
+        fake.session.borrow().get("vault_key"),
+        None,
+        "the key is wiped"
+    );
     unlock(&mut s);
     let settings = Settings {
         lock_on_system_lock: false,
@@ -286,7 +290,11 @@ fn the_vault_locks_with_the_computer_unless_the_user_turned_that_off() {
     };
     call(&mut s, Request::SetSettings { settings }).unwrap();
     run(s.system_locked());
-    assert_eq!(status(&mut s).vault, VaultState::Unlocked, "the user chose to keep it open");
+    assert_eq!(
+        status(&mut s).vault,
+        VaultState::Unlocked,
+        "the user chose to keep it open"
+    );
 }
 
 #[test]
