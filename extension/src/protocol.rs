@@ -180,6 +180,20 @@ impl Request {
         }
     }
 
+    /// The agent (site id) this request speaks for, if it names one: a tab may name only the
+    /// agent of its own site.
+    pub fn agent(&self) -> Option<&str> {
+        match self {
+            Request::NextCard { agent, .. }
+            | Request::Generated { agent, .. }
+            | Request::Context { agent, .. }
+            | Request::Delivered { agent, .. }
+            | Request::NewChatContext { agent, .. } => Some(agent),
+            Request::Save(save) => Some(&save.agent),
+            _ => None,
+        }
+    }
+
     /// Whether `page` may send this request.
     pub fn allowed_from(&self, page: Page) -> bool {
         match page {

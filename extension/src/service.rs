@@ -188,11 +188,18 @@ impl<P: Platform> Service<P> {
     }
 
     /// Handles one card request relayed by the content script of a tab at `tab_origin`: a
-    /// card's requests only, and only for that tab's own site (a page cannot save answers or
-    /// read context in another site's name).
+    /// card's requests only, and only for that tab's own site, by origin and by agent (a page
+    /// cannot save answers, record deliveries or read context in another site's name).
     pub async fn handle_from_tab(&mut self, tab_origin: &str, request: Request) -> Reply {
+        let forbidden = || Reply::err("forbidden", "A tab may only speak for its own site.");
         if request.origin().is_some_and(|o| o != tab_origin) {
-            return Reply::err("forbidden", "A tab may only speak for its own site.");
+            return forbidden();
+        }
+        if let Some(agent) = request.agent() {
+            let own = self.site(tab_origin).await.map(|s| s.adapter.id);
+            if own.as_deref() != Some(agent) {
+                return forbidden();
+            }
         }
         self.handle_from(Page::Card, request).await
     }

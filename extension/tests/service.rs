@@ -722,11 +722,39 @@ fn a_tab_speaks_only_for_its_own_site() {
     let tab = "https://chatgpt.com";
     let reply = run(s.handle_from_tab(tab, site(tab)));
     assert!(reply.ok, "{reply:?}");
+    // Its own agent is fine.
+    let own = Request::NextCard {
+        agent: "chatgpt".into(),
+        origin: tab.into(),
+    };
+    let reply = run(s.handle_from_tab(tab, own));
+    assert!(reply.ok, "{reply:?}");
     for forged in [
         site("https://claude.ai"),
         Request::NewChatContext {
             agent: "claude".into(),
             origin: "https://claude.ai".into(),
+        },
+        // Its own origin, another site's agent.
+        Request::NextCard {
+            agent: "claude".into(),
+            origin: tab.into(),
+        },
+        Request::Context {
+            agent: "claude".into(),
+            budget: None,
+        },
+        Request::Generated {
+            agent: "claude".into(),
+            ms: 3_000.0,
+            signal: None,
+            own_answers: None,
+        },
+        Request::Delivered {
+            agent: "claude".into(),
+            copied: false,
+            auto: false,
+            field: None,
         },
     ] {
         let reply = run(s.handle_from_tab(tab, forged.clone()));
